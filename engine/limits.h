@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/*
+ * The resource limits of a group, already translated into cgroup v2 terms (systemd's translation).
+ * A field whose *_set flag is false is not managed: the engine leaves that file alone.
+ * LIMIT_MAX stands for "max" / "infinity".
+ */
+#define LIMIT_MAX UINT64_MAX
+
+#define CPU_WEIGHT_MIN     1
+#define CPU_WEIGHT_MAX     10000
+#define CPU_WEIGHT_DEFAULT 100
+#define IO_WEIGHT_MIN      1
+#define IO_WEIGHT_MAX      10000
+#define CPU_PERIOD_DEFAULT_USEC 100000
+#define CPU_PERIOD_MIN_USEC     1000    /* kernel: 1 ms .. 1 s */
+#define CPU_PERIOD_MAX_USEC     1000000
+#define IO_DEVICES_MAX          16
+
+struct io_device_limit {
+        unsigned major, minor;
+        /* Each LIMIT_MAX when that key was not given for the device. */
+        uint64_t rbps, wbps, riops, wiops;
+};
+
+struct limits {
+        bool cpu_weight_set;
+        bool cpu_idle; /* CPUWeight=idle → cpu.idle = 1 */
+        uint64_t cpu_weight;
+
+        bool cpu_max_set;
+        uint64_t cpu_quota_usec; /* per period; LIMIT_MAX = no quota */
+        uint64_t cpu_period_usec;
+
+        bool memory_high_set;
+        uint64_t memory_high; /* bytes or LIMIT_MAX */
+        bool memory_max_set;
+        uint64_t memory_max;
+
+        bool io_weight_set;
+        uint64_t io_weight;
+
+        unsigned n_io_devices;
+        struct io_device_limit io_devices[IO_DEVICES_MAX];
+};
