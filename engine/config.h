@@ -56,6 +56,8 @@ struct config_env {
         uint64_t physical_memory; /* bytes, for MemoryHigh=50% */
         /* Resolve a block device path such as /dev/vda to its numbers; returns 0 or -errno. */
         int (*resolve_device)(const char *path, unsigned *ret_major, unsigned *ret_minor, void *userdata);
+        /* Resolve a user name for MatchUser= (numeric uids need no resolver). */
+        int (*resolve_user)(const char *name, unsigned *ret_uid, void *userdata);
         void *userdata;
 };
 
@@ -67,7 +69,7 @@ struct config_error {
 
 #define ENGINE_INTERVAL_DEFAULT_USEC 1000000ULL
 #define ENGINE_CGROUP_ROOT_DEFAULT   "/sys/fs/cgroup/vmgov"
-#define GROUP_NAME_MAX               48
+#define GROUP_NAME_MAX               43 /* "[group NAME]" fits inih's 49-character section names */
 
 /* Load a policy from a file, or from every *.ini in a directory in lexical order. Returns 0 or -EINVAL (with
  * ret_error filled), -ENOENT etc. for I/O errors (also described in ret_error). */

@@ -9,15 +9,15 @@
  * A field whose *_set flag is false is not managed: the engine leaves that file alone.
  * LIMIT_MAX stands for "max" / "infinity".
  */
-#define LIMIT_MAX UINT64_MAX
+#define LIMIT_MAX               UINT64_MAX
 
-#define CPU_WEIGHT_MIN     1
-#define CPU_WEIGHT_MAX     10000
-#define CPU_WEIGHT_DEFAULT 100
-#define IO_WEIGHT_MIN      1
-#define IO_WEIGHT_MAX      10000
+#define CPU_WEIGHT_MIN          1
+#define CPU_WEIGHT_MAX          10000
+#define CPU_WEIGHT_DEFAULT      100
+#define IO_WEIGHT_MIN           1
+#define IO_WEIGHT_MAX           10000
 #define CPU_PERIOD_DEFAULT_USEC 100000
-#define CPU_PERIOD_MIN_USEC     1000    /* kernel: 1 ms .. 1 s */
+#define CPU_PERIOD_MIN_USEC     1000 /* kernel: 1 ms .. 1 s */
 #define CPU_PERIOD_MAX_USEC     1000000
 #define IO_DEVICES_MAX          16
 

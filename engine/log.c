@@ -32,8 +32,8 @@ int log_level_from_string(const char *s)
                 const char *name;
                 int level;
         } names[] = {
-                {"err", LOG_ERR},   {"error", LOG_ERR}, {"warning", LOG_WARNING}, {"warn", LOG_WARNING},
-                {"info", LOG_INFO}, {"debug", LOG_DEBUG},
+                {"err", LOG_ERR},      {"error", LOG_ERR}, {"warning", LOG_WARNING},
+                {"warn", LOG_WARNING}, {"info", LOG_INFO}, {"debug", LOG_DEBUG},
         };
 
         for (size_t i = 0; i < ELEMENTSOF(names); i++)

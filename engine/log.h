@@ -24,15 +24,15 @@ int log_internal(int level, int error, const char *file, int line, const char *f
 
 #define log_full_errno(level, error, ...) log_internal((level), (error), __FILE__, __LINE__, __VA_ARGS__)
 
-#define log_err(...)   ((void)log_full_errno(LOG_ERR, 0, __VA_ARGS__))
-#define log_warn(...)  ((void)log_full_errno(LOG_WARNING, 0, __VA_ARGS__))
-#define log_info(...)  ((void)log_full_errno(LOG_INFO, 0, __VA_ARGS__))
-#define log_debug(...) ((void)log_full_errno(LOG_DEBUG, 0, __VA_ARGS__))
+#define log_err(...)                      ((void)log_full_errno(LOG_ERR, 0, __VA_ARGS__))
+#define log_warn(...)                     ((void)log_full_errno(LOG_WARNING, 0, __VA_ARGS__))
+#define log_info(...)                     ((void)log_full_errno(LOG_INFO, 0, __VA_ARGS__))
+#define log_debug(...)                    ((void)log_full_errno(LOG_DEBUG, 0, __VA_ARGS__))
 
-#define log_err_errno(r, ...)   log_full_errno(LOG_ERR, (r), __VA_ARGS__)
-#define log_warn_errno(r, ...)  log_full_errno(LOG_WARNING, (r), __VA_ARGS__)
-#define log_info_errno(r, ...)  log_full_errno(LOG_INFO, (r), __VA_ARGS__)
-#define log_debug_errno(r, ...) log_full_errno(LOG_DEBUG, (r), __VA_ARGS__)
+#define log_err_errno(r, ...)             log_full_errno(LOG_ERR, (r), __VA_ARGS__)
+#define log_warn_errno(r, ...)            log_full_errno(LOG_WARNING, (r), __VA_ARGS__)
+#define log_info_errno(r, ...)            log_full_errno(LOG_INFO, (r), __VA_ARGS__)
+#define log_debug_errno(r, ...)           log_full_errno(LOG_DEBUG, (r), __VA_ARGS__)
 
 /* Route libcgroup's messages (which default to stdout) through this logger. Call before cgroup_init(). */
 void log_setup_libcgroup(void);

@@ -1,0 +1,399 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The INI policy loader: what an operator sees for good and broken policies. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+#include "policy.h"
+
+#define GiB (1024ULL * 1024 * 1024)
+
+static int fake_resolve_device(const char *path, unsigned *ret_major, unsigned *ret_minor, void *userdata)
+{
+        if (strcmp(path, "/dev/vda") == 0) {
+                *ret_major = 254;
+                *ret_minor = 0;
+                return 0;
+        }
+        if (strcmp(path, "/dev/null") == 0)
+                return -ENOTBLK;
+        return -ENOENT;
+}
+
+static int fake_resolve_user(const char *name, unsigned *ret_uid, void *userdata)
+{
+        if (strcmp(name, "qemu") == 0) {
+                *ret_uid = 64055;
+                return 0;
+        }
+        return -ENOENT;
+}
+
+static const struct config_env env = {
+        .physical_memory = 16 * GiB,
+        .resolve_device = fake_resolve_device,
+        .resolve_user = fake_resolve_user,
+};
+
+static struct policy *load_ok(const char *text)
+{
+        struct config_error e = {0};
+        struct policy *p = NULL;
+        int r = config_load_string("test.ini", text, &env, &p, &e);
+
+        if (r < 0)
+                fail_msg("unexpected error %d: %s:%u: %s", r, e.file, e.line, e.message);
+        assert_non_null(p);
+        return p;
+}
+
+/* Load must fail; returns "file:line: message" for the caller to check. */
+static const char *load_err(const char *text)
+{
+        static char buf[1200];
+        struct config_error e = {0};
+        struct policy *p = NULL;
+        int r = config_load_string("test.ini", text, &env, &p, &e);
+
+        assert_int_equal(r, -EINVAL);
+        assert_null(p);
+        config_error_format(&e, buf, sizeof(buf));
+        return buf;
+}
+
+static void assert_has_prefix(const char *s, const char *prefix)
+{
+        if (strncmp(s, prefix, strlen(prefix)) != 0)
+                fail_msg("\"%s\" does not start with \"%s\"", s, prefix);
+}
+
+static void test_full_policy(void **state)
+{
+        struct policy *p = load_ok("; a shipped policy\n"
+                                   "[engine]\n"
+                                   "Interval = 2s\n"
+                                   "CgroupRoot = /sys/fs/cgroup/vmgov/\n"
+                                   "AuditLog = /var/log/vmgov/audit.jsonl\n"
+                                   "DefaultGroup = other\n"
+                                   "\n"
+                                   "[group web]\n"
+                                   "MatchName = web-* www-*   ; two globs\n"
+                                   "Class = latency\n"
+                                   "CPUWeight = 200\n"
+                                   "CPUQuota = 150%\n"
+                                   "MemoryHigh = 4G\n"
+                                   "MemoryMax = 50%\n"
+                                   "IOWeight = 300\n"
+                                   "IOReadBandwidthMax = /dev/vda 50M\n"
+                                   "IOWriteBandwidthMax = /dev/vda 10M\n"
+                                   "IOReadIOPSMax = 8:16 1000\n"
+                                   "\n"
+                                   "[group other]\n"
+                                   "Class = batch\n"
+                                   "CPUWeight = idle\n"
+                                   "CPUQuota = 20%\n"
+                                   "CPUQuotaPeriodSec = 50ms\n"
+                                   "MemoryHigh = infinity\n");
+
+        assert_int_equal(p->engine.interval_usec, 2000000);
+        assert_string_equal(p->engine.cgroup_root, "/sys/fs/cgroup/vmgov");
+        assert_string_equal(p->engine.audit_log, "/var/log/vmgov/audit.jsonl");
+        assert_string_equal(p->engine.default_group, "other");
+        assert_int_equal(p->engine.n_qemu_exe, 2);
+        assert_string_equal(p->engine.qemu_exe[0], "qemu-system-*");
+        assert_int_equal(p->n_groups, 2);
+
+        const struct group_policy *web = &p->groups[0];
+        assert_string_equal(web->name, "web");
+        assert_int_equal(web->line, 8);
+        assert_int_equal(web->n_match_name, 2);
+        assert_string_equal(web->match_name[1], "www-*");
+        assert_int_equal(web->class, VM_CLASS_LATENCY);
+        assert_true(web->limits.cpu_weight_set);
+        assert_int_equal(web->limits.cpu_weight, 200);
+        /* systemd's translation: 150% of one CPU per 100 ms period. */
+        assert_true(web->limits.cpu_max_set);
+        assert_int_equal(web->limits.cpu_quota_usec, 150000);
+        assert_int_equal(web->limits.cpu_period_usec, 100000);
+        assert_int_equal(web->limits.memory_high, 4 * GiB);
+        assert_int_equal(web->limits.memory_max, 8 * GiB);
+        assert_int_equal(web->limits.io_weight, 300);
+        assert_int_equal(web->limits.n_io_devices, 2);
+        assert_int_equal(web->limits.io_devices[0].major, 254);
+        assert_int_equal(web->limits.io_devices[0].rbps, 50000000);
+        assert_int_equal(web->limits.io_devices[0].wbps, 10000000);
+        assert_true(web->limits.io_devices[0].riops == LIMIT_MAX);
+        assert_int_equal(web->limits.io_devices[1].major, 8);
+        assert_int_equal(web->limits.io_devices[1].minor, 16);
+        assert_int_equal(web->limits.io_devices[1].riops, 1000);
+
+        const struct group_policy *other = &p->groups[1];
+        assert_int_equal(other->class, VM_CLASS_BATCH);
+        assert_true(other->limits.cpu_idle);
+        assert_false(other->limits.cpu_weight_set);
+        assert_int_equal(other->limits.cpu_quota_usec, 10000); /* 20% of 50 ms */
+        assert_int_equal(other->limits.cpu_period_usec, 50000);
+        assert_true(other->limits.memory_high == LIMIT_MAX);
+        assert_false(other->limits.memory_max_set);
+        policy_free(p);
+}
+
+static void test_defaults(void **state)
+{
+        struct policy *p = load_ok("[engine]\n");
+
+        assert_int_equal(p->engine.interval_usec, ENGINE_INTERVAL_DEFAULT_USEC);
+        assert_string_equal(p->engine.cgroup_root, ENGINE_CGROUP_ROOT_DEFAULT);
+        assert_null(p->engine.default_group);
+        assert_null(p->engine.audit_log);
+        assert_int_equal(p->n_groups, 0);
+        policy_free(p);
+}
+
+static void test_quota_translation(void **state)
+{
+        static const struct {
+                const char *quota, *period;
+                unsigned long long expect_quota;
+        } cases[] = {
+                {"150%", NULL, 150000},  {"20%", NULL, 20000},    {"100%", NULL, 100000},
+                {"400%", NULL, 400000},  {"0.5%", NULL, 1000}, /* below 1 ms the kernel refuses: systemd raises it to 1
+                                                                  ms */
+                {"12.5%", "1s", 125000}, {"200%", "10ms", 20000},
+        };
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                char text[256];
+                snprintf(text, sizeof(text), "[engine]\nDefaultGroup = g\n[group g]\nCPUQuota = %s\n%s%s%s",
+                         cases[i].quota, cases[i].period ? "CPUQuotaPeriodSec = " : "",
+                         cases[i].period ? cases[i].period : "", cases[i].period ? "\n" : "");
+                struct policy *p = load_ok(text);
+                if (p->groups[0].limits.cpu_quota_usec != cases[i].expect_quota)
+                        fail_msg("CPUQuota=%s: quota %llu, expected %llu", cases[i].quota,
+                                 (unsigned long long)p->groups[0].limits.cpu_quota_usec, cases[i].expect_quota);
+                policy_free(p);
+        }
+}
+
+static void test_errors_name_file_and_line(void **state)
+{
+        static const struct {
+                const char *text, *expect;
+        } cases[] = {
+                {"[engine]\nBogus = 1\n", "test.ini:2: unknown key Bogus= in [engine]"},
+                {"[group a]\nMatchName = a\nCPUWeight = 0\n", "test.ini:3: CPUWeight=0: expected an integer"},
+                {"[group a]\nMatchName = a\nCPUWeight = 10001\n", "test.ini:3: CPUWeight=10001"},
+                {"[group a]\nMatchName = a\nCPUWeight = 100\nCPUWeight = 200\n",
+                 "test.ini:4: CPUWeight= is already set at test.ini:3"},
+                {"[group a]\nMatchName = a\nMemoryHigh = 4X\n", "test.ini:3: MemoryHigh=4X"},
+                {"[group a]\nMatchName = a\nMemoryHigh = 150%\n", "test.ini:3: MemoryHigh=150%: out of range"},
+                {"[group a]\nMatchName = a\nCPUQuota = 0%\n", "test.ini:3: CPUQuota=0%"},
+                {"[group a]\nMatchName = a\nCPUQuota = 150\n", "test.ini:3: CPUQuota=150"},
+                {"[group a]\nMatchName = a\nCPUQuotaPeriodSec = 2s\nCPUQuota = 10%\n",
+                 "test.ini:3: CPUQuotaPeriodSec=2s"},
+                {"[group a]\nMatchName = a\nCPUQuotaPeriodSec = 10ms\n",
+                 "test.ini:1: [group a]: CPUQuotaPeriodSec= needs CPUQuota="},
+                {"[group a]\nMatchName = a\nIOReadBandwidthMax = /dev/sdz 1M\n",
+                 "test.ini:3: IOReadBandwidthMax=: device \"/dev/sdz\": No such file or directory"},
+                {"[group a]\nMatchName = a\nIOReadBandwidthMax = /dev/null 1M\n",
+                 "test.ini:3: IOReadBandwidthMax=: device \"/dev/null\": not a block device"},
+                {"[group a]\nMatchName = a\nIOReadBandwidthMax = /dev/vda\n",
+                 "test.ini:3: IOReadBandwidthMax=/dev/vda"},
+                {"[group a]\nMatchName = a\nIOReadBandwidthMax = /dev/vda 1M\nIOReadBandwidthMax = /dev/vda 2M\n",
+                 "test.ini:4: IOReadBandwidthMax= for /dev/vda is already set at test.ini:3"},
+                {"[group a]\nMatchName = a\nIOReadBandwidthMax = vda 1M\n", "test.ini:3: IOReadBandwidthMax=: device"},
+                {"[group a]\nMatchName = a\nClass = fast\n", "test.ini:3: Class=fast: expected latency"},
+                {"[group a]\nMatchName = a\nPlacement = there\n", "test.ini:3: Placement=there"},
+                {"[group a]\nMatchUser = nobody-here\n", "test.ini:2: MatchUser=: unknown user \"nobody-here\""},
+                {"[group a]\nMatchName =\n", "test.ini:2: MatchName= has no value"},
+                {"[groups a]\n", "test.ini:1: unknown section [groups a]"},
+                {"[group a/../b]\n", "test.ini:1: invalid group name \"a/../b\""},
+                {"[group a]\nMatchName = a\n[group a]\n", "test.ini:3: group a is already defined at test.ini:1"},
+                {"[group a]\n", "test.ini:1: [group a] has no Match*= rule and is not the DefaultGroup="},
+                {"[engine]\nDefaultGroup = nope\n", "test.ini:2: DefaultGroup=nope: no [group nope] is defined"},
+                {"[engine]\nInterval = 10ms\n", "test.ini:2: Interval=10ms"},
+                {"[engine]\nCgroupRoot = relative/path\n", "test.ini:2: CgroupRoot= must be an absolute path"},
+                {"[engine]\nCgroupRoot = /sys/fs/cgroup/../etc\n", "test.ini:2: CgroupRoot= must not"},
+                {"[engine]\nDryRun = perhaps\n", "test.ini:2: DryRun=perhaps"},
+                {"Interval = 1s\n", "test.ini:1: Interval= outside of any section"},
+                {"[engine]\nInterval 1s\n", "test.ini:2: expected \"Key = value\""},
+                {"[engine\n", "test.ini:1: section header without a closing ']'"},
+                {"[engine]\nDryRun = yes\n  Interval = 1s\n", "test.ini:3: indented line"},
+                {"[engine]\nDry:Run = yes\n", "test.ini:2: ':' in a key name"},
+                {"[group a]\nMatchName = a\nMemoryHigh = 8G\nMemoryMax = 4G\n",
+                 "test.ini:1: [group a]: MemoryHigh= is above MemoryMax="},
+        };
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                const char *msg = load_err(cases[i].text);
+                assert_has_prefix(msg, cases[i].expect);
+        }
+}
+
+static void test_long_lines_and_names_refused(void **state)
+{
+        char text[1024];
+
+        /* inih would cut this line at 199 characters and load a different value. */
+        snprintf(text, sizeof(text), "[group a]\nMatchName = %0250d\n", 0);
+        assert_has_prefix(load_err(text), "test.ini:2: line is 262 characters long, at most 198");
+
+        snprintf(text, sizeof(text), "[group %060d]\n", 1);
+        assert_has_prefix(load_err(text), "test.ini:1: section name is longer than 49 characters");
+
+        snprintf(text, sizeof(text), "[engine]\nK%060d = 1\n", 1);
+        assert_has_prefix(load_err(text), "test.ini:2: key name is longer than 49 characters");
+
+        /* The longest group name that fits. */
+        snprintf(text, sizeof(text), "[group a%042d]\nMatchName = x\n", 1);
+        policy_free(load_ok(text));
+}
+
+static void test_comments_blank_lines_crlf(void **state)
+{
+        struct policy *p = load_ok("# comment\r\n"
+                                   "; another\r\n"
+                                   "\r\n"
+                                   "   \r\n"
+                                   "   ; indented comment is fine\r\n"
+                                   "[engine]\r\n"
+                                   "Interval = 500ms ; inline comment\r\n");
+        assert_int_equal(p->engine.interval_usec, 500000);
+        policy_free(p);
+}
+
+static void test_nul_byte_refused(void **state)
+{
+        struct config_error e = {0};
+        struct policy *p = NULL;
+        char path[] = "/tmp/vmgov-test-XXXXXX";
+        int fd = mkstemp(path);
+
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, "[engine]\n\0x", 11), 11);
+        close(fd);
+        assert_int_equal(config_load(path, &env, &p, &e), -EINVAL);
+        assert_string_equal(e.message, "contains a NUL byte: not a text file");
+        unlink(path);
+}
+
+static void test_directory_in_lexical_order(void **state)
+{
+        struct config_error e = {0};
+        struct policy *p = NULL;
+        char msg[1200];
+
+        assert_int_equal(config_load(FIXTURES_DIR "/policy/good.d", &env, &p, &e), 0);
+        assert_int_equal(p->n_groups, 2);
+        /* 10-web.ini sorts before 20-batch.ini, so web is matched first. */
+        assert_string_equal(p->groups[0].name, "web");
+        assert_string_equal(p->groups[1].name, "batch");
+        assert_string_equal(p->groups[1].file, FIXTURES_DIR "/policy/good.d/20-batch.ini");
+        assert_int_equal(p->engine.interval_usec, 5000000);
+        policy_free(p);
+
+        assert_int_equal(config_load(FIXTURES_DIR "/policy/bad.d", &env, &p, &e), -EINVAL);
+        config_error_format(&e, msg, sizeof(msg));
+        assert_string_equal(msg,
+                            FIXTURES_DIR "/policy/bad.d/20-dup.ini:3: group web is already defined at " FIXTURES_DIR
+                                         "/policy/bad.d/10-web.ini:4");
+}
+
+static void test_missing_file(void **state)
+{
+        struct config_error e = {0};
+        struct policy *p = NULL;
+        char msg[1200];
+
+        assert_int_equal(config_load("/nonexistent/policy.ini", &env, &p, &e), -ENOENT);
+        config_error_format(&e, msg, sizeof(msg));
+        assert_string_equal(msg, "/nonexistent/policy.ini: cannot read: No such file or directory");
+        assert_int_equal(config_load(FIXTURES_DIR "/policy/empty.d", &env, &p, &e), -EINVAL);
+        assert_string_equal(e.message, "no *.ini files in the directory");
+}
+
+static void test_shipped_default_policy_loads(void **state)
+{
+        struct config_error e = {0};
+        struct policy *p = NULL;
+        char msg[1200];
+        int r = config_load(FIXTURES_DIR "/../../policies/default.ini", &env, &p, &e);
+
+        config_error_format(&e, msg, sizeof(msg));
+        if (r < 0)
+                fail_msg("default.ini: %s", msg);
+        assert_true(p->n_groups >= 1);
+        policy_free(p);
+}
+
+static struct vm_identity vm(const char *name, const char *uuid, const char *exe, uid_t uid)
+{
+        struct vm_identity v = {.pid = 100, .uid = uid};
+        snprintf(v.name, sizeof(v.name), "%s", name);
+        snprintf(v.uuid, sizeof(v.uuid), "%s", uuid);
+        snprintf(v.exe, sizeof(v.exe), "%s", exe);
+        return v;
+}
+
+static void test_match_first_wins_then_default(void **state)
+{
+        struct policy *p = load_ok("[engine]\n"
+                                   "DefaultGroup = rest\n"
+                                   "[group web]\n"
+                                   "MatchName = web-*\n"
+                                   "[group db]\n"
+                                   "MatchName = web-db* db-*\n"
+                                   "[group pinned]\n"
+                                   "MatchUUID = 6B29FC40-CA47-1067-B31D-00DD010662DA\n"
+                                   "[group kvm]\n"
+                                   "MatchExe = qemu-kvm\n"
+                                   "MatchUser = qemu 0\n"
+                                   "[group rest]\n"
+                                   "Class = batch\n");
+        struct vm_identity v;
+
+        v = vm("web-db1", "", "qemu-system-x86_64", 0);
+        assert_string_equal(policy_match(p, &v)->name, "web"); /* first in file order */
+        v = vm("db-1", "", "qemu-system-x86_64", 0);
+        assert_string_equal(policy_match(p, &v)->name, "db");
+        v = vm("", "6b29fc40-ca47-1067-b31d-00dd010662da", "qemu-system-x86_64", 0);
+        assert_string_equal(policy_match(p, &v)->name, "pinned");
+        v = vm("x", "", "qemu-kvm", 64055);
+        assert_string_equal(policy_match(p, &v)->name, "kvm");
+        v = vm("x", "", "qemu-kvm", 1000); /* every rule of a group must hold */
+        assert_string_equal(policy_match(p, &v)->name, "rest");
+
+        assert_true(policy_is_qemu_exe(p, "qemu-system-x86_64"));
+        assert_true(policy_is_qemu_exe(p, "qemu-kvm"));
+        assert_false(policy_is_qemu_exe(p, "bash"));
+        policy_free(p);
+
+        p = load_ok("[group web]\nMatchName = web-*\n");
+        v = vm("other", "", "qemu-system-x86_64", 0);
+        assert_null(policy_match(p, &v)); /* no default group: unmanaged */
+        policy_free(p);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_full_policy),
+                cmocka_unit_test(test_defaults),
+                cmocka_unit_test(test_quota_translation),
+                cmocka_unit_test(test_errors_name_file_and_line),
+                cmocka_unit_test(test_long_lines_and_names_refused),
+                cmocka_unit_test(test_comments_blank_lines_crlf),
+                cmocka_unit_test(test_nul_byte_refused),
+                cmocka_unit_test(test_directory_in_lexical_order),
+                cmocka_unit_test(test_missing_file),
+                cmocka_unit_test(test_shipped_default_policy_loads),
+                cmocka_unit_test(test_match_first_wins_then_default),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
