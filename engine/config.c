@@ -709,11 +709,6 @@ static int config_finish(struct loader *l)
                         p->engine.n_qemu_exe++;
                 }
         }
-        if (!p->engine.cgroup_root) {
-                p->engine.cgroup_root = strdup(ENGINE_CGROUP_ROOT_DEFAULT);
-                if (!p->engine.cgroup_root)
-                        return -ENOMEM;
-        }
         if (!p->engine.interval_usec)
                 p->engine.interval_usec = ENGINE_INTERVAL_DEFAULT_USEC;
         return 0;

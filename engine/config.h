@@ -38,7 +38,7 @@ struct group_policy {
 
 struct engine_settings {
         uint64_t interval_usec;
-        char *cgroup_root; /* absolute path of the engine's own subtree */
+        char *cgroup_root; /* absolute path of the engine's own subtree; NULL: "vmgov" under the cgroup2 mount */
         char *audit_log;   /* NULL: no audit file (records still go to the log in dry-run) */
         char **qemu_exe;   /* globs on the executable basename that make a process a VM */
         size_t n_qemu_exe;
@@ -68,8 +68,8 @@ struct config_error {
 };
 
 #define ENGINE_INTERVAL_DEFAULT_USEC 1000000ULL
-#define ENGINE_CGROUP_ROOT_DEFAULT   "/sys/fs/cgroup/vmgov"
-#define GROUP_NAME_MAX               43 /* "[group NAME]" fits inih's 49-character section names */
+#define ENGINE_CGROUP_ROOT_DEFAULT   "vmgov" /* beneath wherever cgroup2 is mounted */
+#define GROUP_NAME_MAX               43      /* "[group NAME]" fits inih's 49-character section names */
 
 /* Load a policy from a file, or from every *.ini in a directory in lexical order. Returns 0 or -EINVAL (with
  * ret_error filled), -ENOENT etc. for I/O errors (also described in ret_error). */

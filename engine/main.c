@@ -1,23 +1,227 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* vmgov: the command line. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
+#include "daemon.h"
+#include "log.h"
+#include "macro.h"
+#include "units.h"
+
+#ifndef VMGOV_DEFAULT_POLICY
+#define VMGOV_DEFAULT_POLICY "/usr/share/vmgov/default.ini"
+#endif
+#define VMGOV_POLICY_DIR "/etc/vmgov/policy.d"
+
+enum {
+        EXIT_OK = 0,
+        EXIT_RUNTIME = 1, /* the engine could not start or stopped on an error */
+        EXIT_USAGE = 2,   /* bad command line, or a policy that was refused */
+        EXIT_CANNOT_ENFORCE = 3,
+};
+
+static void help(void)
+{
+        printf("Usage: vmgov [OPTIONS] COMMAND\n"
+               "\n"
+               "Resource governor for QEMU/KVM virtual machines on cgroup v2.\n"
+               "\n"
+               "Commands:\n"
+               "  run            discover, place and limit VMs every interval until SIGTERM/SIGINT,\n"
+               "                 then restore the original values (SIGHUP reloads the policy)\n"
+               "  once           one pass, then exit (limits stay in force)\n"
+               "  check [PATH]   validate a policy file or directory; prints file:line: message\n"
+               "  status         table of the discovered VMs and their current limits\n"
+               "  probe          can this host enforce limits? one line, exit 0 if yes, 3 if not\n"
+               "\n"
+               "Options:\n"
+               "  --policy FILE|DIR    policy (default " VMGOV_POLICY_DIR ", else the shipped default)\n"
+               "  --dry-run            change nothing; log and audit every write that would be made\n"
+               "  --interval DURATION  override Interval=, e.g. 500ms, 2s\n"
+               "  --audit-log FILE     override AuditLog= (\"none\" for no audit file)\n"
+               "  --cgroup-root DIR    override CgroupRoot=\n"
+               "  --proc DIR           read processes from DIR instead of /proc (fixture trees)\n"
+               "  --log-level LEVEL    err, warning, info (default) or debug\n"
+               "  -h, --help           this text\n"
+               "\n"
+               "Exit status: 0 success, 1 runtime error, 2 bad usage or refused policy, 3 cannot enforce (probe).\n");
+}
+
+static const char *default_policy_path(void)
+{
+        struct stat st;
+
+        if (stat(VMGOV_POLICY_DIR, &st) == 0 && S_ISDIR(st.st_mode))
+                return VMGOV_POLICY_DIR;
+        return VMGOV_DEFAULT_POLICY;
+}
+
+static int load_policy(const char *path, const struct config_env *env, struct policy **ret)
+{
+        struct config_error err = {0};
+        char msg[1200];
+        int r = config_load(path, env, ret, &err);
+
+        if (r < 0) {
+                config_error_format(&err, msg, sizeof(msg));
+                fprintf(stderr, "%s\n", msg);
+                return EXIT_USAGE;
+        }
+        return EXIT_OK;
+}
+
+static int cmd_check(const char *path, const struct config_env *env)
+{
+        struct policy *p = NULL;
+        int r = load_policy(path, env, &p);
+
+        if (r != EXIT_OK)
+                return r;
+        printf("%s: OK, %zu group%s\n", path, p->n_groups, p->n_groups == 1 ? "" : "s");
+        policy_free(p);
+        return EXIT_OK;
+}
+
+static int cmd_probe(const struct engine_options *opt)
+{
+        _cleanup_close_ int proc_fd = open(opt->proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        char why[512];
+
+        if (proc_fd < 0) {
+                fprintf(stderr, "open %s: %s\n", opt->proc_root, strerror(errno));
+                return EXIT_RUNTIME;
+        }
+        if (engine_probe(proc_fd, why, sizeof(why)) < 0) {
+                printf("cannot enforce: %s\n", why);
+                return EXIT_CANNOT_ENFORCE;
+        }
+        printf("can enforce: %s\n", why);
+        return EXIT_OK;
+}
 
 int main(int argc, char **argv)
 {
-        struct config_env env = {0};
-        struct config_error e = {0};
-        struct policy *p = NULL;
-        char msg[1200];
+        enum { OPT_POLICY = 0x100, OPT_DRY_RUN, OPT_INTERVAL, OPT_AUDIT_LOG, OPT_CGROUP_ROOT, OPT_PROC, OPT_LOG_LEVEL };
+        static const struct option options[] = {
+                {"policy", required_argument, NULL, OPT_POLICY},
+                {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+                {"interval", required_argument, NULL, OPT_INTERVAL},
+                {"audit-log", required_argument, NULL, OPT_AUDIT_LOG},
+                {"cgroup-root", required_argument, NULL, OPT_CGROUP_ROOT},
+                {"proc", required_argument, NULL, OPT_PROC},
+                {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+                {"help", no_argument, NULL, 'h'},
+                {},
+        };
+        struct engine_options opt = {.proc_root = "/proc"};
+        struct config_env env;
+        struct policy *policy = NULL;
+        struct engine e;
+        const char *cmd;
+        int c, r;
 
-        if (argc < 3 || strcmp(argv[1], "check") != 0)
-                return 2;
-        if (config_load(argv[2], &env, &p, &e) < 0) {
-                config_error_format(&e, msg, sizeof(msg));
-                fprintf(stderr, "%s\n", msg);
-                return 2;
+        /* On a terminal the "<N>" priority prefixes are noise; journald wants them. */
+        log_set_prefix(!isatty(STDERR_FILENO));
+
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+                switch (c) {
+                case OPT_POLICY:
+                        opt.policy_path = optarg;
+                        break;
+                case OPT_DRY_RUN:
+                        opt.dry_run = true;
+                        break;
+                case OPT_INTERVAL:
+                        if (units_parse_duration(optarg, &opt.interval_usec) < 0 || opt.interval_usec < 100000) {
+                                fprintf(stderr, "--interval %s: expected a duration of at least 100ms\n", optarg);
+                                return EXIT_USAGE;
+                        }
+                        break;
+                case OPT_AUDIT_LOG:
+                        opt.audit_log = optarg;
+                        break;
+                case OPT_CGROUP_ROOT:
+                        if (optarg[0] != '/') {
+                                fprintf(stderr, "--cgroup-root %s: expected an absolute path\n", optarg);
+                                return EXIT_USAGE;
+                        }
+                        opt.cgroup_root = optarg;
+                        break;
+                case OPT_PROC:
+                        opt.proc_root = optarg;
+                        break;
+                case OPT_LOG_LEVEL:
+                        r = log_level_from_string(optarg);
+                        if (r < 0) {
+                                fprintf(stderr, "--log-level %s: expected err, warning, info or debug\n", optarg);
+                                return EXIT_USAGE;
+                        }
+                        log_set_max_level(r);
+                        break;
+                case 'h':
+                        help();
+                        return EXIT_OK;
+                default:
+                        return EXIT_USAGE;
+                }
         }
-        policy_free(p);
-        return 0;
+        if (optind >= argc) {
+                fprintf(stderr, "vmgov: no command given (run, once, check, status, probe); see --help\n");
+                return EXIT_USAGE;
+        }
+        cmd = argv[optind++];
+
+        engine_config_env(&env);
+        if (strcmp(cmd, "check") == 0) {
+                const char *path = optind < argc ? argv[optind++] : opt.policy_path;
+                return cmd_check(path ? path : default_policy_path(), &env);
+        }
+        if (optind < argc) {
+                fprintf(stderr, "vmgov %s: unexpected argument \"%s\"\n", cmd, argv[optind]);
+                return EXIT_USAGE;
+        }
+        if (strcmp(cmd, "probe") == 0)
+                return cmd_probe(&opt);
+        if (strcmp(cmd, "run") != 0 && strcmp(cmd, "once") != 0 && strcmp(cmd, "status") != 0) {
+                fprintf(stderr, "vmgov: unknown command \"%s\"; see --help\n", cmd);
+                return EXIT_USAGE;
+        }
+
+        if (!opt.policy_path)
+                opt.policy_path = default_policy_path();
+        r = load_policy(opt.policy_path, &env, &policy);
+        if (r != EXIT_OK)
+                return r;
+
+        if (strcmp(cmd, "status") == 0)
+                opt.audit_log = "none"; /* status only reads */
+        r = engine_open(&e, &opt, policy);
+        if (r < 0) {
+                engine_close(&e);
+                return EXIT_RUNTIME;
+        }
+
+        if (strcmp(cmd, "status") == 0)
+                r = engine_status(&e);
+        else if (strcmp(cmd, "once") == 0) {
+                r = engine_tick(&e);
+                /* once leaves its limits in force: there is no later moment to restore them at */
+                actuator_done(&e.act);
+                if (r == 0)
+                        log_info("once: %u written, %u would be written (dry-run), %u errors", e.act.writes,
+                                 e.act.would_writes, e.act.errors);
+                if (r == 0 && e.act.errors)
+                        r = -EIO;
+        } else
+                r = engine_run(&e);
+
+        if (engine_close(&e) > 0 && r == 0)
+                r = -EIO;
+        return r < 0 ? EXIT_RUNTIME : EXIT_OK;
 }

@@ -1,0 +1,596 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/sysinfo.h>
+#include <sys/sysmacros.h>
+#include <sys/timerfd.h>
+#include <pwd.h>
+
+#include "audit.h"
+#include "daemon.h"
+#include "discover.h"
+#include "log.h"
+#include "macro.h"
+#include "placement.h"
+#include "policy.h"
+
+static int resolve_device(const char *path, unsigned *ret_major, unsigned *ret_minor, void *userdata)
+{
+        struct stat st;
+
+        if (stat(path, &st) < 0)
+                return -errno;
+        if (!S_ISBLK(st.st_mode))
+                return -ENOTBLK;
+        *ret_major = major(st.st_rdev);
+        *ret_minor = minor(st.st_rdev);
+        return 0;
+}
+
+static int resolve_user(const char *name, unsigned *ret_uid, void *userdata)
+{
+        struct passwd *pw = getpwnam(name);
+
+        if (!pw)
+                return -ENOENT;
+        *ret_uid = pw->pw_uid;
+        return 0;
+}
+
+void engine_config_env(struct config_env *ret)
+{
+        struct sysinfo si;
+
+        *ret = (struct config_env){
+                .resolve_device = resolve_device,
+                .resolve_user = resolve_user,
+        };
+        if (sysinfo(&si) == 0)
+                ret->physical_memory = (uint64_t)si.totalram * si.mem_unit;
+}
+
+/* Name-escaping for log lines: a VM name is hostile input and must not forge a log line of its own. */
+static const char *vm_display_name(const struct vm_identity *id, char *buf, size_t size)
+{
+        if (!id->name[0])
+                return "(unnamed)";
+        if (audit_json_escape(id->name, buf, size) < 0)
+                snprintf(buf, size, "(name of %zu bytes)", strlen(id->name));
+        return buf;
+}
+
+static bool is_qemu_cb(const char *exe, void *userdata)
+{
+        const struct engine *e = userdata;
+        return policy_is_qemu_exe(e->policy, exe);
+}
+
+static int audit_open_with_dir(const char *path, int *ret_fd)
+{
+        char dir[4096];
+        char *slash;
+
+        snprintf(dir, sizeof(dir), "%s", path);
+        slash = strrchr(dir, '/');
+        if (slash && slash != dir) {
+                *slash = '\0';
+                if (mkdir(dir, 0750) < 0 && errno != EEXIST)
+                        return -errno;
+        }
+        return audit_open(path, ret_fd);
+}
+
+static void engine_apply_overrides(struct engine *e)
+{
+        e->dry_run = e->opt.dry_run || e->policy->engine.dry_run;
+        e->interval_usec = e->opt.interval_usec ? e->opt.interval_usec : e->policy->engine.interval_usec;
+}
+
+int engine_open(struct engine *e, const struct engine_options *opt, struct policy *policy)
+{
+        const char *root, *audit_path;
+        char default_root[4200];
+        int r;
+
+        *e = (struct engine){.opt = *opt, .policy = policy, .proc_fd = -1, .mount_fd = -1, .audit_fd = -1};
+        engine_config_env(&e->env);
+        engine_apply_overrides(e);
+
+        e->proc_fd = open(opt->proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (e->proc_fd < 0)
+                return log_err_errno(-errno, "open %s: %m", opt->proc_root);
+
+        r = cgroupfs_detect(e->proc_fd, AT_FDCWD, &e->mount);
+        if (r < 0)
+                return log_err_errno(r, "no usable cgroup v2 mount: %m");
+        e->mount_fd = open(e->mount.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (e->mount_fd < 0)
+                return log_err_errno(-errno, "open %s: %m", e->mount.path);
+
+        root = opt->cgroup_root ? opt->cgroup_root : policy->engine.cgroup_root;
+        if (!root) {
+                snprintf(default_root, sizeof(default_root), "%s/%s", e->mount.path, ENGINE_CGROUP_ROOT_DEFAULT);
+                root = default_root;
+        }
+        r = placement_root_relative(e->mount.path, root, e->root_rel, sizeof(e->root_rel));
+        if (r < 0)
+                return log_err_errno(r, "CgroupRoot %s is not beneath the cgroup v2 mount at %s", root, e->mount.path);
+        if (!e->root_rel[0])
+                return log_err_errno(-EINVAL, "CgroupRoot %s is the root of the hierarchy: use a subdirectory", root);
+
+        audit_path = opt->audit_log ? opt->audit_log : policy->engine.audit_log;
+        if (audit_path && strcmp(audit_path, "none") != 0) {
+                r = audit_open_with_dir(audit_path, &e->audit_fd);
+                if (r < 0)
+                        return log_err_errno(r, "audit log %s: %m", audit_path);
+        }
+
+        actuator_init(&e->act, e->dry_run, e->mount_fd, e->audit_fd);
+        log_info("vmgov: cgroup v2 at %s%s, engine tree %s/%s, interval %llums%s", e->mount.path,
+                 e->mount.hybrid ? " (hybrid host)" : "", e->mount.path, e->root_rel,
+                 (unsigned long long)(e->interval_usec / 1000), e->dry_run ? ", dry-run: nothing will be changed" : "");
+        return 0;
+}
+
+static struct vm_state *engine_find_vm(struct engine *e, const struct vm_identity *id)
+{
+        for (size_t i = 0; i < e->n_vms; i++)
+                if (e->vms[i].id.pid == id->pid && e->vms[i].id.start_time == id->start_time)
+                        return &e->vms[i];
+        return NULL;
+}
+
+static void vm_state_unplace(struct vm_state *vm)
+{
+        closep(&vm->cgroup_fd);
+        vm->cgroup_fd = -1;
+        vm->placed = false;
+        vm->refused = false;
+        vm->cgroup[0] = '\0';
+}
+
+/* Is leaf taken, in the same group, by another live VM? Two VMs with the same -name get distinct cgroups. */
+static bool engine_cgroup_taken(struct engine *e, const struct vm_state *self, const char *path)
+{
+        for (size_t i = 0; i < e->n_vms; i++)
+                if (&e->vms[i] != self && strcmp(e->vms[i].cgroup, path) == 0)
+                        return true;
+        return false;
+}
+
+static void engine_audit_move(struct engine *e, const struct vm_state *vm, const char *from, const char *reason)
+{
+        char pid[16];
+        struct audit_record rec = {
+                .vm = vm->id.name,
+                .uuid = vm->id.uuid[0] ? vm->id.uuid : NULL,
+                .pid = vm->id.pid,
+                .group = vm->group,
+                .cgroup = vm->cgroup,
+                .file = "cgroup.procs",
+                .old_value = from,
+                .new_value = pid,
+                .reason = reason,
+                .dry_run = e->dry_run,
+        };
+        int r;
+
+        if (e->audit_fd < 0)
+                return;
+        snprintf(pid, sizeof(pid), "%d", (int)vm->id.pid);
+        r = audit_write(e->audit_fd, &rec);
+        if (r < 0)
+                log_err_errno(r, "audit log: cannot append: %m");
+}
+
+/* Placement=own: ROOT/GROUP/LEAF, created and entered unless the VM is already there. */
+static int engine_place_own(struct engine *e, struct vm_state *vm)
+{
+        char leaf[PLACEMENT_LEAF_MAX + 1], path[4096], name[256];
+        int r;
+
+        r = placement_leaf_name(&vm->id, leaf, sizeof(leaf));
+        if (r < 0)
+                return r;
+        r = placement_own_path(e->root_rel, vm->group, leaf, path, sizeof(path));
+        if (r >= 0 && engine_cgroup_taken(e, vm, path)) {
+                char unique[PLACEMENT_LEAF_MAX + 32];
+                snprintf(unique, sizeof(unique), "%s-pid%d", leaf, (int)vm->id.pid);
+                r = placement_own_path(e->root_rel, vm->group, unique, path, sizeof(path));
+        }
+        if (r < 0)
+                return r;
+        snprintf(vm->cgroup, sizeof(vm->cgroup), "%s", path);
+        vm->own = true;
+
+        /* /proc/PID/cgroup paths start with '/' and are relative to the mount. */
+        if (strcmp(vm->id.cgroup + 1, path) != 0) {
+                if (e->dry_run) {
+                        log_info("dry-run: would create cgroup %s/%s and move VM %s (pid %d) there from %s",
+                                 e->mount.path, path, vm_display_name(&vm->id, name, sizeof(name)), (int)vm->id.pid,
+                                 vm->id.cgroup);
+                        engine_audit_move(e, vm, vm->id.cgroup, "placement: own cgroup");
+                        vm->placed = true;
+                        vm->cgroup_fd = cgroupfs_open_dir(e->mount_fd, path); /* exists only if made earlier */
+                        if (vm->cgroup_fd < 0)
+                                vm->cgroup_fd = -1;
+                        return 0;
+                }
+                r = placement_create(&e->mount, path);
+                if (r < 0)
+                        return r;
+                r = placement_attach(&e->mount, path, vm->id.pid);
+                if (r < 0)
+                        return log_full_errno(errno_is_vanished(r) ? LOG_DEBUG : LOG_ERR, r, "move pid %d into %s: %m",
+                                              (int)vm->id.pid, path);
+                log_info("placed VM %s (pid %d) in %s/%s (was %s)", vm_display_name(&vm->id, name, sizeof(name)),
+                         (int)vm->id.pid, e->mount.path, path, vm->id.cgroup);
+                engine_audit_move(e, vm, vm->id.cgroup, "placement: own cgroup");
+        }
+
+        vm->cgroup_fd = cgroupfs_open_dir(e->mount_fd, path);
+        if (vm->cgroup_fd < 0) {
+                r = vm->cgroup_fd;
+                vm->cgroup_fd = -1;
+                return log_err_errno(r, "open %s/%s: %m", e->mount.path, path);
+        }
+        vm->placed = true;
+        return 0;
+}
+
+/* Placement=inplace: the cgroup the VM is in, but only if nothing else lives there. */
+static int engine_place_inplace(struct engine *e, struct vm_state *vm)
+{
+        char name[256];
+        pid_t foreign = 0;
+        int r;
+
+        if (strcmp(vm->id.cgroup, "/") == 0) {
+                log_err("Placement=inplace: VM %s (pid %d) is in the root cgroup, which takes no limits: refusing",
+                        vm_display_name(&vm->id, name, sizeof(name)), (int)vm->id.pid);
+                return -EPERM;
+        }
+        snprintf(vm->cgroup, sizeof(vm->cgroup), "%s", vm->id.cgroup + 1);
+        vm->own = false;
+        vm->cgroup_fd = cgroupfs_open_dir(e->mount_fd, vm->cgroup);
+        if (vm->cgroup_fd < 0) {
+                r = vm->cgroup_fd;
+                vm->cgroup_fd = -1;
+                return log_err_errno(r, "open %s/%s: %m", e->mount.path, vm->cgroup);
+        }
+        r = placement_check_exclusive(vm->cgroup_fd, vm->id.pid, &foreign);
+        if (r == -EBUSY) {
+                log_err("Placement=inplace: cgroup %s holds pid %d besides VM %s (pid %d): refusing to write its "
+                        "limits",
+                        vm->id.cgroup, (int)foreign, vm_display_name(&vm->id, name, sizeof(name)), (int)vm->id.pid);
+                return r;
+        }
+        if (r < 0)
+                return log_err_errno(r, "read %s/cgroup.procs: %m", vm->cgroup);
+        vm->placed = true;
+        return 0;
+}
+
+static bool engine_controller_ok(struct engine *e, enum cg_controller c)
+{
+        char why[512];
+
+        if (e->dry_run) /* dry-run shows every decision, even on a host that could not carry it out */
+                return true;
+        if (cgroupfs_controller_usable(&e->mount, c, why, sizeof(why)) == 0)
+                return true;
+        if (!e->warned_controller[c]) {
+                e->warned_controller[c] = true;
+                log_err("%s: limits that need it are not applied", why);
+        }
+        return false;
+}
+
+static void engine_act_vm(struct engine *e, struct vm_state *vm, const struct group_policy *g)
+{
+        struct setting settings[SETTINGS_MAX];
+        char reason[600];
+        size_t n;
+        int r;
+
+        r = actuator_plan(&g->limits, e->act.page_size, settings, ELEMENTSOF(settings), &n);
+        if (r < 0) {
+                log_err_errno(r, "[group %s]: cannot format its limits: %m", g->name);
+                return;
+        }
+        snprintf(reason, sizeof(reason), "policy: [group %s] at %s:%u", g->name, g->file, g->line);
+
+        struct actuator_target t = {
+                .vm = vm->id.name,
+                .uuid = vm->id.uuid,
+                .pid = vm->id.pid,
+                .group = g->name,
+                .cgroup = vm->cgroup,
+                .cgroup_fd = vm->cgroup_fd,
+        };
+        for (size_t i = 0; i < n; i++)
+                if (engine_controller_ok(e, settings[i].controller))
+                        (void)actuator_apply(&e->act, &t, &settings[i], reason);
+}
+
+static int engine_track(struct engine *e, const struct vm_identity *id, struct vm_state **ret)
+{
+        struct vm_state *vm = engine_find_vm(e, id);
+        char name[256];
+
+        if (!vm) {
+                struct vm_state *v = realloc(e->vms, (e->n_vms + 1) * sizeof(*v));
+                if (!v)
+                        return -ENOMEM;
+                e->vms = v;
+                vm = &v[e->n_vms++];
+                *vm = (struct vm_state){.id = *id, .cgroup_fd = -1};
+                log_info("found VM %s (pid %d, uuid %s, %s) in cgroup %s", vm_display_name(id, name, sizeof(name)),
+                         (int)id->pid, id->uuid[0] ? id->uuid : "none", id->exe, id->cgroup);
+                if (id->name_truncated)
+                        log_warn("VM pid %d: its -name is longer than %d bytes and was cut", (int)id->pid, VM_NAME_MAX);
+        } else
+                vm->id = *id; /* its cgroup may have changed */
+        vm->seen = true;
+        *ret = vm;
+        return 0;
+}
+
+static void engine_sweep(struct engine *e)
+{
+        size_t j = 0;
+
+        for (size_t i = 0; i < e->n_vms; i++) {
+                struct vm_state *vm = &e->vms[i];
+                if (vm->seen) {
+                        e->vms[j++] = *vm;
+                        continue;
+                }
+                log_info("VM pid %d exited", (int)vm->id.pid);
+                closep(&vm->cgroup_fd);
+                if (vm->own && vm->placed && !e->dry_run && vm->cgroup[0]) {
+                        int r = placement_remove(e->mount_fd, vm->cgroup);
+                        if (r < 0 && r != -ENOENT)
+                                log_debug_errno(r, "remove %s: %m", vm->cgroup);
+                        else
+                                actuator_forget(&e->act, vm->cgroup);
+                }
+        }
+        e->n_vms = j;
+}
+
+int engine_tick(struct engine *e)
+{
+        _cleanup_free_ struct vm_identity *ids = NULL;
+        size_t n = 0;
+        int r;
+
+        r = discover_vms_scan(e->proc_fd, is_qemu_cb, e, &ids, &n);
+        if (r < 0)
+                return log_err_errno(r, "scan %s: %m", e->opt.proc_root);
+
+        for (size_t i = 0; i < e->n_vms; i++)
+                e->vms[i].seen = false;
+
+        for (size_t i = 0; i < n; i++) {
+                const struct group_policy *g = policy_match(e->policy, &ids[i]);
+                const char *gname = g ? g->name : "";
+                struct vm_state *vm;
+                char name[256];
+
+                r = engine_track(e, &ids[i], &vm);
+                if (r < 0)
+                        return log_err_errno(r, "out of memory");
+
+                if (strcmp(vm->group, gname) != 0) {
+                        /* New, or moved to another group by a reload: place it afresh. */
+                        vm_state_unplace(vm);
+                        snprintf(vm->group, sizeof(vm->group), "%s", gname);
+                        if (!g)
+                                log_info("VM %s (pid %d) matches no group: left unmanaged",
+                                         vm_display_name(&vm->id, name, sizeof(name)), (int)vm->id.pid);
+                }
+                if (!g || vm->refused)
+                        continue;
+
+                if (!vm->placed) {
+                        r = g->placement == PLACEMENT_INPLACE ? engine_place_inplace(e, vm) : engine_place_own(e, vm);
+                        if (r == -ENOMEM)
+                                return r;
+                        if (r < 0) {
+                                vm->refused = !errno_is_vanished(r);
+                                continue;
+                        }
+                }
+                engine_act_vm(e, vm, g);
+        }
+        engine_sweep(e);
+        return 0;
+}
+
+static int engine_reload(struct engine *e)
+{
+        struct config_error err = {0};
+        struct policy *p = NULL;
+        char msg[1200];
+        int r;
+
+        r = config_load(e->opt.policy_path, &e->env, &p, &err);
+        if (r < 0) {
+                config_error_format(&err, msg, sizeof(msg));
+                log_err("reload refused, the old policy stays in force: %s", msg);
+                return r;
+        }
+        policy_free(e->policy);
+        e->policy = p;
+        engine_apply_overrides(e);
+        e->act.dry_run = e->dry_run;
+        log_info("policy reloaded from %s: %zu groups", e->opt.policy_path, p->n_groups);
+        return 0;
+}
+
+static int timerfd_arm(int fd, uint64_t usec)
+{
+        struct itimerspec its = {
+                .it_interval = {.tv_sec = usec / 1000000, .tv_nsec = (usec % 1000000) * 1000},
+                .it_value = {.tv_sec = usec / 1000000, .tv_nsec = (usec % 1000000) * 1000},
+        };
+        return timerfd_settime(fd, 0, &its, NULL) < 0 ? -errno : 0;
+}
+
+int engine_run(struct engine *e)
+{
+        _cleanup_close_ int tfd = -1, sfd = -1, efd = -1;
+        struct epoll_event ev = {.events = EPOLLIN};
+        sigset_t mask;
+        int r;
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+                return log_err_errno(-errno, "sigprocmask: %m");
+
+        sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+        tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+        efd = epoll_create1(EPOLL_CLOEXEC);
+        if (sfd < 0 || tfd < 0 || efd < 0)
+                return log_err_errno(-errno, "cannot set up the event loop: %m");
+        r = timerfd_arm(tfd, e->interval_usec);
+        if (r < 0)
+                return log_err_errno(r, "timerfd: %m");
+        ev.data.fd = sfd;
+        if (epoll_ctl(efd, EPOLL_CTL_ADD, sfd, &ev) < 0)
+                return log_err_errno(-errno, "epoll: %m");
+        ev.data.fd = tfd;
+        if (epoll_ctl(efd, EPOLL_CTL_ADD, tfd, &ev) < 0)
+                return log_err_errno(-errno, "epoll: %m");
+
+        r = engine_tick(e);
+        if (r < 0)
+                return r;
+
+        for (;;) {
+                struct epoll_event events[4];
+                int n = epoll_wait(efd, events, ELEMENTSOF(events), -1);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return log_err_errno(-errno, "epoll_wait: %m");
+                for (int i = 0; i < n; i++) {
+                        if (events[i].data.fd == tfd) {
+                                uint64_t expirations;
+                                if (read(tfd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
+                                        return log_err_errno(-errno, "timerfd: %m");
+                                r = engine_tick(e);
+                                if (r < 0)
+                                        return r;
+                        } else {
+                                struct signalfd_siginfo si;
+                                if (read(sfd, &si, sizeof(si)) != sizeof(si))
+                                        continue;
+                                if (si.ssi_signo == SIGHUP) {
+                                        uint64_t old_interval = e->interval_usec;
+                                        if (engine_reload(e) == 0 && e->interval_usec != old_interval)
+                                                (void)timerfd_arm(tfd, e->interval_usec);
+                                        continue;
+                                }
+                                log_info("signal %s: restoring the originals and stopping",
+                                         si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+                                return 0;
+                        }
+                }
+        }
+}
+
+int engine_close(struct engine *e)
+{
+        int failures = 0;
+
+        if (!e->dry_run)
+                failures = actuator_restore(&e->act);
+        actuator_done(&e->act);
+        for (size_t i = 0; i < e->n_vms; i++)
+                closep(&e->vms[i].cgroup_fd);
+        free(e->vms);
+        e->vms = NULL;
+        e->n_vms = 0;
+        if (e->audit_fd >= 0)
+                (void)audit_close(e->audit_fd);
+        closep(&e->mount_fd);
+        closep(&e->proc_fd);
+        policy_free(e->policy);
+        e->policy = NULL;
+        return failures;
+}
+
+int engine_probe(int proc_fd, char *why, size_t len)
+{
+        static const enum cg_controller needed[] = {CGROUP_CPU, CGROUP_MEMORY, CGROUP_IO};
+        struct cgroup_mount m;
+        int r;
+
+        r = cgroupfs_detect(proc_fd, AT_FDCWD, &m);
+        if (r < 0) {
+                snprintf(why, len, "no cgroup v2 filesystem is mounted");
+                return r;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(needed); i++) {
+                r = cgroupfs_controller_usable(&m, needed[i], why, len);
+                if (r < 0)
+                        return r;
+        }
+        snprintf(why, len, "cgroup v2 at %s with cpu, memory and io", m.path);
+        return 0;
+}
+
+/* A cgroup file's value for the status table: trimmed, "-" when unreadable (no controller, no cgroup). */
+static const char *status_value(int fd, const char *file, char *buf, size_t size)
+{
+        if (fd < 0 || cgroupfs_read(fd, file, buf, size) < 0)
+                return "-";
+        for (char *p = buf; *p; p++)
+                if (*p == '\n')
+                        *p = (p[1] ? ';' : '\0');
+        return buf[0] ? buf : "-";
+}
+
+int engine_status(struct engine *e)
+{
+        _cleanup_free_ struct vm_identity *ids = NULL;
+        size_t n = 0;
+        int r;
+
+        r = discover_vms_scan(e->proc_fd, is_qemu_cb, e, &ids, &n);
+        if (r < 0)
+                return log_err_errno(r, "scan %s: %m", e->opt.proc_root);
+
+        printf("%-7s %-20s %-36s %-10s %-36s %-16s %-7s %-12s %-12s %s\n", "PID", "NAME", "UUID", "GROUP", "CGROUP",
+               "CPU.MAX", "WEIGHT", "MEM.HIGH", "MEM.MAX", "IO.MAX");
+        for (size_t i = 0; i < n; i++) {
+                const struct group_policy *g = policy_match(e->policy, &ids[i]);
+                char name[256], cpu_max[64], weight[32], high[32], max[32], io[256];
+                _cleanup_close_ int fd = -1;
+
+                if (strcmp(ids[i].cgroup, "/") != 0)
+                        fd = cgroupfs_open_dir(e->mount_fd, ids[i].cgroup + 1);
+                printf("%-7d %-20s %-36s %-10s %-36s %-16s %-7s %-12s %-12s %s\n", (int)ids[i].pid,
+                       vm_display_name(&ids[i], name, sizeof(name)), ids[i].uuid[0] ? ids[i].uuid : "-",
+                       g ? g->name : "(unmanaged)", ids[i].cgroup,
+                       status_value(fd, "cpu.max", cpu_max, sizeof(cpu_max)),
+                       status_value(fd, "cpu.weight", weight, sizeof(weight)),
+                       status_value(fd, "memory.high", high, sizeof(high)),
+                       status_value(fd, "memory.max", max, sizeof(max)), status_value(fd, "io.max", io, sizeof(io)));
+        }
+        if (n == 0)
+                printf("(no QEMU processes found under %s)\n", e->opt.proc_root);
+        return 0;
+}

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "actuator.h"
+#include "cgroupfs.h"
+#include "config.h"
+#include "vm.h"
+
+/*
+ * The engine: owns all state and runs the tick (discover → place → act → report) once or in an epoll loop over a
+ * timerfd and a signalfd (SIGTERM/SIGINT: restore the originals and stop; SIGHUP: reload the policy, keeping the
+ * old one if the new one is refused).
+ */
+
+struct engine_options {
+        const char *policy_path;
+        const char *proc_root;   /* "/proc" or a fixture tree */
+        const char *cgroup_root; /* overrides CgroupRoot= when set */
+        const char *audit_log;   /* overrides AuditLog= when set */
+        uint64_t interval_usec;  /* overrides Interval= when non-zero */
+        bool dry_run;            /* or DryRun=yes in the policy */
+};
+
+/* One governed (or deliberately unmanaged) QEMU process. */
+struct vm_state {
+        struct vm_identity id;
+        char group[GROUP_NAME_MAX + 1]; /* "" = unmanaged */
+        char cgroup[4096];              /* target cgroup, relative to the mount */
+        bool own;                       /* the engine created the cgroup (and removes it when the VM is gone) */
+        int cgroup_fd;                  /* held, -1 until placed (always in dry-run for a new cgroup) */
+        bool placed;
+        bool refused; /* placement refused: said once, not again every tick */
+        bool seen;    /* mark and sweep over scans */
+};
+
+struct engine {
+        struct engine_options opt;
+        struct policy *policy;
+        struct config_env env;
+        bool dry_run;
+        uint64_t interval_usec;
+        int proc_fd;
+        struct cgroup_mount mount;
+        int mount_fd;
+        char root_rel[4096]; /* the engine's CgroupRoot= relative to the mount */
+        int audit_fd;
+        struct actuator act;
+        struct vm_state *vms;
+        size_t n_vms;
+        bool warned_controller[_CGROUP_CONTROLLER_MAX];
+};
+
+/* The host facts the policy loader needs: physical memory, device numbers, user names. */
+void engine_config_env(struct config_env *ret);
+
+/* Take ownership of policy. Returns 0 or -errno, logged. */
+int engine_open(struct engine *e, const struct engine_options *opt, struct policy *policy);
+/* One pass: discover, place, act. Returns 0 or a negative errno for errors that stop the engine. */
+int engine_tick(struct engine *e);
+/* Loop until SIGTERM/SIGINT. */
+int engine_run(struct engine *e);
+/* Restore the originals (unless dry-run) and release everything. Returns the number of restore failures. */
+int engine_close(struct engine *e);
+
+/* Why this host cannot enforce, in one sentence, or NULL if it can (cgroup2 with cpu, memory and io usable). */
+int engine_probe(int proc_fd, char *why, size_t len);
+
+/* Print the discovered VMs and their current limits as a table on stdout. */
+int engine_status(struct engine *e);
