@@ -8,7 +8,7 @@
 
 #include "cgroupfs.h"
 #include "cgvalues.h"
-#include "limits.h"
+#include "resource_limits.h"
 
 /*
  * From limits to kernel files. The plan half is pure: limits → the list of (file, value) settings, each in the

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "limits.h"
+#include "resource_limits.h"
 
 /*
  * Pure formatting and parsing of cgroup v2 file values. The one place "max" is spelled.

@@ -17,6 +17,7 @@
 
 #include <ini.h>
 
+#include "cgvalues.h"
 #include "config.h"
 #include "macro.h"
 #include "units.h"
@@ -671,15 +672,13 @@ static int config_finish(struct loader *l)
 
                 if (lim->cpu_period_usec && !lim->cpu_max_set)
                         return fail(l, g->file, g->line, "[group %s]: CPUQuotaPeriodSec= needs CPUQuota=", g->name);
-                if (!lim->cpu_period_usec)
-                        lim->cpu_period_usec = CPU_PERIOD_DEFAULT_USEC;
                 if (lim->cpu_max_set) {
-                        /* systemd: quota per second from the percentage, then scaled to the period; the kernel
-                         * refuses a quota under 1 ms. */
+                        /* CPUQuota= was kept as permyriad until the period was known. */
                         uint64_t permyriad = lim->cpu_quota_usec;
-                        uint64_t per_sec = permyriad * UNITS_USEC_PER_SEC / UNITS_PERMYRIAD_100;
-                        uint64_t quota = per_sec * lim->cpu_period_usec / UNITS_USEC_PER_SEC;
-                        lim->cpu_quota_usec = MAX(quota, (uint64_t)CPU_PERIOD_MIN_USEC);
+                        if (cgv_cpu_quota_from_permyriad(permyriad, lim->cpu_period_usec, &lim->cpu_quota_usec,
+                                                         &lim->cpu_period_usec) < 0)
+                                return fail(l, g->file, g->line,
+                                            "[group %s]: CPUQuota= is beyond what the kernel takes", g->name);
                 }
                 if (!g->n_match_name && !g->n_match_uuid && !g->n_match_exe && !g->n_match_user &&
                     !(p->engine.default_group && strcmp(p->engine.default_group, g->name) == 0))

@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "limits.h"
+#include "resource_limits.h"
 
 /*
  * The policy, as loaded from INI files. Loading is all-or-nothing: any error refuses the whole policy and says

@@ -162,12 +162,16 @@ static void test_quota_translation(void **state)
 {
         static const struct {
                 const char *quota, *period;
-                unsigned long long expect_quota;
+                unsigned long long expect_quota, expect_period;
         } cases[] = {
-                {"150%", NULL, 150000},  {"20%", NULL, 20000},    {"100%", NULL, 100000},
-                {"400%", NULL, 400000},  {"0.5%", NULL, 1000}, /* below 1 ms the kernel refuses: systemd raises it to 1
-                                                                  ms */
-                {"12.5%", "1s", 125000}, {"200%", "10ms", 20000},
+                {"150%", NULL, 150000, 100000},
+                {"20%", NULL, 20000, 100000},
+                {"100%", NULL, 100000, 100000},
+                {"400%", NULL, 400000, 100000},
+                /* A quota under 1 ms would be refused by the kernel: systemd stretches the period instead. */
+                {"0.5%", NULL, 1000, 200000},
+                {"12.5%", "1s", 125000, 1000000},
+                {"200%", "10ms", 20000, 10000},
         };
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
                 char text[256];
@@ -175,9 +179,11 @@ static void test_quota_translation(void **state)
                          cases[i].quota, cases[i].period ? "CPUQuotaPeriodSec = " : "",
                          cases[i].period ? cases[i].period : "", cases[i].period ? "\n" : "");
                 struct policy *p = load_ok(text);
-                if (p->groups[0].limits.cpu_quota_usec != cases[i].expect_quota)
-                        fail_msg("CPUQuota=%s: quota %llu, expected %llu", cases[i].quota,
-                                 (unsigned long long)p->groups[0].limits.cpu_quota_usec, cases[i].expect_quota);
+                const struct limits *lim = &p->groups[0].limits;
+                if (lim->cpu_quota_usec != cases[i].expect_quota || lim->cpu_period_usec != cases[i].expect_period)
+                        fail_msg("CPUQuota=%s: cpu.max \"%llu %llu\", expected \"%llu %llu\"", cases[i].quota,
+                                 (unsigned long long)lim->cpu_quota_usec, (unsigned long long)lim->cpu_period_usec,
+                                 cases[i].expect_quota, cases[i].expect_period);
                 policy_free(p);
         }
 }

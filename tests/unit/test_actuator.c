@@ -1,0 +1,259 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* From limits to files: what gets written, when, what the audit says, and what restore puts back. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "actuator.h"
+#include "audit.h"
+#include "macro.h"
+#include "testutil.h"
+
+#define PAGE 4096
+
+static struct limits full_limits(void)
+{
+        struct limits l = {
+                .cpu_weight_set = true,
+                .cpu_weight = 200,
+                .cpu_max_set = true,
+                .cpu_quota_usec = 150000,
+                .cpu_period_usec = 100000,
+                .memory_high_set = true,
+                .memory_high = 4ULL << 30,
+                .memory_max_set = true,
+                .memory_max = (8ULL << 30) + 100, /* not page-aligned: the kernel rounds it down */
+                .io_weight_set = true,
+                .io_weight = 300,
+                .n_io_devices = 1,
+                .io_devices = {{254, 0, 50000000, LIMIT_MAX, LIMIT_MAX, 1000}},
+        };
+        return l;
+}
+
+static void test_plan(void **state)
+{
+        struct limits l = full_limits();
+        struct setting s[SETTINGS_MAX];
+        size_t n = 0;
+
+        assert_int_equal(actuator_plan(&l, PAGE, s, ELEMENTSOF(s), &n), 0);
+        assert_int_equal(n, 6);
+        assert_string_equal(s[0].file, "cpu.weight");
+        assert_string_equal(s[0].value, "200");
+        assert_string_equal(s[1].file, "cpu.max");
+        assert_string_equal(s[1].value, "150000 100000");
+        assert_string_equal(s[2].file, "memory.high");
+        assert_string_equal(s[2].value, "4294967296");
+        assert_string_equal(s[3].file, "memory.max");
+        assert_string_equal(s[3].value, "8589934592");
+        assert_string_equal(s[4].file, "io.weight");
+        assert_string_equal(s[4].value, "default 300");
+        assert_string_equal(s[5].file, "io.max");
+        assert_string_equal(s[5].value, "254:0 rbps=50000000 wbps=max riops=max wiops=1000");
+        assert_int_equal(s[5].controller, CGROUP_IO);
+
+        struct limits idle = {.cpu_idle = true, .memory_high_set = true, .memory_high = LIMIT_MAX};
+        assert_int_equal(actuator_plan(&idle, PAGE, s, ELEMENTSOF(s), &n), 0);
+        assert_int_equal(n, 2);
+        assert_string_equal(s[0].file, "cpu.idle");
+        assert_string_equal(s[0].value, "1");
+        assert_string_equal(s[1].value, "max");
+
+        assert_int_equal(actuator_plan(&l, PAGE, s, 3, &n), -ENOBUFS);
+}
+
+static void test_current_values(void **state)
+{
+        struct setting io = {.file = "io.max", .major = 254, .minor = 0};
+        struct setting mem = {.file = "memory.high"};
+        struct setting cpu = {.file = "cpu.max"};
+        struct setting w = {.file = "io.weight"};
+        char buf[CGV_VALUE_MAX];
+
+        assert_true(actuator_current_value(
+                            &io, "8:0 rbps=1 wbps=max riops=max wiops=max\n254:0 rbps=2 wbps=3 riops=max wiops=max\n",
+                            PAGE, buf, sizeof(buf)) > 0);
+        assert_string_equal(buf, "254:0 rbps=2 wbps=3 riops=max wiops=max");
+        /* No line for the device means no limit. */
+        assert_true(actuator_current_value(&io, "", PAGE, buf, sizeof(buf)) > 0);
+        assert_string_equal(buf, "254:0 rbps=max wbps=max riops=max wiops=max");
+        assert_true(actuator_current_value(&mem, "max\n", PAGE, buf, sizeof(buf)) > 0);
+        assert_string_equal(buf, "max");
+        assert_true(actuator_current_value(&cpu, "max 100000\n", PAGE, buf, sizeof(buf)) > 0);
+        assert_string_equal(buf, "max 100000");
+        assert_true(actuator_current_value(&w, "default 100\n254:0 500\n", PAGE, buf, sizeof(buf)) > 0);
+        assert_string_equal(buf, "default 100");
+        assert_true(actuator_current_value(&cpu, "garbage\n", PAGE, buf, sizeof(buf)) < 0);
+        assert_true(actuator_default_value(&cpu, buf, sizeof(buf)) > 0);
+        assert_string_equal(buf, "max 100000");
+}
+
+struct fixture {
+        char path[4096];
+        int fd;
+        char audit_path[4200];
+        int audit_fd;
+};
+
+static int setup(void **state)
+{
+        struct fixture *f = calloc(1, sizeof(*f));
+
+        f->fd = tmptree_new(f->path, sizeof(f->path));
+        tmptree_write_string(f->fd, "vm/cpu.max", "max 100000\n");
+        tmptree_write_string(f->fd, "vm/cpu.weight", "100\n");
+        tmptree_mkdir(f->fd, "vm/io.max"); /* a "file" every write to fails, as a refusing kernel would */
+        snprintf(f->audit_path, sizeof(f->audit_path), "%s/audit.jsonl", f->path);
+        assert_int_equal(audit_open(f->audit_path, &f->audit_fd), 0);
+        *state = f;
+        return 0;
+}
+
+static int teardown(void **state)
+{
+        struct fixture *f = *state;
+        audit_close(f->audit_fd);
+        tmptree_remove(f->path, f->fd);
+        free(f);
+        return 0;
+}
+
+static char *slurp(int dir_fd, const char *path)
+{
+        static char buf[8192];
+        int fd = openat(dir_fd, path, O_RDONLY | O_CLOEXEC);
+        ssize_t n;
+
+        assert_true(fd >= 0);
+        n = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        assert_true(n >= 0);
+        buf[n] = '\0';
+        return buf;
+}
+
+static size_t count_lines(const char *s)
+{
+        size_t n = 0;
+        for (; *s; s++)
+                n += *s == '\n';
+        return n;
+}
+
+static void test_apply_writes_once_audits_and_restores(void **state)
+{
+        struct fixture *f = *state;
+        struct actuator a;
+        int vm_fd = openat(f->fd, "vm", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        struct setting s = {.file = "cpu.max", .controller = CGROUP_CPU, .value = "150000 100000"};
+        struct actuator_target t = {
+                .vm = "web\"1", .uuid = "", .pid = 42, .group = "web", .cgroup = "vm", .cgroup_fd = vm_fd};
+
+        actuator_init(&a, false, f->fd, f->audit_fd);
+        assert_int_equal(actuator_apply(&a, &t, &s, "policy"), 1);
+        assert_string_equal(slurp(f->fd, "vm/cpu.max"), "150000 100000");
+        /* Already there: nothing written, nothing audited. */
+        assert_int_equal(actuator_apply(&a, &t, &s, "policy"), 0);
+        /* A second change keeps the first original. */
+        snprintf(s.value, sizeof(s.value), "50000 100000");
+        assert_int_equal(actuator_apply(&a, &t, &s, "policy"), 1);
+        assert_int_equal(a.writes, 2);
+        assert_int_equal(a.n_originals, 1);
+
+        const char *audit = slurp(f->fd, "audit.jsonl");
+        assert_int_equal(count_lines(audit), 2);
+        assert_non_null(strstr(audit, "\"vm\":\"web\\\"1\",\"uuid\":null,\"pid\":42,\"group\":\"web\","
+                                      "\"cgroup\":\"vm\",\"file\":\"cpu.max\",\"old\":\"max 100000\","
+                                      "\"new\":\"150000 100000\",\"reason\":\"policy\",\"dry_run\":false}"));
+
+        assert_int_equal(actuator_restore(&a), 0);
+        assert_string_equal(slurp(f->fd, "vm/cpu.max"), "max 100000");
+        assert_int_equal(a.n_originals, 0);
+        actuator_done(&a);
+        close(vm_fd);
+}
+
+static void test_dry_run_changes_nothing_and_says_it_once(void **state)
+{
+        struct fixture *f = *state;
+        struct actuator a;
+        int vm_fd = openat(f->fd, "vm", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        struct setting s = {.file = "cpu.weight", .controller = CGROUP_CPU, .value = "300"};
+        struct actuator_target t = {.vm = "db", .pid = 7, .group = "db", .cgroup = "vm", .cgroup_fd = vm_fd};
+        char *log;
+
+        actuator_init(&a, true, f->fd, f->audit_fd);
+        stderr_capture_start();
+        assert_int_equal(actuator_apply(&a, &t, &s, "policy"), 1);
+        assert_int_equal(actuator_apply(&a, &t, &s, "policy"), 0); /* decided once, logged once */
+        log = stderr_capture_stop();
+        assert_non_null(strstr(log, "dry-run: would write vm/cpu.weight: \"300\" (now \"100\")"));
+        free(log);
+        assert_string_equal(slurp(f->fd, "vm/cpu.weight"), "100\n");
+        assert_int_equal(a.would_writes, 1);
+        assert_int_equal(a.writes, 0);
+        assert_non_null(strstr(slurp(f->fd, "audit.jsonl"),
+                               "\"old\":\"100\",\"new\":\"300\",\"reason\":\"policy\",\"dry_run\":true}"));
+
+        /* A cgroup that does not exist yet (dry-run never creates it) is compared with the kernel's defaults. */
+        t.cgroup_fd = -1;
+        t.cgroup = "vm2";
+        assert_int_equal(actuator_apply(&a, &t, &s, "policy"), 1);
+        snprintf(s.value, sizeof(s.value), "100");
+        assert_int_equal(actuator_apply(&a, &t, &(struct setting){.file = "cpu.weight", .value = "100"}, "p"), 1);
+        actuator_done(&a);
+        close(vm_fd);
+}
+
+static void test_refused_write_is_an_error(void **state)
+{
+        struct fixture *f = *state;
+        struct actuator a;
+        int vm_fd = openat(f->fd, "vm", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        struct setting s = {.file = "cpu.weight", .controller = CGROUP_CPU, .value = "300"};
+        struct actuator_target t = {.vm = "db", .pid = 7, .group = "db", .cgroup = "vm", .cgroup_fd = vm_fd};
+        char *log;
+        int r;
+
+        /* A read that fails (io.max is a directory here) is reported and nothing is written. */
+        actuator_init(&a, false, f->fd, f->audit_fd);
+        struct setting io = {.file = "io.max",
+                             .controller = CGROUP_IO,
+                             .major = 1,
+                             .minor = 0,
+                             .value = "1:0 rbps=1 wbps=max riops=max wiops=max"};
+        stderr_capture_start();
+        r = actuator_apply(&a, &t, &io, "policy");
+        log = stderr_capture_stop();
+        assert_true(r < 0);
+        assert_non_null(strstr(log, "vm/io.max"));
+        free(log);
+        assert_int_equal(a.errors, 1);
+
+        /* A vanished cgroup is not an error: the VM went away. */
+        t.cgroup_fd = openat(f->fd, "vm", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        unlinkat(vm_fd, "cpu.weight", 0);
+        assert_int_equal(actuator_apply(&a, &t, &s, "policy"), -ENOENT);
+        assert_int_equal(a.errors, 1);
+        close(t.cgroup_fd);
+        actuator_done(&a);
+        close(vm_fd);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_plan),
+                cmocka_unit_test(test_current_values),
+                cmocka_unit_test_setup_teardown(test_apply_writes_once_audits_and_restores, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_dry_run_changes_nothing_and_says_it_once, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_refused_write_is_an_error, setup, teardown),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
