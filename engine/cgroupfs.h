@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/*
+ * The cgroup v2 filesystem: finding the mount, checking controllers, and the only functions that touch cgroup
+ * files. Everything is relative to held directory fds; paths never leave the directory they are opened beneath
+ * (no "..", no symlinks).
+ */
+
+enum cg_controller {
+        CGROUP_CPU,
+        CGROUP_MEMORY,
+        CGROUP_IO,
+        CGROUP_PIDS,
+        _CGROUP_CONTROLLER_MAX,
+};
+
+struct cgroup_mount {
+        char path[4096]; /* where cgroup2 is mounted, e.g. /sys/fs/cgroup or /sys/fs/cgroup/unified */
+        bool hybrid;     /* cgroup v1 hierarchies are mounted too */
+        /* Controllers listed in the v2 root's cgroup.controllers. */
+        bool available[_CGROUP_CONTROLLER_MAX];
+        /* Controllers bound to a v1 hierarchy (from mountinfo super options). */
+        bool bound_to_v1[_CGROUP_CONTROLLER_MAX];
+};
+
+const char *cgroup_controller_to_string(enum cg_controller c);
+
+/* Pure: find the cgroup2 mount and the v1 bindings in the text of /proc/self/mountinfo. -ENOENT: no cgroup2. */
+int cgroupfs_parse_mountinfo(const char *mountinfo, struct cgroup_mount *ret);
+/* Pure: mark m->available from the text of cgroup.controllers ("cpuset cpu io memory pids\n"). */
+void cgroupfs_parse_controllers(const char *text, struct cgroup_mount *m);
+
+/* Read self/mountinfo beneath proc_fd (an fd on /proc or a fixture tree), then cgroup.controllers of the mount
+ * found there, resolved beneath root_fd: AT_FDCWD for the real "/", or a fixture tree standing for it.
+ * Logs why it fails: -ENOENT when no cgroup2 filesystem is mounted. */
+int cgroupfs_detect(int proc_fd, int root_fd, struct cgroup_mount *ret);
+
+/* One clear sentence on why controller c cannot be used, e.g. "controller cpu is not available in the cgroup v2
+ * hierarchy at /sys/fs/cgroup/unified: it is bound to a v1 hierarchy". Returns 0 if usable, -EOPNOTSUPP otherwise. */
+int cgroupfs_controller_usable(const struct cgroup_mount *m, enum cg_controller c, char *why, size_t len);
+
+/* Open a directory beneath dir_fd by a relative path ("" or "." is dir_fd itself), refusing absolute paths and
+ * ".." (-EINVAL) and symlinks (-ELOOP). Uses openat2(RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS);
+ * on kernels without it (-ENOSYS, before 5.6) walks the path one O_NOFOLLOW component at a time.
+ * Returns the new fd or -errno. */
+int cgroupfs_open_dir(int dir_fd, const char *relative_path);
+/* That component-by-component walk; public so tests run it on any kernel. */
+int cgroupfs_open_dir_compat(int dir_fd, const char *relative_path);
+
+/* Read a cgroup file (one name, no '/': -EINVAL otherwise) into buf, NUL-terminated, trailing newline kept.
+ * Returns the bytes read or -errno; -E2BIG if it does not fit in len - 1 bytes. buf is undefined on error. */
+int cgroupfs_read(int dir_fd, const char *file, char *buf, size_t len);
+/* The same on an fd the caller holds, with pread() from offset 0. */
+int cgroupfs_pread(int fd, char *buf, size_t len);
+
+/* Write value with one write() on a fresh O_WRONLY|O_NOFOLLOW fd, so the kernel's verdict is the return value:
+ * 0, or e.g. -EINVAL for a value the kernel refuses. O_TRUNC too, so that a plain file in a fixture tree reads
+ * back what was written, as a cgroup file does. Never creates the file. */
+int cgroupfs_write(int dir_fd, const char *file, const char *value);
