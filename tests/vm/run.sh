@@ -1,0 +1,144 @@
+#!/bin/sh
+# /vmtest/run.sh [NAME...] — run integration tests inside the vmtest guest and print console markers.
+#
+# Without NAME it runs every /vmtest/integration/*.sh in name order. Per test it prints the test's output
+# (prefixed "  NAME| ") and then exactly one line
+#     VMTEST-RESULT PASS|FAIL|SKIP NAME (SECONDSs)[: reason]
+# and at the end
+#     VMTEST-SUMMARY N passed, N failed, N skipped
+# scripts/vmtest on the host decides from these lines only.
+#
+# Environment: VMTEST_TEST_TIMEOUT (default 240 s; a test may ask for more with a "# vmtest-timeout: SECS"
+# line), VMTEST_KEEP=1 to leave each test's processes and cgroups behind (for --keep).
+
+TESTDIR=/vmtest/integration
+TIMEOUT=${VMTEST_TEST_TIMEOUT:-240}
+KEEP=${VMTEST_KEEP:-0}
+
+now() {
+	cut -d' ' -f1 /proc/uptime
+}
+
+# seconds between two /proc/uptime readings, one decimal
+elapsed() {
+	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'
+}
+
+# watchdog PID SECS MARKER: after SECS, TERM the test's whole session, KILL it 15 s later
+watchdog() {
+	_i=0
+	while [ "$_i" -lt "$(($2 * 2))" ]; do
+		sleep 0.5
+		kill -0 "$1" 2>/dev/null || exit 0
+		_i=$((_i + 1))
+	done
+	echo "SIGTERM sent" >"$3"
+	kill -TERM -- "-$1" 2>/dev/null
+	_i=0
+	while [ "$_i" -lt 30 ]; do
+		sleep 0.5
+		kill -0 "$1" 2>/dev/null || exit 0
+		_i=$((_i + 1))
+	done
+	echo "SIGTERM sent, SIGKILL 15 s later" >"$3"
+	kill -KILL -- "-$1" 2>/dev/null
+}
+
+# Kill what a test left behind and remove every non-root cgroup: each test starts from a clean guest.
+sweep() {
+	_left=""
+	for _d in /proc/[0-9]*; do
+		_p=${_d#/proc/}
+		_c=$(cat "$_d/comm" 2>/dev/null) || continue
+		case "$_c" in
+		qemu-system-* | vmgov) _left="$_left $_p" ;;
+		esac
+	done
+	if [ -n "$_left" ]; then
+		echo "  (sweep: killing leftover processes:$_left)"
+		# shellcheck disable=SC2086
+		kill -TERM $_left 2>/dev/null
+		sleep 1
+		# shellcheck disable=SC2086
+		kill -KILL $_left 2>/dev/null
+		sleep 0.5
+	fi
+	find /sys/fs/cgroup -mindepth 1 -depth -type d 2>/dev/null | while read -r _cg; do
+		rmdir "$_cg" 2>/dev/null || echo "  (sweep: cannot remove cgroup $_cg)"
+	done
+}
+
+if [ $# -gt 0 ]; then
+	names="$*"
+else
+	names=""
+	for f in "$TESTDIR"/*.sh; do
+		[ -e "$f" ] || continue
+		n=${f##*/}
+		names="$names ${n%.sh}"
+	done
+fi
+
+echo "VMTEST-PLAN$(for n in $names; do printf ' %s' "$n"; done)"
+
+passed=0
+failed=0
+skipped=0
+for name in $names; do
+	f=$TESTDIR/$name.sh
+	tmp=/tmp/vmtest/$name
+	rm -rf "$tmp"
+	mkdir -p "$tmp"
+	if [ ! -f "$f" ]; then
+		echo "VMTEST-RESULT FAIL $name (0.0s): no such test: $f"
+		failed=$((failed + 1))
+		continue
+	fi
+	t=$(sed -n 's/^# *vmtest-timeout: *\([0-9][0-9]*\).*/\1/p' "$f" | head -n 1)
+	[ -n "$t" ] || t=$TIMEOUT
+
+	echo "VMTEST-START $name (timeout ${t}s)"
+	start=$(now)
+	# the test runs in its own session, so a timeout signals all of it (a foreground sleep too, which
+	# would otherwise hold back the test's TERM trap and its cleanup)
+	VMTEST_NAME=$name VMTEST_TMP=$tmp VMTEST_KEEP=$KEEP VMTEST_REASON_FILE=$tmp/reason \
+		setsid sh "$f" >"$tmp/output" 2>&1 </dev/null &
+	tpid=$!
+	watchdog "$tpid" "$t" "$tmp/timedout" &
+	wpid=$!
+	wait "$tpid"
+	rc=$?
+	kill "$wpid" 2>/dev/null
+	wait "$wpid" 2>/dev/null
+	end=$(now)
+	sed "s/^/  $name| /" "$tmp/output"
+
+	reason=""
+	[ -s "$tmp/reason" ] && reason=$(tail -n 1 "$tmp/reason")
+	case $rc in
+	0) status=PASS ;;
+	77) status=SKIP ;;
+	*)
+		status=FAIL
+		if [ -e "$tmp/timedout" ]; then
+			reason="timed out after ${t}s ($(cat "$tmp/timedout"))${reason:+; last reason: $reason}"
+		elif [ -z "$reason" ] && [ "$rc" -gt 128 ]; then
+			reason="killed by signal $((rc - 128))"
+		fi
+		[ -n "$reason" ] || reason="exit $rc"
+		;;
+	esac
+	[ "$KEEP" = 1 ] || sweep
+
+	line="VMTEST-RESULT $status $name ($(elapsed "$start" "$end")s)"
+	[ -n "$reason" ] && line="$line: $reason"
+	echo "$line"
+	case $status in
+	PASS) passed=$((passed + 1)) ;;
+	SKIP) skipped=$((skipped + 1)) ;;
+	*) failed=$((failed + 1)) ;;
+	esac
+done
+
+echo "VMTEST-SUMMARY $passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
