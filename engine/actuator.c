@@ -197,16 +197,6 @@ static int original_record(struct original **v, size_t *n, const char *cgroup, c
         return 0;
 }
 
-/* Names from QEMU command lines go into log lines escaped, so a name cannot forge a line of its own. */
-static const char *escaped(const char *s, char *buf, size_t size)
-{
-        if (!s)
-                return "";
-        if (audit_json_escape(s, buf, size) < 0)
-                snprintf(buf, size, "(name too long to show)");
-        return buf;
-}
-
 static void actuator_audit(struct actuator *a, const struct actuator_target *t, const struct setting *s,
                            const char *old_value, const char *reason)
 {
@@ -233,9 +223,18 @@ static void actuator_audit(struct actuator *a, const struct actuator_target *t, 
         }
 }
 
+/* ENODEV from a write means either a cgroup being removed or, for io.max, a device the kernel does not know:
+ * only the first is a vanished VM. */
+static bool cgroup_alive(int cgroup_fd)
+{
+        char buf[256];
+        int r = cgroupfs_read(cgroup_fd, "cgroup.controllers", buf, sizeof(buf));
+        return r >= 0 || r == -E2BIG;
+}
+
 int actuator_apply(struct actuator *a, const struct actuator_target *t, const struct setting *s, const char *reason)
 {
-        char text[4096], current[CGV_VALUE_MAX], name[256];
+        char text[4096], current[CGV_VALUE_MAX], name[AUDIT_LOG_NAME_MAX];
         bool exists = t->cgroup_fd >= 0;
         int r;
 
@@ -270,8 +269,8 @@ int actuator_apply(struct actuator *a, const struct actuator_target *t, const st
                         return r;
                 a->would_writes++;
                 log_info("dry-run: would write %s/%s: \"%s\" (now \"%s\") for VM %s (pid %d, group %s): %s", t->cgroup,
-                         s->file, s->value, exists ? current : "new cgroup", escaped(t->vm, name, sizeof(name)),
-                         (int)t->pid, t->group, reason);
+                         s->file, s->value, exists ? current : "new cgroup",
+                         audit_escape_for_log(t->vm ? t->vm : "", name, sizeof(name)), (int)t->pid, t->group, reason);
                 actuator_audit(a, t, s, exists ? current : NULL, reason);
                 return 1;
         }
@@ -282,14 +281,14 @@ int actuator_apply(struct actuator *a, const struct actuator_target *t, const st
 
         r = cgroupfs_write(t->cgroup_fd, s->file, s->value);
         if (r < 0) {
-                if (errno_is_vanished(r))
+                if (errno_is_vanished(r) && !cgroup_alive(t->cgroup_fd))
                         return log_debug_errno(r, "write %s/%s: %m", t->cgroup, s->file);
                 a->errors++;
                 return log_err_errno(r, "write %s/%s \"%s\": the kernel refused it: %m", t->cgroup, s->file, s->value);
         }
         a->writes++;
         log_info("wrote %s/%s: \"%s\" (was \"%s\") for VM %s (pid %d, group %s): %s", t->cgroup, s->file, s->value,
-                 current, escaped(t->vm, name, sizeof(name)), (int)t->pid, t->group, reason);
+                 current, audit_escape_for_log(t->vm ? t->vm : "", name, sizeof(name)), (int)t->pid, t->group, reason);
         actuator_audit(a, t, s, current, reason);
         return 1;
 }

@@ -122,6 +122,19 @@ int audit_json_escape(const char *s, char *buf, size_t size)
         return out_finish(&o, size);
 }
 
+const char *audit_escape_for_log(const char *s, char *buf, size_t size)
+{
+        char prefix[65], escaped[6 * sizeof(prefix)];
+
+        if (audit_json_escape(s, buf, size) >= 0)
+                return buf;
+        snprintf(prefix, sizeof(prefix), "%s", s);
+        if (audit_json_escape(prefix, escaped, sizeof(escaped)) < 0)
+                escaped[0] = '\0';
+        snprintf(buf, size, "%s...(%zu bytes)", escaped, strlen(s));
+        return buf;
+}
+
 int audit_format_time(uint64_t time_usec, char *buf, size_t size)
 {
         time_t sec = (time_t)(time_usec / 1000000);

@@ -39,6 +39,11 @@ size_t audit_json_escaped_len(const char *s);
 /* Escape s (without surrounding quotes) into buf; returns the length written, or -ENOBUFS. */
 int audit_json_escape(const char *s, char *buf, size_t size);
 
+/* For log lines: s escaped as in JSON; when that does not fit in size (at least AUDIT_LOG_NAME_MAX), its first
+ * 64 bytes escaped and "...(N bytes)". Returns buf. A name from a command line can then never forge a log line. */
+#define AUDIT_LOG_NAME_MAX 512
+const char *audit_escape_for_log(const char *s, char *buf, size_t size);
+
 /* RFC 3339 UTC with milliseconds, "2024-05-01T12:34:56.789Z" (24 chars + NUL); length or -ENOBUFS/-ERANGE. */
 #define AUDIT_TIME_MAX 32
 int audit_format_time(uint64_t time_usec, char *buf, size_t size);

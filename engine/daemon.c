@@ -60,9 +60,7 @@ static const char *vm_display_name(const struct vm_identity *id, char *buf, size
 {
         if (!id->name[0])
                 return "(unnamed)";
-        if (audit_json_escape(id->name, buf, size) < 0)
-                snprintf(buf, size, "(name of %zu bytes)", strlen(id->name));
-        return buf;
+        return audit_escape_for_log(id->name, buf, size);
 }
 
 static bool is_qemu_cb(const char *exe, void *userdata)
@@ -192,7 +190,7 @@ static void engine_audit_move(struct engine *e, const struct vm_state *vm, const
 /* Placement=own: ROOT/GROUP/LEAF, created and entered unless the VM is already there. */
 static int engine_place_own(struct engine *e, struct vm_state *vm)
 {
-        char leaf[PLACEMENT_LEAF_MAX + 1], path[4096], name[256];
+        char leaf[PLACEMENT_LEAF_MAX + 1], path[4096], name[AUDIT_LOG_NAME_MAX];
         int r;
 
         r = placement_leaf_name(&vm->id, leaf, sizeof(leaf));
@@ -247,7 +245,7 @@ static int engine_place_own(struct engine *e, struct vm_state *vm)
 /* Placement=inplace: the cgroup the VM is in, but only if nothing else lives there. */
 static int engine_place_inplace(struct engine *e, struct vm_state *vm)
 {
-        char name[256];
+        char name[AUDIT_LOG_NAME_MAX];
         pid_t foreign = 0;
         int r;
 
@@ -322,7 +320,7 @@ static void engine_act_vm(struct engine *e, struct vm_state *vm, const struct gr
 static int engine_track(struct engine *e, const struct vm_identity *id, struct vm_state **ret)
 {
         struct vm_state *vm = engine_find_vm(e, id);
-        char name[256];
+        char name[AUDIT_LOG_NAME_MAX];
 
         if (!vm) {
                 struct vm_state *v = realloc(e->vms, (e->n_vms + 1) * sizeof(*v));
@@ -382,7 +380,7 @@ int engine_tick(struct engine *e)
                 const struct group_policy *g = policy_match(e->policy, &ids[i]);
                 const char *gname = g ? g->name : "";
                 struct vm_state *vm;
-                char name[256];
+                char name[AUDIT_LOG_NAME_MAX];
 
                 r = engine_track(e, &ids[i], &vm);
                 if (r < 0)
@@ -577,7 +575,7 @@ int engine_status(struct engine *e)
                "CPU.MAX", "WEIGHT", "MEM.HIGH", "MEM.MAX", "IO.MAX");
         for (size_t i = 0; i < n; i++) {
                 const struct group_policy *g = policy_match(e->policy, &ids[i]);
-                char name[256], cpu_max[64], weight[32], high[32], max[32], io[256];
+                char name[AUDIT_LOG_NAME_MAX], cpu_max[64], weight[32], high[32], max[32], io[256];
                 _cleanup_close_ int fd = -1;
 
                 if (strcmp(ids[i].cgroup, "/") != 0)

@@ -96,9 +96,9 @@ static void libcgroup_logger(void *userdata, int cg_level, const char *fmt, va_l
         default:
                 level = LOG_DEBUG;
         }
-        /* libcgroup is chatty about its own internals: keep it one level quieter than ours. */
-        if (level < LOG_DEBUG)
-                level++;
+        /* libcgroup warns about its own internals (e.g. "fts_read failed" on every cgroup v2 create); what
+         * matters is reported by our callers with context, so its warnings are debug and its errors warnings. */
+        level = level <= LOG_ERR ? LOG_WARNING : LOG_DEBUG;
         if (level > max_level)
                 return;
 

@@ -538,6 +538,21 @@ static void test_writer(void **state)
         assert_int_equal(rmdir(dir), 0);
 }
 
+static void test_escape_for_log(void **state)
+{
+        char buf[AUDIT_LOG_NAME_MAX], name[4097];
+
+        assert_string_equal(audit_escape_for_log("web-1", buf, sizeof(buf)), "web-1");
+        assert_string_equal(audit_escape_for_log("a\nb\"c", buf, sizeof(buf)), "a\\u000ab\\\"c");
+        /* Too long to show whole: its start, and its length, never a raw control character. */
+        memset(name, '\n', sizeof(name) - 1);
+        name[sizeof(name) - 1] = '\0';
+        audit_escape_for_log(name, buf, sizeof(buf));
+        assert_null(strchr(buf, '\n'));
+        assert_non_null(strstr(buf, "...(4096 bytes)"));
+        assert_int_equal(strncmp(buf, "\\u000a\\u000a", 12), 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -548,6 +563,7 @@ int main(void)
                 cmocka_unit_test(test_record_format),
                 cmocka_unit_test(test_hostile_name),
                 cmocka_unit_test(test_writer),
+                cmocka_unit_test(test_escape_for_log),
         };
         umask(022);
         return cmocka_run_group_tests(tests, NULL, NULL);
