@@ -268,8 +268,8 @@ int actuator_apply(struct actuator *a, const struct actuator_target *t, const st
                 if (r < 0)
                         return r;
                 a->would_writes++;
-                log_info("dry-run: would write %s/%s: \"%s\" (now \"%s\") for VM %s (pid %d, group %s): %s", t->cgroup,
-                         s->file, s->value, exists ? current : "new cgroup",
+                log_info("dry-run: would write %s/%s: \"%s\" (%s \"%s\") for VM %s (pid %d, group %s): %s", t->cgroup,
+                         s->file, s->value, exists ? "now" : "a new cgroup starts at", current,
                          audit_escape_for_log(t->vm ? t->vm : "", name, sizeof(name)), (int)t->pid, t->group, reason);
                 actuator_audit(a, t, s, exists ? current : NULL, reason);
                 return 1;
