@@ -501,9 +501,136 @@ static int parse_io_limit(struct loader *l, const char *section, const char *key
         return 0;
 }
 
-struct group_key_lines {
-        unsigned cpu_quota, cpu_period, memory_high, memory_max;
-};
+/* "A..B" → the two halves, trimmed of nothing: the policy writes them without spaces. */
+static int split_range(const char *value, char *lo, char *hi, size_t size)
+{
+        const char *dots = strstr(value, "..");
+
+        if (!dots || (size_t)(dots - value) >= size || strlen(dots + 2) >= size || dots == value || !dots[2])
+                return -EINVAL;
+        memcpy(lo, value, dots - value);
+        lo[dots - value] = '\0';
+        strcpy(hi, dots + 2);
+        return 0;
+}
+
+typedef int (*range_parser_t)(const char *s, uint64_t *ret, const struct config_env *env);
+
+static int range_parse_weight(const char *s, uint64_t *ret, const struct config_env *env)
+{
+        return units_parse_uint_range(s, CPU_WEIGHT_MIN, CPU_WEIGHT_MAX, ret);
+}
+
+static int range_parse_percent(const char *s, uint64_t *ret, const struct config_env *env)
+{
+        int r = units_parse_percent(s, CPU_QUOTA_MAX_PERMYRIAD, ret);
+        return r < 0 ? r : *ret == 0 ? -ERANGE : 0;
+}
+
+static int range_parse_memory(const char *s, uint64_t *ret, const struct config_env *env)
+{
+        if (units_is_infinity(s))
+                return -EINVAL; /* a range needs a finite top: the law must know how far it may go */
+        return units_parse_memory_limit(s, env->physical_memory, ret);
+}
+
+static int range_parse_bandwidth(const char *s, uint64_t *ret, const struct config_env *env)
+{
+        int r = units_parse_size_si(s, ret);
+        return r < 0 ? r : *ret == 0 ? -ERANGE : 0;
+}
+
+static int parse_range(struct loader *l, const char *key, const char *value, unsigned line, range_parser_t parse,
+                       const char *expect, bool *ret_set, uint64_t *ret_min, uint64_t *ret_max)
+{
+        char lo[INI_LINE_MAX + 1], hi[INI_LINE_MAX + 1];
+        uint64_t a, b;
+
+        if (split_range(value, lo, hi, sizeof(lo)) < 0 || parse(lo, &a, l->env) < 0 || parse(hi, &b, l->env) < 0)
+                return fail(l, l->file, line, "%s=%s: expected MIN..MAX with %s", key, value, expect);
+        if (a > b)
+                return fail(l, l->file, line, "%s=%s: the range is reversed (%s is above %s)", key, value, lo, hi);
+        *ret_set = true;
+        *ret_min = a;
+        *ret_max = b;
+        return 0;
+}
+
+static int parse_pressure_target(struct loader *l, const char *key, const char *value, unsigned line, uint32_t *ret_ppm)
+{
+        uint64_t permyriad;
+
+        if (units_parse_percent(value, UNITS_PERMYRIAD_100, &permyriad) < 0 || permyriad == 0)
+                return fail(l, l->file, line,
+                            "%s=%s: expected a percentage of time stalled, above 0%% and at most 100%%", key, value);
+        *ret_ppm = (uint32_t)(permyriad * 100);
+        return 0;
+}
+
+static int parse_adapt_list(struct loader *l, const char *value, unsigned line, struct adapt_policy *a)
+{
+        char copy[INI_LINE_MAX + 1], *save = NULL;
+
+        snprintf(copy, sizeof(copy), "%s", value);
+        for (char *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+                if (strcmp(w, "cpu") == 0)
+                        a->cpu = true;
+                else if (strcmp(w, "memory") == 0)
+                        a->memory = true;
+                else if (strcmp(w, "io") == 0)
+                        a->io = true;
+                else
+                        return fail(l, l->file, line, "Adapt=%s: \"%s\" is not one of cpu, memory, io", value, w);
+        }
+        return 0;
+}
+
+static int handle_adapt(struct loader *l, struct group_policy *g, const char *key, const char *value, unsigned line,
+                        bool *ret_handled)
+{
+        struct adapt_policy *a = &g->adapt;
+        uint64_t v;
+
+        *ret_handled = true;
+        if (strcasecmp(key, "Adapt") == 0)
+                return parse_adapt_list(l, value, line, a);
+        if (strcasecmp(key, "CPUWeightRange") == 0)
+                return parse_range(l, key, value, line, range_parse_weight, "weights from 1 to 10000",
+                                   &a->cpu_weight_range_set, &a->cpu_weight_min, &a->cpu_weight_max);
+        if (strcasecmp(key, "CPUQuotaRange") == 0)
+                return parse_range(l, key, value, line, range_parse_percent, "percentages, e.g. 50%..200%",
+                                   &a->cpu_quota_range_set, &a->cpu_quota_min_permyriad, &a->cpu_quota_max_permyriad);
+        if (strcasecmp(key, "MemoryHighRange") == 0)
+                return parse_range(l, key, value, line, range_parse_memory, "sizes or percentages of RAM, e.g. 2G..8G",
+                                   &a->memory_high_range_set, &a->memory_high_min, &a->memory_high_max);
+        if (strcasecmp(key, "IOBandwidthMaxRange") == 0)
+                return parse_range(l, key, value, line, range_parse_bandwidth, "bandwidths, e.g. 1M..100M",
+                                   &a->io_bandwidth_range_set, &a->io_bandwidth_min, &a->io_bandwidth_max);
+        if (strcasecmp(key, "RunQueueLatencyTarget") == 0) {
+                if (units_parse_duration(value, &v) < 0 || v == 0 || v > UNITS_USEC_PER_SEC)
+                        return fail(l, l->file, line, "%s=%s: expected a duration above 0 and at most 1s, e.g. 2ms",
+                                    key, value);
+                a->runq_latency_target_usec = v;
+                return 0;
+        }
+        if (strcasecmp(key, "CPUPressureTarget") == 0)
+                return parse_pressure_target(l, key, value, line, &a->cpu_pressure_target_ppm);
+        if (strcasecmp(key, "MemoryPressureTarget") == 0)
+                return parse_pressure_target(l, key, value, line, &a->memory_pressure_target_ppm);
+        if (strcasecmp(key, "IOPressureTarget") == 0)
+                return parse_pressure_target(l, key, value, line, &a->io_pressure_target_ppm);
+        if (strcasecmp(key, "AdaptHoldSec") == 0 || strcasecmp(key, "AdaptDwellSec") == 0) {
+                if (units_parse_duration(value, &v) < 0 || v > 3600 * UNITS_USEC_PER_SEC)
+                        return fail(l, l->file, line, "%s=%s: expected a duration of at most 1h", key, value);
+                if (strcasecmp(key, "AdaptHoldSec") == 0)
+                        a->hold_usec = v;
+                else
+                        a->dwell_usec = v;
+                return 0;
+        }
+        *ret_handled = false;
+        return 0;
+}
 
 static int handle_group(struct loader *l, struct group_policy *g, const char *section, const char *key,
                         const char *value, unsigned line)
@@ -593,6 +720,11 @@ static int handle_group(struct loader *l, struct group_policy *g, const char *se
             strcasecmp(key, "IOReadIOPSMax") == 0 || strcasecmp(key, "IOWriteIOPSMax") == 0)
                 return parse_io_limit(l, section, key, value, line, lim);
 
+        bool handled;
+        r = handle_adapt(l, g, key, value, line, &handled);
+        if (handled)
+                return r;
+
         return fail(l, l->file, line, "unknown key %s= in [group %s]", key, g->name);
 }
 
@@ -661,6 +793,70 @@ static int config_load_text(struct loader *l, const char *file, const char *text
         return 0;
 }
 
+/* The laws need their bounds and goals, and the configured baseline must lie inside the bounds. Runs before
+ * CPUQuota= is translated, while lim->cpu_quota_usec still holds the percentage in permyriad. */
+static int adapt_validate(struct loader *l, struct group_policy *g)
+{
+        struct adapt_policy *a = &g->adapt;
+        const struct limits *lim = &g->limits;
+        bool protected_class = g->class != VM_CLASS_BATCH;
+
+#define GFAIL(...) fail(l, g->file, g->line, __VA_ARGS__)
+        if (!a->cpu && a->cpu_weight_range_set)
+                return GFAIL("[group %s]: CPUWeightRange= is set but Adapt= does not include cpu", g->name);
+        if (!a->cpu && a->cpu_quota_range_set)
+                return GFAIL("[group %s]: CPUQuotaRange= is set but Adapt= does not include cpu", g->name);
+        if (!a->memory && a->memory_high_range_set)
+                return GFAIL("[group %s]: MemoryHighRange= is set but Adapt= does not include memory", g->name);
+        if (!a->io && a->io_bandwidth_range_set)
+                return GFAIL("[group %s]: IOBandwidthMaxRange= is set but Adapt= does not include io", g->name);
+
+        if (a->cpu) {
+                if (!a->cpu_weight_range_set && !a->cpu_quota_range_set)
+                        return GFAIL("[group %s]: Adapt=cpu needs CPUWeightRange= or CPUQuotaRange=", g->name);
+                if (protected_class && !a->runq_latency_target_usec && !a->cpu_pressure_target_ppm)
+                        return GFAIL("[group %s]: Adapt=cpu for a %s VM needs RunQueueLatencyTarget= or "
+                                     "CPUPressureTarget=",
+                                     g->name, vm_class_to_string(g->class));
+                if (a->cpu_weight_range_set) {
+                        uint64_t w = lim->cpu_weight_set ? lim->cpu_weight : CPU_WEIGHT_DEFAULT;
+                        if (lim->cpu_idle)
+                                return GFAIL("[group %s]: CPUWeight=idle cannot be adapted", g->name);
+                        if (w < a->cpu_weight_min || w > a->cpu_weight_max)
+                                return GFAIL("[group %s]: CPUWeight=%llu is outside CPUWeightRange=%llu..%llu", g->name,
+                                             (unsigned long long)w, (unsigned long long)a->cpu_weight_min,
+                                             (unsigned long long)a->cpu_weight_max);
+                }
+                if (a->cpu_quota_range_set && lim->cpu_max_set &&
+                    (lim->cpu_quota_usec < a->cpu_quota_min_permyriad ||
+                     lim->cpu_quota_usec > a->cpu_quota_max_permyriad))
+                        return GFAIL("[group %s]: CPUQuota= is outside CPUQuotaRange=", g->name);
+        }
+        if (a->memory) {
+                if (!a->memory_high_range_set || !a->memory_pressure_target_ppm)
+                        return GFAIL("[group %s]: Adapt=memory needs MemoryHighRange= and MemoryPressureTarget=",
+                                     g->name);
+                if (lim->memory_high_set &&
+                    (lim->memory_high < a->memory_high_min || lim->memory_high > a->memory_high_max))
+                        return GFAIL("[group %s]: MemoryHigh= is outside MemoryHighRange=", g->name);
+                if (lim->memory_max_set && lim->memory_max != LIMIT_MAX && a->memory_high_max > lim->memory_max)
+                        return GFAIL("[group %s]: MemoryHighRange= reaches above MemoryMax=", g->name);
+        }
+        if (a->io) {
+                if (!protected_class && !a->io_bandwidth_range_set)
+                        return GFAIL("[group %s]: Adapt=io for a batch VM needs IOBandwidthMaxRange=", g->name);
+                if (protected_class && !a->io_pressure_target_ppm)
+                        return GFAIL("[group %s]: Adapt=io for a %s VM needs IOPressureTarget=", g->name,
+                                     vm_class_to_string(g->class));
+        }
+#undef GFAIL
+        if (!a->hold_usec)
+                a->hold_usec = ADAPT_HOLD_DEFAULT_USEC;
+        if (!a->dwell_usec)
+                a->dwell_usec = ADAPT_DWELL_DEFAULT_USEC;
+        return 0;
+}
+
 /* Translate what depends on more than one key, once all files are read. */
 static int config_finish(struct loader *l)
 {
@@ -672,6 +868,9 @@ static int config_finish(struct loader *l)
 
                 if (lim->cpu_period_usec && !lim->cpu_max_set)
                         return fail(l, g->file, g->line, "[group %s]: CPUQuotaPeriodSec= needs CPUQuota=", g->name);
+                int r = adapt_validate(l, g);
+                if (r < 0)
+                        return r;
                 if (lim->cpu_max_set) {
                         /* CPUQuota= was kept as permyriad until the period was known. */
                         uint64_t permyriad = lim->cpu_quota_usec;

@@ -17,6 +17,35 @@
 enum vm_class { VM_CLASS_LATENCY, VM_CLASS_NORMAL, VM_CLASS_BATCH };
 enum placement_mode { PLACEMENT_OWN, PLACEMENT_INPLACE };
 
+/*
+ * What the feedback loop may move for a group, between which bounds, towards which goals. Ranges are inclusive;
+ * a target of 0 is "no target". All of it is validated at load: an Adapt= without the ranges and targets its
+ * laws need is refused, as is a range that does not hold the group's configured baseline.
+ */
+struct adapt_policy {
+        bool cpu, memory, io;
+
+        bool cpu_weight_range_set;
+        uint64_t cpu_weight_min, cpu_weight_max;
+        bool cpu_quota_range_set;
+        uint64_t cpu_quota_min_permyriad, cpu_quota_max_permyriad; /* translated to cpu.max at the group's period */
+        bool memory_high_range_set;
+        uint64_t memory_high_min, memory_high_max;
+        bool io_bandwidth_range_set;
+        uint64_t io_bandwidth_min, io_bandwidth_max; /* bytes/s, for the rbps and wbps the IO law sets */
+
+        uint64_t runq_latency_target_usec;   /* RunQueueLatencyTarget=, p99 of the VM's threads */
+        uint32_t cpu_pressure_target_ppm;    /* CPUPressureTarget=, interval "some" */
+        uint32_t memory_pressure_target_ppm; /* MemoryPressureTarget= */
+        uint32_t io_pressure_target_ppm;     /* IOPressureTarget= */
+
+        uint64_t hold_usec;  /* AdaptHoldSec=: targets held this long → relax towards the baseline */
+        uint64_t dwell_usec; /* AdaptDwellSec=: at least this long between two changes of one file */
+};
+
+#define ADAPT_HOLD_DEFAULT_USEC  (30 * 1000000ULL)
+#define ADAPT_DWELL_DEFAULT_USEC (3 * 1000000ULL)
+
 struct group_policy {
         char *name;
         char *file; /* where the [group] section starts */
@@ -34,6 +63,7 @@ struct group_policy {
         enum vm_class class;
         enum placement_mode placement;
         struct limits limits;
+        struct adapt_policy adapt;
 };
 
 struct engine_settings {

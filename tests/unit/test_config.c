@@ -386,6 +386,89 @@ static void test_match_first_wins_then_default(void **state)
         policy_free(p);
 }
 
+static void test_adapt_keys(void **state)
+{
+        struct policy *p = load_ok("[group web]\n"
+                                   "MatchName = web-*\n"
+                                   "Class = latency\n"
+                                   "CPUWeight = 200\n"
+                                   "Adapt = cpu memory io\n"
+                                   "CPUWeightRange = 100..1000\n"
+                                   "MemoryHigh = 4G\n"
+                                   "MemoryHighRange = 2G..8G\n"
+                                   "RunQueueLatencyTarget = 2ms\n"
+                                   "CPUPressureTarget = 5%\n"
+                                   "MemoryPressureTarget = 0.1%\n"
+                                   "IOPressureTarget = 10%\n"
+                                   "AdaptHoldSec = 10s\n"
+                                   "[group batch]\n"
+                                   "MatchName = ci-*\n"
+                                   "Class = batch\n"
+                                   "CPUQuota = 200%\n"
+                                   "Adapt = cpu io\n"
+                                   "CPUQuotaRange = 20%..400%\n"
+                                   "IOBandwidthMaxRange = 1M..100M\n");
+        const struct adapt_policy *a = &p->groups[0].adapt;
+
+        assert_true(a->cpu && a->memory && a->io);
+        assert_int_equal(a->cpu_weight_min, 100);
+        assert_int_equal(a->cpu_weight_max, 1000);
+        assert_int_equal(a->memory_high_min, 2 * GiB);
+        assert_int_equal(a->memory_high_max, 8 * GiB);
+        assert_int_equal(a->runq_latency_target_usec, 2000);
+        assert_int_equal(a->cpu_pressure_target_ppm, 50000);
+        assert_int_equal(a->memory_pressure_target_ppm, 1000);
+        assert_int_equal(a->io_pressure_target_ppm, 100000);
+        assert_int_equal(a->hold_usec, 10000000);
+        assert_int_equal(a->dwell_usec, ADAPT_DWELL_DEFAULT_USEC);
+
+        a = &p->groups[1].adapt;
+        assert_true(a->cpu && !a->memory && a->io);
+        assert_int_equal(a->cpu_quota_min_permyriad, 2000);
+        assert_int_equal(a->cpu_quota_max_permyriad, 40000);
+        assert_int_equal(a->io_bandwidth_min, 1000000);
+        assert_int_equal(a->io_bandwidth_max, 100000000);
+        policy_free(p);
+}
+
+static void test_adapt_errors(void **state)
+{
+        static const struct {
+                const char *text, *expect;
+        } cases[] = {
+                {"[group a]\nMatchName = a\nAdapt = cpu disk\n", "test.ini:3: Adapt=cpu disk: \"disk\" is not one of"},
+                {"[group a]\nMatchName = a\nCPUWeightRange = 500..100\n",
+                 "test.ini:3: CPUWeightRange=500..100: the range is reversed"},
+                {"[group a]\nMatchName = a\nCPUWeightRange = 100\n",
+                 "test.ini:3: CPUWeightRange=100: expected MIN..MAX"},
+                {"[group a]\nMatchName = a\nMemoryHighRange = 1G..infinity\n",
+                 "test.ini:3: MemoryHighRange=1G..infinity"},
+                {"[group a]\nMatchName = a\nMemoryPressureTarget = 0%\n", "test.ini:3: MemoryPressureTarget=0%"},
+                {"[group a]\nMatchName = a\nRunQueueLatencyTarget = 2s\n", "test.ini:3: RunQueueLatencyTarget=2s"},
+                {"[group a]\nMatchName = a\nCPUWeightRange = 100..200\n",
+                 "test.ini:1: [group a]: CPUWeightRange= is set but Adapt= does not include cpu"},
+                {"[group a]\nMatchName = a\nAdapt = cpu\n",
+                 "test.ini:1: [group a]: Adapt=cpu needs CPUWeightRange= or CPUQuotaRange="},
+                {"[group a]\nMatchName = a\nAdapt = cpu\nCPUWeightRange = 100..200\n",
+                 "test.ini:1: [group a]: Adapt=cpu for a normal VM needs RunQueueLatencyTarget="},
+                {"[group a]\nMatchName = a\nAdapt = cpu\nCPUWeightRange = 200..300\nCPUPressureTarget = 1%\n",
+                 "test.ini:1: [group a]: CPUWeight=100 is outside CPUWeightRange=200..300"},
+                {"[group a]\nMatchName = a\nClass = batch\nAdapt = cpu\nCPUQuota = 500%\nCPUQuotaRange = 10%..400%\n",
+                 "test.ini:1: [group a]: CPUQuota= is outside CPUQuotaRange="},
+                {"[group a]\nMatchName = a\nAdapt = memory\nMemoryHighRange = 1G..2G\n",
+                 "test.ini:1: [group a]: Adapt=memory needs MemoryHighRange= and MemoryPressureTarget="},
+                {"[group a]\nMatchName = a\nAdapt = memory\nMemoryHighRange = 1G..2G\nMemoryPressureTarget = "
+                 "1%\nMemoryHigh = 4G\n",
+                 "test.ini:1: [group a]: MemoryHigh= is outside MemoryHighRange="},
+                {"[group a]\nMatchName = a\nClass = batch\nAdapt = io\n",
+                 "test.ini:1: [group a]: Adapt=io for a batch VM needs IOBandwidthMaxRange="},
+                {"[group a]\nMatchName = a\nClass = latency\nAdapt = io\n",
+                 "test.ini:1: [group a]: Adapt=io for a latency VM needs IOPressureTarget="},
+        };
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+                assert_has_prefix(load_err(cases[i].text), cases[i].expect);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -400,6 +483,8 @@ int main(void)
                 cmocka_unit_test(test_missing_file),
                 cmocka_unit_test(test_shipped_default_policy_loads),
                 cmocka_unit_test(test_match_first_wins_then_default),
+                cmocka_unit_test(test_adapt_keys),
+                cmocka_unit_test(test_adapt_errors),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
