@@ -73,7 +73,7 @@ struct vm_signals {
         uint64_t memory_events_high, memory_events_max, memory_events_oom, memory_events_oom_kill; /* deltas */
 
         unsigned n_io_devices;
-        struct io_device_rates io[SIGNALS_IO_DEVICES];
+        struct io_device_rates io_devices[SIGNALS_IO_DEVICES]; /* the busiest first is not promised */
 
         struct runq_latency runq;
 };
