@@ -1,0 +1,419 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The control laws against simple plant models: each test states the plant, then asserts convergence within a
+ * stated number of ticks, bounds that hold on every tick, and a steady state that does not flap (direction
+ * changes per minute). One tick is one second of simulated time.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+#include "control.h"
+#include "macro.h"
+
+#define SEC  1000000ULL
+#define MiB  (1024ULL * 1024)
+#define PAGE 4096
+
+static const struct config_env env = {.physical_memory = 16ULL << 30};
+
+static struct policy *load(const char *text)
+{
+        struct config_error e = {0};
+        struct policy *p = NULL;
+
+        if (config_load_string("test.ini", text, &env, &p, &e) < 0)
+                fail_msg("policy refused: %s:%u: %s", e.file, e.line, e.message);
+        return p;
+}
+
+static const struct group_policy *group(const struct policy *p, const char *name)
+{
+        for (size_t i = 0; i < p->n_groups; i++)
+                if (strcmp(p->groups[i].name, name) == 0)
+                        return &p->groups[i];
+        fail_msg("no group %s", name);
+        return NULL;
+}
+
+static void assert_in(uint64_t v, uint64_t lo, uint64_t hi, const char *what, unsigned tick)
+{
+        if (v < lo || v > hi)
+                fail_msg("tick %u: %s = %llu outside %llu..%llu", tick, what, (unsigned long long)v,
+                         (unsigned long long)lo, (unsigned long long)hi);
+}
+
+static const char *cpu_policy = "[group web]\n"
+                                "MatchName = web\n"
+                                "Class = latency\n"
+                                "Adapt = cpu\n"
+                                "CPUWeightRange = 100..1000\n"
+                                "RunQueueLatencyTarget = 2ms\n"
+                                "AdaptDwellSec = 1s\n"
+                                "AdaptHoldSec = 30s\n"
+                                "[group batch]\n"
+                                "MatchName = batch\n"
+                                "Class = batch\n"
+                                "CPUQuota = 200%\n"
+                                "Adapt = cpu\n"
+                                "CPUQuotaRange = 10%..400%\n"
+                                "AdaptDwellSec = 1s\n"
+                                "AdaptHoldSec = 30s\n";
+
+/*
+ * Plant: one CPU. The batch VM would burn all of it; it gets min(1, quota/period). The latency VM's run-queue
+ * p99 grows with the batch VM's share and falls with its own weight: p99 = 400us + 9000us * share * 100/weight.
+ * Unmanaged it sees 9.4 ms against a 2 ms target.
+ */
+static uint64_t cpu_plant_p99(const struct control_state *web, const struct control_state *batch)
+{
+        double share = MIN(1.0, (double)batch->limits.cpu_quota_usec / batch->limits.cpu_period_usec);
+        return (uint64_t)(400 + 9000 * share * 100.0 / web->limits.cpu_weight);
+}
+
+static void test_cpu_noisy_neighbour(void **state)
+{
+        struct policy *p = load(cpu_policy);
+        const struct group_policy *gw = group(p, "web"), *gb = group(p, "batch");
+        struct control_state sw = {0}, sb = {0};
+        struct vm_signals sigw = {0}, sigb = {0};
+        struct control_global global = {0};
+        struct control_vm vms[] = {{"web", gw, &sigw, &sw}, {"batch", gb, &sigb, &sb}};
+        struct host_signals host = {0};
+        unsigned converged = 0, flaps_before = 0;
+        const unsigned ticks = 1200;
+
+        for (unsigned t = 0; t < ticks; t++) {
+                uint64_t now = (t + 1) * SEC;
+                bool first = t == 0;
+
+                sigw = (struct vm_signals){.interval_usec = first ? 0 : SEC};
+                sigb = (struct vm_signals){.interval_usec = first ? 0 : SEC};
+                if (!first) {
+                        sigw.runq =
+                                (struct runq_latency){.source = RUNQ_SOURCE_BPF, .p99_usec = cpu_plant_p99(&sw, &sb)};
+                        sigb.cpu_usage_usec = (uint64_t)(SEC * MIN(1.0, (double)sb.limits.cpu_quota_usec /
+                                                                                sb.limits.cpu_period_usec));
+                }
+                control_tick(vms, ELEMENTSOF(vms), &host, &global, now, PAGE);
+
+                assert_in(sw.limits.cpu_weight, 100, 1000, "web cpu.weight", t);
+                assert_in(sb.limits.cpu_quota_usec, 10000, 400000, "batch cpu.max quota", t);
+                assert_int_equal(sb.limits.cpu_period_usec, 100000);
+                if (!converged && !first && cpu_plant_p99(&sw, &sb) <= 2000)
+                        converged = t;
+                if (t == ticks - 600)
+                        flaps_before = sw.direction_changes[KNOB_CPU_WEIGHT] + sb.direction_changes[KNOB_CPU_MAX];
+        }
+        print_message("cpu: p99 from 9400us to %lluus; target met after %u ticks; weight %llu, quota %llu\n",
+                      (unsigned long long)cpu_plant_p99(&sw, &sb), converged, (unsigned long long)sw.limits.cpu_weight,
+                      (unsigned long long)sb.limits.cpu_quota_usec);
+        /* Stated: the target is met within 6 ticks of the first measurement. */
+        assert_true(converged > 0 && converged <= 6);
+        /* Over the last 10 minutes of a steady load: at most one direction change per minute per knob pair. */
+        unsigned flaps = sw.direction_changes[KNOB_CPU_WEIGHT] + sb.direction_changes[KNOB_CPU_MAX] - flaps_before;
+        print_message("cpu: %u direction changes in the last 10 minutes\n", flaps);
+        assert_true(flaps <= 10);
+        /* It never ends worse than the target by more than the probe can cost. */
+        assert_true(cpu_plant_p99(&sw, &sb) <= 2400);
+        /* Every change came with a reason that names the signal. */
+        assert_true(sb.changes[KNOB_CPU_MAX] > 0);
+        policy_free(p);
+}
+
+static void test_cpu_reasons_and_relax_to_baseline(void **state)
+{
+        struct policy *p = load(cpu_policy);
+        const struct group_policy *gw = group(p, "web"), *gb = group(p, "batch");
+        struct control_state sw = {0}, sb = {0};
+        struct vm_signals sigw = {.interval_usec = SEC}, sigb = {.interval_usec = SEC};
+        struct control_global global = {0};
+        struct control_vm vms[] = {{"web", gw, &sigw, &sw}, {"batch", gb, &sigb, &sb}};
+        struct host_signals host = {0};
+
+        sigw.runq = (struct runq_latency){.source = RUNQ_SOURCE_BPF, .p99_usec = 5000};
+        sigb.cpu_usage_usec = SEC;
+        control_tick(vms, 2, &host, &global, 10 * SEC, PAGE);
+        assert_int_equal(sw.limits.cpu_weight, 150);
+        assert_string_equal(sw.reason[KNOB_CPU_WEIGHT],
+                            "cpu: run-queue p99 5000us > target 2000us: cpu.weight 100 -> 150 (x1.5, range 100..1000)");
+        assert_int_equal(sb.limits.cpu_quota_usec, 140000);
+        assert_string_equal(sb.reason[KNOB_CPU_MAX],
+                            "cpu: latency VM web: run-queue p99 5000us > target 2000us; batch uses 1.00 CPUs: cpu.max "
+                            "200000 -> 140000 per 100000 (x0.7, floor 10000)");
+
+        /* A batch VM that is not using CPU is not the cause: left alone. */
+        sigb.cpu_usage_usec = 10000;
+        control_tick(vms, 2, &host, &global, 11 * SEC, PAGE);
+        assert_int_equal(sb.limits.cpu_quota_usec, 140000);
+        assert_string_equal(sb.reason[KNOB_CPU_MAX], "");
+
+        /* In the dead band (between 80% and 100% of the target): nothing moves, however long. */
+        sigw.runq.p99_usec = 1800;
+        for (unsigned t = 12; t < 100; t++)
+                control_tick(vms, 2, &host, &global, t * SEC, PAGE);
+        assert_int_equal(sw.limits.cpu_weight, 225);
+        assert_int_equal(sb.limits.cpu_quota_usec, 140000);
+
+        /* Calm for the hold time: back to the baseline in tenths of the range, then stay there. */
+        sigw.runq.p99_usec = 500;
+        for (unsigned t = 100; t < 200; t++)
+                control_tick(vms, 2, &host, &global, t * SEC, PAGE);
+        assert_int_equal(sw.limits.cpu_weight, 100);
+        assert_int_equal(sb.limits.cpu_quota_usec, 200000); /* the configured CPUQuota=200% */
+        policy_free(p);
+}
+
+static const char *memory_policy = "[group db]\n"
+                                   "MatchName = db\n"
+                                   "Adapt = memory\n"
+                                   "MemoryHighRange = 64M..1G\n"
+                                   "MemoryPressureTarget = 0.1%\n"
+                                   "AdaptDwellSec = 1s\n"
+                                   "AdaptHoldSec = 30s\n";
+
+/* Plant: a working set; below it, the share of time stalled grows with the deficit: 5% stall per 100%. */
+static uint32_t memory_plant_pressure(uint64_t high, uint64_t ws)
+{
+        return high >= ws ? 0 : (uint32_t)(50000.0 * (double)(ws - high) / (double)ws);
+}
+
+static void test_memory_senpai(void **state)
+{
+        struct policy *p = load(memory_policy);
+        const struct group_policy *g = group(p, "db");
+        struct control_state st = {0};
+        struct vm_signals sig = {0};
+        struct control_global global = {0};
+        struct control_vm vm = {"db", g, &sig, &st};
+        struct host_signals host = {0};
+        uint64_t ws = 200 * MiB, unreclaimable = 50 * MiB;
+        unsigned reached = 0, t = 0, flaps_before = 0;
+
+        for (; t < 1000; t++) {
+                sig = (struct vm_signals){.interval_usec = t ? SEC : 0,
+                                          .memory_unreclaimable = unreclaimable,
+                                          .memory_high = st.initialized ? st.memory_high_written : LIMIT_MAX};
+                if (st.initialized) {
+                        sig.memory.some_ppm = memory_plant_pressure(st.limits.memory_high, ws);
+                        sig.memory_current = MIN(ws, st.limits.memory_high);
+                }
+                uint64_t before = st.initialized ? st.limits.memory_high : 0;
+                control_tick(&vm, 1, &host, &global, (t + 1) * SEC, PAGE);
+
+                assert_in(st.limits.memory_high, 64 * MiB, 1024 * MiB, "memory.high", t);
+                assert_true(st.limits.memory_high >= unreclaimable + 32 * MiB);
+                assert_int_equal(st.limits.memory_high % PAGE, 0);
+                /* Lowering is never more than 1% per tick. */
+                if (before && st.limits.memory_high < before)
+                        assert_true(before - st.limits.memory_high <= before / 100 + PAGE);
+                if (!reached && st.limits.memory_high <= ws * 11 / 10)
+                        reached = t;
+                if (t == 400)
+                        flaps_before = st.direction_changes[KNOB_MEMORY_HIGH];
+        }
+        unsigned flaps = st.direction_changes[KNOB_MEMORY_HIGH] - flaps_before;
+        print_message("memory: 1 GiB -> %llu MiB (working set 200 MiB) reached within 10%% after %u ticks; %u "
+                      "direction changes in the last 10 minutes\n",
+                      (unsigned long long)(st.limits.memory_high / MiB), reached, flaps);
+        /* Stated: from 1 GiB to within 10% of the working set in at most 180 ticks of 1% steps. */
+        assert_true(reached > 0 && reached <= 180);
+        assert_true(flaps <= 10);
+        assert_false(st.memory_yielded);
+
+        /* The working set doubles: memory.high follows within 5 ticks. */
+        ws = 400 * MiB;
+        unsigned followed = 0;
+        for (unsigned i = 0; i < 20; i++, t++) {
+                sig = (struct vm_signals){.interval_usec = SEC,
+                                          .memory_unreclaimable = unreclaimable,
+                                          .memory_high = st.memory_high_written,
+                                          .memory = {.some_ppm = memory_plant_pressure(st.limits.memory_high, ws)}};
+                control_tick(&vm, 1, &host, &global, (t + 1) * SEC, PAGE);
+                if (!followed && st.limits.memory_high >= ws)
+                        followed = i + 1;
+        }
+        print_message("memory: working set 400 MiB: memory.high %llu MiB after %u ticks\n",
+                      (unsigned long long)(st.limits.memory_high / MiB), followed);
+        assert_true(followed > 0 && followed <= 5);
+        policy_free(p);
+}
+
+static void test_memory_floor_and_yield(void **state)
+{
+        struct policy *p = load(memory_policy);
+        const struct group_policy *g = group(p, "db");
+        struct control_state st = {0};
+        struct vm_signals sig = {0};
+        struct control_global global = {0};
+        struct control_vm vm = {"db", g, &sig, &st};
+        struct host_signals host = {0};
+
+        /* No pressure at all, 600 MiB that cannot be reclaimed: it stops at 600 MiB + 75 MiB (1/8 margin). */
+        for (unsigned t = 0; t < 400; t++) {
+                sig = (struct vm_signals){.interval_usec = t ? SEC : 0,
+                                          .memory_unreclaimable = 600 * MiB,
+                                          .memory_high = st.initialized ? st.memory_high_written : LIMIT_MAX};
+                control_tick(&vm, 1, &host, &global, (t + 1) * SEC, PAGE);
+        }
+        assert_int_equal(st.limits.memory_high, 675 * MiB);
+
+        /* Someone else writes memory.high: the law yields, says so, and stops managing the file. */
+        sig = (struct vm_signals){.interval_usec = SEC, .memory_unreclaimable = 600 * MiB, .memory_high = 900 * MiB};
+        control_tick(&vm, 1, &host, &global, 500 * SEC, PAGE);
+        assert_true(st.memory_yielded);
+        assert_false(st.limits.memory_high_set);
+        assert_non_null(strstr(st.reason[KNOB_MEMORY_HIGH], "someone else set it"));
+        policy_free(p);
+}
+
+static const char *io_policy = "[group web]\n"
+                               "MatchName = web\n"
+                               "Class = latency\n"
+                               "Adapt = io\n"
+                               "IOPressureTarget = 5%\n"
+                               "AdaptDwellSec = 1s\n"
+                               "AdaptHoldSec = 30s\n"
+                               "[group batch]\n"
+                               "MatchName = batch\n"
+                               "Class = batch\n"
+                               "Adapt = io\n"
+                               "IOBandwidthMaxRange = 1M..100M\n"
+                               "AdaptDwellSec = 1s\n"
+                               "AdaptHoldSec = 30s\n";
+
+/* Plant: the batch VM streams 50 MB/s when unlimited; the latency VM stalls on io in proportion: 30% at 50 MB/s. */
+static uint64_t io_plant_rate(const struct control_state *b)
+{
+        uint64_t limit =
+                b->limits.n_io_devices ? MIN(b->limits.io_devices[0].rbps, b->limits.io_devices[0].wbps) : LIMIT_MAX;
+        return MIN(limit, 50000000ULL);
+}
+
+static void test_io_batch_yields(void **state)
+{
+        struct policy *p = load(io_policy);
+        struct control_state sw = {0}, sb = {0};
+        struct vm_signals sigw = {0}, sigb = {0};
+        struct control_global global = {0};
+        struct control_vm vms[] = {{"web", group(p, "web"), &sigw, &sw}, {"batch", group(p, "batch"), &sigb, &sb}};
+        struct host_signals host = {0};
+        unsigned converged = 0;
+        char first_reason[CONTROL_REASON_MAX] = "";
+
+        for (unsigned t = 0; t < 600; t++) {
+                uint64_t rate = io_plant_rate(&sb);
+                uint32_t pressure = (uint32_t)(300000 * rate / 50000000);
+
+                sigw = (struct vm_signals){
+                        .interval_usec = t ? SEC : 0, .io = {.some_ppm = pressure}, .n_io_devices = 1};
+                sigw.io_devices[0] = (struct io_device_rates){.major = 1, .minor = 0, .rbytes = 1000000};
+                sigb = (struct vm_signals){.interval_usec = t ? SEC : 0, .n_io_devices = 1};
+                sigb.io_devices[0] = (struct io_device_rates){.major = 1, .minor = 0, .rbytes = rate};
+                control_tick(vms, 2, &host, &global, (t + 1) * SEC, PAGE);
+                if (!first_reason[0] && sb.reason[KNOB_IO_MAX][0])
+                        snprintf(first_reason, sizeof(first_reason), "%s", sb.reason[KNOB_IO_MAX]);
+
+                if (sb.limits.n_io_devices) {
+                        const struct io_device_limit *d = &sb.limits.io_devices[0];
+                        assert_int_equal(d->major, 1);
+                        if (d->rbps != LIMIT_MAX)
+                                assert_in(d->rbps, 1000000, 100000000, "batch rbps", t);
+                }
+                if (!converged && t && pressure <= 50000)
+                        converged = t;
+        }
+        print_message("io: latency VM's io pressure at or under 5%% after %u ticks; batch limited to %llu B/s\n",
+                      converged, (unsigned long long)io_plant_rate(&sb));
+        assert_true(converged > 0 && converged <= 8);
+        assert_true(sb.direction_changes[KNOB_IO_MAX] <= 10);
+        assert_string_equal(first_reason, "io: latency VM web: io pressure 30.00% > target 5.00%; batch moves 50000000 "
+                                          "B/s on 1:0: io.max rbps=wbps=35000000 (x0.7, floor 1000000)");
+        policy_free(p);
+}
+
+/* Property: whatever the signals, no law ever leaves its bounds. 10^5 random ticks over five VMs. */
+static void test_bounds_property(void **state)
+{
+        struct policy *p =
+                load("[group web]\nMatchName = web\nClass = latency\nCPUWeight = 200\nAdapt = cpu memory io\n"
+                     "CPUWeightRange = 50..2000\nMemoryHighRange = 100M..2G\nRunQueueLatencyTarget = 1ms\n"
+                     "CPUPressureTarget = 10%\nMemoryPressureTarget = 1%\nIOPressureTarget = 10%\n"
+                     "AdaptDwellSec = 0\nAdaptHoldSec = 2s\n"
+                     "[group batch]\nMatchName = batch\nClass = batch\nCPUQuota = 150%\nAdapt = cpu memory io\n"
+                     "CPUQuotaRange = 5%..300%\nMemoryHighRange = 50M..1G\nMemoryPressureTarget = 5%\n"
+                     "IOBandwidthMaxRange = 2M..80M\nAdaptDwellSec = 0\nAdaptHoldSec = 1s\n");
+        const struct group_policy *gw = group(p, "web"), *gb = group(p, "batch");
+        struct control_state st[5] = {0};
+        struct vm_signals sig[5];
+        struct control_vm vms[5];
+        struct control_global global = {0};
+        struct host_signals host = {0};
+        unsigned seed = 12345;
+
+        for (int i = 0; i < 5; i++)
+                vms[i] = (struct control_vm){i < 2 ? "web" : "batch", i < 2 ? gw : gb, &sig[i], &st[i]};
+
+        for (unsigned t = 0; t < 100000; t++) {
+                for (int i = 0; i < 5; i++) {
+                        sig[i] = (struct vm_signals){.interval_usec = (uint64_t)(rand_r(&seed) % 3) * SEC};
+                        sig[i].cpu.some_ppm = rand_r(&seed) % 400000;
+                        sig[i].memory.some_ppm = rand_r(&seed) % 100000;
+                        sig[i].io.some_ppm = rand_r(&seed) % 300000;
+                        sig[i].runq = (struct runq_latency){.source = RUNQ_SOURCE_BPF,
+                                                            .p99_usec = (uint64_t)(rand_r(&seed) % 5000)};
+                        sig[i].cpu_usage_usec = (uint64_t)(rand_r(&seed) % 3) * SEC;
+                        sig[i].memory_unreclaimable = (uint64_t)(rand_r(&seed) % 3000) * MiB;
+                        sig[i].memory_high = st[i].initialized ? st[i].memory_high_written : LIMIT_MAX;
+                        sig[i].n_io_devices = 1 + rand_r(&seed) % 2;
+                        for (unsigned d = 0; d < sig[i].n_io_devices; d++)
+                                sig[i].io_devices[d] = (struct io_device_rates){
+                                        .major = 8, .minor = d, .rbytes = (uint64_t)(rand_r(&seed) % 200) * MiB};
+                }
+                control_tick(vms, 5, &host, &global, (t + 1) * SEC / 2, PAGE);
+
+                for (int i = 0; i < 5; i++) {
+                        const struct group_policy *g = vms[i].group;
+                        const struct adapt_policy *a = &g->adapt;
+                        const struct limits *l = &st[i].limits;
+                        if (a->cpu_weight_range_set)
+                                assert_in(l->cpu_weight, a->cpu_weight_min, a->cpu_weight_max, "cpu.weight", t);
+                        if (a->cpu_quota_range_set)
+                                assert_in(l->cpu_quota_usec, control_quota_usec(g, a->cpu_quota_min_permyriad),
+                                          control_quota_usec(g, a->cpu_quota_max_permyriad), "cpu.max quota", t);
+                        if (l->memory_high_set)
+                                assert_in(l->memory_high, a->memory_high_min, a->memory_high_max, "memory.high", t);
+                        for (unsigned d = 0; d < l->n_io_devices; d++)
+                                if (l->io_devices[d].rbps != LIMIT_MAX)
+                                        assert_in(l->io_devices[d].rbps, a->io_bandwidth_min, a->io_bandwidth_max,
+                                                  "io rbps", t);
+                }
+        }
+        policy_free(p);
+}
+
+static void test_knob_of_file(void **state)
+{
+        assert_int_equal(control_knob_of_file("cpu.max"), KNOB_CPU_MAX);
+        assert_int_equal(control_knob_of_file("memory.high"), KNOB_MEMORY_HIGH);
+        assert_int_equal(control_knob_of_file("io.max"), KNOB_IO_MAX);
+        assert_int_equal(control_knob_of_file("io.weight"), -1);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_cpu_noisy_neighbour), cmocka_unit_test(test_cpu_reasons_and_relax_to_baseline),
+                cmocka_unit_test(test_memory_senpai),       cmocka_unit_test(test_memory_floor_and_yield),
+                cmocka_unit_test(test_io_batch_yields),     cmocka_unit_test(test_bounds_property),
+                cmocka_unit_test(test_knob_of_file),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
