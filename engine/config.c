@@ -720,6 +720,31 @@ static int handle_group(struct loader *l, struct group_policy *g, const char *se
             strcasecmp(key, "IOReadIOPSMax") == 0 || strcasecmp(key, "IOWriteIOPSMax") == 0)
                 return parse_io_limit(l, section, key, value, line, lim);
 
+        if (strcasecmp(key, "NetIngressRate") == 0 || strcasecmp(key, "NetEgressRate") == 0) {
+                r = units_parse_bitrate(value, &v);
+                if (r < 0 || v == 0)
+                        return fail(l, l->file, line, "%s=%s: expected a rate in bits per second, e.g. 100M or 1G", key,
+                                    value);
+                if (strcasecmp(key, "NetIngressRate") == 0) {
+                        g->net.ingress_set = true;
+                        g->net.ingress_bps = v;
+                } else {
+                        g->net.egress_set = true;
+                        g->net.egress_bps = v;
+                }
+                return 0;
+        }
+        if (strcasecmp(key, "NetIngressBurst") == 0 || strcasecmp(key, "NetEgressBurst") == 0) {
+                r = units_parse_size(value, &v);
+                if (r < 0 || v == 0 || v > (1ULL << 30))
+                        return fail(l, l->file, line, "%s=%s: expected a size from 1 byte to 1G, e.g. 64K", key, value);
+                if (strcasecmp(key, "NetIngressBurst") == 0)
+                        g->net.ingress_burst = v;
+                else
+                        g->net.egress_burst = v;
+                return 0;
+        }
+
         bool handled;
         r = handle_adapt(l, g, key, value, line, &handled);
         if (handled)
@@ -871,6 +896,8 @@ static int config_finish(struct loader *l)
                 int r = adapt_validate(l, g);
                 if (r < 0)
                         return r;
+                if ((g->net.ingress_burst && !g->net.ingress_set) || (g->net.egress_burst && !g->net.egress_set))
+                        return fail(l, g->file, g->line, "[group %s]: a Net*Burst= needs its Net*Rate=", g->name);
                 if (lim->cpu_max_set) {
                         /* CPUQuota= was kept as permyriad until the period was known. */
                         uint64_t permyriad = lim->cpu_quota_usec;

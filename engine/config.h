@@ -46,6 +46,14 @@ struct adapt_policy {
 #define ADAPT_HOLD_DEFAULT_USEC  (30 * 1000000ULL)
 #define ADAPT_DWELL_DEFAULT_USEC (3 * 1000000ULL)
 
+/* Network rates on the VM's tap devices, as the VM sees them: ingress is what it receives, egress what it sends.
+ * Bits per second (base 1000, as tc); bursts in bytes. Shaped by netshape, not by a cgroup file. */
+struct net_limits {
+        bool ingress_set, egress_set;
+        uint64_t ingress_bps, egress_bps;
+        uint64_t ingress_burst, egress_burst; /* 0: netshape picks one from the rate */
+};
+
 struct group_policy {
         char *name;
         char *file; /* where the [group] section starts */
@@ -63,6 +71,7 @@ struct group_policy {
         enum vm_class class;
         enum placement_mode placement;
         struct limits limits;
+        struct net_limits net;
         struct adapt_policy adapt;
 };
 

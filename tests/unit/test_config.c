@@ -469,6 +469,23 @@ static void test_adapt_errors(void **state)
                 assert_has_prefix(load_err(cases[i].text), cases[i].expect);
 }
 
+static void test_net_keys(void **state)
+{
+        struct policy *p = load_ok("[group a]\nMatchName = a\nNetIngressRate = 100M\nNetEgressRate = 1.5G\n"
+                                   "NetEgressBurst = 64K\n");
+        assert_true(p->groups[0].net.ingress_set);
+        assert_int_equal(p->groups[0].net.ingress_bps, 100000000);
+        assert_int_equal(p->groups[0].net.egress_bps, 1500000000);
+        assert_int_equal(p->groups[0].net.egress_burst, 65536);
+        assert_int_equal(p->groups[0].net.ingress_burst, 0);
+        policy_free(p);
+
+        assert_has_prefix(load_err("[group a]\nMatchName = a\nNetIngressRate = fast\n"),
+                          "test.ini:3: NetIngressRate=fast: expected a rate in bits per second");
+        assert_has_prefix(load_err("[group a]\nMatchName = a\nNetEgressBurst = 1M\n"),
+                          "test.ini:1: [group a]: a Net*Burst= needs its Net*Rate=");
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -485,6 +502,7 @@ int main(void)
                 cmocka_unit_test(test_match_first_wins_then_default),
                 cmocka_unit_test(test_adapt_keys),
                 cmocka_unit_test(test_adapt_errors),
+                cmocka_unit_test(test_net_keys),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
