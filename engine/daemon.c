@@ -19,6 +19,7 @@
 #include "macro.h"
 #include "placement.h"
 #include "policy.h"
+#include "recorder.h"
 
 static int resolve_device(const char *path, unsigned *ret_major, unsigned *ret_minor, void *userdata)
 {
@@ -96,7 +97,8 @@ int engine_open(struct engine *e, const struct engine_options *opt, struct polic
         char default_root[4200];
         int r;
 
-        *e = (struct engine){.opt = *opt, .policy = policy, .proc_fd = -1, .mount_fd = -1, .audit_fd = -1};
+        *e = (struct engine){
+                .opt = *opt, .policy = policy, .proc_fd = -1, .mount_fd = -1, .audit_fd = -1, .record_fd = -1};
         engine_config_env(&e->env);
         engine_apply_overrides(e);
 
@@ -127,6 +129,16 @@ int engine_open(struct engine *e, const struct engine_options *opt, struct polic
                 r = audit_open_with_dir(audit_path, &e->audit_fd);
                 if (r < 0)
                         return log_err_errno(r, "audit log %s: %m", audit_path);
+        }
+
+        if (opt->record_path) {
+                e->record_fd = open(opt->record_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+                if (e->record_fd < 0)
+                        return log_err_errno(-errno, "signal recording %s: %m", opt->record_path);
+                struct stat st;
+                if (fstat(e->record_fd, &st) == 0 && st.st_size == 0 &&
+                    write(e->record_fd, RECORDER_MAGIC "\n", strlen(RECORDER_MAGIC) + 1) < 0)
+                        return log_err_errno(-errno, "signal recording %s: %m", opt->record_path);
         }
 
         actuator_init(&e->act, e->dry_run, e->mount_fd, e->audit_fd);
@@ -290,19 +302,20 @@ static bool engine_controller_ok(struct engine *e, enum cg_controller c)
         return false;
 }
 
+/* Write what the laws want (the policy's baseline until they move it); each change says why. */
 static void engine_act_vm(struct engine *e, struct vm_state *vm, const struct group_policy *g)
 {
         struct setting settings[SETTINGS_MAX];
-        char reason[600];
+        char policy_reason[600];
         size_t n;
         int r;
 
-        r = actuator_plan(&g->limits, e->act.page_size, settings, ELEMENTSOF(settings), &n);
+        r = actuator_plan(&vm->ctl.limits, e->act.page_size, settings, ELEMENTSOF(settings), &n);
         if (r < 0) {
                 log_err_errno(r, "[group %s]: cannot format its limits: %m", g->name);
                 return;
         }
-        snprintf(reason, sizeof(reason), "policy: [group %s] at %s:%u", g->name, g->file, g->line);
+        snprintf(policy_reason, sizeof(policy_reason), "policy: [group %s] at %s:%u", g->name, g->file, g->line);
 
         struct actuator_target t = {
                 .vm = vm->id.name,
@@ -312,9 +325,12 @@ static void engine_act_vm(struct engine *e, struct vm_state *vm, const struct gr
                 .cgroup = vm->cgroup,
                 .cgroup_fd = vm->cgroup_fd,
         };
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
+                int knob = control_knob_of_file(settings[i].file);
+                const char *reason = knob >= 0 && vm->ctl.reason[knob][0] ? vm->ctl.reason[knob] : policy_reason;
                 if (engine_controller_ok(e, settings[i].controller))
                         (void)actuator_apply(&e->act, &t, &settings[i], reason);
+        }
 }
 
 static int engine_track(struct engine *e, const struct vm_identity *id, struct vm_state **ret)
@@ -363,9 +379,78 @@ static void engine_sweep(struct engine *e)
         e->n_vms = j;
 }
 
+static bool vm_managed(const struct vm_state *vm)
+{
+        return vm->group[0] && vm->placed && !vm->refused;
+}
+
+/* This tick's signals for every managed VM and the host. */
+static void engine_sense(struct engine *e, uint64_t now)
+{
+        for (size_t i = 0; i < e->n_vms; i++) {
+                struct vm_state *vm = &e->vms[i];
+                if (!vm_managed(vm))
+                        continue;
+                vm->sig = (struct vm_signals){0};
+                /* In dry-run the kernel never holds what the laws decided: show them their own value, or the
+                 * memory law would take its own decisions for someone else's. */
+                if (e->dry_run && vm->ctl.initialized)
+                        vm->sig.memory_high = vm->ctl.memory_high_written;
+        }
+        e->host = (struct host_signals){0};
+        (void)now;
+}
+
+static void engine_control(struct engine *e, uint64_t now)
+{
+        size_t n = 0;
+
+        if (e->ctl_vms_allocated < e->n_vms) {
+                struct control_vm *v = realloc(e->ctl_vms, e->n_vms * sizeof(*v));
+                if (!v) {
+                        log_err("out of memory: the control laws skip this tick");
+                        return;
+                }
+                e->ctl_vms = v;
+                e->ctl_vms_allocated = e->n_vms;
+        }
+        for (size_t i = 0; i < e->n_vms; i++) {
+                struct vm_state *vm = &e->vms[i];
+                const struct group_policy *g = vm_managed(vm) ? policy_match(e->policy, &vm->id) : NULL;
+                if (g)
+                        e->ctl_vms[n++] = (struct control_vm){vm->id.name, g, &vm->sig, &vm->ctl};
+        }
+        control_tick(e->ctl_vms, n, &e->host, &e->ctl_global, now, e->act.page_size);
+}
+
+static void engine_record(struct engine *e, uint64_t now)
+{
+        int r;
+
+        if (e->record_fd < 0)
+                return;
+        r = recorder_write_tick(e->record_fd, now, &e->host);
+        for (size_t i = 0; i < e->n_vms && r == 0; i++)
+                if (vm_managed(&e->vms[i]))
+                        r = recorder_write_vm(e->record_fd, &e->vms[i].id, &e->vms[i].sig);
+        if (r < 0) {
+                log_err_errno(r, "signal recording %s: %m; recording stops", e->opt.record_path);
+                closep(&e->record_fd);
+                e->record_fd = -1;
+        }
+}
+
+static uint64_t now_usec(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
 int engine_tick(struct engine *e)
 {
         _cleanup_free_ struct vm_identity *ids = NULL;
+        uint64_t now = now_usec();
         size_t n = 0;
         int r;
 
@@ -376,6 +461,7 @@ int engine_tick(struct engine *e)
         for (size_t i = 0; i < e->n_vms; i++)
                 e->vms[i].seen = false;
 
+        /* Discover and place. */
         for (size_t i = 0; i < n; i++) {
                 const struct group_policy *g = policy_match(e->policy, &ids[i]);
                 const char *gname = g ? g->name : "";
@@ -394,21 +480,23 @@ int engine_tick(struct engine *e)
                                 log_info("VM %s (pid %d) matches no group: left unmanaged",
                                          vm_display_name(&vm->id, name, sizeof(name)), (int)vm->id.pid);
                 }
-                if (!g || vm->refused)
+                if (!g || vm->refused || vm->placed)
                         continue;
-
-                if (!vm->placed) {
-                        r = g->placement == PLACEMENT_INPLACE ? engine_place_inplace(e, vm) : engine_place_own(e, vm);
-                        if (r == -ENOMEM)
-                                return r;
-                        if (r < 0) {
-                                vm->refused = !errno_is_vanished(r);
-                                continue;
-                        }
-                }
-                engine_act_vm(e, vm, g);
+                r = g->placement == PLACEMENT_INPLACE ? engine_place_inplace(e, vm) : engine_place_own(e, vm);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0)
+                        vm->refused = !errno_is_vanished(r);
         }
         engine_sweep(e);
+
+        /* Sense, decide, act, report. */
+        engine_sense(e, now);
+        engine_control(e, now);
+        for (size_t i = 0; i < e->n_vms; i++)
+                if (vm_managed(&e->vms[i]))
+                        engine_act_vm(e, &e->vms[i], policy_match(e->policy, &e->vms[i].id));
+        engine_record(e, now);
         return 0;
 }
 
@@ -521,6 +609,9 @@ int engine_close(struct engine *e)
         free(e->vms);
         e->vms = NULL;
         e->n_vms = 0;
+        free(e->ctl_vms);
+        e->ctl_vms = NULL;
+        closep(&e->record_fd);
         if (e->audit_fd >= 0)
                 (void)audit_close(e->audit_fd);
         closep(&e->mount_fd);

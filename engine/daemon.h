@@ -7,6 +7,8 @@
 #include "actuator.h"
 #include "cgroupfs.h"
 #include "config.h"
+#include "control.h"
+#include "signals.h"
 #include "vm.h"
 
 /*
@@ -22,6 +24,7 @@ struct engine_options {
         const char *audit_log;   /* overrides AuditLog= when set */
         uint64_t interval_usec;  /* overrides Interval= when non-zero */
         bool dry_run;            /* or DryRun=yes in the policy */
+        const char *record_path; /* append each tick's signals here (vmgov replay reads them) */
 };
 
 /* One governed (or deliberately unmanaged) QEMU process. */
@@ -32,8 +35,10 @@ struct vm_state {
         bool own;                       /* the engine created the cgroup (and removes it when the VM is gone) */
         int cgroup_fd;                  /* held, -1 until placed (always in dry-run for a new cgroup) */
         bool placed;
-        bool refused; /* placement refused: said once, not again every tick */
-        bool seen;    /* mark and sweep over scans */
+        bool refused;             /* placement refused: said once, not again every tick */
+        bool seen;                /* mark and sweep over scans */
+        struct vm_signals sig;    /* this tick's */
+        struct control_state ctl; /* the laws' state and the limits they want */
 };
 
 struct engine {
@@ -50,6 +55,11 @@ struct engine {
         struct actuator act;
         struct vm_state *vms;
         size_t n_vms;
+        struct host_signals host;
+        struct control_global ctl_global;
+        struct control_vm *ctl_vms; /* scratch for control_tick, grown with vms */
+        size_t ctl_vms_allocated;
+        int record_fd;
         bool warned_controller[_CGROUP_CONTROLLER_MAX];
 };
 

@@ -12,6 +12,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "macro.h"
+#include "replay.h"
 #include "units.h"
 
 #ifndef VMGOV_DEFAULT_POLICY
@@ -39,6 +40,8 @@ static void help(void)
                "  check [PATH]   validate a policy file or directory; prints file:line: message\n"
                "  status         table of the discovered VMs and their current limits\n"
                "  probe          can this host enforce limits? one line, exit 0 if yes, 3 if not\n"
+               "  replay FILE    run a signal recording (--record-signals) through the policy's control laws\n"
+               "                 offline and print every decision they would make\n"
                "\n"
                "Options:\n"
                "  --policy FILE|DIR    policy (default " VMGOV_POLICY_DIR ", else the shipped default)\n"
@@ -47,6 +50,7 @@ static void help(void)
                "  --audit-log FILE     override AuditLog= (\"none\" for no audit file)\n"
                "  --cgroup-root DIR    override CgroupRoot=\n"
                "  --proc DIR           read processes from DIR instead of /proc (fixture trees)\n"
+               "  --record-signals FILE  append each tick's signals to FILE, for vmgov replay\n"
                "  --log-level LEVEL    err, warning, info (default) or debug\n"
                "  -h, --help           this text\n"
                "\n"
@@ -88,6 +92,27 @@ static int cmd_check(const char *path, const struct config_env *env)
         return EXIT_OK;
 }
 
+static int cmd_replay(const char *path, const char *policy_path, const struct config_env *env)
+{
+        struct policy *p = NULL;
+        FILE *f;
+        int r = load_policy(policy_path, env, &p);
+
+        if (r != EXIT_OK)
+                return r;
+        f = strcmp(path, "-") == 0 ? stdin : fopen(path, "re");
+        if (!f) {
+                fprintf(stderr, "vmgov replay: %s: %s\n", path, strerror(errno));
+                policy_free(p);
+                return EXIT_USAGE;
+        }
+        r = replay_run(f, path, p, stdout, stderr);
+        if (f != stdin)
+                fclose(f);
+        policy_free(p);
+        return r < 0 ? EXIT_USAGE : EXIT_OK;
+}
+
 static int cmd_probe(const struct engine_options *opt)
 {
         _cleanup_close_ int proc_fd = open(opt->proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -107,7 +132,16 @@ static int cmd_probe(const struct engine_options *opt)
 
 int main(int argc, char **argv)
 {
-        enum { OPT_POLICY = 0x100, OPT_DRY_RUN, OPT_INTERVAL, OPT_AUDIT_LOG, OPT_CGROUP_ROOT, OPT_PROC, OPT_LOG_LEVEL };
+        enum {
+                OPT_POLICY = 0x100,
+                OPT_DRY_RUN,
+                OPT_INTERVAL,
+                OPT_AUDIT_LOG,
+                OPT_CGROUP_ROOT,
+                OPT_PROC,
+                OPT_LOG_LEVEL,
+                OPT_RECORD,
+        };
         static const struct option options[] = {
                 {"policy", required_argument, NULL, OPT_POLICY},
                 {"dry-run", no_argument, NULL, OPT_DRY_RUN},
@@ -116,6 +150,7 @@ int main(int argc, char **argv)
                 {"cgroup-root", required_argument, NULL, OPT_CGROUP_ROOT},
                 {"proc", required_argument, NULL, OPT_PROC},
                 {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+                {"record-signals", required_argument, NULL, OPT_RECORD},
                 {"help", no_argument, NULL, 'h'},
                 {},
         };
@@ -156,6 +191,9 @@ int main(int argc, char **argv)
                 case OPT_PROC:
                         opt.proc_root = optarg;
                         break;
+                case OPT_RECORD:
+                        opt.record_path = optarg;
+                        break;
                 case OPT_LOG_LEVEL:
                         r = log_level_from_string(optarg);
                         if (r < 0) {
@@ -181,6 +219,13 @@ int main(int argc, char **argv)
         if (strcmp(cmd, "check") == 0) {
                 const char *path = optind < argc ? argv[optind++] : opt.policy_path;
                 return cmd_check(path ? path : default_policy_path(), &env);
+        }
+        if (strcmp(cmd, "replay") == 0) {
+                if (optind >= argc) {
+                        fprintf(stderr, "vmgov replay: which recording? (vmgov replay FILE --policy P)\n");
+                        return EXIT_USAGE;
+                }
+                return cmd_replay(argv[optind], opt.policy_path ? opt.policy_path : default_policy_path(), &env);
         }
         if (optind < argc) {
                 fprintf(stderr, "vmgov %s: unexpected argument \"%s\"\n", cmd, argv[optind]);

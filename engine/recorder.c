@@ -178,21 +178,20 @@ static int write_all(int fd, const char *buf, size_t len)
         return (size_t)n == len ? 0 : -EIO;
 }
 
-int recorder_write(int fd, uint64_t now_usec, const struct host_signals *host, const struct vm_identity *const *ids,
-                   const struct vm_signals *const *sigs, size_t n)
+int recorder_write_tick(int fd, uint64_t now_usec, const struct host_signals *host)
 {
         char line[RECORDER_LINE_MAX];
         int r = recorder_format_tick(now_usec, host, line, sizeof(line));
 
-        if (r < 0)
-                return r;
-        r = write_all(fd, line, r);
-        for (size_t i = 0; r == 0 && i < n; i++) {
-                r = recorder_format_vm(ids[i], sigs[i], line, sizeof(line));
-                if (r >= 0)
-                        r = write_all(fd, line, r);
-        }
-        return r;
+        return r < 0 ? r : write_all(fd, line, r);
+}
+
+int recorder_write_vm(int fd, const struct vm_identity *id, const struct vm_signals *sig)
+{
+        char line[RECORDER_LINE_MAX];
+        int r = recorder_format_vm(id, sig, line, sizeof(line));
+
+        return r < 0 ? r : write_all(fd, line, r);
 }
 
 static int hexval(char c)

@@ -44,9 +44,9 @@ struct recorded_tick {
 int recorder_format_tick(uint64_t now_usec, const struct host_signals *host, char *buf, size_t size);
 int recorder_format_vm(const struct vm_identity *id, const struct vm_signals *sig, char *buf, size_t size);
 
-/* Append one tick (the tick line and a line per VM) with one write() each. */
-int recorder_write(int fd, uint64_t now_usec, const struct host_signals *host, const struct vm_identity *const *ids,
-                   const struct vm_signals *const *sigs, size_t n);
+/* Append the tick line, then one line per VM, each with one write(). */
+int recorder_write_tick(int fd, uint64_t now_usec, const struct host_signals *host);
+int recorder_write_vm(int fd, const struct vm_identity *id, const struct vm_signals *sig);
 
 /* Parse a "tick ..." or "vm ..." line (without its newline). */
 int recorder_parse_tick(const char *line, uint64_t *ret_now_usec, struct host_signals *ret_host);

@@ -43,9 +43,9 @@ enum runq_source {
 
 struct runq_latency {
         enum runq_source source;
-        uint64_t samples;                   /* wake-up-to-run events seen in the tick */
+        uint64_t samples;                      /* wake-up-to-run events seen in the tick */
         uint64_t p50_usec, p90_usec, p99_usec; /* over the VM's threads in the tick */
-        uint64_t vcpu_p99_usec;             /* over its "CPU n/KVM" threads only (0 if none seen) */
+        uint64_t vcpu_p99_usec;                /* over its "CPU n/KVM" threads only (0 if none seen) */
 };
 
 #define SIGNALS_IO_DEVICES 8
@@ -66,9 +66,9 @@ struct vm_signals {
         uint64_t cpu_nr_periods, cpu_nr_throttled, cpu_throttled_usec;
 
         /* memory */
-        uint64_t memory_current; /* bytes, absolute */
+        uint64_t memory_current;                                                     /* bytes, absolute */
         uint64_t memory_anon, memory_file, memory_kernel, memory_shmem, memory_sock; /* memory.stat, absolute */
-        uint64_t memory_unreclaimable; /* what reclaim cannot take back: anon when there is no swap, + kernel */
+        uint64_t memory_unreclaimable;    /* what reclaim cannot take back: anon when there is no swap, + kernel */
         uint64_t memory_high, memory_max; /* the limits in force, LIMIT_MAX for "max" */
         uint64_t memory_events_high, memory_events_max, memory_events_oom, memory_events_oom_kill; /* deltas */
 

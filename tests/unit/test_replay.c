@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* vmgov replay: a recording and a policy in, the decisions out. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+#include "replay.h"
+
+static const char policy_text[] = "[group web]\nMatchName = web\nClass = latency\nAdapt = cpu\n"
+                                  "CPUWeightRange = 100..1000\nRunQueueLatencyTarget = 2ms\nAdaptDwellSec = 1s\n"
+                                  "[group batch]\nMatchName = batch\nClass = batch\nCPUQuota = 200%\nAdapt = cpu\n"
+                                  "CPUQuotaRange = 10%..400%\nAdaptDwellSec = 1s\n";
+
+static const char recording[] = "vmgov-signals 1\n"
+                                "tick now_usec=1000000 interval_usec=0\n"
+                                "vm pid=10 start=1 name=web\n"
+                                "vm pid=11 start=1 name=batch\n"
+                                "vm pid=12 start=1 name=nobody\n"
+                                "tick now_usec=2000000 interval_usec=1000000\n"
+                                "vm pid=10 start=1 name=web interval_usec=1000000 runq_source=bpf runq_p99_usec=6000\n"
+                                "vm pid=11 start=1 name=batch interval_usec=1000000 cpu_usage_usec=1000000\n"
+                                "tick now_usec=3000000 interval_usec=1000000\n"
+                                "vm pid=10 start=1 name=web interval_usec=1000000 runq_source=bpf runq_p99_usec=1900\n"
+                                "vm pid=11 start=1 name=batch interval_usec=1000000 cpu_usage_usec=1000000\n";
+
+static char *run(const char *rec, int *ret, char **ret_err)
+{
+        static const struct config_env env = {.physical_memory = 1ULL << 34};
+        struct config_error e = {0};
+        struct policy *p = NULL;
+        char *out = NULL, *err = NULL;
+        size_t outlen = 0, errlen = 0;
+        FILE *in = fmemopen((void *)rec, strlen(rec), "r");
+        FILE *o = open_memstream(&out, &outlen), *er = open_memstream(&err, &errlen);
+
+        assert_int_equal(config_load_string("p.ini", policy_text, &env, &p, &e), 0);
+        *ret = replay_run(in, "rec.txt", p, o, er);
+        fclose(in);
+        fclose(o);
+        fclose(er);
+        policy_free(p);
+        *ret_err = err;
+        return out;
+}
+
+static void test_decisions(void **state)
+{
+        char *err, *out;
+        int r;
+
+        out = run(recording, &r, &err);
+        assert_int_equal(r, 0);
+        assert_string_equal(err, "");
+        assert_string_equal(out,
+                            "+1.0s web [web] cpu: run-queue p99 6000us > target 2000us: cpu.weight 100 -> 150 (x1.5, "
+                            "range 100..1000)\n"
+                            "+1.0s batch [batch] cpu: latency VM web: run-queue p99 6000us > target 2000us; batch "
+                            "uses 1.00 CPUs: cpu.max 200000 -> 140000 per 100000 (x0.7, floor 10000)\n"
+                            "replayed 3 ticks (2.0s), 2 VMs, 2 decisions\n"
+                            "  web [web]: cpu.weight=\"150\"; changes cpu.weight 1 cpu.max 0 memory.high 0 io.max 0; "
+                            "direction changes 0\n"
+                            "  batch [batch]: cpu.max=\"140000 100000\"; changes cpu.weight 0 cpu.max 1 memory.high 0 "
+                            "io.max 0; direction changes 0\n");
+        free(out);
+        free(err);
+}
+
+static void test_broken_recording(void **state)
+{
+        char *err, *out;
+        int r;
+
+        out = run("vmgov-signals 1\ntick now_usec=1\nvm pid=1 name=%%%\n", &r, &err);
+        assert_int_equal(r, -EINVAL);
+        assert_string_equal(err, "rec.txt:3: not a signal recording line (or a broken one)\n");
+        free(out);
+        free(err);
+        out = run("something else\n", &r, &err);
+        assert_int_equal(r, -EINVAL);
+        assert_string_equal(err, "rec.txt:1: not a signal recording line (or a broken one)\n");
+        free(out);
+        free(err);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_decisions),
+                cmocka_unit_test(test_broken_recording),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
