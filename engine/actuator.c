@@ -8,6 +8,7 @@
 #include "audit.h"
 #include "log.h"
 #include "macro.h"
+#include "statefile.h"
 
 static int setting_add(struct setting *ret, size_t max, size_t *n, const char *file, enum cg_controller c,
                        struct setting **ret_setting)
@@ -275,9 +276,22 @@ int actuator_apply(struct actuator *a, const struct actuator_target *t, const st
                 return 1;
         }
 
+        size_t had = a->n_originals;
         r = original_record(&a->originals, &a->n_originals, t->cgroup, s, current, false);
         if (r < 0)
                 return log_err_errno(r, "cannot record the original of %s/%s: %m", t->cgroup, s->file);
+        if (a->n_originals > had && a->state_path) {
+                /* The original is on disk before the file changes, or the file does not change. */
+                r = statefile_save(a->state_path, a->originals, a->n_originals);
+                if (r < 0) {
+                        free(a->originals[--a->n_originals].cgroup);
+                        a->errors++;
+                        return log_err_errno(r,
+                                             "state file %s: cannot journal the original of %s/%s, so it is not "
+                                             "written: %m",
+                                             a->state_path, t->cgroup, s->file);
+                }
+        }
 
         r = cgroupfs_write(t->cgroup_fd, s->file, s->value);
         if (r < 0) {
@@ -293,9 +307,49 @@ int actuator_apply(struct actuator *a, const struct actuator_target *t, const st
         return 1;
 }
 
+static void actuator_journal(struct actuator *a)
+{
+        int r;
+
+        if (!a->state_path)
+                return;
+        r = statefile_save(a->state_path, a->originals, a->n_originals);
+        if (r < 0)
+                log_err_errno(r, "state file %s: cannot update it: %m", a->state_path);
+}
+
+int actuator_take_over(struct actuator *a)
+{
+        struct original *v = NULL;
+        size_t n = 0;
+        int r;
+
+        if (!a->state_path)
+                return 0;
+        r = statefile_load(a->state_path, &v, &n);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                r = original_record(&a->originals, &a->n_originals, v[i].cgroup, &v[i].setting, v[i].setting.value,
+                                    false);
+                if (r < 0)
+                        break;
+        }
+        statefile_free(v, n);
+        if (r < 0)
+                return r;
+        if (n)
+                log_info("took over %zu original values from %s (left by an engine that did not restore them)", n,
+                         a->state_path);
+        return (int)n;
+}
+
 int actuator_restore(struct actuator *a)
 {
         int failures = 0;
+        size_t kept = 0;
 
         for (size_t i = 0; i < a->n_originals; i++) {
                 const struct original *o = &a->originals[i];
@@ -306,7 +360,10 @@ int actuator_restore(struct actuator *a)
                         log_debug_errno(r, "restore %s/%s: gone: %m", o->cgroup, o->setting.file);
                 else if (r < 0) {
                         failures++;
-                        log_err_errno(r, "restore %s/%s \"%s\": %m", o->cgroup, o->setting.file, o->setting.value);
+                        log_err_errno(r, "restore %s/%s \"%s\": %m; it stays in the state file", o->cgroup,
+                                      o->setting.file, o->setting.value);
+                        a->originals[kept++] = a->originals[i]; /* not lost: a later restore retries it */
+                        continue;
                 } else {
                         struct audit_record rec = {
                                 .cgroup = o->cgroup,
@@ -318,7 +375,10 @@ int actuator_restore(struct actuator *a)
                         if (a->audit_fd >= 0)
                                 (void)audit_write(a->audit_fd, &rec);
                 }
+                free(a->originals[i].cgroup);
         }
+        a->n_originals = kept;
+        actuator_journal(a);
         actuator_done(a);
         return failures;
 }
@@ -339,6 +399,10 @@ static void originals_forget(struct original *v, size_t *n, const char *cgroup)
 
 void actuator_forget(struct actuator *a, const char *cgroup)
 {
+        size_t had = a->n_originals;
+
         originals_forget(a->originals, &a->n_originals, cgroup);
         originals_forget(a->shadow, &a->n_shadow, cgroup);
+        if (a->n_originals != had)
+                actuator_journal(a);
 }

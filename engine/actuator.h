@@ -55,8 +55,9 @@ struct original {
 
 struct actuator {
         bool dry_run;
-        int audit_fd; /* -1: no audit file */
-        int mount_fd; /* the cgroup2 mount, for restore */
+        int audit_fd;           /* -1: no audit file */
+        const char *state_path; /* the journal of originals (statefile.h); NULL: none (dry-run, tests) */
+        int mount_fd;           /* the cgroup2 mount, for restore */
         uint64_t page_size;
         struct original *originals;
         size_t n_originals;
@@ -74,8 +75,12 @@ void actuator_done(struct actuator *a);
  * the read or the write failed (already logged, naming the file and the value). */
 int actuator_apply(struct actuator *a, const struct actuator_target *t, const struct setting *s, const char *reason);
 
-/* Write every recorded original back (SIGTERM/SIGINT). Returns the number of failures. */
+/* Write every recorded original back (SIGTERM/SIGINT, vmgov restore). Returns the number of failures; those stay
+ * in the state file. */
 int actuator_restore(struct actuator *a);
+
+/* Load the originals a previous engine journalled and did not restore. Returns how many, or -errno. */
+int actuator_take_over(struct actuator *a);
 
 /* Forget the originals of one cgroup (its VM is gone and the cgroup removed). */
 void actuator_forget(struct actuator *a, const char *cgroup);

@@ -20,6 +20,7 @@
 #include "placement.h"
 #include "policy.h"
 #include "recorder.h"
+#include "statefile.h"
 
 static int resolve_device(const char *path, unsigned *ret_major, unsigned *ret_minor, void *userdata)
 {
@@ -142,6 +143,12 @@ int engine_open(struct engine *e, const struct engine_options *opt, struct polic
         }
 
         actuator_init(&e->act, e->dry_run, e->mount_fd, e->audit_fd);
+        if (!e->dry_run) {
+                e->act.state_path = opt->state_path ? opt->state_path : STATEFILE_DEFAULT;
+                r = actuator_take_over(&e->act);
+                if (r < 0)
+                        return log_err_errno(r, "cannot take over the originals in %s: %m", e->act.state_path);
+        }
         log_info("vmgov: cgroup v2 at %s%s, engine tree %s/%s, interval %llums%s", e->mount.path,
                  e->mount.hybrid ? " (hybrid host)" : "", e->mount.path, e->root_rel,
                  (unsigned long long)(e->interval_usec / 1000), e->dry_run ? ", dry-run: nothing will be changed" : "");
@@ -619,6 +626,29 @@ int engine_close(struct engine *e)
         policy_free(e->policy);
         e->policy = NULL;
         return failures;
+}
+
+int engine_restore_journal(int proc_fd, const char *state_path)
+{
+        struct cgroup_mount m;
+        struct actuator a;
+        _cleanup_close_ int mount_fd = -1;
+        int r;
+
+        r = cgroupfs_detect(proc_fd, AT_FDCWD, &m);
+        if (r < 0)
+                return log_err_errno(r, "no cgroup v2 mount: %m");
+        mount_fd = open(m.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (mount_fd < 0)
+                return log_err_errno(-errno, "open %s: %m", m.path);
+        actuator_init(&a, false, mount_fd, -1);
+        a.state_path = state_path;
+        r = actuator_take_over(&a);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                log_info("nothing to restore: %s holds no originals", state_path);
+        return actuator_restore(&a);
 }
 
 int engine_probe(int proc_fd, char *why, size_t len)

@@ -25,6 +25,7 @@ struct engine_options {
         uint64_t interval_usec;  /* overrides Interval= when non-zero */
         bool dry_run;            /* or DryRun=yes in the policy */
         const char *record_path; /* append each tick's signals here (vmgov replay reads them) */
+        const char *state_path;  /* the journal of originals; NULL: STATEFILE_DEFAULT */
 };
 
 /* One governed (or deliberately unmanaged) QEMU process. */
@@ -77,6 +78,9 @@ int engine_close(struct engine *e);
 
 /* Why this host cannot enforce, in one sentence, or NULL if it can (cgroup2 with cpu, memory and io usable). */
 int engine_probe(int proc_fd, char *why, size_t len);
+
+/* vmgov restore: put back every original a previous engine journalled. Returns the number of failures or -errno. */
+int engine_restore_journal(int proc_fd, const char *state_path);
 
 /* Print the discovered VMs and their current limits as a table on stdout. */
 int engine_status(struct engine *e);

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "macro.h"
 #include "replay.h"
+#include "statefile.h"
 #include "units.h"
 
 #ifndef VMGOV_DEFAULT_POLICY
@@ -40,6 +41,8 @@ static void help(void)
                "  check [PATH]   validate a policy file or directory; prints file:line: message\n"
                "  status         table of the discovered VMs and their current limits\n"
                "  probe          can this host enforce limits? one line, exit 0 if yes, 3 if not\n"
+               "  restore        write back every original value a previous engine recorded in its state\n"
+               "                 file and did not restore (after a crash or a SIGKILL, or after once)\n"
                "  replay FILE    run a signal recording (--record-signals) through the policy's control laws\n"
                "                 offline and print every decision they would make\n"
                "\n"
@@ -51,6 +54,7 @@ static void help(void)
                "  --cgroup-root DIR    override CgroupRoot=\n"
                "  --proc DIR           read processes from DIR instead of /proc (fixture trees)\n"
                "  --record-signals FILE  append each tick's signals to FILE, for vmgov replay\n"
+               "  --state-file FILE    where originals are journalled (default " STATEFILE_DEFAULT ")\n"
                "  --log-level LEVEL    err, warning, info (default) or debug\n"
                "  -h, --help           this text\n"
                "\n"
@@ -113,6 +117,19 @@ static int cmd_replay(const char *path, const char *policy_path, const struct co
         return r < 0 ? EXIT_USAGE : EXIT_OK;
 }
 
+static int cmd_restore(const struct engine_options *opt)
+{
+        _cleanup_close_ int proc_fd = open(opt->proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        int r;
+
+        if (proc_fd < 0) {
+                fprintf(stderr, "open %s: %s\n", opt->proc_root, strerror(errno));
+                return EXIT_RUNTIME;
+        }
+        r = engine_restore_journal(proc_fd, opt->state_path ? opt->state_path : STATEFILE_DEFAULT);
+        return r == 0 ? EXIT_OK : EXIT_RUNTIME;
+}
+
 static int cmd_probe(const struct engine_options *opt)
 {
         _cleanup_close_ int proc_fd = open(opt->proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -141,6 +158,7 @@ int main(int argc, char **argv)
                 OPT_PROC,
                 OPT_LOG_LEVEL,
                 OPT_RECORD,
+                OPT_STATE_FILE,
         };
         static const struct option options[] = {
                 {"policy", required_argument, NULL, OPT_POLICY},
@@ -151,6 +169,7 @@ int main(int argc, char **argv)
                 {"proc", required_argument, NULL, OPT_PROC},
                 {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
                 {"record-signals", required_argument, NULL, OPT_RECORD},
+                {"state-file", required_argument, NULL, OPT_STATE_FILE},
                 {"help", no_argument, NULL, 'h'},
                 {},
         };
@@ -194,6 +213,9 @@ int main(int argc, char **argv)
                 case OPT_RECORD:
                         opt.record_path = optarg;
                         break;
+                case OPT_STATE_FILE:
+                        opt.state_path = optarg;
+                        break;
                 case OPT_LOG_LEVEL:
                         r = log_level_from_string(optarg);
                         if (r < 0) {
@@ -233,6 +255,8 @@ int main(int argc, char **argv)
         }
         if (strcmp(cmd, "probe") == 0)
                 return cmd_probe(&opt);
+        if (strcmp(cmd, "restore") == 0)
+                return cmd_restore(&opt);
         if (strcmp(cmd, "run") != 0 && strcmp(cmd, "once") != 0 && strcmp(cmd, "status") != 0) {
                 fprintf(stderr, "vmgov: unknown command \"%s\"; see --help\n", cmd);
                 return EXIT_USAGE;

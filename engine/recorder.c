@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "escape.h"
 #include "macro.h"
 #include "recorder.h"
 
@@ -94,21 +95,15 @@ _printf_(2, 3) static void out_printf(struct out *o, const char *fmt, ...)
                 o->len += n;
 }
 
-static bool plain_byte(unsigned char c)
-{
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-               c == '/' || c == ':' || c == '-';
-}
-
 static void out_encoded(struct out *o, const char *key, const char *s)
 {
+        char buf[3 * VM_NAME_MAX + 1];
+
         out_printf(o, " %s=", key);
-        for (; *s && !o->overflow; s++) {
-                if (plain_byte((unsigned char)*s))
-                        out_printf(o, "%c", *s);
-                else
-                        out_printf(o, "%%%02X", (unsigned char)*s);
-        }
+        if (escape_percent(s, buf, sizeof(buf)) < 0)
+                o->overflow = true;
+        else
+                out_printf(o, "%s", buf);
 }
 
 static uint64_t field_get(const void *base, const struct field *f)
@@ -192,41 +187,6 @@ int recorder_write_vm(int fd, const struct vm_identity *id, const struct vm_sign
         int r = recorder_format_vm(id, sig, line, sizeof(line));
 
         return r < 0 ? r : write_all(fd, line, r);
-}
-
-static int hexval(char c)
-{
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        return -1;
-}
-
-/* Decode a percent-encoded value of length len into buf (size bytes); -EINVAL or -ENOBUFS. */
-static int decode(const char *s, size_t len, char *buf, size_t size)
-{
-        size_t n = 0;
-
-        for (size_t i = 0; i < len; i++) {
-                char c = s[i];
-                if (c == '%') {
-                        if (i + 2 >= len)
-                                return -EINVAL;
-                        int hi = hexval(s[i + 1]), lo = hexval(s[i + 2]);
-                        if (hi < 0 || lo < 0)
-                                return -EINVAL;
-                        c = (char)(hi * 16 + lo);
-                        i += 2;
-                }
-                if (n + 1 >= size)
-                        return -ENOBUFS;
-                buf[n++] = c;
-        }
-        buf[n] = '\0';
-        return 0;
 }
 
 static int parse_u64(const char *s, size_t len, uint64_t *ret)
@@ -358,13 +318,13 @@ static int vm_field(const char *key, size_t keylen, const char *val, size_t vall
         uint64_t n;
 
         if (key_is(key, keylen, "name"))
-                return decode(val, vallen, v->id.name, sizeof(v->id.name));
+                return unescape_percent(val, vallen, v->id.name, sizeof(v->id.name));
         if (key_is(key, keylen, "uuid"))
-                return decode(val, vallen, v->id.uuid, sizeof(v->id.uuid));
+                return unescape_percent(val, vallen, v->id.uuid, sizeof(v->id.uuid));
         if (key_is(key, keylen, "exe"))
-                return decode(val, vallen, v->id.exe, sizeof(v->id.exe));
+                return unescape_percent(val, vallen, v->id.exe, sizeof(v->id.exe));
         if (key_is(key, keylen, "cgroup"))
-                return decode(val, vallen, v->id.cgroup, sizeof(v->id.cgroup));
+                return unescape_percent(val, vallen, v->id.cgroup, sizeof(v->id.cgroup));
         if (key_is(key, keylen, "runq_source")) {
                 for (size_t i = 0; i < ELEMENTSOF(runq_sources); i++)
                         if (strlen(runq_sources[i]) == vallen && memcmp(runq_sources[i], val, vallen) == 0) {
