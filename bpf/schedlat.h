@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/*
+ * What bpf/schedlat.bpf.c and engine/schedlat.c share: map value layouts and sizes. Fixed-width __u32/__u64 only,
+ * so that the BPF target and the host compiler lay them out the same way. Include <linux/types.h> (user space) or
+ * the CO-RE header (BPF) first.
+ *
+ * Histograms are log2 of the wait in nanoseconds: bucket 0 holds 0 and 1 ns, bucket b (1 <= b < 31) holds
+ * [2^b, 2^(b+1)) ns, and the last bucket everything from 2^31 ns (2.1 s) on. Counters only ever grow (user space
+ * diffs snapshots); bucket counters are 32-bit and wrap, which a modular difference handles as long as one bucket
+ * does not see 2^32 events between two reads.
+ */
+
+#define SCHEDLAT_BUCKETS 32
+
+struct schedlat_hist {
+        __u32 bucket[SCHEDLAT_BUCKETS];
+        __u64 sum_ns; /* total wait of the events counted, ns */
+};
+
+/* Value of the vcpus map (key: the thread id). */
+struct schedlat_vcpu {
+        __u32 slot; /* index into vcpu_hist */
+        __u32 tgid; /* the process it belongs to: a reused tid of another process is not counted */
+};
