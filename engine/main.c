@@ -280,7 +280,8 @@ int main(int argc, char **argv)
                 r = engine_status(&e);
         else if (strcmp(cmd, "once") == 0) {
                 r = engine_tick(&e);
-                /* once leaves its limits in force: there is no later moment to restore them at */
+                /* once leaves its limits in force, and their originals in the state file for vmgov restore */
+                e.act.state_path = NULL;
                 actuator_done(&e.act);
                 if (r == 0)
                         log_info("once: %u written, %u would be written (dry-run), %u errors", e.act.writes,

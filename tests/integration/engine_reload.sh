@@ -1,0 +1,42 @@
+#!/bin/sh
+# SIGHUP reloads the policy: a good new policy takes effect on the next tick; a broken one is refused with
+# file:line in the log, and the old policy stays in force.
+set -eu
+. /vmtest/lib.sh
+require_vmgov
+
+policy=$VMTEST_TMP/policy.ini
+write_policy() {
+	cat >"$policy" <<INI
+[engine]
+AuditLog = none
+[group all]
+MatchName = *
+CPUWeight = $1
+INI
+}
+write_policy 200
+vm=$(vm_idle reload-1)
+"$VMGOV" --policy "$policy" --state-file "$VMTEST_TMP/state" --interval 200ms run 2>"$VMTEST_TMP/run.log" &
+e=$!
+bg_track "$e"
+cg=/sys/fs/cgroup/vmgov/all/reload-1
+weight_is() { [ -f "$cg/cpu.weight" ] && [ "$(cat "$cg/cpu.weight")" = "$1" ]; }
+wait_for 60 "cpu.weight 200" weight_is 200
+
+write_policy 400
+kill -HUP "$e"
+wait_for 60 "cpu.weight 400 after a reload" weight_is 400
+
+printf '[engine]\nAuditLog = none\n[group all]\nMatchName = *\nCPUWeight = 99999\n' >"$policy"
+kill -HUP "$e"
+refused() { grep -q "reload refused, the old policy stays in force: $policy:5: CPUWeight=99999" "$VMTEST_TMP/run.log"; }
+wait_for 60 "the refusal in the log" refused
+sleep 1
+assert_file_eq "$cg/cpu.weight" 400 "cpu.weight under the old policy"
+pid_alive "$e" || fail "the engine died on a broken policy"
+
+kill -TERM "$e"
+wait "$e" || fail "engine exit status $?"
+assert_file_eq "$cg/cpu.weight" 100 "restored on exit"
+log "ok"
