@@ -976,6 +976,21 @@ int config_load_string(const char *file, const char *text, const struct config_e
         return r;
 }
 
+/*
+ * As sudo does with sudoers: a policy decides what is written into every VM's cgroup, so only its owner may have
+ * written it. Owned by root (or, for a user checking a file of theirs, by that user), not writable by group or
+ * others.
+ */
+static int check_owner(struct loader *l, const char *path, const struct stat *st)
+{
+        if (st->st_uid != geteuid())
+                return fail(l, path, 0, "owned by uid %u, not by %s: refusing it (chown %u %s)", (unsigned)st->st_uid,
+                            geteuid() == 0 ? "root" : "you", (unsigned)geteuid(), path);
+        if (st->st_mode & (S_IWGRP | S_IWOTH))
+                return fail(l, path, 0, "writable by group or others: refusing it (chmod go-w %s)", path);
+        return 0;
+}
+
 /* Read a whole policy file, refusing anything that is not a regular file of sane size. */
 static int read_policy_file(struct loader *l, const char *path, char **ret_text, size_t *ret_size)
 {
@@ -983,11 +998,15 @@ static int read_policy_file(struct loader *l, const char *path, char **ret_text,
         _cleanup_free_ char *buf = NULL;
         struct stat st;
         size_t size = 0;
+        int r;
 
         if (fd < 0 || fstat(fd, &st) < 0)
                 return fail_errno(l, path, -errno);
         if (!S_ISREG(st.st_mode))
                 return fail(l, path, 0, "not a regular file");
+        r = check_owner(l, path, &st);
+        if (r < 0)
+                return r;
         if (st.st_size > POLICY_FILE_MAX)
                 return fail(l, path, 0, "larger than %d bytes", POLICY_FILE_MAX);
 
@@ -1049,6 +1068,13 @@ static int loader_load_dir(struct loader *l, const char *dir)
         struct dirent **entries = NULL;
         int n, r = 0;
 
+        struct stat st;
+        if (stat(dir, &st) < 0)
+                return fail_errno(l, dir, -errno);
+        /* Whoever may write the directory may add a policy file to it. */
+        r = check_owner(l, dir, &st);
+        if (r < 0)
+                return r;
         n = scandir(dir, &entries, ini_filter, alphasort);
         if (n < 0)
                 return fail_errno(l, dir, -errno);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -289,6 +290,27 @@ static void test_nul_byte_refused(void **state)
         unlink(path);
 }
 
+static void test_owner_and_mode(void **state)
+{
+        struct config_error e = {0};
+        struct policy *p = NULL;
+        char path[] = "/tmp/vmgov-test-XXXXXX", msg[1200], expect[1200];
+        int fd = mkstemp(path);
+
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, "[engine]\n", 9), 9);
+        close(fd);
+        assert_int_equal(config_load(path, &env, &p, &e), 0);
+        policy_free(p);
+
+        assert_int_equal(chmod(path, 0664), 0);
+        assert_int_equal(config_load(path, &env, &p, &e), -EINVAL);
+        config_error_format(&e, msg, sizeof(msg));
+        snprintf(expect, sizeof(expect), "%s: writable by group or others: refusing it (chmod go-w %s)", path, path);
+        assert_string_equal(msg, expect);
+        unlink(path);
+}
+
 static void test_directory_in_lexical_order(void **state)
 {
         struct config_error e = {0};
@@ -496,6 +518,7 @@ int main(void)
                 cmocka_unit_test(test_long_lines_and_names_refused),
                 cmocka_unit_test(test_comments_blank_lines_crlf),
                 cmocka_unit_test(test_nul_byte_refused),
+                cmocka_unit_test(test_owner_and_mode),
                 cmocka_unit_test(test_directory_in_lexical_order),
                 cmocka_unit_test(test_missing_file),
                 cmocka_unit_test(test_shipped_default_policy_loads),
