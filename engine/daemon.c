@@ -20,6 +20,7 @@
 #include "placement.h"
 #include "policy.h"
 #include "recorder.h"
+#include "sdnotify.h"
 #include "statefile.h"
 
 static int resolve_device(const char *path, unsigned *ret_major, unsigned *ret_minor, void *userdata)
@@ -539,7 +540,7 @@ static int timerfd_arm(int fd, uint64_t usec)
 
 int engine_run(struct engine *e)
 {
-        _cleanup_close_ int tfd = -1, sfd = -1, efd = -1;
+        _cleanup_close_ int tfd = -1, sfd = -1, efd = -1, wfd = -1;
         struct epoll_event ev = {.events = EPOLLIN};
         sigset_t mask;
         int r;
@@ -566,9 +567,20 @@ int engine_run(struct engine *e)
         if (epoll_ctl(efd, EPOLL_CTL_ADD, tfd, &ev) < 0)
                 return log_err_errno(-errno, "epoll: %m");
 
+        uint64_t watchdog = sdnotify_watchdog_interval_usec();
+        if (watchdog) {
+                wfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+                if (wfd < 0 || timerfd_arm(wfd, watchdog) < 0)
+                        return log_err_errno(-errno, "watchdog timer: %m");
+                ev.data.fd = wfd;
+                if (epoll_ctl(efd, EPOLL_CTL_ADD, wfd, &ev) < 0)
+                        return log_err_errno(-errno, "epoll: %m");
+        }
+
         r = engine_tick(e);
         if (r < 0)
                 return r;
+        (void)sdnotify_send("READY=1");
 
         for (;;) {
                 struct epoll_event events[4];
@@ -579,7 +591,11 @@ int engine_run(struct engine *e)
                 if (n < 0)
                         return log_err_errno(-errno, "epoll_wait: %m");
                 for (int i = 0; i < n; i++) {
-                        if (events[i].data.fd == tfd) {
+                        if (events[i].data.fd == wfd) {
+                                uint64_t expirations;
+                                (void)read(wfd, &expirations, sizeof(expirations));
+                                (void)sdnotify_send("WATCHDOG=1");
+                        } else if (events[i].data.fd == tfd) {
                                 uint64_t expirations;
                                 if (read(tfd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
                                         return log_err_errno(-errno, "timerfd: %m");
@@ -592,10 +608,13 @@ int engine_run(struct engine *e)
                                         continue;
                                 if (si.ssi_signo == SIGHUP) {
                                         uint64_t old_interval = e->interval_usec;
+                                        (void)sdnotify_send("RELOADING=1");
                                         if (engine_reload(e) == 0 && e->interval_usec != old_interval)
                                                 (void)timerfd_arm(tfd, e->interval_usec);
+                                        (void)sdnotify_send("READY=1");
                                         continue;
                                 }
+                                (void)sdnotify_send("STOPPING=1");
                                 log_info("signal %s: restoring the originals and stopping",
                                          si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
                                 return 0;
