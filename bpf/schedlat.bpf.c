@@ -79,32 +79,9 @@ struct {
         __type(value, __u64);
 } pid_ts SEC(".maps");
 
-static __always_inline __u32 log2_bucket(__u64 v)
-{
-        __u32 r = 0, shift;
-
-        shift = (v > 0xffffffffULL) << 5;
-        v >>= shift;
-        r |= shift;
-        shift = (v > 0xffff) << 4;
-        v >>= shift;
-        r |= shift;
-        shift = (v > 0xff) << 3;
-        v >>= shift;
-        r |= shift;
-        shift = (v > 0xf) << 2;
-        v >>= shift;
-        r |= shift;
-        shift = (v > 0x3) << 1;
-        v >>= shift;
-        r |= shift;
-        r |= (v >> 1);
-        return r < SCHEDLAT_BUCKETS ? r : SCHEDLAT_BUCKETS - 1;
-}
-
 static __always_inline void hist_add(struct schedlat_hist *h, __u64 delta)
 {
-        __u32 b = log2_bucket(delta);
+        __u32 b = schedlat_log2_bucket(delta);
 
         h->bucket[b & (SCHEDLAT_BUCKETS - 1)]++;
         h->sum_ns += delta;

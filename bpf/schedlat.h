@@ -14,6 +14,31 @@
 
 #define SCHEDLAT_BUCKETS 32
 
+/* The bucket of a wait of v ns: floor(log2(v)), 0 for 0 and 1, capped at the last bucket. Branch-free, for the
+ * verifier and the CPU; shared with user space so that both sides agree (tests/unit/test_schedlat.c checks it). */
+static inline __u32 schedlat_log2_bucket(__u64 v)
+{
+        __u32 r = 0, shift;
+
+        shift = (v > 0xffffffffULL) << 5;
+        v >>= shift;
+        r |= shift;
+        shift = (v > 0xffff) << 4;
+        v >>= shift;
+        r |= shift;
+        shift = (v > 0xff) << 3;
+        v >>= shift;
+        r |= shift;
+        shift = (v > 0xf) << 2;
+        v >>= shift;
+        r |= shift;
+        shift = (v > 0x3) << 1;
+        v >>= shift;
+        r |= shift;
+        r |= (__u32)(v >> 1);
+        return r < SCHEDLAT_BUCKETS ? r : SCHEDLAT_BUCKETS - 1;
+}
+
 struct schedlat_hist {
         __u32 bucket[SCHEDLAT_BUCKETS];
         __u64 sum_ns; /* total wait of the events counted, ns */

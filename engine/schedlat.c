@@ -29,12 +29,7 @@ static_assert(sizeof(struct schedlat_hist) == SCHEDLAT_BUCKETS * 4 + 8, "unexpec
 
 unsigned schedlat_bucket(uint64_t ns)
 {
-        unsigned b;
-
-        if (ns < 2)
-                return 0;
-        b = 63 - (unsigned)__builtin_clzll(ns);
-        return b < SCHEDLAT_NBUCKETS ? b : SCHEDLAT_NBUCKETS - 1;
+        return schedlat_log2_bucket(ns); /* the kernel side's own function (bpf/schedlat.h) */
 }
 
 void schedlat_bucket_bounds(unsigned b, uint64_t *ret_lo, uint64_t *ret_hi)
