@@ -83,6 +83,9 @@ static __always_inline void hist_add(struct schedlat_hist *h, __u64 delta)
 {
         __u32 b = schedlat_log2_bucket(delta);
 
+        /* The compiler knows b < 32 and would drop the mask; older verifiers (6.1) cannot follow the clamp and
+         * refuse the access ("unbounded memory access"). Hide b's range so that the mask stays. */
+        barrier_var(b);
         h->bucket[b & (SCHEDLAT_BUCKETS - 1)]++;
         h->sum_ns += delta;
 }

@@ -233,19 +233,24 @@ static bool libbpf_quiet;
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
         int prio = level == LIBBPF_WARN && !libbpf_quiet ? LOG_WARNING : LOG_DEBUG;
-        char msg[2048];
-        size_t n;
+        _cleanup_free_ char *msg = NULL;
+        char *line, *next;
 
         if (prio > log_get_max_level())
                 return 0;
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
-        vsnprintf(msg, sizeof(msg), fmt, ap);
+        if (vasprintf(&msg, fmt, ap) < 0)
+                return 0;
 #pragma GCC diagnostic pop
-        n = strlen(msg);
-        while (n > 0 && msg[n - 1] == '\n')
-                msg[--n] = '\0';
-        log_full_errno(prio, 0, "libbpf: %s", msg);
+        /* One log line per line: a verifier log is one message of many lines (its verdict comes last). */
+        for (line = msg; line && *line; line = next) {
+                next = strchr(line, '\n');
+                if (next)
+                        *next++ = '\0';
+                if (*line)
+                        log_full_errno(prio, 0, "%s", line); /* libbpf starts its own messages with "libbpf: " */
+        }
         return 0;
 }
 

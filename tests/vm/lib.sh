@@ -18,7 +18,8 @@
 # configfs at /sys/kernel/config, /dev/ram0 (brd, 64 MiB), /dev/nullb0 (null_blk), zram/loop/tun/ifb and the
 # tc modules loaded where the kernel has them as modules. Real qemu-system-x86_64 (TCG only, no /dev/kvm),
 # iproute2's ip and tc when the host had them, otherwise busybox's. The engine, when it was built, is
-# /usr/sbin/vmgov; policies/ is /vmtest/policies; the kernel's config is /vmtest/kernel-config.
+# /usr/sbin/vmgov; policies/ is /vmtest/policies; the kernel's config is /vmtest/kernel-config. The test helpers
+# (executables built in BUILD/tests/helpers/, e.g. schedlat-check) are in /usr/bin.
 #
 # Environment given to a test:
 #   VMTEST_NAME   the test's name          VMTEST_TMP  its private temporary directory (on tmpfs)
