@@ -718,7 +718,7 @@ int schedlat_vm_add(struct schedlat *s, int cgroup_fd, pid_t pid, unsigned *ret_
         unsigned id;
         int r;
 
-        if (pid <= 0)
+        if (pid < 0)
                 return -EINVAL;
         for (id = 0; id < s->max_vms; id++)
                 if (!s->vms[id].used) {
@@ -782,7 +782,7 @@ int schedlat_vm_scan(struct schedlat *s, unsigned id)
 
         if (!vm)
                 return -EINVAL;
-        if (s->source == RUNQ_SOURCE_NONE)
+        if (s->source == RUNQ_SOURCE_NONE || vm->pid == 0)
                 return 0;
         r = discover_threads_list(s->proc_fd, vm->pid, &tids, &n);
         if (r < 0)

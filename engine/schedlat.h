@@ -68,8 +68,9 @@ enum runq_source schedlat_source(const struct schedlat *s);
 const char *schedlat_mode(const struct schedlat *s);
 
 /* Track a VM: its cgroup (a directory fd on it; only fstat'ed, the caller keeps or closes it) and its QEMU pid,
- * whose threads are scanned at once (schedlat_vm_scan). Returns 0 and a handle in ret_id; -ENOSPC when max_vms
- * are tracked; -ESRCH/-ENOENT if the process is gone. */
+ * whose threads are scanned at once (schedlat_vm_scan); pid 0 tracks the cgroup alone (no vCPU threads, and
+ * nothing to read without BPF). Returns 0 and a handle in ret_id; -ENOSPC when max_vms are tracked; -EEXIST if
+ * another VM tracks that cgroup; -ESRCH/-ENOENT if the process is gone. */
 int schedlat_vm_add(struct schedlat *s, int cgroup_fd, pid_t pid, unsigned *ret_id);
 /* Count one more cgroup for the VM (e.g. a child cgroup its vCPU threads were put in). */
 int schedlat_vm_add_cgroup(struct schedlat *s, unsigned id, int cgroup_fd);

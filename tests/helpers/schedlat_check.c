@@ -5,7 +5,8 @@
  * (/proc/PID/task/TID/schedstat: run_delay and the number of runs, summed over the same threads).
  *
  *   schedlat-check --cgroup DIR [--other DIR] [--pid PID] [--cpu N] [--seconds S] [--tolerance PCT]
- *                  [--use auto|raw_tp|schedstat]
+ *                  [--use auto|raw_tp|schedstat] [--debug]
+ *   schedlat-check --hold [--cgroup DIR [--pid PID]] [--use ...]     (for scripts/bench/bpf-cost)
  *
  * Without --pid it starts the tracked workload itself in DIR: one process with two busy threads named
  * "CPU 0/KVM" and "CPU 1/KVM" (so they are registered as vCPUs) and a third that sleeps 1 ms in a loop, all pinned
@@ -190,18 +191,47 @@ static double rel(uint64_t got, uint64_t want)
         return want ? ((double)got - (double)want) / (double)want : (got ? 1.0 : 0.0);
 }
 
+/* --hold: load the collector, track cg (if any) with pid (0: the cgroup alone), say "ready", and keep it until
+ * SIGTERM or SIGINT. For scripts/bench/bpf-cost, which reads the programs' bpf_stats meanwhile. */
+static int hold_collector(struct schedlat_options *o, const char *cg, pid_t pid)
+{
+        struct schedlat *s = NULL;
+        sigset_t mask;
+        unsigned id;
+        int r, sig;
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        o->proc_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        o->sys_fd = open("/sys", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (o->proc_fd < 0 || o->sys_fd < 0 || schedlat_new(o, &s) < 0)
+                return 2;
+        if (cg) {
+                _cleanup_close_ int fd = open(cg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+                r = fd < 0 ? -errno : schedlat_vm_add(s, fd, pid, &id);
+                if (r < 0) {
+                        fprintf(stderr, "tracking %s: %s\n", cg, strerror(-r));
+                        return 2;
+                }
+        }
+        printf("ready mode=%s tracked=%s\n", schedlat_mode(s), cg ? cg : "none");
+        fflush(stdout);
+        sigwait(&mask, &sig);
+        schedlat_free(s);
+        return 0;
+}
+
 int main(int argc, char **argv)
 {
         static const struct option longopts[] = {
-                {"cgroup", required_argument, NULL, 'c'},
-                {"other", required_argument, NULL, 'o'},
-                {"pid", required_argument, NULL, 'p'},
-                {"cpu", required_argument, NULL, 'C'},
-                {"seconds", required_argument, NULL, 's'},
-                {"tolerance", required_argument, NULL, 't'},
-                {"use", required_argument, NULL, 'u'},
-                {"debug", no_argument, NULL, 'd'},
-                {},
+                {"cgroup", required_argument, NULL, 'c'},  {"other", required_argument, NULL, 'o'},
+                {"pid", required_argument, NULL, 'p'},     {"cpu", required_argument, NULL, 'C'},
+                {"seconds", required_argument, NULL, 's'}, {"tolerance", required_argument, NULL, 't'},
+                {"use", required_argument, NULL, 'u'},     {"debug", no_argument, NULL, 'd'},
+                {"hold", no_argument, NULL, 'h'},          {},
         };
         static const char *const vcpu_names[] = {"CPU 0/KVM", "CPU 1/KVM"};
         static const char *const other_names[] = {"other-burn", "other-burn"};
@@ -215,7 +245,7 @@ int main(int argc, char **argv)
         pid_t pid = 0, other_pid = 0;
         unsigned id;
         int c, r, cg_fd;
-        bool own = true;
+        bool own = true, hold = false;
 
         while ((c = getopt_long(argc, argv, "", longopts, NULL)) >= 0)
                 switch (c) {
@@ -246,14 +276,19 @@ int main(int argc, char **argv)
                 case 'd':
                         log_set_max_level(LOG_DEBUG);
                         break;
+                case 'h':
+                        hold = true;
+                        break;
                 default:
                         return 2;
                 }
+        log_set_prefix(0);
+        if (hold)
+                return hold_collector(&o, cg, pid);
         if (!cg) {
                 fprintf(stderr, "--cgroup DIR is required\n");
                 return 2;
         }
-        log_set_prefix(0);
 
         o.proc_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         o.sys_fd = open("/sys", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
