@@ -10,6 +10,7 @@
 
 #include "audit.h"
 #include "macro.h"
+#include "utf8.h"
 
 /* An output that counts what it would write, and writes only while it fits. buf may be NULL (count only). */
 struct out {
@@ -28,37 +29,6 @@ static void out_put(struct out *o, const char *s, size_t n)
 static void out_puts(struct out *o, const char *s)
 {
         out_put(o, s, strlen(s));
-}
-
-/* Length of the valid UTF-8 sequence at s (RFC 3629: no overlongs, no surrogates, at most U+10FFFF), or 0. */
-static size_t utf8_valid_len(const unsigned char *s)
-{
-        unsigned char lo = 0x80, hi = 0xbf;
-        size_t n;
-
-        if (s[0] >= 0xc2 && s[0] <= 0xdf)
-                n = 2;
-        else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-                n = 3;
-                if (s[0] == 0xe0)
-                        lo = 0xa0; /* overlong */
-                else if (s[0] == 0xed)
-                        hi = 0x9f; /* UTF-16 surrogates */
-        } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-                n = 4;
-                if (s[0] == 0xf0)
-                        lo = 0x90; /* overlong */
-                else if (s[0] == 0xf4)
-                        hi = 0x8f; /* past U+10FFFF */
-        } else
-                return 0;
-
-        if (s[1] < lo || s[1] > hi)
-                return 0; /* also stops at the NUL: 0 is never a continuation byte */
-        for (size_t i = 2; i < n; i++)
-                if (s[i] < 0x80 || s[i] > 0xbf)
-                        return 0;
-        return n;
 }
 
 static void out_escaped(struct out *o, const char *str)
