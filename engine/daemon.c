@@ -144,6 +144,14 @@ int engine_open(struct engine *e, const struct engine_options *opt, struct polic
         }
 
         actuator_init(&e->act, e->dry_run, e->mount_fd, e->audit_fd);
+        if (!e->dry_run && !e->mount.hybrid) {
+                /* Made now, while the engine may still write into the cgroup2 root (mode 0555): later
+                 * cgroups go beneath it, which needs no capability once the engine drops CAP_DAC_OVERRIDE. */
+                r = placement_create(&e->mount, e->root_rel);
+                if (r < 0)
+                        return log_err_errno(r, "cannot create the engine's cgroup tree %s/%s: %m", e->mount.path,
+                                             e->root_rel);
+        }
         if (!e->dry_run) {
                 e->act.state_path = opt->state_path ? opt->state_path : STATEFILE_DEFAULT;
                 r = actuator_take_over(&e->act);
@@ -493,8 +501,10 @@ int engine_tick(struct engine *e)
                 r = g->placement == PLACEMENT_INPLACE ? engine_place_inplace(e, vm) : engine_place_own(e, vm);
                 if (r == -ENOMEM)
                         return r;
-                if (r < 0)
-                        vm->refused = !errno_is_vanished(r);
+                if (r < 0 && !errno_is_vanished(r)) {
+                        vm->refused = true;
+                        e->placement_errors++;
+                }
         }
         engine_sweep(e);
 

@@ -62,6 +62,7 @@ struct engine {
         size_t ctl_vms_allocated;
         int record_fd;
         bool warned_controller[_CGROUP_CONTROLLER_MAX];
+        unsigned placement_errors; /* VMs whose placement was refused or failed */
 };
 
 /* The host facts the policy loader needs: physical memory, device numbers, user names. */

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "caps.h"
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
@@ -276,6 +277,12 @@ int main(int argc, char **argv)
                 return EXIT_RUNTIME;
         }
 
+        /* Start-up is done (cgroup mount, audit log, state file, BPF and netlink sockets are open): keep only the
+         * capabilities the loop needs. */
+        r = caps_reduce(caps_engine_mask(caps_last_cap()));
+        if (r < 0)
+                log_debug_errno(r, "cannot drop capabilities (not privileged?): %m");
+
         if (strcmp(cmd, "status") == 0)
                 r = engine_status(&e);
         else if (strcmp(cmd, "once") == 0) {
@@ -285,8 +292,8 @@ int main(int argc, char **argv)
                 actuator_done(&e.act);
                 if (r == 0)
                         log_info("once: %u written, %u would be written (dry-run), %u errors", e.act.writes,
-                                 e.act.would_writes, e.act.errors);
-                if (r == 0 && e.act.errors)
+                                 e.act.would_writes, e.act.errors + e.placement_errors);
+                if (r == 0 && (e.act.errors || e.placement_errors))
                         r = -EIO;
         } else
                 r = engine_run(&e);

@@ -152,7 +152,7 @@ int placement_create(const struct cgroup_mount *m, const char *rel_path)
         cg = placement_cgroup_new(rel_path);
         if (!cg)
                 return log_err_errno(-ENOMEM, "libcgroup: cannot describe cgroup %s", rel_path);
-        r = cgroup_create_cgroup(cg, 0);
+        r = cgroup_create_cgroup(cg, 1);
         cgroup_free(&cg);
         if (r != 0) {
                 int e = cgroup_get_last_errno();
