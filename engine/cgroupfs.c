@@ -346,6 +346,23 @@ int cgroupfs_pread(int fd, char *buf, size_t len)
         return (int)n;
 }
 
+int cgroupfs_pread_record(int fd, char *buf, size_t len)
+{
+        ssize_t k;
+
+        if (len == 0 || len > INT_MAX)
+                return -EINVAL;
+        do
+                k = pread(fd, buf, len - 1, 0);
+        while (k < 0 && errno == EINTR);
+        if (k < 0)
+                return -errno;
+        if ((size_t)k == len - 1)
+                return -E2BIG;
+        buf[k] = '\0';
+        return (int)k;
+}
+
 int cgroupfs_read(int dir_fd, const char *file, char *buf, size_t len)
 {
         _cleanup_close_ int fd = -1;

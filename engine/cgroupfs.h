@@ -56,6 +56,15 @@ int cgroupfs_open_dir_compat(int dir_fd, const char *relative_path);
 int cgroupfs_read(int dir_fd, const char *file, char *buf, size_t len);
 /* The same on an fd the caller holds, with pread() from offset 0. */
 int cgroupfs_pread(int fd, char *buf, size_t len);
+/*
+ * One pread() from offset 0, for the per-tick reads of files the kernel shows as one record (cpu.stat,
+ * memory.stat, io.stat, memory.current, *.pressure, /proc/pressure/...): one read returns the whole text when it
+ * fits, so the second pread() that cgroupfs_pread() makes to see end-of-file is skipped (one syscall per file per
+ * tick; ~4% of a cgroup file read on 6.18, scripts/bench/sense-cost). -E2BIG when the text filled len - 1 bytes and
+ * so may be cut: read again with a larger buffer. Not for multi-record files such as mountinfo, where a read may
+ * stop early.
+ */
+int cgroupfs_pread_record(int fd, char *buf, size_t len);
 
 /* Write value with one write() on a fresh O_WRONLY|O_NOFOLLOW fd, so the kernel's verdict is the return value:
  * 0, or e.g. -EINVAL for a value the kernel refuses. O_TRUNC too, so that a plain file in a fixture tree reads

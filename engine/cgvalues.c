@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -263,24 +264,28 @@ static int lines_foreach(const char *s, line_fn fn, void *userdata)
         return 0;
 }
 
-/* Like u64_scan but bounded by end, so a value never runs into the next line. */
+/* Like u64_scan but the whole of [*p, end) must be the value, so a value never runs into the next line. In place,
+ * without a copy: the per-tick parsers (cpu.stat, memory.stat, io.stat) run this for every key of every VM. */
 static int u64_scan_bounded(const char **p, const char *end, bool allow_max, uint64_t *ret)
 {
-        size_t n = (size_t)(end - *p);
-        char tmp[32];
-        const char *q = tmp;
-        int r;
+        const char *s = *p;
+        uint64_t v = 0;
 
-        if (n == 0 || n >= sizeof(tmp))
-                return n == 0 ? -EINVAL : -ERANGE;
-        memcpy(tmp, *p, n);
-        tmp[n] = '\0';
-        r = allow_max ? u64_or_max_scan(&q, ret) : u64_scan(&q, ret);
-        if (r < 0)
-                return r;
-        if (*q)
+        if (s >= end)
                 return -EINVAL;
+        if (allow_max && (size_t)(end - s) == strlen(CGV_MAX) && memcmp(s, CGV_MAX, strlen(CGV_MAX)) == 0) {
+                *p = end;
+                *ret = LIMIT_MAX;
+                return 0;
+        }
+        for (; s < end; s++) {
+                if (*s < '0' || *s > '9')
+                        return -EINVAL;
+                if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, (uint64_t)(*s - '0'), &v))
+                        return -ERANGE;
+        }
         *p = end;
+        *ret = v;
         return 0;
 }
 
@@ -471,6 +476,43 @@ static const struct nested_key io_stat_keys[] = {
         {"dbytes", offsetof(struct cgv_io_stat, dbytes)}, {"dios", offsetof(struct cgv_io_stat, dios)},
 };
 
+struct io_stat_all_ctx {
+        struct cgv_io_stat_device *devs;
+        size_t n_max, n;
+};
+
+static int io_stat_all_line(const char *line, size_t len, void *userdata)
+{
+        struct io_stat_all_ctx *c = userdata;
+        const char *p = line, *end = line + len;
+        struct cgv_io_stat_device d = {};
+        int r;
+
+        r = device_scan(&p, end, &d.major, &d.minor);
+        if (r < 0)
+                return r;
+        r = nested_line_parse(p, end, io_stat_keys, ELEMENTSOF(io_stat_keys), false, &d.stat);
+        if (r < 0)
+                return r;
+        if (c->n < c->n_max)
+                c->devs[c->n] = d;
+        c->n++;
+        return 0;
+}
+
+int cgv_parse_io_stat_all(const char *s, struct cgv_io_stat_device *devs, size_t n_max)
+{
+        struct io_stat_all_ctx c = {.devs = devs, .n_max = n_max};
+        int r;
+
+        if (!devs && n_max > 0)
+                return -EINVAL;
+        r = lines_foreach(s, io_stat_all_line, &c);
+        if (r < 0)
+                return r;
+        return c.n > INT_MAX ? INT_MAX : (int)c.n;
+}
+
 int cgv_parse_io_stat(const char *s, unsigned major, unsigned minor, struct cgv_io_stat *ret_stat)
 {
         struct cgv_io_stat st = {};
@@ -509,8 +551,10 @@ static int flat_line(const char *line, size_t len, void *userdata)
         if (!sp || sp == line)
                 return -EINVAL;
         for (size_t i = 0; i < c->n_keys; i++) {
-                if (strlen(c->keys[i].key) != (size_t)(sp - line) ||
-                    strncmp(line, c->keys[i].key, (size_t)(sp - line)) != 0)
+                const char *k = c->keys[i].key;
+                size_t klen = (size_t)(sp - line);
+
+                if (k[0] != line[0] || strncmp(line, k, klen) != 0 || k[klen] != '\0')
                         continue;
                 const char *v = sp + 1;
                 int r = u64_scan_bounded(&v, end, false, (uint64_t *)((char *)c->result + c->keys[i].offset));
@@ -523,7 +567,8 @@ static int flat_line(const char *line, size_t len, void *userdata)
 }
 
 /* -ENXIO when no known key is there, or one of the required ones (bit i: keys[i]) is missing. */
-static int flat_parse(const char *s, const struct nested_key *keys, size_t n_keys, uint64_t required, void *result)
+static int flat_parse_found(const char *s, const struct nested_key *keys, size_t n_keys, uint64_t required,
+                            void *result, uint64_t *ret_found)
 {
         struct flat_ctx c = {.keys = keys, .n_keys = n_keys, .result = result};
         int r;
@@ -533,7 +578,14 @@ static int flat_parse(const char *s, const struct nested_key *keys, size_t n_key
                 return r;
         if (c.found == 0 || (c.found & required) != required)
                 return -ENXIO;
+        if (ret_found)
+                *ret_found = c.found;
         return 0;
+}
+
+static int flat_parse(const char *s, const struct nested_key *keys, size_t n_keys, uint64_t required, void *result)
+{
+        return flat_parse_found(s, keys, n_keys, required, result, NULL);
 }
 
 int cgv_parse_flat_keyed(const char *s, const char *key, uint64_t *ret_value)
@@ -587,5 +639,32 @@ int cgv_parse_memory_events(const char *s, struct cgv_memory_events *ret_events)
         if (r < 0)
                 return r;
         *ret_events = ev;
+        return 0;
+}
+
+int cgv_parse_memory_stat(const char *s, struct cgv_memory_stat *ret_stat)
+{
+        static const struct nested_key keys[] = {
+                {"anon", offsetof(struct cgv_memory_stat, anon)},
+                {"file", offsetof(struct cgv_memory_stat, file)},
+                {"kernel", offsetof(struct cgv_memory_stat, kernel)}, /* bit 2: see has_kernel */
+                {"kernel_stack", offsetof(struct cgv_memory_stat, kernel_stack)},
+                {"pagetables", offsetof(struct cgv_memory_stat, pagetables)},
+                {"percpu", offsetof(struct cgv_memory_stat, percpu)},
+                {"sock", offsetof(struct cgv_memory_stat, sock)},
+                {"shmem", offsetof(struct cgv_memory_stat, shmem)},
+                {"slab_reclaimable", offsetof(struct cgv_memory_stat, slab_reclaimable)},
+                {"slab_unreclaimable", offsetof(struct cgv_memory_stat, slab_unreclaimable)},
+                {"unevictable", offsetof(struct cgv_memory_stat, unevictable)},
+        };
+        struct cgv_memory_stat st = {};
+        uint64_t found;
+        int r;
+
+        r = flat_parse_found(s, keys, ELEMENTSOF(keys), 0, &st, &found);
+        if (r < 0)
+                return r;
+        st.has_kernel = found & (1ULL << 2);
+        *ret_stat = st;
         return 0;
 }

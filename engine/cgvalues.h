@@ -102,5 +102,26 @@ struct cgv_io_stat {
 };
 int cgv_parse_io_stat(const char *s, unsigned major, unsigned minor, struct cgv_io_stat *ret_stat);
 
+/*
+ * io.stat, every device in one pass, in the file's order: up to n_max into devs. Returns how many device lines
+ * the file has (more than n_max when some did not fit: the first n_max are kept), or -errno.
+ */
+struct cgv_io_stat_device {
+        unsigned major, minor;
+        struct cgv_io_stat stat;
+};
+int cgv_parse_io_stat_all(const char *s, struct cgv_io_stat_device *devs, size_t n_max);
+
+/*
+ * memory.stat, the keys sensing uses, in one pass (bytes). Absent keys read as 0; has_kernel tells whether the
+ * kernel had the "kernel" key (5.18+), else callers sum its parts. -ENXIO when none of the keys is there.
+ */
+struct cgv_memory_stat {
+        uint64_t anon, file, kernel, kernel_stack, pagetables, percpu, sock, shmem;
+        uint64_t slab_reclaimable, slab_unreclaimable, unevictable;
+        bool has_kernel;
+};
+int cgv_parse_memory_stat(const char *s, struct cgv_memory_stat *ret_stat);
+
 /* Any flat-keyed file ("key value" lines): the value of one key, or -ENXIO. */
 int cgv_parse_flat_keyed(const char *s, const char *key, uint64_t *ret_value);

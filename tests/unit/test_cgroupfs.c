@@ -424,6 +424,14 @@ static void test_pread_held(void **state)
         assert_int_equal(cgroupfs_pread(fd, buf, sizeof(buf)), 11);
         assert_string_equal(buf, "4294967296\n");
 
+        /* One pread: the whole text when it fits, -E2BIG when it fills the buffer (it may be cut). */
+        assert_int_equal(cgroupfs_pread_record(fd, buf, sizeof(buf)), 11);
+        assert_string_equal(buf, "4294967296\n");
+        assert_int_equal(cgroupfs_pread_record(fd, buf, 13), 11);
+        assert_int_equal(cgroupfs_pread_record(fd, buf, 12), -E2BIG);
+        assert_int_equal(cgroupfs_pread_record(fd, buf, 0), -EINVAL);
+        assert_int_equal(cgroupfs_pread_record(-1, buf, sizeof(buf)), -EBADF);
+
         tmptree_remove(path, dir_fd);
 }
 

@@ -453,6 +453,74 @@ static void test_io_stat(void **state)
         assert_int_equal(st.rbytes, 42);
 }
 
+static void test_io_stat_all(void **state)
+{
+        const char *file = "253:0 rbytes=10 wbytes=20 rios=30 wios=40 dbytes=50 dios=60\n"
+                           "8:0 rbytes=2097152 wbytes=4096 rios=512 wios=1 dbytes=0 dios=0 cost.vrate=100.00 "
+                           "cost.usage=12 cost.wait=0 cost.indebt=0 cost.indelay=0\n"
+                           "8:16 rbytes=7 wbytes=8 rios=9 wios=10\n";
+        struct cgv_io_stat_device d[3] = {};
+
+        assert_int_equal(cgv_parse_io_stat_all(file, d, ELEMENTSOF(d)), 3);
+        assert_int_equal(d[0].major, 253);
+        assert_int_equal(d[0].minor, 0);
+        assert_int_equal(d[0].stat.dios, 60);
+        assert_int_equal(d[1].major, 8);
+        assert_int_equal(d[1].minor, 0);
+        assert_int_equal(d[1].stat.rbytes, 2097152);
+        assert_int_equal(d[1].stat.wios, 1);
+        assert_int_equal(d[2].minor, 16);
+        assert_int_equal(d[2].stat.wios, 10);
+        assert_int_equal(d[2].stat.dbytes, 0);
+
+        /* more lines than room: the first ones are kept, the count says how many there are */
+        struct cgv_io_stat_device one[1] = {};
+        assert_int_equal(cgv_parse_io_stat_all(file, one, 1), 3);
+        assert_int_equal(one[0].major, 253);
+        assert_int_equal(cgv_parse_io_stat_all(file, NULL, 0), 3);
+        assert_int_equal(cgv_parse_io_stat_all("", d, 3), 0);
+        assert_int_equal(cgv_parse_io_stat_all("8:0 rbytes=x\n", d, 3), -EINVAL);
+        assert_int_equal(cgv_parse_io_stat_all("garbage\n", d, 3), -EINVAL);
+        assert_int_equal(cgv_parse_io_stat_all(file, NULL, 3), -EINVAL);
+        assert_int_equal(cgv_parse_io_stat_all(NULL, d, 3), -EINVAL);
+}
+
+static void test_memory_stat(void **state)
+{
+        /* 6.1 (tests/fixtures/sense/cgroup-6.1-tick1/memory.stat, shortened) */
+        const char *file = "anon 22163456\nfile 4096\nkernel 770048\nkernel_stack 98304\npagetables 335872\n"
+                           "sec_pagetables 0\npercpu 0\nsock 0\nvmalloc 0\nshmem 4096\nzswap 0\nfile_mapped 0\n"
+                           "anon_thp 8388608\nunevictable 0\nslab_reclaimable 4736\nslab_unreclaimable 214072\n"
+                           "slab 218808\npgfault 6152\n";
+        struct cgv_memory_stat st;
+
+        assert_int_equal(cgv_parse_memory_stat(file, &st), 0);
+        assert_true(st.has_kernel);
+        assert_int_equal(st.anon, 22163456);
+        assert_int_equal(st.file, 4096);
+        assert_int_equal(st.kernel, 770048);
+        assert_int_equal(st.kernel_stack, 98304);
+        assert_int_equal(st.pagetables, 335872);
+        assert_int_equal(st.shmem, 4096);
+        assert_int_equal(st.slab_reclaimable, 4736);
+        assert_int_equal(st.slab_unreclaimable, 214072);
+
+        /* before 5.18: no "kernel" key */
+        assert_int_equal(cgv_parse_memory_stat("anon 1\nkernel_stack 2\npercpu 3\nunevictable 4\nsock 5\n", &st), 0);
+        assert_false(st.has_kernel);
+        assert_int_equal(st.kernel, 0);
+        assert_int_equal(st.percpu, 3);
+        assert_int_equal(st.unevictable, 4);
+        assert_int_equal(st.sock, 5);
+
+        struct cgv_memory_stat keep = {.anon = 42};
+        st = keep;
+        assert_int_equal(cgv_parse_memory_stat("", &st), -ENXIO);
+        assert_int_equal(cgv_parse_memory_stat("pgfault 1\n", &st), -ENXIO);
+        assert_int_equal(cgv_parse_memory_stat("anon x\n", &st), -EINVAL);
+        assert_int_equal(st.anon, 42);
+}
+
 static void test_flat_keyed(void **state)
 {
         const char *psi_like = "anon 1024\nfile 2048\nkernel_stack 16384\nfile_mapped 5\n";
@@ -496,6 +564,8 @@ int main(void)
                 cmocka_unit_test(test_cpu_stat),
                 cmocka_unit_test(test_memory_events),
                 cmocka_unit_test(test_io_stat),
+                cmocka_unit_test(test_io_stat_all),
+                cmocka_unit_test(test_memory_stat),
                 cmocka_unit_test(test_flat_keyed),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
