@@ -144,6 +144,14 @@ int engine_open(struct engine *e, const struct engine_options *opt, struct polic
         }
 
         actuator_init(&e->act, e->dry_run, e->mount_fd, e->audit_fd);
+        if (opt->sense) {
+                _cleanup_close_ int sys_fd = open("/sys", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                struct schedlat_options so = {.proc_fd = e->proc_fd, .sys_fd = sys_fd};
+                r = schedlat_new(&so, &e->schedlat);
+                if (r < 0)
+                        return log_err_errno(r, "run-queue latency: %m");
+                log_info("run-queue latency from %s", schedlat_mode(e->schedlat));
+        }
         if (!e->dry_run && !e->mount.hybrid) {
                 /* Made now, while the engine may still write into the cgroup2 root (mode 0555): later
                  * cgroups go beneath it, which needs no capability once the engine drops CAP_DAC_OVERRIDE. */
@@ -172,8 +180,57 @@ static struct vm_state *engine_find_vm(struct engine *e, const struct vm_identit
         return NULL;
 }
 
-static void vm_state_unplace(struct vm_state *vm)
+static void engine_sense_stop(struct engine *e, struct vm_state *vm)
 {
+        if (vm->schedlat_tracked)
+                schedlat_vm_remove(e->schedlat, vm->schedlat_id);
+        vm->schedlat_tracked = false;
+        vm->sense_unavailable = false;
+        if (vm->sense_fd != vm->cgroup_fd)
+                closep(&vm->sense_fd);
+        vm->sense_fd = -1;
+}
+
+/*
+ * Which cgroup tells about this VM: its own once placed; in dry-run, where it was not moved, the cgroup it is in,
+ * but only if nothing else lives there (the root cgroup or a shared one would describe other processes).
+ */
+static void engine_sense_start(struct engine *e, struct vm_state *vm)
+{
+        char name[AUDIT_LOG_NAME_MAX];
+        pid_t foreign;
+        int r;
+
+        if (vm->sense_fd >= 0 || vm->schedlat_tracked || vm->sense_unavailable)
+                return;
+        if (vm->cgroup_fd >= 0)
+                vm->sense_fd = vm->cgroup_fd;
+        else if (strcmp(vm->id.cgroup, "/") != 0) {
+                int fd = cgroupfs_open_dir(e->mount_fd, vm->id.cgroup + 1);
+                if (fd >= 0 && placement_check_exclusive(fd, vm->id.pid, &foreign) == 0)
+                        vm->sense_fd = fd;
+                else if (fd >= 0)
+                        close(fd);
+        }
+        if (vm->sense_fd < 0) {
+                log_info("VM %s (pid %d): its cgroup %s is shared, so it is not sensed until it has its own",
+                         vm_display_name(&vm->id, name, sizeof(name)), (int)vm->id.pid, vm->id.cgroup);
+                vm->sense_unavailable = true;
+                return;
+        }
+        if (e->schedlat) {
+                r = schedlat_vm_add(e->schedlat, vm->sense_fd, vm->id.pid, &vm->schedlat_id);
+                if (r == 0)
+                        vm->schedlat_tracked = true;
+                else
+                        log_full_errno(errno_is_vanished(r) ? LOG_DEBUG : LOG_WARNING, r,
+                                       "run-queue latency of VM pid %d is not measured: %m", (int)vm->id.pid);
+        }
+}
+
+static void vm_state_unplace(struct engine *e, struct vm_state *vm)
+{
+        engine_sense_stop(e, vm);
         closep(&vm->cgroup_fd);
         vm->cgroup_fd = -1;
         vm->placed = false;
@@ -360,7 +417,7 @@ static int engine_track(struct engine *e, const struct vm_identity *id, struct v
                         return -ENOMEM;
                 e->vms = v;
                 vm = &v[e->n_vms++];
-                *vm = (struct vm_state){.id = *id, .cgroup_fd = -1};
+                *vm = (struct vm_state){.id = *id, .cgroup_fd = -1, .sense_fd = -1};
                 log_info("found VM %s (pid %d, uuid %s, %s) in cgroup %s", vm_display_name(id, name, sizeof(name)),
                          (int)id->pid, id->uuid[0] ? id->uuid : "none", id->exe, id->cgroup);
                 if (id->name_truncated)
@@ -383,6 +440,7 @@ static void engine_sweep(struct engine *e)
                         continue;
                 }
                 log_info("VM pid %d exited", (int)vm->id.pid);
+                engine_sense_stop(e, vm);
                 closep(&vm->cgroup_fd);
                 if (vm->own && vm->placed && !e->dry_run && vm->cgroup[0]) {
                         int r = placement_remove(e->mount_fd, vm->cgroup);
@@ -403,17 +461,26 @@ static bool vm_managed(const struct vm_state *vm)
 /* This tick's signals for every managed VM and the host. */
 static void engine_sense(struct engine *e, uint64_t now)
 {
+        bool rescan = e->ticks % 10 == 0; /* new threads: vCPU hotplug, or vCPUs started after QEMU's exec */
+
         for (size_t i = 0; i < e->n_vms; i++) {
                 struct vm_state *vm = &e->vms[i];
                 if (!vm_managed(vm))
                         continue;
                 vm->sig = (struct vm_signals){0};
+                engine_sense_start(e, vm);
+                if (vm->schedlat_tracked) {
+                        if (rescan)
+                                (void)schedlat_vm_scan(e->schedlat, vm->schedlat_id);
+                        (void)schedlat_read(e->schedlat, vm->schedlat_id, &vm->sig.runq, NULL);
+                }
                 /* In dry-run the kernel never holds what the laws decided: show them their own value, or the
                  * memory law would take its own decisions for someone else's. */
                 if (e->dry_run && vm->ctl.initialized)
                         vm->sig.memory_high = vm->ctl.memory_high_written;
         }
         e->host = (struct host_signals){0};
+        e->ticks++;
         (void)now;
 }
 
@@ -490,7 +557,7 @@ int engine_tick(struct engine *e)
 
                 if (strcmp(vm->group, gname) != 0) {
                         /* New, or moved to another group by a reload: place it afresh. */
-                        vm_state_unplace(vm);
+                        vm_state_unplace(e, vm);
                         snprintf(vm->group, sizeof(vm->group), "%s", gname);
                         if (!g)
                                 log_info("VM %s (pid %d) matches no group: left unmanaged",
@@ -640,14 +707,19 @@ int engine_close(struct engine *e)
         if (!e->dry_run)
                 failures = actuator_restore(&e->act);
         actuator_done(&e->act);
-        for (size_t i = 0; i < e->n_vms; i++)
+        for (size_t i = 0; i < e->n_vms; i++) {
+                engine_sense_stop(e, &e->vms[i]);
                 closep(&e->vms[i].cgroup_fd);
+        }
         free(e->vms);
         e->vms = NULL;
         e->n_vms = 0;
         free(e->ctl_vms);
         e->ctl_vms = NULL;
         closep(&e->record_fd);
+        if (e->schedlat)
+                schedlat_free(e->schedlat);
+        e->schedlat = NULL;
         if (e->audit_fd >= 0)
                 (void)audit_close(e->audit_fd);
         closep(&e->mount_fd);

@@ -9,6 +9,7 @@
 #include "config.h"
 #include "control.h"
 #include "signals.h"
+#include "schedlat.h"
 #include "vm.h"
 
 /*
@@ -26,6 +27,7 @@ struct engine_options {
         bool dry_run;            /* or DryRun=yes in the policy */
         const char *record_path; /* append each tick's signals here (vmgov replay reads them) */
         const char *state_path;  /* the journal of originals; NULL: STATEFILE_DEFAULT */
+        bool sense;              /* load the sensors (eBPF): run and once; not status, check, restore */
 };
 
 /* One governed (or deliberately unmanaged) QEMU process. */
@@ -36,9 +38,13 @@ struct vm_state {
         bool own;                       /* the engine created the cgroup (and removes it when the VM is gone) */
         int cgroup_fd;                  /* held, -1 until placed (always in dry-run for a new cgroup) */
         bool placed;
-        bool refused;             /* placement refused: said once, not again every tick */
-        bool seen;                /* mark and sweep over scans */
-        struct vm_signals sig;    /* this tick's */
+        bool refused;          /* placement refused: said once, not again every tick */
+        bool seen;             /* mark and sweep over scans */
+        struct vm_signals sig; /* this tick's */
+        int sense_fd;          /* the cgroup sensed: its own, or in dry-run the one it is in if alone there */
+        bool schedlat_tracked;
+        bool sense_unavailable; /* said once that it cannot be sensed yet */
+        unsigned schedlat_id;
         struct control_state ctl; /* the laws' state and the limits they want */
 };
 
@@ -61,6 +67,8 @@ struct engine {
         struct control_vm *ctl_vms; /* scratch for control_tick, grown with vms */
         size_t ctl_vms_allocated;
         int record_fd;
+        struct schedlat *schedlat; /* NULL for status */
+        unsigned ticks;
         bool warned_controller[_CGROUP_CONTROLLER_MAX];
         unsigned placement_errors; /* VMs whose placement was refused or failed */
 };

@@ -271,6 +271,8 @@ int main(int argc, char **argv)
 
         if (strcmp(cmd, "status") == 0)
                 opt.audit_log = "none"; /* status only reads */
+        else
+                opt.sense = true;
         r = engine_open(&e, &opt, policy);
         if (r < 0) {
                 engine_close(&e);
