@@ -145,6 +145,11 @@ void actuator_init(struct actuator *a, bool dry_run, int mount_fd, int audit_fd)
         };
 }
 
+void actuator_set_net_ops(struct actuator *a, const struct actuator_net_ops *ops)
+{
+        a->net = *ops;
+}
+
 static void originals_free(struct original **v, size_t *n)
 {
         for (size_t i = 0; i < *n; i++)
@@ -162,7 +167,8 @@ void actuator_done(struct actuator *a)
 
 static bool same_file(const struct setting *x, const struct setting *y)
 {
-        return strcmp(x->file, y->file) == 0 && x->major == y->major && x->minor == y->minor;
+        return strcmp(x->file, y->file) == 0 && x->major == y->major && x->minor == y->minor &&
+               strcmp(x->ifname, y->ifname) == 0;
 }
 
 static struct original *original_find(struct original *v, size_t n, const char *cgroup, const struct setting *s)
@@ -233,13 +239,45 @@ static bool cgroup_alive(int cgroup_fd)
         return r >= 0 || r == -E2BIG;
 }
 
+/* What a log line calls the setting: "CGROUP/FILE", or "FILE of tap IFNAME (CGROUP)" for one that is not a file. */
+static const char *setting_where(const char *cgroup, const struct setting *s, char *buf, size_t size)
+{
+        if (s->ifname[0])
+                snprintf(buf, size, "%s of tap %s (%s)", s->file, s->ifname, cgroup);
+        else
+                snprintf(buf, size, "%s/%s", cgroup, s->file);
+        return buf;
+}
+
+static int net_read(struct actuator *a, const struct setting *s, char *buf, size_t size)
+{
+        return a->net.read ? a->net.read(a->net.userdata, s, buf, size) : -EOPNOTSUPP;
+}
+
+static int net_write(struct actuator *a, const struct setting *s)
+{
+        return a->net.write ? a->net.write(a->net.userdata, s) : -EOPNOTSUPP;
+}
+
 int actuator_apply(struct actuator *a, const struct actuator_target *t, const struct setting *s, const char *reason)
 {
-        char text[4096], current[CGV_VALUE_MAX], name[AUDIT_LOG_NAME_MAX];
+        char text[4096], current[CGV_VALUE_MAX], name[AUDIT_LOG_NAME_MAX], where[4200];
         bool exists = t->cgroup_fd >= 0;
         int r;
 
-        if (exists) {
+        if (s->ifname[0]) {
+                /* A tap's shaping (netshape): there whether or not the cgroup is. -ENODEV: the tap is gone. */
+                exists = true;
+                text[0] = '\0';
+                r = net_read(a, s, current, sizeof(current));
+                if (r < 0) {
+                        setting_where(t->cgroup, s, where, sizeof(where));
+                        if (errno_is_vanished(r))
+                                return log_debug_errno(r, "read %s: %m", where);
+                        a->errors++;
+                        return log_err_errno(r, "read %s: %m", where);
+                }
+        } else if (exists) {
                 r = cgroupfs_read(t->cgroup_fd, s->file, text, sizeof(text));
                 if (r < 0) {
                         if (errno_is_vanished(r))
@@ -250,10 +288,10 @@ int actuator_apply(struct actuator *a, const struct actuator_target *t, const st
                 r = actuator_current_value(s, text, a->page_size, current, sizeof(current));
         } else
                 r = actuator_default_value(s, current, sizeof(current));
+        setting_where(t->cgroup, s, where, sizeof(where));
         if (r < 0) {
                 a->errors++;
-                return log_err_errno(r, "%s/%s: cannot understand the current value \"%.64s\"", t->cgroup, s->file,
-                                     exists ? text : "");
+                return log_err_errno(r, "%s: cannot understand the current value \"%.64s\"", where, exists ? text : "");
         }
 
         if (a->dry_run) {
@@ -269,8 +307,8 @@ int actuator_apply(struct actuator *a, const struct actuator_target *t, const st
                 if (r < 0)
                         return r;
                 a->would_writes++;
-                log_info("dry-run: would write %s/%s: \"%s\" (%s \"%s\") for VM %s (pid %d, group %s): %s", t->cgroup,
-                         s->file, s->value, exists ? "now" : "a new cgroup starts at", current,
+                log_info("dry-run: would write %s: \"%s\" (%s \"%s\") for VM %s (pid %d, group %s): %s", where,
+                         s->value, exists ? "now" : "a new cgroup starts at", current,
                          audit_escape_for_log(t->vm ? t->vm : "", name, sizeof(name)), (int)t->pid, t->group, reason);
                 actuator_audit(a, t, s, exists ? current : NULL, reason);
                 return 1;
@@ -279,7 +317,7 @@ int actuator_apply(struct actuator *a, const struct actuator_target *t, const st
         size_t had = a->n_originals;
         r = original_record(&a->originals, &a->n_originals, t->cgroup, s, current, false);
         if (r < 0)
-                return log_err_errno(r, "cannot record the original of %s/%s: %m", t->cgroup, s->file);
+                return log_err_errno(r, "cannot record the original of %s: %m", where);
         if (a->n_originals > had && a->state_path) {
                 /* The original is on disk before the file changes, or the file does not change. */
                 r = statefile_save(a->state_path, a->originals, a->n_originals);
@@ -287,22 +325,22 @@ int actuator_apply(struct actuator *a, const struct actuator_target *t, const st
                         free(a->originals[--a->n_originals].cgroup);
                         a->errors++;
                         return log_err_errno(r,
-                                             "state file %s: cannot journal the original of %s/%s, so it is not "
+                                             "state file %s: cannot journal the original of %s, so it is not "
                                              "written: %m",
-                                             a->state_path, t->cgroup, s->file);
+                                             a->state_path, where);
                 }
         }
 
-        r = cgroupfs_write(t->cgroup_fd, s->file, s->value);
+        r = s->ifname[0] ? net_write(a, s) : cgroupfs_write(t->cgroup_fd, s->file, s->value);
         if (r < 0) {
-                if (errno_is_vanished(r) && !cgroup_alive(t->cgroup_fd))
-                        return log_debug_errno(r, "write %s/%s: %m", t->cgroup, s->file);
+                if (errno_is_vanished(r) && (s->ifname[0] || !cgroup_alive(t->cgroup_fd)))
+                        return log_debug_errno(r, "write %s: %m", where);
                 a->errors++;
-                return log_err_errno(r, "write %s/%s \"%s\": the kernel refused it: %m", t->cgroup, s->file, s->value);
+                return log_err_errno(r, "write %s \"%s\": the kernel refused it: %m", where, s->value);
         }
         a->writes++;
-        log_info("wrote %s/%s: \"%s\" (was \"%s\") for VM %s (pid %d, group %s): %s", t->cgroup, s->file, s->value,
-                 current, audit_escape_for_log(t->vm ? t->vm : "", name, sizeof(name)), (int)t->pid, t->group, reason);
+        log_info("wrote %s: \"%s\" (was \"%s\") for VM %s (pid %d, group %s): %s", where, s->value, current,
+                 audit_escape_for_log(t->vm ? t->vm : "", name, sizeof(name)), (int)t->pid, t->group, reason);
         actuator_audit(a, t, s, current, reason);
         return 1;
 }
@@ -353,8 +391,10 @@ int actuator_restore(struct actuator *a)
 
         for (size_t i = 0; i < a->n_originals; i++) {
                 const struct original *o = &a->originals[i];
-                _cleanup_close_ int fd = cgroupfs_open_dir(a->mount_fd, o->cgroup);
-                int r = fd < 0 ? fd : cgroupfs_write(fd, o->setting.file, o->setting.value);
+                _cleanup_close_ int fd = o->setting.ifname[0] ? -1 : cgroupfs_open_dir(a->mount_fd, o->cgroup);
+                int r = o->setting.ifname[0] ? net_write(a, &o->setting)
+                        : fd < 0             ? fd
+                                             : cgroupfs_write(fd, o->setting.file, o->setting.value);
 
                 if (r < 0 && errno_is_vanished(r))
                         log_debug_errno(r, "restore %s/%s: gone: %m", o->cgroup, o->setting.file);

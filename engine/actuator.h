@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <net/if.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -25,7 +26,17 @@ struct setting {
         char file[SETTING_FILE_MAX]; /* "cpu.max", "io.max", ... */
         enum cg_controller controller;
         unsigned major, minor;     /* io.max only: the device this line is about */
+        char ifname[IFNAMSIZ];     /* net.* only (netshape.h): the tap; such a setting is not a cgroup file */
         char value[CGV_VALUE_MAX]; /* what to write, as the kernel reads it back */
+};
+
+/* How settings that are not cgroup files (ifname set) are read and written: netshape_actuator_ops() fills them
+ * in. read puts the current value, in the form of s->value, into buf. Without them (NULL), such settings fail
+ * with -EOPNOTSUPP and are never recorded as originals. Both return 0 or -errno. */
+struct actuator_net_ops {
+        int (*read)(void *userdata, const struct setting *s, char *buf, size_t size);
+        int (*write)(void *userdata, const struct setting *s);
+        void *userdata;
 };
 
 /* Pure: the settings for limits. page_size rounds memory values the way the kernel stores them. */
@@ -66,9 +77,12 @@ struct actuator {
         struct original *shadow;
         size_t n_shadow;
         unsigned writes, would_writes, errors;
+        struct actuator_net_ops net; /* for settings with an ifname; zero: none */
 };
 
 void actuator_init(struct actuator *a, bool dry_run, int mount_fd, int audit_fd);
+/* Route settings with an ifname (net.ingress, net.egress) through ops (copied). */
+void actuator_set_net_ops(struct actuator *a, const struct actuator_net_ops *ops);
 void actuator_done(struct actuator *a);
 
 /* Make the kernel hold s for the target. Returns 1 if it wrote (or would write), 0 if already equal, -errno when

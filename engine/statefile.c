@@ -11,6 +11,7 @@
 #include "log.h"
 #include "macro.h"
 #include "statefile.h"
+#include "tapdev.h"
 
 #define STATEFILE_MAX (4 * 1024 * 1024)
 
@@ -32,8 +33,11 @@ int statefile_format(const struct original *originals, size_t n, char **ret_text
                         free(text);
                         return -ENOBUFS;
                 }
-                fprintf(f, "original cgroup=%s file=%s dev=%u:%u controller=%d value=%s\n", cg, s->file, s->major,
-                        s->minor, (int)s->controller, value);
+                fprintf(f, "original cgroup=%s file=%s dev=%u:%u controller=%d", cg, s->file, s->major, s->minor,
+                        (int)s->controller);
+                if (s->ifname[0]) /* net.*: the tap (a valid interface name: nothing to escape) */
+                        fprintf(f, " ifname=%s", s->ifname);
+                fprintf(f, " value=%s\n", value);
         }
         if (fclose(f) != 0) {
                 free(text);
@@ -66,7 +70,7 @@ static int field(const char *line, const char *key, char *buf, size_t size)
 
 static int parse_line(const char *line, struct original *ret)
 {
-        char cg[4096], file[SETTING_FILE_MAX], dev[32], controller[8], value[CGV_VALUE_MAX];
+        char cg[4096], file[SETTING_FILE_MAX], dev[32], controller[8], value[CGV_VALUE_MAX], ifname[IFNAMSIZ] = "";
         struct setting s = {0};
         int c;
 
@@ -84,6 +88,14 @@ static int parse_line(const char *line, struct original *ret)
         bool known = false;
         for (size_t i = 0; i < ELEMENTSOF(files); i++)
                 known |= strcmp(file, files[i]) == 0;
+        /* A tap's shaping (netshape.h): only with a valid interface name. */
+        if (field(line, "ifname", ifname, sizeof(ifname)) >= 0) {
+                if (known || (strcmp(file, "net.ingress") != 0 && strcmp(file, "net.egress") != 0) ||
+                    !tapdev_name_valid(ifname, strlen(ifname)))
+                        return -EINVAL;
+                known = true;
+                snprintf(s.ifname, sizeof(s.ifname), "%s", ifname);
+        }
         if (!known)
                 return -EINVAL;
         snprintf(s.file, sizeof(s.file), "%s", file);
