@@ -145,6 +145,11 @@ int engine_open(struct engine *e, const struct engine_options *opt, struct polic
 
         actuator_init(&e->act, e->dry_run, e->mount_fd, e->audit_fd);
         if (opt->sense) {
+                if (sense_swap_present(e->proc_fd, &e->swap) < 0)
+                        e->swap = false;
+                r = sense_host_open(e->proc_fd, NULL, &e->host_sensor);
+                if (r < 0)
+                        return log_err_errno(r, "host pressure: %m");
                 _cleanup_close_ int sys_fd = open("/sys", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
                 struct schedlat_options so = {.proc_fd = e->proc_fd, .sys_fd = sys_fd};
                 r = schedlat_new(&so, &e->schedlat);
@@ -182,6 +187,8 @@ static struct vm_state *engine_find_vm(struct engine *e, const struct vm_identit
 
 static void engine_sense_stop(struct engine *e, struct vm_state *vm)
 {
+        sense_vm_freep(&vm->sensor);
+        vm->sensor = NULL;
         if (vm->schedlat_tracked)
                 schedlat_vm_remove(e->schedlat, vm->schedlat_id);
         vm->schedlat_tracked = false;
@@ -201,7 +208,7 @@ static void engine_sense_start(struct engine *e, struct vm_state *vm)
         pid_t foreign;
         int r;
 
-        if (vm->sense_fd >= 0 || vm->schedlat_tracked || vm->sense_unavailable)
+        if (vm->sense_fd >= 0 || vm->sensor || vm->schedlat_tracked || vm->sense_unavailable)
                 return;
         if (vm->cgroup_fd >= 0)
                 vm->sense_fd = vm->cgroup_fd;
@@ -218,6 +225,12 @@ static void engine_sense_start(struct engine *e, struct vm_state *vm)
                 vm->sense_unavailable = true;
                 return;
         }
+        struct sense_options so = {.name = vm->cgroup[0] && vm->cgroup_fd >= 0 ? vm->cgroup : vm->id.cgroup,
+                                   .swap = e->swap};
+        r = sense_vm_open(vm->sense_fd, &so, &vm->sensor);
+        if (r < 0)
+                log_full_errno(errno_is_vanished(r) ? LOG_DEBUG : LOG_WARNING, r,
+                               "pressure and statistics of VM pid %d are not sensed: %m", (int)vm->id.pid);
         if (e->schedlat) {
                 r = schedlat_vm_add(e->schedlat, vm->sense_fd, vm->id.pid, &vm->schedlat_id);
                 if (r == 0)
@@ -469,6 +482,11 @@ static void engine_sense(struct engine *e, uint64_t now)
                         continue;
                 vm->sig = (struct vm_signals){0};
                 engine_sense_start(e, vm);
+                if (vm->sensor) {
+                        int r = sense_vm_tick(vm->sensor, now, &vm->sig);
+                        if (r == -ENODEV) /* its cgroup is gone: the sweep of the next scan says why */
+                                sense_vm_freep(&vm->sensor), vm->sensor = NULL;
+                }
                 if (vm->schedlat_tracked) {
                         if (rescan)
                                 (void)schedlat_vm_scan(e->schedlat, vm->schedlat_id);
@@ -480,8 +498,9 @@ static void engine_sense(struct engine *e, uint64_t now)
                         vm->sig.memory_high = vm->ctl.memory_high_written;
         }
         e->host = (struct host_signals){0};
+        if (e->host_sensor)
+                (void)sense_host_tick(e->host_sensor, now, &e->host);
         e->ticks++;
-        (void)now;
 }
 
 static void engine_control(struct engine *e, uint64_t now)
@@ -523,17 +542,10 @@ static void engine_record(struct engine *e, uint64_t now)
         }
 }
 
-static uint64_t now_usec(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 int engine_tick(struct engine *e)
 {
         _cleanup_free_ struct vm_identity *ids = NULL;
-        uint64_t now = now_usec();
+        uint64_t now = sense_now_usec();
         size_t n = 0;
         int r;
 
@@ -720,6 +732,8 @@ int engine_close(struct engine *e)
         if (e->schedlat)
                 schedlat_free(e->schedlat);
         e->schedlat = NULL;
+        sense_host_freep(&e->host_sensor);
+        e->host_sensor = NULL;
         if (e->audit_fd >= 0)
                 (void)audit_close(e->audit_fd);
         closep(&e->mount_fd);
@@ -783,34 +797,137 @@ static const char *status_value(int fd, const char *file, char *buf, size_t size
         return buf[0] ? buf : "-";
 }
 
+struct status_row {
+        struct vm_identity id;
+        const struct group_policy *group;
+        int fd;
+        struct sense_vm *sensor;
+        bool tracked;
+        unsigned schedlat_id;
+        struct vm_signals sig;
+};
+
+static void status_row_done(struct engine *e, struct status_row *row)
+{
+        sense_vm_freep(&row->sensor);
+        if (row->tracked)
+                schedlat_vm_remove(e->schedlat, row->schedlat_id);
+        closep(&row->fd);
+}
+
+static void status_sense(struct engine *e, struct status_row *rows, size_t n, uint64_t now)
+{
+        for (size_t i = 0; i < n; i++) {
+                if (rows[i].sensor)
+                        (void)sense_vm_tick(rows[i].sensor, now, &rows[i].sig);
+                if (rows[i].tracked)
+                        (void)schedlat_read(e->schedlat, rows[i].schedlat_id, &rows[i].sig.runq, NULL);
+        }
+}
+
+static const char *fmt_ppm(uint32_t ppm, char *buf, size_t size)
+{
+        snprintf(buf, size, "%u.%02u%%", ppm / 10000, ppm % 10000 / 100);
+        return buf;
+}
+
+static const char *fmt_bytes(uint64_t v, char *buf, size_t size)
+{
+        if (v == LIMIT_MAX)
+                snprintf(buf, size, "max");
+        else if (v >= (1ULL << 30))
+                snprintf(buf, size, "%.1fG", v / (double)(1ULL << 30));
+        else
+                snprintf(buf, size, "%.1fM", v / (double)(1ULL << 20));
+        return buf;
+}
+
 int engine_status(struct engine *e)
 {
         _cleanup_free_ struct vm_identity *ids = NULL;
+        _cleanup_free_ struct status_row *rows = NULL;
         size_t n = 0;
         int r;
 
         r = discover_vms_scan(e->proc_fd, is_qemu_cb, e, &ids, &n);
         if (r < 0)
                 return log_err_errno(r, "scan %s: %m", e->opt.proc_root);
+        rows = calloc(n ? n : 1, sizeof(*rows));
+        if (!rows)
+                return -ENOMEM;
 
+        /* Limits as they are, and the cgroups that describe one VM each, sensed over one interval. */
         printf("%-7s %-20s %-36s %-10s %-36s %-16s %-7s %-12s %-12s %s\n", "PID", "NAME", "UUID", "GROUP", "CGROUP",
                "CPU.MAX", "WEIGHT", "MEM.HIGH", "MEM.MAX", "IO.MAX");
         for (size_t i = 0; i < n; i++) {
-                const struct group_policy *g = policy_match(e->policy, &ids[i]);
+                struct status_row *row = &rows[i];
                 char name[AUDIT_LOG_NAME_MAX], cpu_max[64], weight[32], high[32], max[32], io[256];
-                _cleanup_close_ int fd = -1;
+                pid_t foreign;
 
+                row->id = ids[i];
+                row->group = policy_match(e->policy, &ids[i]);
+                row->fd = -1;
                 if (strcmp(ids[i].cgroup, "/") != 0)
-                        fd = cgroupfs_open_dir(e->mount_fd, ids[i].cgroup + 1);
+                        row->fd = cgroupfs_open_dir(e->mount_fd, ids[i].cgroup + 1);
                 printf("%-7d %-20s %-36s %-10s %-36s %-16s %-7s %-12s %-12s %s\n", (int)ids[i].pid,
                        vm_display_name(&ids[i], name, sizeof(name)), ids[i].uuid[0] ? ids[i].uuid : "-",
-                       g ? g->name : "(unmanaged)", ids[i].cgroup,
-                       status_value(fd, "cpu.max", cpu_max, sizeof(cpu_max)),
-                       status_value(fd, "cpu.weight", weight, sizeof(weight)),
-                       status_value(fd, "memory.high", high, sizeof(high)),
-                       status_value(fd, "memory.max", max, sizeof(max)), status_value(fd, "io.max", io, sizeof(io)));
+                       row->group ? row->group->name : "(unmanaged)", ids[i].cgroup,
+                       status_value(row->fd, "cpu.max", cpu_max, sizeof(cpu_max)),
+                       status_value(row->fd, "cpu.weight", weight, sizeof(weight)),
+                       status_value(row->fd, "memory.high", high, sizeof(high)),
+                       status_value(row->fd, "memory.max", max, sizeof(max)),
+                       status_value(row->fd, "io.max", io, sizeof(io)));
+                if (row->fd >= 0 && placement_check_exclusive(row->fd, ids[i].pid, &foreign) == 0) {
+                        struct sense_options so = {.name = ids[i].cgroup, .swap = e->swap};
+                        (void)sense_vm_open(row->fd, &so, &row->sensor);
+                        if (e->schedlat && schedlat_vm_add(e->schedlat, row->fd, ids[i].pid, &row->schedlat_id) == 0)
+                                row->tracked = true;
+                }
         }
-        if (n == 0)
+        if (n == 0) {
                 printf("(no QEMU processes found under %s)\n", e->opt.proc_root);
+                return 0;
+        }
+
+        status_sense(e, rows, n, sense_now_usec());
+        usleep(e->interval_usec);
+        status_sense(e, rows, n, sense_now_usec());
+
+        printf("\nover %.1fs: pressure is the share of time stalled (some), run-queue latency from %s\n",
+               e->interval_usec / 1e6, e->schedlat ? schedlat_mode(e->schedlat) : "none");
+        printf("%-7s %-20s %-8s %-8s %-8s %-8s %-10s %-8s %-8s %-10s %-10s %-10s %-10s\n", "PID", "NAME", "CPU.PSI",
+               "MEM.PSI", "IO.PSI", "CPU", "THROTTLED", "MEM", "HIGH", "IO.READ/s", "IO.WRITE/s", "RUNQ.P50",
+               "RUNQ.P99");
+        for (size_t i = 0; i < n; i++) {
+                const struct status_row *row = &rows[i];
+                const struct vm_signals *sg = &row->sig;
+                char name[AUDIT_LOG_NAME_MAX], a[16], b[16], c[16], d[16], m1[16], m2[16];
+                uint64_t rd = 0, wr = 0;
+
+                if (!row->sensor) {
+                        printf("%-7d %-20s (its cgroup %s holds other processes too: not sensed)\n", (int)row->id.pid,
+                               vm_display_name(&row->id, name, sizeof(name)), row->id.cgroup);
+                        continue;
+                }
+                for (unsigned k = 0; k < sg->n_io_devices && k < SIGNALS_IO_DEVICES; k++) {
+                        rd += sg->io_devices[k].rbytes;
+                        wr += sg->io_devices[k].wbytes;
+                }
+                double secs = sg->interval_usec ? sg->interval_usec / 1e6 : 1;
+                snprintf(d, sizeof(d), "%.0f%%",
+                         sg->interval_usec ? 100.0 * sg->cpu_usage_usec / sg->interval_usec : 0);
+                printf("%-7d %-20s %-8s %-8s %-8s %-8s %-10llu %-8s %-8s %-10.0f %-10.0f %-10llu %-10llu %s\n",
+                       (int)row->id.pid, vm_display_name(&row->id, name, sizeof(name)),
+                       fmt_ppm(sg->cpu.some_ppm, a, sizeof(a)), fmt_ppm(sg->memory.some_ppm, b, sizeof(b)),
+                       fmt_ppm(sg->io.some_ppm, c, sizeof(c)), d, (unsigned long long)sg->cpu_nr_throttled,
+                       fmt_bytes(sg->memory_current, m1, sizeof(m1)),
+                       sg->memory_high ? fmt_bytes(sg->memory_high, m2, sizeof(m2)) : "-", rd / secs, wr / secs,
+                       (unsigned long long)sg->runq.p50_usec, (unsigned long long)sg->runq.p99_usec,
+                       sg->runq.source == RUNQ_SOURCE_BPF         ? "us (bpf)"
+                       : sg->runq.source == RUNQ_SOURCE_SCHEDSTAT ? "us (schedstat)"
+                                                                  : "(none)");
+        }
+        for (size_t i = 0; i < n; i++)
+                status_row_done(e, &rows[i]);
         return 0;
 }

@@ -10,6 +10,7 @@
 #include "control.h"
 #include "signals.h"
 #include "schedlat.h"
+#include "sense.h"
 #include "vm.h"
 
 /*
@@ -42,6 +43,7 @@ struct vm_state {
         bool seen;             /* mark and sweep over scans */
         struct vm_signals sig; /* this tick's */
         int sense_fd;          /* the cgroup sensed: its own, or in dry-run the one it is in if alone there */
+        struct sense_vm *sensor;
         bool schedlat_tracked;
         bool sense_unavailable; /* said once that it cannot be sensed yet */
         unsigned schedlat_id;
@@ -68,6 +70,8 @@ struct engine {
         size_t ctl_vms_allocated;
         int record_fd;
         struct schedlat *schedlat; /* NULL for status */
+        struct sense_host *host_sensor;
+        bool swap; /* the host has swap: anon memory is reclaimable */
         unsigned ticks;
         bool warned_controller[_CGROUP_CONTROLLER_MAX];
         unsigned placement_errors; /* VMs whose placement was refused or failed */

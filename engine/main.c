@@ -269,10 +269,14 @@ int main(int argc, char **argv)
         if (r != EXIT_OK)
                 return r;
 
-        if (strcmp(cmd, "status") == 0)
-                opt.audit_log = "none"; /* status only reads */
-        else
-                opt.sense = true;
+        opt.sense = true;
+        if (strcmp(cmd, "status") == 0) {
+                /* status only reads: no audit, no journal, no tree to create, and only warnings in the log */
+                opt.audit_log = "none";
+                opt.dry_run = true;
+                if (log_get_max_level() == LOG_INFO)
+                        log_set_max_level(LOG_WARNING);
+        }
         r = engine_open(&e, &opt, policy);
         if (r < 0) {
                 engine_close(&e);
