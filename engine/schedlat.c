@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <assert.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -21,6 +22,9 @@
 #include "log.h"
 #include "macro.h"
 #include "schedlat.h"
+
+#define SCHEDLAT_CGROUP_DEPTH   4 /* child cgroups of a VM's cgroup are tracked this deep */
+#define SCHEDLAT_CGROUPS_PER_VM 8 /* room in the cgroups map: the VM's and its children's */
 
 static_assert(SCHEDLAT_NBUCKETS == SCHEDLAT_BUCKETS, "engine and BPF disagree on the number of buckets");
 static_assert(sizeof(struct schedlat_hist) == SCHEDLAT_BUCKETS * 4 + 8, "unexpected padding in schedlat_hist");
@@ -198,7 +202,8 @@ struct thread_entry {
 struct vm_entry {
         bool used;
         pid_t pid;
-        uint64_t *cgroup_ids;
+        int cg_fd;            /* the VM's cgroup, for finding its child cgroups */
+        uint64_t *cgroup_ids; /* its cgroup and the ones beneath it */
         size_t n_cgroup_ids;
         struct schedlat_snap prev; /* BPF: the cgroup slot's last snapshot */
         struct vcpu_entry *vcpus;  /* BPF */
@@ -303,7 +308,7 @@ static int bpf_load(struct schedlat *s, bool raw, char *why, size_t len)
         }
         bpf_map__set_autocreate(skel->maps.task_ts, !raw);
         bpf_map__set_autocreate(skel->maps.pid_ts, raw);
-        bpf_map__set_max_entries(skel->maps.cgroups, s->max_vms);
+        bpf_map__set_max_entries(skel->maps.cgroups, s->max_vms * SCHEDLAT_CGROUPS_PER_VM);
         bpf_map__set_max_entries(skel->maps.cgroup_hist, s->max_vms);
         bpf_map__set_max_entries(skel->maps.vcpus, s->max_vcpus);
         bpf_map__set_max_entries(skel->maps.vcpu_hist, s->max_vcpus);
@@ -667,6 +672,8 @@ static void vm_clear(struct schedlat *s, struct vm_entry *vm)
         }
         while (vm->n_threads > 0)
                 vm_thread_drop(vm, vm->n_threads - 1);
+        if (vm->cg_fd >= 0)
+                close(vm->cg_fd);
         free(vm->cgroup_ids);
         free(vm->vcpus);
         free(vm->threads);
@@ -687,18 +694,11 @@ static int cgroup_id_of(int cgroup_fd, uint64_t *ret)
         return 0;
 }
 
-int schedlat_vm_add_cgroup(struct schedlat *s, unsigned id, int cgroup_fd)
+static int vm_track_cgroup(struct schedlat *s, struct vm_entry *vm, unsigned id, uint64_t cgid)
 {
-        struct vm_entry *vm = vm_get(s, id);
-        uint64_t cgid, *ids;
+        uint64_t *ids;
         __u32 slot = id;
-        int r;
 
-        if (!vm)
-                return -EINVAL;
-        r = cgroup_id_of(cgroup_fd, &cgid);
-        if (r < 0)
-                return r;
         for (size_t i = 0; i < vm->n_cgroup_ids; i++)
                 if (vm->cgroup_ids[i] == cgid)
                         return 0;
@@ -710,6 +710,59 @@ int schedlat_vm_add_cgroup(struct schedlat *s, unsigned id, int cgroup_fd)
                 return -errno; /* -EEXIST: another VM tracks it; -E2BIG: the map is full */
         vm->cgroup_ids[vm->n_cgroup_ids++] = cgid;
         return 0;
+}
+
+/* Track every cgroup beneath dir_fd too: libvirt puts a VM's threads in child cgroups (libvirt/vcpu0,
+ * libvirt/emulator), and a task is counted by the cgroup it is in. Allocates (opendir); scan time only. */
+static int vm_track_children(struct schedlat *s, struct vm_entry *vm, unsigned id, int dir_fd, unsigned depth)
+{
+        struct dirent *de;
+        DIR *d;
+        int fd, r = 0;
+
+        if (depth > SCHEDLAT_CGROUP_DEPTH)
+                return 0;
+        fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        d = fdopendir(fd);
+        if (!d) {
+                r = -errno;
+                close(fd);
+                return r;
+        }
+        while (r != -ENOMEM && (de = readdir(d))) {
+                _cleanup_close_ int child = -1;
+                uint64_t cgid;
+
+                if (de->d_type != DT_DIR || strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                        continue;
+                child = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (child < 0 || cgroup_id_of(child, &cgid) < 0)
+                        continue; /* removed meanwhile */
+                r = vm_track_cgroup(s, vm, id, cgid);
+                if (r < 0 && r != -ENOMEM)
+                        log_debug_errno(r, "schedlat: cannot track child cgroup %s of pid %d: %m", de->d_name,
+                                        (int)vm->pid);
+                if (r != -ENOMEM)
+                        r = vm_track_children(s, vm, id, child, depth + 1);
+        }
+        closedir(d);
+        return r == -ENOMEM ? r : 0;
+}
+
+int schedlat_vm_add_cgroup(struct schedlat *s, unsigned id, int cgroup_fd)
+{
+        struct vm_entry *vm = vm_get(s, id);
+        uint64_t cgid;
+        int r;
+
+        if (!vm)
+                return -EINVAL;
+        r = cgroup_id_of(cgroup_fd, &cgid);
+        if (r < 0)
+                return r;
+        return vm_track_cgroup(s, vm, id, cgid);
 }
 
 int schedlat_vm_add(struct schedlat *s, int cgroup_fd, pid_t pid, unsigned *ret_id)
@@ -727,7 +780,7 @@ int schedlat_vm_add(struct schedlat *s, int cgroup_fd, pid_t pid, unsigned *ret_
                 }
         if (!vm)
                 return -ENOSPC;
-        *vm = (struct vm_entry){.used = true, .pid = pid};
+        *vm = (struct vm_entry){.used = true, .pid = pid, .cg_fd = -1};
 
         if (s->source == RUNQ_SOURCE_BPF) {
                 /* The slot may hold counts from an earlier VM: they are the baseline. */
@@ -738,6 +791,11 @@ int schedlat_vm_add(struct schedlat *s, int cgroup_fd, pid_t pid, unsigned *ret_
         r = schedlat_vm_add_cgroup(s, id, cgroup_fd);
         if (r < 0)
                 goto fail;
+        vm->cg_fd = fcntl(cgroup_fd, F_DUPFD_CLOEXEC, 3);
+        if (vm->cg_fd < 0) {
+                r = -errno;
+                goto fail;
+        }
         r = schedlat_vm_scan(s, id);
         if (r < 0)
                 goto fail;
@@ -782,6 +840,11 @@ int schedlat_vm_scan(struct schedlat *s, unsigned id)
 
         if (!vm)
                 return -EINVAL;
+        if (s->source == RUNQ_SOURCE_BPF) {
+                r = vm_track_children(s, vm, id, vm->cg_fd, 1);
+                if (r == -ENOMEM)
+                        return r;
+        }
         if (s->source == RUNQ_SOURCE_NONE || vm->pid == 0)
                 return 0;
         r = discover_threads_list(s->proc_fd, vm->pid, &tids, &n);

@@ -67,7 +67,8 @@ enum runq_source schedlat_source(const struct schedlat *s);
 /* "tp_btf", "raw_tp", "schedstat" or "none". */
 const char *schedlat_mode(const struct schedlat *s);
 
-/* Track a VM: its cgroup (a directory fd on it; only fstat'ed, the caller keeps or closes it) and its QEMU pid,
+/* Track a VM: its cgroup (a directory fd on it, duplicated: the caller keeps or closes its own) with the cgroups
+ * beneath it (libvirt's vcpuN/emulator children; new ones are found by schedlat_vm_scan), and its QEMU pid,
  * whose threads are scanned at once (schedlat_vm_scan); pid 0 tracks the cgroup alone (no vCPU threads, and
  * nothing to read without BPF). Returns 0 and a handle in ret_id; -ENOSPC when max_vms are tracked; -EEXIST if
  * another VM tracks that cgroup; -ESRCH/-ENOENT if the process is gone. */
@@ -76,7 +77,8 @@ int schedlat_vm_add(struct schedlat *s, int cgroup_fd, pid_t pid, unsigned *ret_
 int schedlat_vm_add_cgroup(struct schedlat *s, unsigned id, int cgroup_fd);
 void schedlat_vm_remove(struct schedlat *s, unsigned id);
 /* Re-read /proc/PID/task: registers vCPU threads not yet known and forgets vanished ones; without BPF, opens the
- * schedstat of new threads. Call it after adding a VM's threads (vCPU hotplug) or every few ticks. Allocates. */
+ * schedstat of new threads. With BPF, tracks child cgroups created since. Call it every few ticks (or on a
+ * thread or cgroup event of the VM). Allocates. */
 int schedlat_vm_scan(struct schedlat *s, unsigned id);
 /* Register or forget one vCPU thread by hand (schedlat_vm_scan does it by name). -ENOSPC when max_vcpus are. */
 int schedlat_vcpu_add(struct schedlat *s, unsigned id, pid_t tid);

@@ -5,12 +5,13 @@
  * (/proc/PID/task/TID/schedstat: run_delay and the number of runs, summed over the same threads).
  *
  *   schedlat-check --cgroup DIR [--other DIR] [--pid PID] [--cpu N] [--seconds S] [--tolerance PCT]
- *                  [--use auto|raw_tp|schedstat] [--debug]
+ *                  [--use auto|raw_tp|schedstat] [--workload-cgroup DIR] [--debug]
  *   schedlat-check --hold [--cgroup DIR [--pid PID]] [--use ...]     (for scripts/bench/bpf-cost)
  *
  * Without --pid it starts the tracked workload itself in DIR: one process with two busy threads named
  * "CPU 0/KVM" and "CPU 1/KVM" (so they are registered as vCPUs) and a third that sleeps 1 ms in a loop, all pinned
- * to CPU N. With --pid it tracks that process (a real QEMU) and pins all its threads to CPU N. --other DIR starts
+ * to CPU N (in --workload-cgroup DIR instead, e.g. a child of the tracked cgroup, as libvirt places vCPU threads).
+ * With --pid it tracks that process (a real QEMU) and pins all its threads to CPU N. --other DIR starts
  * two more busy threads in DIR, pinned to the same CPU, in a cgroup that is not tracked: they compete, and must
  * not be counted.
  *
@@ -227,16 +228,22 @@ static int hold_collector(struct schedlat_options *o, const char *cg, pid_t pid)
 int main(int argc, char **argv)
 {
         static const struct option longopts[] = {
-                {"cgroup", required_argument, NULL, 'c'},  {"other", required_argument, NULL, 'o'},
-                {"pid", required_argument, NULL, 'p'},     {"cpu", required_argument, NULL, 'C'},
-                {"seconds", required_argument, NULL, 's'}, {"tolerance", required_argument, NULL, 't'},
-                {"use", required_argument, NULL, 'u'},     {"debug", no_argument, NULL, 'd'},
-                {"hold", no_argument, NULL, 'h'},          {},
+                {"cgroup", required_argument, NULL, 'c'},
+                {"other", required_argument, NULL, 'o'},
+                {"pid", required_argument, NULL, 'p'},
+                {"cpu", required_argument, NULL, 'C'},
+                {"seconds", required_argument, NULL, 's'},
+                {"tolerance", required_argument, NULL, 't'},
+                {"use", required_argument, NULL, 'u'},
+                {"debug", no_argument, NULL, 'd'},
+                {"hold", no_argument, NULL, 'h'},
+                {"workload-cgroup", required_argument, NULL, 'w'},
+                {},
         };
         static const char *const vcpu_names[] = {"CPU 0/KVM", "CPU 1/KVM"};
         static const char *const other_names[] = {"other-burn", "other-burn"};
         struct schedlat_options o = {.use = SCHEDLAT_USE_AUTO};
-        const char *cg = NULL, *other = NULL;
+        const char *cg = NULL, *other = NULL, *wcg = NULL;
         double seconds = 3, tol = 10;
         struct ss_sum a0, a1, b0 = {}, b1 = {};
         struct schedlat_totals t;
@@ -279,6 +286,9 @@ int main(int argc, char **argv)
                 case 'h':
                         hold = true;
                         break;
+                case 'w':
+                        wcg = optarg;
+                        break;
                 default:
                         return 2;
                 }
@@ -299,7 +309,7 @@ int main(int argc, char **argv)
         }
 
         if (own)
-                pid = workload(cg, 2, vcpu_names, "waker");
+                pid = workload(wcg ? wcg : cg, 2, vcpu_names, "waker");
         else {
                 _cleanup_free_ pid_t *tids = NULL;
                 size_t n;
