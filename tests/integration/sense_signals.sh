@@ -17,6 +17,11 @@ val() {
 	echo "$_v"
 }
 
+# the sum of KEY over every tick but the first (which has no deltas) printed to FILE
+sum() {
+	awk -F= -v k="$2" '$1 == "tick" { t = $2 } $1 == k && t >= 1 { s += $2 } END { printf "%d\n", s }' "$1"
+}
+
 # probe CG TICKS INTERVAL_MS NAME: run sense-probe on CG into $VMTEST_TMP/NAME.out and print that path
 probe() {
 	_out=$VMTEST_TMP/$4.out
@@ -45,28 +50,40 @@ t0=$(cg_key "$cg" cpu.stat nr_throttled)
 throttled() { [ "$(cg_key "$cg" cpu.stat nr_throttled)" -ge $((t0 + 5)) ]; }
 wait_for 120 "5 throttled periods" throttled
 
-out=$(probe "$cg" 2 3000 cpu)
-interval=$(val "$out" interval_usec)
-usage=$(val "$out" cpu_usage_usec)
+# five ticks 1.5 s apart: four intervals, 6 s, summed (a quota overrun is paid back over the next periods)
+u_before=$(cg_key "$cg" cpu.stat usage_usec)
+t_before=$(cut -d' ' -f1 /proc/uptime)
+out=$(probe "$cg" 5 1500 cpu)
+u_after=$(cg_key "$cg" cpu.stat usage_usec)
+t_after=$(cut -d' ' -f1 /proc/uptime)
+interval=$(sum "$out" interval_usec)
+usage=$(sum "$out" cpu_usage_usec)
 some=$(val "$out" cpu_some_ppm)
 full=$(val "$out" cpu_full_ppm)
-periods=$(val "$out" cpu_nr_periods)
-thr=$(val "$out" cpu_nr_throttled)
-thr_usec=$(val "$out" cpu_throttled_usec)
+periods=$(sum "$out" cpu_nr_periods)
+thr=$(sum "$out" cpu_nr_throttled)
+thr_usec=$(sum "$out" cpu_throttled_usec)
 mem=$(val "$out" memory_current)
-log "tick of ${interval} us: cpu some ${some} ppm, full ${full} ppm; usage ${usage} us" \
-	"($((usage * 1000 / interval)) permille of the tick); ${thr} of ${periods} periods throttled (${thr_usec} us);" \
-	"memory.current ${mem}; missing=$(val "$out" missing)"
-assert_gt "$interval" 0 "interval_usec of the second tick"
+# the same counter read by this shell around the probe: the sensor's share must agree with the kernel's
+shell_permille=$(awk -v u="$((u_after - u_before))" -v a="$t_before" -v b="$t_after" 'BEGIN { printf "%d", u / ((b - a) * 1000) }')
+log "4 ticks over ${interval} us: cpu some ${some} ppm, full ${full} ppm (last tick); usage ${usage} us" \
+	"($((usage * 1000 / interval)) permille of the time; the shell saw ${shell_permille} permille around it);" \
+	"${thr} of ${periods} periods throttled (${thr_usec} us); memory.current ${mem}; missing=$(val "$out" missing)"
+assert_gt "$interval" 0 "interval_usec of the ticks"
 assert_eq 0 "$(val "$out" missing)" "files missing in a cgroup with cpu, memory and io"
 assert_gt "$some" 0 "cpu pressure (some) of two burners under cpu.max"
 assert_gt "$thr" 0 "cpu_nr_throttled delta under cpu.max 20000 100000"
 assert_gt "$thr_usec" 0 "cpu_throttled_usec delta"
 assert_gt "$mem" 0 "memory_current of a cgroup holding QEMU"
-# 20% of one CPU: between 8% and 30% of the tick (TCG on a loaded host may run the burners less than the quota;
-# a quota cannot be exceeded by much)
-assert_ge $((usage * 100)) $((interval * 8)) "cpu usage >= 8% of the tick under a 20% quota"
-assert_ge $((interval * 30)) $((usage * 100)) "cpu usage <= 30% of the tick under a 20% quota"
+# About 20% of one CPU. The lower bound holds on any host. The upper one is loose: TCG has no steal time, so when
+# the host does not run the guest's vCPU while a burner is on it, the guest charges the burner for that time, past
+# its quota (it is paid back in later periods); seen: 78% over a 3.5 s window with the host at load 7.
+assert_ge $((usage * 100)) $((interval * 5)) "cpu usage >= 5% of the time under a 20% quota"
+assert_ge $((interval * 50)) $((usage * 100)) "cpu usage <= 50% of the time under a 20% quota"
+# and the sensor's ratio agrees with the kernel counter read around it (within 10 points)
+p=$((usage * 1000 / interval))
+assert_ge $((p + 100)) "$shell_permille" "the sensor's usage share (${p} permille) against the shell's"
+assert_ge $((shell_permille + 100)) "$p" "the shell's usage share (${shell_permille} permille) against the sensor's"
 assert_eq 20000 "$(cut -d' ' -f1 "$cg/cpu.max")" "cpu.max still in force"
 
 # a PSI trigger on the same cgroup: root in the guest may use a 1 s window (no 2 s rounding)
