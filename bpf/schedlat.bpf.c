@@ -63,12 +63,24 @@ struct {
         __type(value, struct schedlat_hist);
 } vcpu_hist SEC(".maps");
 
-/* When the task became runnable (ns, bpf_ktime_get_ns), 0 when it is not waiting. Freed with the task. */
+/*
+ * Bumped by user space after every change of the vcpus map (through the mmap'ed .bss): a task's cached vCPU slot
+ * is good while its vcpu_gen matches. Saves the vcpus lookup on every switch-in of a tracked task.
+ */
+__u32 vcpu_gen;
+
+struct task_val {
+        __u64 ts;        /* when the task became runnable (ns, bpf_ktime_get_ns), 0 when it is not waiting */
+        __u32 vcpu_gen;  /* vcpu_gen when vcpu_slot was looked up */
+        __u32 vcpu_slot; /* its vcpu_hist slot + 1, 0 for none */
+};
+
+/* Freed with the task. */
 struct {
         __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
         __uint(map_flags, BPF_F_NO_PREALLOC);
         __type(key, int);
-        __type(value, __u64);
+        __type(value, struct task_val);
 } task_ts SEC(".maps");
 
 /* The same for the raw_tp set, keyed by tid; an entry lives from becoming runnable to running. */
@@ -90,23 +102,28 @@ static __always_inline void hist_add(struct schedlat_hist *h, __u64 delta)
         h->sum_ns += delta;
 }
 
-static __always_inline void record(__u32 slot, __u32 tid, __u32 tgid, __u64 delta)
+static __always_inline void record_cgroup(__u32 slot, __u64 delta)
 {
-        struct schedlat_vcpu *v;
-        struct schedlat_hist *h;
+        struct schedlat_hist *h = bpf_map_lookup_elem(&cgroup_hist, &slot);
 
-        h = bpf_map_lookup_elem(&cgroup_hist, &slot);
         if (h)
                 hist_add(h, delta);
+}
 
-        if (!track_vcpus)
-                return;
-        v = bpf_map_lookup_elem(&vcpus, &tid);
-        if (!v || v->tgid != tgid)
-                return;
-        h = bpf_map_lookup_elem(&vcpu_hist, &v->slot);
+static __always_inline void record_vcpu(__u32 slot, __u64 delta)
+{
+        struct schedlat_hist *h = bpf_map_lookup_elem(&vcpu_hist, &slot);
+
         if (h)
                 hist_add(h, delta);
+}
+
+/* The vCPU slot + 1 of a thread, 0 if it is not a registered vCPU thread. */
+static __always_inline __u32 vcpu_lookup(__u32 tid, __u32 tgid)
+{
+        struct schedlat_vcpu *v = bpf_map_lookup_elem(&vcpus, &tid);
+
+        return v && v->tgid == tgid ? v->slot + 1 : 0;
 }
 
 /* ---- tp_btf: direct BTF access, task storage ---- */
@@ -130,13 +147,13 @@ static __always_inline bool btf_still_runnable(bool preempt, struct task_struct 
 
 static __always_inline int btf_runnable(struct task_struct *p)
 {
-        __u64 *ts;
+        struct task_val *tv;
 
         if (!btf_tracked(p))
                 return 0;
-        ts = bpf_task_storage_get(&task_ts, p, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-        if (ts)
-                *ts = bpf_ktime_get_ns();
+        tv = bpf_task_storage_get(&task_ts, p, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+        if (tv)
+                tv->ts = bpf_ktime_get_ns();
         return 0;
 }
 
@@ -155,30 +172,42 @@ int BPF_PROG(btf_wakeup_new, struct task_struct *p)
 SEC("tp_btf/sched_switch")
 int BPF_PROG(btf_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-        __u64 now = 0, *ts;
-        __u32 *slot;
+        struct task_val *tv;
+        __u64 now = 0;
+        __u32 *slot, gen;
 
         /* prev, preempted: its wait starts again now (a task that never sleeps, a busy vCPU, only ever waits
          * this way, so this is where its storage may be created). */
         if (btf_still_runnable(preempt, prev) && btf_tracked(prev)) {
-                ts = bpf_task_storage_get(&task_ts, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-                if (ts) {
+                tv = bpf_task_storage_get(&task_ts, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+                if (tv) {
                         now = bpf_ktime_get_ns();
-                        *ts = now;
+                        tv->ts = now;
                 }
         }
 
         slot = btf_tracked(next);
         if (!slot)
                 return 0;
-        ts = bpf_task_storage_get(&task_ts, next, 0, 0);
-        if (!ts || !*ts)
+        tv = bpf_task_storage_get(&task_ts, next, 0, 0);
+        if (!tv || !tv->ts)
                 return 0;
         if (!now)
                 now = bpf_ktime_get_ns();
-        if (now > *ts)
-                record(*slot, next->pid, next->tgid, now - *ts);
-        *ts = 0;
+        if (now <= tv->ts)
+                goto out;
+        record_cgroup(*slot, now - tv->ts);
+        if (!track_vcpus)
+                goto out;
+        gen = vcpu_gen;
+        if (tv->vcpu_gen != gen) {
+                tv->vcpu_slot = vcpu_lookup(next->pid, next->tgid);
+                tv->vcpu_gen = gen;
+        }
+        if (tv->vcpu_slot)
+                record_vcpu(tv->vcpu_slot - 1, now - tv->ts);
+out:
+        tv->ts = 0;
         return 0;
 }
 
@@ -246,8 +275,13 @@ int BPF_PROG(raw_switch, bool preempt, struct task_struct *prev, struct task_str
                 return 0;
         if (!now)
                 now = bpf_ktime_get_ns();
-        if (now > *ts)
-                record(*slot, tid, BPF_CORE_READ(next, tgid), now - *ts);
+        if (now > *ts) {
+                __u32 v = track_vcpus ? vcpu_lookup(tid, BPF_CORE_READ(next, tgid)) : 0;
+
+                record_cgroup(*slot, now - *ts);
+                if (v)
+                        record_vcpu(v - 1, now - *ts);
+        }
         bpf_map_delete_elem(&pid_ts, &tid);
         return 0;
 }

@@ -608,6 +608,12 @@ static int thread_is_vcpu(struct schedlat *s, pid_t pid, pid_t tid)
         return schedlat_comm_is_vcpu(comm, (size_t)n);
 }
 
+/* After a change of the vcpus map: the programs' cached vCPU slots (task storage) are stale. */
+static void vcpu_gen_bump(struct schedlat *s)
+{
+        __atomic_fetch_add(&s->skel->bss->vcpu_gen, 1, __ATOMIC_RELEASE);
+}
+
 static int vcpu_add(struct schedlat *s, struct vm_entry *vm, pid_t tid)
 {
         struct schedlat_vcpu value;
@@ -645,6 +651,7 @@ static int vcpu_add(struct schedlat *s, struct vm_entry *vm, pid_t tid)
         value = (struct schedlat_vcpu){.slot = slot, .tgid = (__u32)vm->pid};
         if (bpf_map_update_elem(s->vcpus_fd, &(__u32){(__u32)tid}, &value, BPF_ANY) < 0)
                 return -errno;
+        vcpu_gen_bump(s);
         s->n_free_vcpu_slots--;
         vm->n_vcpus++;
         return 0;
@@ -656,6 +663,7 @@ static void vcpu_remove_at(struct schedlat *s, struct vm_entry *vm, size_t i)
 
         if (bpf_map_delete_elem(s->vcpus_fd, &tid) < 0 && errno != ENOENT)
                 log_debug_errno(-errno, "schedlat: cannot forget vCPU thread %u: %m", tid);
+        vcpu_gen_bump(s);
         s->free_vcpu_slots[s->n_free_vcpu_slots++] = vm->vcpus[i].slot;
         vm->vcpus[i] = vm->vcpus[--vm->n_vcpus];
 }
