@@ -17,7 +17,11 @@
 #include "discover.h"
 #include "log.h"
 #include "macro.h"
+#include "netshape.h"
 #include "placement.h"
+#include "procevents.h"
+#include "procfs.h"
+#include "tapdev.h"
 #include "policy.h"
 #include "recorder.h"
 #include "sdnotify.h"
@@ -93,6 +97,22 @@ static void engine_apply_overrides(struct engine *e)
         e->interval_usec = e->opt.interval_usec ? e->opt.interval_usec : e->policy->engine.interval_usec;
 }
 
+/* Network shaping needs netlink and /sys/class/net; without them the engine goes on without it, and says so. */
+static void engine_net_open(struct engine *e)
+{
+        struct actuator_net_ops ops;
+        int r;
+
+        e->net_fd = open("/sys/class/net", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        r = netshape_open(&e->netshape);
+        if (r < 0 || e->net_fd < 0) {
+                log_warn_errno(r < 0 ? r : -errno, "network shaping is unavailable: %m");
+                return;
+        }
+        netshape_actuator_ops(e->netshape, &ops);
+        actuator_set_net_ops(&e->act, &ops);
+}
+
 int engine_open(struct engine *e, const struct engine_options *opt, struct policy *policy)
 {
         const char *root, *audit_path;
@@ -100,7 +120,14 @@ int engine_open(struct engine *e, const struct engine_options *opt, struct polic
         int r;
 
         *e = (struct engine){
-                .opt = *opt, .policy = policy, .proc_fd = -1, .mount_fd = -1, .audit_fd = -1, .record_fd = -1};
+                .opt = *opt,
+                .policy = policy,
+                .proc_fd = -1,
+                .mount_fd = -1,
+                .audit_fd = -1,
+                .record_fd = -1,
+                .net_fd = -1,
+        };
         engine_config_env(&e->env);
         engine_apply_overrides(e);
 
@@ -144,6 +171,7 @@ int engine_open(struct engine *e, const struct engine_options *opt, struct polic
         }
 
         actuator_init(&e->act, e->dry_run, e->mount_fd, e->audit_fd);
+        engine_net_open(e);
         if (opt->sense) {
                 if (sense_swap_present(e->proc_fd, &e->swap) < 0)
                         e->swap = false;
@@ -388,6 +416,42 @@ static bool engine_controller_ok(struct engine *e, enum cg_controller c)
         return false;
 }
 
+/* The VM's tap devices get the group's rates (no cgroup file: through netshape, same decisions and audit). */
+static void engine_act_net(struct engine *e, struct vm_state *vm, const struct group_policy *g,
+                           const struct actuator_target *t, const char *reason)
+{
+        struct setting settings[NETSHAPE_SETTINGS_MAX];
+        struct tapdev_list taps = {0};
+        _cleanup_close_ int pid_fd = -1;
+        size_t n = 0;
+        int r;
+
+        if (!g->net.ingress_set && !g->net.egress_set)
+                return;
+        if (!e->netshape) {
+                if (!e->warned_netshape)
+                        log_err("[group %s] sets network rates, but network shaping is unavailable", g->name);
+                e->warned_netshape = true;
+                return;
+        }
+        pid_fd = procfs_pid_open(e->proc_fd, vm->id.pid);
+        if (pid_fd < 0)
+                return;
+        r = tapdev_read(pid_fd, e->net_fd, &taps);
+        if (r < 0) {
+                log_full_errno(errno_is_vanished(r) ? LOG_DEBUG : LOG_WARNING, r, "taps of VM pid %d: %m",
+                               (int)vm->id.pid);
+                return;
+        }
+        r = netshape_plan(&g->net, &taps, settings, ELEMENTSOF(settings), &n);
+        if (r < 0) {
+                log_err_errno(r, "[group %s]: cannot shape the taps of VM pid %d: %m", g->name, (int)vm->id.pid);
+                return;
+        }
+        for (size_t i = 0; i < n; i++)
+                (void)actuator_apply(&e->act, t, &settings[i], reason);
+}
+
 /* Write what the laws want (the policy's baseline until they move it); each change says why. */
 static void engine_act_vm(struct engine *e, struct vm_state *vm, const struct group_policy *g)
 {
@@ -417,6 +481,7 @@ static void engine_act_vm(struct engine *e, struct vm_state *vm, const struct gr
                 if (engine_controller_ok(e, settings[i].controller))
                         (void)actuator_apply(&e->act, &t, &settings[i], reason);
         }
+        engine_act_net(e, vm, g, &t, policy_reason);
 }
 
 static int engine_track(struct engine *e, const struct vm_identity *id, struct vm_state **ret)
@@ -444,7 +509,7 @@ static int engine_track(struct engine *e, const struct vm_identity *id, struct v
 
 static void engine_sweep(struct engine *e)
 {
-        size_t j = 0;
+        size_t j = 0, gone = 0;
 
         for (size_t i = 0; i < e->n_vms; i++) {
                 struct vm_state *vm = &e->vms[i];
@@ -453,6 +518,7 @@ static void engine_sweep(struct engine *e)
                         continue;
                 }
                 log_info("VM pid %d exited", (int)vm->id.pid);
+                gone++;
                 engine_sense_stop(e, vm);
                 closep(&vm->cgroup_fd);
                 if (vm->own && vm->placed && !e->dry_run && vm->cgroup[0]) {
@@ -464,6 +530,9 @@ static void engine_sweep(struct engine *e)
                 }
         }
         e->n_vms = j;
+        /* The kernel removes a tap and its qdiscs with the VM, but not the ifb that shaped its egress. */
+        if (gone && e->netshape && !e->dry_run)
+                (void)netshape_gc(e->netshape);
 }
 
 static bool vm_managed(const struct vm_state *vm)
@@ -542,6 +611,82 @@ static void engine_record(struct engine *e, uint64_t now)
         }
 }
 
+/* Track one discovered VM and put it where its group says (once). ret_vm: the VM if it is managed and placed. */
+static int engine_place_vm(struct engine *e, const struct vm_identity *id, struct vm_state **ret_vm)
+{
+        const struct group_policy *g = policy_match(e->policy, id);
+        const char *gname = g ? g->name : "";
+        char name[AUDIT_LOG_NAME_MAX];
+        struct vm_state *vm;
+        int r;
+
+        r = engine_track(e, id, &vm);
+        if (r < 0)
+                return log_err_errno(r, "out of memory");
+        if (strcmp(vm->group, gname) != 0) {
+                /* New, or moved to another group by a reload: place it afresh. */
+                vm_state_unplace(e, vm);
+                snprintf(vm->group, sizeof(vm->group), "%s", gname);
+                if (!g)
+                        log_info("VM %s (pid %d) matches no group: left unmanaged",
+                                 vm_display_name(&vm->id, name, sizeof(name)), (int)vm->id.pid);
+        }
+        if (g && !vm->refused && !vm->placed) {
+                r = g->placement == PLACEMENT_INPLACE ? engine_place_inplace(e, vm) : engine_place_own(e, vm);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0 && !errno_is_vanished(r)) {
+                        vm->refused = true;
+                        e->placement_errors++;
+                }
+        }
+        if (ret_vm)
+                *ret_vm = vm_managed(vm) ? vm : NULL;
+        return 0;
+}
+
+/* The proc connector saw an exec: if it is a QEMU, govern it now, not at the next tick. */
+static int engine_on_exec(pid_t pid, void *userdata)
+{
+        struct engine *e = userdata;
+        struct vm_identity id;
+        struct vm_state *vm = NULL;
+        int r;
+
+        r = discover_vm_identify(e->proc_fd, pid, is_qemu_cb, e, &id);
+        if (r <= 0)
+                return r == -ENOMEM ? r : 0;
+        r = engine_place_vm(e, &id, &vm);
+        if (r < 0 || !vm)
+                return r;
+        vm->seen = true;
+        /* Its first tick: no deltas, so the laws only set their state to the policy's baseline. */
+        struct control_vm c = {vm->id.name, policy_match(e->policy, &vm->id), &vm->sig, &vm->ctl};
+        vm->sig = (struct vm_signals){0};
+        control_tick(&c, 1, &e->host, &e->ctl_global, sense_now_usec(), e->act.page_size);
+        engine_act_vm(e, vm, c.group);
+        return 0;
+}
+
+/* The proc connector saw a process exit: if it was a VM, let it go now. */
+static int engine_on_exit(pid_t pid, void *userdata)
+{
+        struct engine *e = userdata;
+        bool found = false;
+
+        for (size_t i = 0; i < e->n_vms; i++) {
+                e->vms[i].seen = e->vms[i].id.pid != pid;
+                found |= e->vms[i].id.pid == pid;
+        }
+        if (found) {
+                engine_sweep(e);
+                /* QEMU -daemonize: the process that exec'd exits once its forked child runs the VM, and a fork
+                 * brings no exec event. A scan now finds the child. */
+                e->rescan = true;
+        }
+        return 0;
+}
+
 int engine_tick(struct engine *e)
 {
         _cleanup_free_ struct vm_identity *ids = NULL;
@@ -558,32 +703,9 @@ int engine_tick(struct engine *e)
 
         /* Discover and place. */
         for (size_t i = 0; i < n; i++) {
-                const struct group_policy *g = policy_match(e->policy, &ids[i]);
-                const char *gname = g ? g->name : "";
-                struct vm_state *vm;
-                char name[AUDIT_LOG_NAME_MAX];
-
-                r = engine_track(e, &ids[i], &vm);
+                r = engine_place_vm(e, &ids[i], NULL);
                 if (r < 0)
-                        return log_err_errno(r, "out of memory");
-
-                if (strcmp(vm->group, gname) != 0) {
-                        /* New, or moved to another group by a reload: place it afresh. */
-                        vm_state_unplace(e, vm);
-                        snprintf(vm->group, sizeof(vm->group), "%s", gname);
-                        if (!g)
-                                log_info("VM %s (pid %d) matches no group: left unmanaged",
-                                         vm_display_name(&vm->id, name, sizeof(name)), (int)vm->id.pid);
-                }
-                if (!g || vm->refused || vm->placed)
-                        continue;
-                r = g->placement == PLACEMENT_INPLACE ? engine_place_inplace(e, vm) : engine_place_own(e, vm);
-                if (r == -ENOMEM)
                         return r;
-                if (r < 0 && !errno_is_vanished(r)) {
-                        vm->refused = true;
-                        e->placement_errors++;
-                }
         }
         engine_sweep(e);
 
@@ -630,6 +752,7 @@ static int timerfd_arm(int fd, uint64_t usec)
 int engine_run(struct engine *e)
 {
         _cleanup_close_ int tfd = -1, sfd = -1, efd = -1, wfd = -1;
+        int pfd = -2; /* the proc connector's socket, owned by e->procevents */
         struct epoll_event ev = {.events = EPOLLIN};
         sigset_t mask;
         int r;
@@ -666,6 +789,21 @@ int engine_run(struct engine *e)
                         return log_err_errno(-errno, "epoll: %m");
         }
 
+        /* Exec and exit events, so a new QEMU is limited within milliseconds; opened before the first scan,
+         * which catches whatever started before. */
+        if (!e->opt.no_proc_events) {
+                r = procevents_open(engine_on_exec, engine_on_exit, e, &e->procevents);
+                if (r < 0)
+                        log_warn_errno(r, "no process events (proc connector): %m; scanning every %llums instead",
+                                       (unsigned long long)(e->interval_usec / 1000));
+                else {
+                        pfd = procevents_fd(e->procevents);
+                        ev.data.fd = pfd;
+                        if (epoll_ctl(efd, EPOLL_CTL_ADD, pfd, &ev) < 0)
+                                return log_err_errno(-errno, "epoll: %m");
+                }
+        }
+
         r = engine_tick(e);
         if (r < 0)
                 return r;
@@ -680,7 +818,17 @@ int engine_run(struct engine *e)
                 if (n < 0)
                         return log_err_errno(-errno, "epoll_wait: %m");
                 for (int i = 0; i < n; i++) {
-                        if (events[i].data.fd == wfd) {
+                        if (events[i].data.fd == pfd) {
+                                r = procevents_dispatch(e->procevents);
+                                if (r == -ENOBUFS) /* events were lost: look at everything */
+                                        log_debug("process events were lost: rescanning");
+                                if (r == -ENOBUFS || e->rescan) {
+                                        e->rescan = false;
+                                        r = engine_tick(e);
+                                }
+                                if (r == -ENOMEM)
+                                        return r;
+                        } else if (events[i].data.fd == wfd) {
                                 uint64_t expirations;
                                 (void)read(wfd, &expirations, sizeof(expirations));
                                 (void)sdnotify_send("WATCHDOG=1");
@@ -734,6 +882,10 @@ int engine_close(struct engine *e)
         e->schedlat = NULL;
         sense_host_freep(&e->host_sensor);
         e->host_sensor = NULL;
+        e->procevents = procevents_free(e->procevents);
+        if (e->netshape)
+                e->netshape = netshape_free(e->netshape);
+        closep(&e->net_fd);
         if (e->audit_fd >= 0)
                 (void)audit_close(e->audit_fd);
         closep(&e->mount_fd);
@@ -758,6 +910,13 @@ int engine_restore_journal(int proc_fd, const char *state_path)
                 return log_err_errno(-errno, "open %s: %m", m.path);
         actuator_init(&a, false, mount_fd, -1);
         a.state_path = state_path;
+        /* Rates on tap devices are originals too. */
+        _cleanup_netshape_ struct netshape *ns = NULL;
+        if (netshape_open(&ns) == 0) {
+                struct actuator_net_ops ops;
+                netshape_actuator_ops(ns, &ops);
+                actuator_set_net_ops(&a, &ops);
+        }
         r = actuator_take_over(&a);
         if (r < 0)
                 return r;

@@ -29,6 +29,7 @@ struct engine_options {
         const char *record_path; /* append each tick's signals here (vmgov replay reads them) */
         const char *state_path;  /* the journal of originals; NULL: STATEFILE_DEFAULT */
         bool sense;              /* load the sensors (eBPF): run and once; not status, check, restore */
+        bool no_proc_events;     /* scan every tick only (benchmarks, or a kernel whose connector misbehaves) */
 };
 
 /* One governed (or deliberately unmanaged) QEMU process. */
@@ -71,7 +72,12 @@ struct engine {
         int record_fd;
         struct schedlat *schedlat; /* NULL for status */
         struct sense_host *host_sensor;
-        bool swap; /* the host has swap: anon memory is reclaimable */
+        struct procevents *procevents; /* NULL: scanning every tick only */
+        struct netshape *netshape;     /* NULL: no network shaping (no netlink) */
+        int net_fd;                    /* /sys/class/net */
+        bool warned_netshape;
+        bool rescan; /* a VM exited between ticks: scan at once (its daemonized child may carry on) */
+        bool swap;   /* the host has swap: anon memory is reclaimable */
         unsigned ticks;
         bool warned_controller[_CGROUP_CONTROLLER_MAX];
         unsigned placement_errors; /* VMs whose placement was refused or failed */

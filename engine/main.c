@@ -56,6 +56,7 @@ static void help(void)
                "  --proc DIR           read processes from DIR instead of /proc (fixture trees)\n"
                "  --record-signals FILE  append each tick's signals to FILE, for vmgov replay\n"
                "  --state-file FILE    where originals are journalled (default " STATEFILE_DEFAULT ")\n"
+               "  --no-proc-events     find new VMs by scanning every interval only, not through the proc connector\n"
                "  --log-level LEVEL    err, warning, info (default) or debug\n"
                "  -h, --help           this text\n"
                "\n"
@@ -160,6 +161,7 @@ int main(int argc, char **argv)
                 OPT_LOG_LEVEL,
                 OPT_RECORD,
                 OPT_STATE_FILE,
+                OPT_NO_PROC_EVENTS,
         };
         static const struct option options[] = {
                 {"policy", required_argument, NULL, OPT_POLICY},
@@ -171,6 +173,7 @@ int main(int argc, char **argv)
                 {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
                 {"record-signals", required_argument, NULL, OPT_RECORD},
                 {"state-file", required_argument, NULL, OPT_STATE_FILE},
+                {"no-proc-events", no_argument, NULL, OPT_NO_PROC_EVENTS},
                 {"help", no_argument, NULL, 'h'},
                 {},
         };
@@ -216,6 +219,9 @@ int main(int argc, char **argv)
                         break;
                 case OPT_STATE_FILE:
                         opt.state_path = optarg;
+                        break;
+                case OPT_NO_PROC_EVENTS:
+                        opt.no_proc_events = true;
                         break;
                 case OPT_LOG_LEVEL:
                         r = log_level_from_string(optarg);
