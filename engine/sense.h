@@ -12,9 +12,9 @@
  * vm_signals (host_signals).
  *
  * A sensor opens its files once, beneath the cgroup's directory fd (O_RDONLY|O_CLOEXEC|O_NOFOLLOW), and holds them;
- * a tick is one pread() per file into one buffer the sensor owns, a parse without stdio, and deltas against the
+ * a tick is one pread() per file into a buffer all sensors share, a parse without stdio, and deltas against the
  * previous tick over the CLOCK_MONOTONIC time between the two. Nothing is allocated per tick once the buffer has
- * grown to the largest file (the first tick).
+ * grown to the largest file (the first tick). Sensors are opened, ticked and freed from one thread.
  *
  * Files that are not there are tolerated: without the memory or io controller a cgroup has no memory.* or io.stat,
  * and without the cpu controller cpu.stat has only usage_usec, user_usec, system_usec (and nice_usec). Those
