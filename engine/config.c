@@ -123,6 +123,7 @@ void policy_free(struct policy *p)
         free(p->groups);
         free(p->engine.cgroup_root);
         free(p->engine.audit_log);
+        free(p->engine.metrics_file);
         strv_free(p->engine.qemu_exe, p->engine.n_qemu_exe);
         free(p->engine.default_group);
         free(p);
@@ -396,6 +397,14 @@ static int handle_engine(struct loader *l, const char *key, const char *value, u
                 free(e->audit_log);
                 e->audit_log = strcmp(value, "none") == 0 ? NULL : strdup(value);
                 if (strcmp(value, "none") != 0 && !e->audit_log)
+                        return -ENOMEM;
+        } else if (strcasecmp(key, "MetricsFile") == 0) {
+                if (value[0] != '/' && strcmp(value, "none") != 0)
+                        return fail(l, l->file, line, "MetricsFile= must be an absolute path or \"none\", not \"%s\"",
+                                    value);
+                free(e->metrics_file);
+                e->metrics_file = strcmp(value, "none") == 0 ? NULL : strdup(value);
+                if (strcmp(value, "none") != 0 && !e->metrics_file)
                         return -ENOMEM;
         } else if (strcasecmp(key, "QemuExecutables") == 0) {
                 strv_free(e->qemu_exe, e->n_qemu_exe);

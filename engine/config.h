@@ -77,9 +77,10 @@ struct group_policy {
 
 struct engine_settings {
         uint64_t interval_usec;
-        char *cgroup_root; /* absolute path of the engine's own subtree; NULL: "vmgov" under the cgroup2 mount */
-        char *audit_log;   /* NULL: no audit file (records still go to the log in dry-run) */
-        char **qemu_exe;   /* globs on the executable basename that make a process a VM */
+        char *cgroup_root;  /* absolute path of the engine's own subtree; NULL: "vmgov" under the cgroup2 mount */
+        char *audit_log;    /* NULL: no audit file (records still go to the log in dry-run) */
+        char *metrics_file; /* Prometheus textfile, rewritten each tick; NULL: none */
+        char **qemu_exe;    /* globs on the executable basename that make a process a VM */
         size_t n_qemu_exe;
         char *default_group; /* group for VMs no rule matches; NULL = leave them unmanaged */
         bool dry_run;

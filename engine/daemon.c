@@ -288,8 +288,10 @@ static bool engine_cgroup_taken(struct engine *e, const struct vm_state *self, c
         return false;
 }
 
-static void engine_audit_move(struct engine *e, const struct vm_state *vm, const char *from, const char *reason)
+static void engine_audit_move(struct engine *e, struct vm_state *vm, const char *from, const char *reason)
 {
+        metrics_count(&vm->counters, "cgroup.procs", 1);
+        metrics_count(&e->totals, "cgroup.procs", 1);
         char pid[16];
         struct audit_record rec = {
                 .vm = vm->id.name,
@@ -448,8 +450,11 @@ static void engine_act_net(struct engine *e, struct vm_state *vm, const struct g
                 log_err_errno(r, "[group %s]: cannot shape the taps of VM pid %d: %m", g->name, (int)vm->id.pid);
                 return;
         }
-        for (size_t i = 0; i < n; i++)
-                (void)actuator_apply(&e->act, t, &settings[i], reason);
+        for (size_t i = 0; i < n; i++) {
+                r = actuator_apply(&e->act, t, &settings[i], reason);
+                metrics_count(&vm->counters, settings[i].file, r);
+                metrics_count(&e->totals, settings[i].file, r);
+        }
 }
 
 /* Write what the laws want (the policy's baseline until they move it); each change says why. */
@@ -478,8 +483,11 @@ static void engine_act_vm(struct engine *e, struct vm_state *vm, const struct gr
         for (size_t i = 0; i < n; i++) {
                 int knob = control_knob_of_file(settings[i].file);
                 const char *reason = knob >= 0 && vm->ctl.reason[knob][0] ? vm->ctl.reason[knob] : policy_reason;
-                if (engine_controller_ok(e, settings[i].controller))
-                        (void)actuator_apply(&e->act, &t, &settings[i], reason);
+                if (!engine_controller_ok(e, settings[i].controller))
+                        continue;
+                r = actuator_apply(&e->act, &t, &settings[i], reason);
+                metrics_count(&vm->counters, settings[i].file, r);
+                metrics_count(&e->totals, settings[i].file, r);
         }
         engine_act_net(e, vm, g, &t, policy_reason);
 }
@@ -611,6 +619,50 @@ static void engine_record(struct engine *e, uint64_t now)
         }
 }
 
+/* The Prometheus textfile: every VM's limits, signals and decision counts, replaced atomically each tick. */
+static void engine_metrics(struct engine *e)
+{
+        const char *path = e->opt.metrics_file ? e->opt.metrics_file : e->policy->engine.metrics_file;
+        _cleanup_free_ struct metrics_vm *mv = NULL;
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0, n = 0;
+        int r;
+
+        if (!path || strcmp(path, "none") == 0)
+                return;
+        mv = calloc(e->n_vms ? e->n_vms : 1, sizeof(*mv));
+        if (!mv)
+                return;
+        for (size_t i = 0; i < e->n_vms; i++) {
+                const struct vm_state *vm = &e->vms[i];
+                bool managed = vm_managed(vm);
+                mv[n++] = (struct metrics_vm){
+                        .id = &vm->id,
+                        .group = vm->group,
+                        .cgroup = vm->cgroup,
+                        .limits = managed && vm->ctl.initialized ? &vm->ctl.limits : NULL,
+                        .sig = managed && (vm->sensor || vm->schedlat_tracked) ? &vm->sig : NULL,
+                        .counters = &vm->counters,
+                };
+        }
+        struct metrics_engine me = {
+                .dry_run = e->dry_run,
+                .ticks = e->ticks,
+                .tick_duration_usec = e->last_tick_usec,
+                .interval_usec = e->interval_usec,
+                .host = e->host_sensor ? &e->host : NULL,
+                .totals = &e->totals,
+        };
+        r = metrics_format(&me, mv, n, &text, &len);
+        if (r == 0)
+                r = metrics_write_textfile(path, text, len);
+        if (r < 0 && !e->warned_metrics) {
+                e->warned_metrics = true;
+                log_err_errno(r, "metrics file %s: %m", path);
+        } else if (r == 0)
+                e->warned_metrics = false;
+}
+
 /* Track one discovered VM and put it where its group says (once). ret_vm: the VM if it is managed and placed. */
 static int engine_place_vm(struct engine *e, const struct vm_identity *id, struct vm_state **ret_vm)
 {
@@ -716,6 +768,8 @@ int engine_tick(struct engine *e)
                 if (vm_managed(&e->vms[i]))
                         engine_act_vm(e, &e->vms[i], policy_match(e->policy, &e->vms[i].id));
         engine_record(e, now);
+        e->last_tick_usec = sense_now_usec() - now;
+        engine_metrics(e);
         return 0;
 }
 

@@ -9,6 +9,7 @@
 #include "config.h"
 #include "control.h"
 #include "signals.h"
+#include "metrics.h"
 #include "schedlat.h"
 #include "sense.h"
 #include "vm.h"
@@ -21,15 +22,16 @@
 
 struct engine_options {
         const char *policy_path;
-        const char *proc_root;   /* "/proc" or a fixture tree */
-        const char *cgroup_root; /* overrides CgroupRoot= when set */
-        const char *audit_log;   /* overrides AuditLog= when set */
-        uint64_t interval_usec;  /* overrides Interval= when non-zero */
-        bool dry_run;            /* or DryRun=yes in the policy */
-        const char *record_path; /* append each tick's signals here (vmgov replay reads them) */
-        const char *state_path;  /* the journal of originals; NULL: STATEFILE_DEFAULT */
-        bool sense;              /* load the sensors (eBPF): run and once; not status, check, restore */
-        bool no_proc_events;     /* scan every tick only (benchmarks, or a kernel whose connector misbehaves) */
+        const char *proc_root;    /* "/proc" or a fixture tree */
+        const char *cgroup_root;  /* overrides CgroupRoot= when set */
+        const char *audit_log;    /* overrides AuditLog= when set */
+        const char *metrics_file; /* overrides MetricsFile= when set ("none": no metrics) */
+        uint64_t interval_usec;   /* overrides Interval= when non-zero */
+        bool dry_run;             /* or DryRun=yes in the policy */
+        const char *record_path;  /* append each tick's signals here (vmgov replay reads them) */
+        const char *state_path;   /* the journal of originals; NULL: STATEFILE_DEFAULT */
+        bool sense;               /* load the sensors (eBPF): run and once; not status, check, restore */
+        bool no_proc_events;      /* scan every tick only (benchmarks, or a kernel whose connector misbehaves) */
 };
 
 /* One governed (or deliberately unmanaged) QEMU process. */
@@ -49,6 +51,7 @@ struct vm_state {
         bool sense_unavailable; /* said once that it cannot be sensed yet */
         unsigned schedlat_id;
         struct control_state ctl; /* the laws' state and the limits they want */
+        struct metrics_counters counters;
 };
 
 struct engine {
@@ -76,6 +79,9 @@ struct engine {
         struct netshape *netshape;     /* NULL: no network shaping (no netlink) */
         int net_fd;                    /* /sys/class/net */
         bool warned_netshape;
+        struct metrics_counters totals;
+        uint64_t last_tick_usec; /* how long the last tick took */
+        bool warned_metrics;
         bool rescan; /* a VM exited between ticks: scan at once (its daemonized child may carry on) */
         bool swap;   /* the host has swap: anon memory is reclaimable */
         unsigned ticks;

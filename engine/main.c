@@ -52,6 +52,7 @@ static void help(void)
                "  --dry-run            change nothing; log and audit every write that would be made\n"
                "  --interval DURATION  override Interval=, e.g. 500ms, 2s\n"
                "  --audit-log FILE     override AuditLog= (\"none\" for no audit file)\n"
+               "  --metrics-file FILE  override MetricsFile=: Prometheus textfile rewritten each interval\n"
                "  --cgroup-root DIR    override CgroupRoot=\n"
                "  --proc DIR           read processes from DIR instead of /proc (fixture trees)\n"
                "  --record-signals FILE  append each tick's signals to FILE, for vmgov replay\n"
@@ -162,6 +163,7 @@ int main(int argc, char **argv)
                 OPT_RECORD,
                 OPT_STATE_FILE,
                 OPT_NO_PROC_EVENTS,
+                OPT_METRICS_FILE,
         };
         static const struct option options[] = {
                 {"policy", required_argument, NULL, OPT_POLICY},
@@ -174,6 +176,7 @@ int main(int argc, char **argv)
                 {"record-signals", required_argument, NULL, OPT_RECORD},
                 {"state-file", required_argument, NULL, OPT_STATE_FILE},
                 {"no-proc-events", no_argument, NULL, OPT_NO_PROC_EVENTS},
+                {"metrics-file", required_argument, NULL, OPT_METRICS_FILE},
                 {"help", no_argument, NULL, 'h'},
                 {},
         };
@@ -222,6 +225,9 @@ int main(int argc, char **argv)
                         break;
                 case OPT_NO_PROC_EVENTS:
                         opt.no_proc_events = true;
+                        break;
+                case OPT_METRICS_FILE:
+                        opt.metrics_file = optarg;
                         break;
                 case OPT_LOG_LEVEL:
                         r = log_level_from_string(optarg);
