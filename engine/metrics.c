@@ -44,6 +44,16 @@ void metrics_count(struct metrics_counters *c, const char *file, int apply_resul
 
 /* ---- Label values ---- */
 
+/* C0 controls other than tab and newline, DEL, and C1 controls (U+0080..U+009F, which some terminals take as ESC
+ * sequences): legal in a label value, but whoever reads the file with cat or curl must not have a VM's name drive
+ * their terminal. */
+static bool is_control(const unsigned char *p, size_t n)
+{
+        if (n == 1)
+                return (*p < 0x20 && *p != '\t' && *p != '\n') || *p == 0x7f;
+        return n == 2 && p[0] == 0xc2 && p[1] < 0xa0;
+}
+
 int metrics_escape_label(const char *s, char *buf, size_t size)
 {
         static const char replacement[] = "\xef\xbf\xbd"; /* U+FFFD */
@@ -54,10 +64,10 @@ int metrics_escape_label(const char *s, char *buf, size_t size)
                 const char *add = (const char *)p;
                 size_t n = utf8_valid_len(p), step = n;
 
-                if (n == 0) {
+                if (n == 0 || is_control(p, n)) {
                         add = replacement;
+                        step = n ? n : 1;
                         n = 3;
-                        step = 1;
                 } else if (*p == '\\')
                         add = "\\\\", n = 2;
                 else if (*p == '"')

@@ -20,7 +20,8 @@
  *
  * Label values are escaped as the format wants (backslash, double quote and newline as \\, \" and \n); any byte
  * that is not part of valid UTF-8 becomes U+FFFD, because Prometheus parsers refuse a file with invalid UTF-8 and a
- * hostile -name must not take every other metric down with it.
+ * hostile -name must not take every other metric down with it. Control characters (C0 but tab and newline, DEL,
+ * C1) become U+FFFD too, so that reading the file on a terminal is safe.
  *
  * Limits are "+Inf" for max/infinity. Signals that are deltas over a tick (pressures, CPU usage and throttling)
  * appear only when the tick had a previous one to compare with (sig->interval_usec > 0); run-queue latencies only

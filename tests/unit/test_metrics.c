@@ -18,8 +18,9 @@
 #include "metrics.h"
 #include "testutil.h"
 
-/* A VM whose -name was written to hurt: quote, backslash, newline, a byte that is not UTF-8, then a valid "é". */
-#define HOSTILE_NAME "a\"b\\c\nd\xff\xc3\xa9"
+/* A VM whose -name was written to hurt: quote, backslash, newline, a byte that is not UTF-8, a valid "é", and a
+ * terminal escape sequence. */
+#define HOSTILE_NAME "a\"b\\c\nd\xff\xc3\xa9\x1b[0m"
 
 static struct vm_identity hostile_id = {
         .pid = 4242,
@@ -66,9 +67,9 @@ static void fill(struct limits *hostile_limits, struct vm_signals *hostile_sig, 
         *web_limits = (struct limits){.cpu_weight_set = true, .cpu_weight = 200};
 }
 
-/* The hostile VM's labels as the exposition format wants them: \" \\ \n escaped, the 0xff byte as U+FFFD. */
+/* The hostile VM's labels as the exposition format wants them: \" \\ \n escaped, the 0xff byte and ESC as U+FFFD. */
 #define FFFD           "\xef\xbf\xbd"
-#define HOSTILE_LABELS "vm=\"a\\\"b\\\\c\\nd" FFFD "\xc3\xa9\",group=\"batch\",pid=\"4242\""
+#define HOSTILE_LABELS "vm=\"a\\\"b\\\\c\\nd" FFFD "\xc3\xa9" FFFD "[0m\",group=\"batch\",pid=\"4242\""
 
 static const char expected_exact[] =
         "# HELP vmgov_dry_run 1 when the engine changes nothing and only logs what it would write\n"
@@ -359,9 +360,14 @@ static void test_escape_label(void **state)
         assert_string_equal(buf, "");
         assert_int_equal(metrics_escape_label("a\"b\\c\nd", buf, sizeof(buf)), 10);
         assert_string_equal(buf, "a\\\"b\\\\c\\nd");
-        /* Other control characters are valid UTF-8 and legal in a label value. */
-        assert_int_equal(metrics_escape_label("\x1b[2J\t\r", buf, sizeof(buf)), 6);
-        assert_string_equal(buf, "\x1b[2J\t\r");
+        /* Other control characters are legal in a label value, but must not drive the terminal of whoever reads the
+         * file: C0 but tab (and newline, escaped), DEL and C1 become U+FFFD. A no-break space (U+00A0) stays. */
+        assert_int_equal(metrics_escape_label("\x1b[2J\t\r\x7f", buf, sizeof(buf)), 13);
+        assert_string_equal(buf, FFFD "[2J\t" FFFD FFFD);
+        metrics_escape_label("\xc2\x9b"
+                             "31m\xc2\xa0",
+                             buf, sizeof(buf));
+        assert_string_equal(buf, FFFD "31m\xc2\xa0");
         /* Valid sequences of 2, 3 and 4 bytes pass through. */
         metrics_escape_label("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", buf, sizeof(buf));
         assert_string_equal(buf, "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
