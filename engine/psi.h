@@ -17,8 +17,10 @@
  * total is the cumulative stall time in µs; the avgs are the kernel's decaying averages in percent with two
  * decimals. cpu has no "full" line before 5.13 and irq has only "full": a missing line reads as zeros.
  *
- * PSI disabled at boot (psi=0, or CONFIG_PSI_DEFAULT_DISABLED without psi=1): the files exist, but reading them
- * (and writing triggers) fails with EOPNOTSUPP. Kernels without CONFIG_PSI have no files (ENOENT).
+ * PSI disabled at boot (psi=0, or CONFIG_PSI_DEFAULT_DISABLED without psi=1): Debian's 6.1 then has no pressure
+ * files at all, in /proc and in cgroups (ENOENT, seen in the vmtest guest with --append psi=0), as a kernel without
+ * CONFIG_PSI; a kernel that keeps the files fails every read (and trigger write) with EOPNOTSUPP (DESIGN.md §7).
+ * Both are handled: a missing file is a missing file, EOPNOTSUPP is psi_note_read_error().
  */
 
 /* Parse a pressure file's text (NUL-terminated). Unknown keys and lines are ignored (newer kernels may add some);

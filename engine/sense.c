@@ -230,7 +230,7 @@ static void note_missing(const struct sense_vm *s, bool cpu_controller)
                         append(msg, sizeof(msg), ")");
         }
         if (s->missing & psi_files)
-                append(msg, sizeof(msg), " (no PSI files: a kernel without CONFIG_PSI)");
+                append(msg, sizeof(msg), " (no PSI files: a kernel without CONFIG_PSI, or booted with psi=0)");
         log_full_errno(level, 0, "%s: %s: those signals stay 0", s->name, msg);
 }
 
@@ -525,8 +525,9 @@ int sense_host_open(int proc_fd, const struct sense_options *opts, struct sense_
                 return log_warn_errno(r, "cannot open %s/%s: %m", h->name, host_files[failed]);
         if (missing && !note_no_proc_pressure) {
                 note_no_proc_pressure = true;
-                log_info("%s/%s does not exist (a kernel without CONFIG_PSI): host pressure stays 0", h->name,
-                         host_files[__builtin_ctz(missing)]);
+                log_info("%s/%s does not exist (a kernel without CONFIG_PSI, or booted with psi=0): host pressure "
+                         "stays 0",
+                         h->name, host_files[__builtin_ctz(missing)]);
         }
         n = sysconf(_SC_NPROCESSORS_ONLN);
         h->ncpus = n > 0 ? (unsigned)n : 1;

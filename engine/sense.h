@@ -95,13 +95,13 @@ bool sense_vm_swap(const struct sense_vm *s);
 struct sense_vm *sense_vm_free(struct sense_vm *s);
 static inline void sense_vm_freep(struct sense_vm **s)
 {
-        if (*s)
-                sense_vm_free(*s);
+        *s = sense_vm_free(*s);
 }
 
 /*
  * The host: /proc/pressure/{cpu,memory,io} beneath proc_fd (an fd on /proc or a fixture tree). A kernel without
- * CONFIG_PSI has no /proc/pressure, and PSI disabled at boot fails every read with EOPNOTSUPP: both are said once and
+ * CONFIG_PSI, or 6.1 booted with psi=0, has no /proc/pressure; kernels that keep the files with PSI disabled fail every
+ * read with EOPNOTSUPP: both are said once and
  * the pressures stay 0. ncpus is the number of online CPUs. Returns 0 or -errno (logged).
  */
 int sense_host_open(int proc_fd, const struct sense_options *opts, struct sense_host **ret);
@@ -109,8 +109,7 @@ int sense_host_tick(struct sense_host *h, uint64_t now_usec, struct host_signals
 struct sense_host *sense_host_free(struct sense_host *h);
 static inline void sense_host_freep(struct sense_host **h)
 {
-        if (*h)
-                sense_host_free(*h);
+        *h = sense_host_free(*h);
 }
 
 /* Pure: whether the text of /proc/swaps lists a swap area (any line after the header). -EINVAL without the

@@ -164,8 +164,8 @@ static void test_read(void **state)
         tmptree_remove(path, dir);
 }
 
-/* A kernel booted with psi=0 fails every read of a pressure file with EOPNOTSUPP (DESIGN.md §7); no file in a
- * fixture tree can, so the note is tested with that errno handed to it. */
+/* A kernel that keeps the pressure files with PSI disabled fails every read with EOPNOTSUPP (DESIGN.md §7); no file in
+ * a fixture tree can, so the note is tested with that errno handed to it. */
 static void test_disabled_note(void **state)
 {
         char *out;
