@@ -109,6 +109,12 @@ static bool dwell_passed(const struct control_state *st, enum control_knob k, ui
         return st->changes[k] == 0 || now - st->last_change_usec[k] >= st->group->adapt.dwell_usec;
 }
 
+/* The hold a probe of knob k waited for: AdaptHoldSec, doubled for every probe a reaction had to undo. In ms. */
+static unsigned long long hold_used_ms(const struct control_state *st, enum control_knob k)
+{
+        return (unsigned long long)((st->group->adapt.hold_usec << st->hold_shift[k]) / 1000);
+}
+
 /* May the law probe knob k, the last miss that concerns it having been at last_miss? */
 static bool probe_allowed(const struct control_state *st, enum control_knob k, uint64_t now, uint64_t last_miss)
 {
@@ -199,13 +205,15 @@ static bool cpu_protect(struct control_vm *vm, struct control_global *global, ui
                 uint64_t step = MAX((a->cpu_weight_max - a->cpu_weight_min) / RANGE_STEPS, (uint64_t)1);
                 if (w > base) {
                         uint64_t nw = w - MIN(step, w - base);
+                        unsigned long long held = hold_used_ms(st, KNOB_CPU_WEIGHT);
                         st->limits.cpu_weight = nw;
                         if (nw == base)
                                 st->hold_shift[KNOB_CPU_WEIGHT] = 0;
-                        knob_changed(st, KNOB_CPU_WEIGHT, now, STEP_PROBE,
-                                     "cpu: targets held for %llus: cpu.weight %llu -> %llu, back towards %llu",
-                                     (unsigned long long)(a->hold_usec / 1000000), (unsigned long long)w,
-                                     (unsigned long long)nw, (unsigned long long)base);
+                        knob_changed(
+                                st, KNOB_CPU_WEIGHT, now, STEP_PROBE,
+                                "cpu: under 80%% of every target for %llums: cpu.weight %llu -> %llu, back towards "
+                                "%llu",
+                                held, (unsigned long long)w, (unsigned long long)nw, (unsigned long long)base);
                 }
         }
         return false;
@@ -244,14 +252,15 @@ static void cpu_yield(struct control_vm *vm, const struct control_global *global
                 uint64_t qmax = control_quota_usec(g, a->cpu_quota_max_permyriad);
                 uint64_t step = MAX((qmax - qmin) / RANGE_STEPS, (uint64_t)CPU_PERIOD_MIN_USEC);
                 uint64_t nq = MIN(base, q + step);
+                unsigned long long held = hold_used_ms(st, KNOB_CPU_MAX);
                 st->limits.cpu_quota_usec = nq;
                 if (nq == base)
                         st->hold_shift[KNOB_CPU_MAX] = 0;
                 knob_changed(st, KNOB_CPU_MAX, now, STEP_PROBE,
-                             "cpu: no protected VM missed a target for %llus: cpu.max %llu -> %llu per %llu, back "
-                             "towards %llu",
-                             (unsigned long long)(a->hold_usec / 1000000), (unsigned long long)q,
-                             (unsigned long long)nq, (unsigned long long)period, (unsigned long long)base);
+                             "cpu: every protected VM under 80%% of its targets for %llums: cpu.max %llu -> %llu per "
+                             "%llu, back towards %llu",
+                             held, (unsigned long long)q, (unsigned long long)nq, (unsigned long long)period,
+                             (unsigned long long)base);
         }
 }
 
@@ -284,11 +293,16 @@ static void memory_law(struct control_vm *vm, uint64_t now, uint64_t page_size)
         uint64_t floor = MIN(MAX(a->memory_high_min, s->memory_unreclaimable + margin), a->memory_high_max);
         uint64_t nh = high;
 
-        if (p > target) {
+        /* The limit binds when usage is within 5% of it. Stalls while it does not (pages coming back from swap
+         * after a raise, the kernel's memory.high throttle sleeping out) are not the limit's doing: raising more
+         * would only overshoot. memory.current 0 is "not sensed": then pressure alone decides, to be safe. */
+        bool binds = s->memory_current == 0 || s->memory_current >= high - high / 20;
+
+        if (p > target && binds) {
                 /* Give back at once: up to half the limit when pressure is twice the target, at least 1%. */
                 uint64_t over = MIN(p - target, target);
                 nh = high + MAX(high / 100 * MEMORY_RAISE_MAX_PERCENT * over / target, high / 100);
-                nh = MIN(nh, a->memory_high_max);
+                nh = MIN(cgv_memory_effective(nh, page_size), a->memory_high_max);
                 if (nh > high) {
                         st->limits.memory_high = nh;
                         knob_changed(st, KNOB_MEMORY_HIGH, now, STEP_REACT,
@@ -415,7 +429,9 @@ static void io_yield(struct control_vm *vm, const struct control_global *global,
                 if (!bytes || !s->interval_usec || !dwell_passed(st, KNOB_IO_MAX, now))
                         return;
                 uint64_t observed = bytes * 1000000 / s->interval_usec;
-                uint64_t from = MIN(cur, observed);
+                /* Unlimited, the VM's own rate is where to start; limited, a tick of little I/O must not drop the
+                 * limit by more than half at once. */
+                uint64_t from = cur == LIMIT_MAX ? observed : MAX(MIN(cur, observed) * 7 / 10, cur / 2) * 10 / 7;
                 uint64_t nb = CLAMP(from * 7 / 10, a->io_bandwidth_min, a->io_bandwidth_max);
                 if (nb >= cur)
                         return;
@@ -433,6 +449,7 @@ static void io_yield(struct control_vm *vm, const struct control_global *global,
                 return;
         uint64_t step = MAX((a->io_bandwidth_max - a->io_bandwidth_min) / RANGE_STEPS, (uint64_t)1);
         uint64_t nb = cur + step;
+        unsigned long long held = hold_used_ms(st, KNOB_IO_MAX);
         if (nb >= a->io_bandwidth_max || nb >= base_bw) {
                 /* Back to the policy's own limit for the device, or none. */
                 d->rbps = base ? base->rbps : LIMIT_MAX;
@@ -440,11 +457,15 @@ static void io_yield(struct control_vm *vm, const struct control_global *global,
                 st->hold_shift[KNOB_IO_MAX] = 0;
         } else
                 d->rbps = d->wbps = nb;
+        char to[32];
+        if (d->rbps == LIMIT_MAX)
+                snprintf(to, sizeof(to), "max");
+        else
+                snprintf(to, sizeof(to), "%llu", (unsigned long long)d->rbps);
         knob_changed(st, KNOB_IO_MAX, now, STEP_PROBE,
-                     "io: no protected VM above its io pressure target for %llus: io.max on %u:%u rbps=wbps %llu -> "
-                     "%s",
-                     (unsigned long long)(a->hold_usec / 1000000), st->io_major, st->io_minor, (unsigned long long)cur,
-                     d->rbps == LIMIT_MAX ? "max" : "a tenth of the range higher");
+                     "io: every protected VM under 80%% of its io pressure target for %llums: io.max on %u:%u "
+                     "rbps=wbps %llu -> %s",
+                     held, st->io_major, st->io_minor, (unsigned long long)cur, to);
 }
 
 void control_tick(struct control_vm *vms, size_t n, const struct host_signals *host, struct control_global *global,

@@ -18,12 +18,12 @@
  * its cpu.weight grows ×1.5 and the quota of every batch VM that is using CPU shrinks ×0.7; once no target has
  * been missed for AdaptHoldSec, weights and quotas step back towards the baseline by a tenth of their range.
  * Memory (senpai): below half the pressure target memory.high comes down by at most 1% per tick, scaled by how far
- * below target the pressure is, never under what cannot be reclaimed plus a margin; above target it goes up by up
- * to the whole gap to the top of the range in one tick. IO: when a protected VM's io pressure is above target, the
- * busy batch VMs get io.max read and write bandwidth ×0.7 on the device it uses; relaxed like CPU.
- * Every law: bounds never crossed, at most one change of a file per AdaptDwellSec (except giving memory back under
- * pressure: never delayed), a dead band between "miss" (above target) and "calm" (below 80% of it; below half of it
- * for memory), and a probe that had to be undone makes the next one wait twice as long.
+ * below target the pressure is, never under what cannot be reclaimed plus a margin; above target, while the limit
+ * binds (usage within 5% of it), it goes up by up to half in one tick. IO: when a protected VM's io pressure is above
+ * target, the busy batch VMs get io.max read and write bandwidth ×0.7 on the device it uses; relaxed like CPU. Every
+ * law: bounds never crossed, at most one change of a file per AdaptDwellSec (except giving memory back under pressure:
+ * never delayed), a dead band between "miss" (above target) and "calm" (below 80% of it; below half of it for memory),
+ * and a probe that had to be undone makes the next one wait twice as long.
  */
 
 enum control_knob {

@@ -214,7 +214,7 @@ log "replay of the recording: $(grep '^replayed' "$VMTEST_TMP/replay.out"); ${n_
 assert_eq "$n_io" "$n_replay" "io.max decisions replayed from the recording against the live audit"
 # so each live write gets the time of its tick, relative to the engine's first tick: "SECS react|probe BPS|max"
 sed 's/^+\([0-9.]*\)s .*/\1/' "$VMTEST_TMP/replay.io" >"$VMTEST_TMP/d.t"
-sed 's/.* > target .*/react/; s/.*no protected VM above.*/probe/' "$VMTEST_TMP/replay.io" >"$VMTEST_TMP/d.k"
+sed 's/.* > target .*/react/; s/.*every protected VM under 80%.*/probe/' "$VMTEST_TMP/replay.io" >"$VMTEST_TMP/d.k"
 io_lines | sed 's/.*"new":"[^"]* rbps=\([0-9a-z]*\) .*/\1/' >"$VMTEST_TMP/d.v"
 paste -d' ' "$VMTEST_TMP/d.t" "$VMTEST_TMP/d.k" "$VMTEST_TMP/d.v" >"$VMTEST_TMP/decisions"
 grep -v -e ' react [0-9]*$' -e ' probe [0-9a-z]*$' "$VMTEST_TMP/decisions" && fail "unclassified io.max decisions"

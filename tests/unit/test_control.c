@@ -235,6 +235,7 @@ static void test_memory_senpai(void **state)
                 sig = (struct vm_signals){.interval_usec = SEC,
                                           .memory_unreclaimable = unreclaimable,
                                           .memory_high = st.memory_high_written,
+                                          .memory_current = MIN(ws, st.limits.memory_high),
                                           .memory = {.some_ppm = memory_plant_pressure(st.limits.memory_high, ws)}};
                 control_tick(&vm, 1, &host, &global, (t + 1) * SEC, PAGE);
                 if (!followed && st.limits.memory_high >= ws)
@@ -271,6 +272,36 @@ static void test_memory_floor_and_yield(void **state)
         assert_true(st.memory_yielded);
         assert_false(st.limits.memory_high_set);
         assert_non_null(strstr(st.reason[KNOB_MEMORY_HIGH], "someone else set it"));
+        policy_free(p);
+}
+
+/* Stalls that the limit does not cause (usage well under it: pages coming back after a raise) raise nothing. */
+static void test_memory_raises_only_when_the_limit_binds(void **state)
+{
+        struct policy *p = load(memory_policy);
+        struct control_state st = {0};
+        struct vm_signals sig = {0};
+        struct control_global global = {0};
+        struct control_vm vm = {"db", group(p, "db"), &sig, &st};
+        struct host_signals host = {0};
+
+        control_tick(&vm, 1, &host, &global, SEC, PAGE); /* first tick: baseline 1 GiB */
+        sig = (struct vm_signals){.interval_usec = SEC,
+                                  .memory_high = st.memory_high_written,
+                                  .memory_current = 600 * MiB,
+                                  .memory = {.some_ppm = 50000}};
+        control_tick(&vm, 1, &host, &global, 2 * SEC, PAGE);
+        assert_int_equal(st.limits.memory_high, 1024 * MiB);
+        assert_string_equal(st.reason[KNOB_MEMORY_HIGH], "");
+
+        /* Usage at the limit: now it is the limit, and it gives. */
+        st.limits.memory_high = 700 * MiB;
+        st.memory_high_written = 700 * MiB;
+        sig.memory_high = 700 * MiB;
+        sig.memory_current = 690 * MiB;
+        control_tick(&vm, 1, &host, &global, 3 * SEC, PAGE);
+        assert_int_equal(st.limits.memory_high, 1024 * MiB); /* +50% at 50x the target, capped at the range */
+        assert_int_equal(st.limits.memory_high % PAGE, 0);
         policy_free(p);
 }
 
@@ -410,9 +441,13 @@ static void test_knob_of_file(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_cpu_noisy_neighbour), cmocka_unit_test(test_cpu_reasons_and_relax_to_baseline),
-                cmocka_unit_test(test_memory_senpai),       cmocka_unit_test(test_memory_floor_and_yield),
-                cmocka_unit_test(test_io_batch_yields),     cmocka_unit_test(test_bounds_property),
+                cmocka_unit_test(test_cpu_noisy_neighbour),
+                cmocka_unit_test(test_cpu_reasons_and_relax_to_baseline),
+                cmocka_unit_test(test_memory_senpai),
+                cmocka_unit_test(test_memory_floor_and_yield),
+                cmocka_unit_test(test_memory_raises_only_when_the_limit_binds),
+                cmocka_unit_test(test_io_batch_yields),
+                cmocka_unit_test(test_bounds_property),
                 cmocka_unit_test(test_knob_of_file),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
