@@ -352,9 +352,12 @@ static int engine_place_own(struct engine *e, struct vm_state *vm)
                 if (r < 0)
                         return r;
                 r = placement_attach(&e->mount, path, vm->id.pid);
-                if (r < 0)
+                if (r < 0) {
+                        /* Most often the VM exited in between: leave no empty cgroup behind. */
+                        (void)placement_remove(e->mount_fd, path);
                         return log_full_errno(errno_is_vanished(r) ? LOG_DEBUG : LOG_ERR, r, "move pid %d into %s: %m",
                                               (int)vm->id.pid, path);
+                }
                 log_info("placed VM %s (pid %d) in %s/%s (was %s)", vm_display_name(&vm->id, name, sizeof(name)),
                          (int)vm->id.pid, e->mount.path, path, vm->id.cgroup);
                 engine_audit_move(e, vm, vm->id.cgroup, "placement: own cgroup");
@@ -515,6 +518,51 @@ static int engine_track(struct engine *e, const struct vm_identity *id, struct v
         return 0;
 }
 
+/* Remove the cgroup of an exited VM, now or, while the kernel still counts the dying task in it, later. */
+static void engine_remove_cgroup(struct engine *e, const char *cgroup)
+{
+        int r = placement_remove(e->mount_fd, cgroup);
+
+        if (r == 0 || r == -ENOENT) {
+                actuator_forget(&e->act, cgroup);
+                return;
+        }
+        if (r != -EBUSY) {
+                log_warn_errno(r, "remove %s: %m", cgroup);
+                return;
+        }
+        char **v = realloc(e->pending_rmdir, (e->n_pending_rmdir + 1) * sizeof(char *));
+        if (!v)
+                return;
+        e->pending_rmdir = v;
+        v[e->n_pending_rmdir] = strdup(cgroup);
+        if (v[e->n_pending_rmdir])
+                e->n_pending_rmdir++;
+}
+
+static void engine_retry_removals(struct engine *e)
+{
+        size_t j = 0;
+
+        for (size_t i = 0; i < e->n_pending_rmdir; i++) {
+                char *cg = e->pending_rmdir[i];
+                bool reused = false;
+                for (size_t k = 0; k < e->n_vms; k++)
+                        reused |= strcmp(e->vms[k].cgroup, cg) == 0;
+                int r = reused ? 0 : placement_remove(e->mount_fd, cg);
+                if (r == -EBUSY) {
+                        e->pending_rmdir[j++] = cg;
+                        continue;
+                }
+                if (!reused && (r == 0 || r == -ENOENT))
+                        actuator_forget(&e->act, cg);
+                else if (r < 0)
+                        log_warn_errno(r, "remove %s: %m", cg);
+                free(cg);
+        }
+        e->n_pending_rmdir = j;
+}
+
 static void engine_sweep(struct engine *e)
 {
         size_t j = 0, gone = 0;
@@ -529,13 +577,8 @@ static void engine_sweep(struct engine *e)
                 gone++;
                 engine_sense_stop(e, vm);
                 closep(&vm->cgroup_fd);
-                if (vm->own && vm->placed && !e->dry_run && vm->cgroup[0]) {
-                        int r = placement_remove(e->mount_fd, vm->cgroup);
-                        if (r < 0 && r != -ENOENT)
-                                log_debug_errno(r, "remove %s: %m", vm->cgroup);
-                        else
-                                actuator_forget(&e->act, vm->cgroup);
-                }
+                if (vm->own && vm->placed && !e->dry_run && vm->cgroup[0])
+                        engine_remove_cgroup(e, vm->cgroup);
         }
         e->n_vms = j;
         /* The kernel removes a tap and its qdiscs with the VM, but not the ifb that shaped its egress. */
@@ -753,6 +796,8 @@ int engine_tick(struct engine *e)
         for (size_t i = 0; i < e->n_vms; i++)
                 e->vms[i].seen = false;
 
+        engine_retry_removals(e);
+
         /* Discover and place. */
         for (size_t i = 0; i < n; i++) {
                 r = engine_place_vm(e, &ids[i], NULL);
@@ -930,6 +975,10 @@ int engine_close(struct engine *e)
         e->n_vms = 0;
         free(e->ctl_vms);
         e->ctl_vms = NULL;
+        for (size_t i = 0; i < e->n_pending_rmdir; i++)
+                free(e->pending_rmdir[i]);
+        free(e->pending_rmdir);
+        e->pending_rmdir = NULL;
         closep(&e->record_fd);
         if (e->schedlat)
                 schedlat_free(e->schedlat);

@@ -82,6 +82,9 @@ struct engine {
         struct metrics_counters totals;
         uint64_t last_tick_usec; /* how long the last tick took */
         bool warned_metrics;
+        char **pending_rmdir; /* cgroups of exited VMs not empty yet (the exit event comes before the kernel
+                               * takes the task out): removed on a later tick */
+        size_t n_pending_rmdir;
         bool rescan; /* a VM exited between ticks: scan at once (its daemonized child may carry on) */
         bool swap;   /* the host has swap: anon memory is reclaimable */
         unsigned ticks;
