@@ -48,7 +48,7 @@ while [ $round -lt 20 ]; do
 		pids="$pids $!"
 		i=$((i + 1))
 	done
-	sleep 1
+	usleep 300000
 	kill $pids 2>/dev/null || true
 	for p in $pids; do wait "$p" 2>/dev/null || true; done
 	pid_alive "$e" || fail "the engine died in round $round: $(tail -n 5 "$VMTEST_TMP/run.log")"
