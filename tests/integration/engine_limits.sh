@@ -31,18 +31,25 @@ CPUQuotaPeriodSec = 50ms
 MemoryHigh = 128M
 IOWriteBandwidthMax = $ram 2M
 IOReadIOPSMax = /dev/ram0 100
+
+[group idle]
+MatchName = idle-*
+CPUWeight = idle
 INI
 assert_cmd "vmgov check" "$VMGOV" check "$policy"
 
 web=$(vm_idle web-1 6b29fc40-ca47-1067-b31d-00dd010662da)
 batch=$(vm_idle worker 0000beef-0000-4000-8000-000000000001)
 other=$(vm_idle unmatched)
+idle=$(vm_idle idle-1)
 
 assert_cmd "vmgov once" "$VMGOV" --policy "$policy" once
 
 assert_eq /vmgov/web/web-1 "$(proc_cgroup "$web")" "web-1's cgroup"
 assert_eq /vmgov/batch/worker "$(proc_cgroup "$batch")" "worker's cgroup"
 assert_eq / "$(proc_cgroup "$other")" "a VM no group matches stays where it is"
+
+assert_file_eq /sys/fs/cgroup/vmgov/idle/idle-1/cpu.idle 1 "CPUWeight=idle is cpu.idle 1"
 
 # every thread moved, not just the main one
 for t in /proc/"$web"/task/*; do
@@ -72,14 +79,14 @@ for cg in /sys/fs/cgroup/vmgov /sys/fs/cgroup/vmgov/web; do
 done
 
 audit=$VMTEST_TMP/audit.jsonl
-# web: move + 6 files; batch: move + 4 files
-assert_eq 12 "$(wc -l <"$audit")" "audit lines"
+# web: move + 6 files; batch: move + 4 files; idle: move + cpu.idle
+assert_eq 14 "$(wc -l <"$audit")" "audit lines"
 assert_contains "$(cat "$audit")" '"vm":"web-1","uuid":"6b29fc40-ca47-1067-b31d-00dd010662da","pid":'"$web"',"group":"web","cgroup":"vmgov/web/web-1","file":"cpu.max","old":"max 100000","new":"150000 100000"' "audit line for web cpu.max"
 assert_contains "$(cat "$audit")" '"file":"cgroup.procs","old":"/","new":"'"$batch"'"' "audit line for moving worker"
 
 # A second pass finds everything in place and writes nothing.
 assert_cmd "vmgov once (again)" "$VMGOV" --policy "$policy" once
-assert_eq 12 "$(wc -l <"$audit")" "audit lines after a pass with nothing to change"
+assert_eq 14 "$(wc -l <"$audit")" "audit lines after a pass with nothing to change"
 
 # status shows both
 st=$("$VMGOV" --policy "$policy" status)
