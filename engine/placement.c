@@ -138,52 +138,56 @@ static int check_pure_v2(const struct cgroup_mount *m, const char *what)
         return 0;
 }
 
-int placement_create(const struct cgroup_mount *m, const char *rel_path)
+/* A libcgroup handle for rel_path, on a pure cgroup v2 mount only. */
+static int placement_cgroup_get(const struct cgroup_mount *m, const char *rel_path, struct cgroup **ret)
 {
-        struct cgroup *cg;
-        int r;
+        int r = check_pure_v2(m, rel_path);
 
-        r = check_pure_v2(m, rel_path);
         if (r < 0)
                 return r;
         r = libcgroup_ready();
         if (r < 0)
                 return r;
-        cg = placement_cgroup_new(rel_path);
-        if (!cg)
+        *ret = placement_cgroup_new(rel_path);
+        if (!*ret)
                 return log_err_errno(-ENOMEM, "libcgroup: cannot describe cgroup %s", rel_path);
+        return 0;
+}
+
+/* libcgroup's error as -errno: its OS errno when it has one. */
+static int libcgroup_errno(void)
+{
+        int e = cgroup_get_last_errno();
+        return e > 0 ? -e : -EIO;
+}
+
+int placement_create(const struct cgroup_mount *m, const char *rel_path)
+{
+        struct cgroup *cg;
+        int r = placement_cgroup_get(m, rel_path, &cg);
+
+        if (r < 0)
+                return r;
+        /* ignore_ownership: the engine creates its cgroups as root, and a chown could only fail. */
         r = cgroup_create_cgroup(cg, 1);
         cgroup_free(&cg);
-        if (r != 0) {
-                int e = cgroup_get_last_errno();
-                return log_err_errno(e > 0 ? -e : -EIO, "create cgroup %s/%s: %s", m->path, rel_path,
+        if (r != 0)
+                return log_err_errno(libcgroup_errno(), "create cgroup %s/%s: %s", m->path, rel_path,
                                      cgroup_strerror(r));
-        }
         return 0;
 }
 
 int placement_attach(const struct cgroup_mount *m, const char *rel_path, pid_t pid)
 {
         struct cgroup *cg;
-        int r;
+        int r = placement_cgroup_get(m, rel_path, &cg);
 
-        r = check_pure_v2(m, rel_path);
         if (r < 0)
                 return r;
-        r = libcgroup_ready();
-        if (r < 0)
-                return r;
-        cg = placement_cgroup_new(rel_path);
-        if (!cg)
-                return log_err_errno(-ENOMEM, "libcgroup: cannot describe cgroup %s", rel_path);
         /* On cgroup v2 this writes the pid to cgroup.procs, which moves every thread of the process. */
         r = cgroup_attach_task_pid(cg, pid);
         cgroup_free(&cg);
-        if (r != 0) {
-                int e = cgroup_get_last_errno();
-                return e > 0 ? -e : -EIO;
-        }
-        return 0;
+        return r != 0 ? libcgroup_errno() : 0;
 }
 
 int placement_check_exclusive(int cgroup_fd, pid_t pid, pid_t *ret_foreign_pid)
