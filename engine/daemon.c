@@ -1049,14 +1049,15 @@ int engine_probe(int proc_fd, char *why, size_t len)
 }
 
 /* A cgroup file's value for the status table: trimmed, "-" when unreadable (no controller, no cgroup). */
-static const char *status_value(int fd, const char *file, char *buf, size_t size)
+static void status_value(int fd, const char *file, char *buf, size_t size)
 {
         if (fd < 0 || cgroupfs_read(fd, file, buf, size) < 0)
-                return "-";
+                buf[0] = '\0';
         for (char *p = buf; *p; p++)
                 if (*p == '\n')
                         *p = (p[1] ? ';' : '\0');
-        return buf[0] ? buf : "-";
+        if (!buf[0])
+                snprintf(buf, size, "-");
 }
 
 struct status_row {
@@ -1067,6 +1068,7 @@ struct status_row {
         bool tracked;
         unsigned schedlat_id;
         struct vm_signals sig;
+        char cpu_max[64], weight[32], high[32], max[32], io[256]; /* as the kernel holds them now */
 };
 
 static void status_row_done(struct engine *e, struct status_row *row)
@@ -1104,7 +1106,120 @@ static const char *fmt_bytes(uint64_t v, char *buf, size_t size)
         return buf;
 }
 
-int engine_status(struct engine *e)
+static const char *runq_source_name(enum runq_source s)
+{
+        return s == RUNQ_SOURCE_BPF ? "bpf" : s == RUNQ_SOURCE_SCHEDSTAT ? "schedstat" : "none";
+}
+
+static void status_io_rates(const struct vm_signals *sg, double *ret_read, double *ret_write)
+{
+        uint64_t rd = 0, wr = 0;
+        double secs = sg->interval_usec ? sg->interval_usec / 1e6 : 1;
+
+        for (unsigned k = 0; k < sg->n_io_devices && k < SIGNALS_IO_DEVICES; k++) {
+                rd += sg->io_devices[k].rbytes;
+                wr += sg->io_devices[k].wbytes;
+        }
+        *ret_read = rd / secs;
+        *ret_write = wr / secs;
+}
+
+static void status_print_table(struct engine *e, const struct status_row *rows, size_t n)
+{
+        char name[AUDIT_LOG_NAME_MAX];
+
+        printf("%-7s %-20s %-36s %-10s %-36s %-16s %-7s %-12s %-12s %s\n", "PID", "NAME", "UUID", "GROUP", "CGROUP",
+               "CPU.MAX", "WEIGHT", "MEM.HIGH", "MEM.MAX", "IO.MAX");
+        for (size_t i = 0; i < n; i++) {
+                const struct status_row *row = &rows[i];
+                printf("%-7d %-20s %-36s %-10s %-36s %-16s %-7s %-12s %-12s %s\n", (int)row->id.pid,
+                       vm_display_name(&row->id, name, sizeof(name)), row->id.uuid[0] ? row->id.uuid : "-",
+                       row->group ? row->group->name : "(unmanaged)", row->id.cgroup, row->cpu_max, row->weight,
+                       row->high, row->max, row->io);
+        }
+
+        printf("\nover %.1fs: pressure is the share of time stalled (some), run-queue latency from %s\n",
+               e->interval_usec / 1e6, e->schedlat ? schedlat_mode(e->schedlat) : "none");
+        printf("%-7s %-20s %-8s %-8s %-8s %-8s %-10s %-8s %-8s %-10s %-10s %-10s %-10s\n", "PID", "NAME", "CPU.PSI",
+               "MEM.PSI", "IO.PSI", "CPU", "THROTTLED", "MEM", "HIGH", "IO.READ/s", "IO.WRITE/s", "RUNQ.P50",
+               "RUNQ.P99");
+        for (size_t i = 0; i < n; i++) {
+                const struct status_row *row = &rows[i];
+                const struct vm_signals *sg = &row->sig;
+                char a[16], b[16], c[16], d[16], m1[16], m2[16];
+                double rd, wr;
+
+                if (!row->sensor) {
+                        printf("%-7d %-20s (its cgroup %s holds other processes too: not sensed)\n", (int)row->id.pid,
+                               vm_display_name(&row->id, name, sizeof(name)), row->id.cgroup);
+                        continue;
+                }
+                status_io_rates(sg, &rd, &wr);
+                snprintf(d, sizeof(d), "%.0f%%",
+                         sg->interval_usec ? 100.0 * sg->cpu_usage_usec / sg->interval_usec : 0);
+                printf("%-7d %-20s %-8s %-8s %-8s %-8s %-10llu %-8s %-8s %-10.0f %-10.0f %-10llu %-10llu us (%s)\n",
+                       (int)row->id.pid, vm_display_name(&row->id, name, sizeof(name)),
+                       fmt_ppm(sg->cpu.some_ppm, a, sizeof(a)), fmt_ppm(sg->memory.some_ppm, b, sizeof(b)),
+                       fmt_ppm(sg->io.some_ppm, c, sizeof(c)), d, (unsigned long long)sg->cpu_nr_throttled,
+                       fmt_bytes(sg->memory_current, m1, sizeof(m1)),
+                       sg->memory_high ? fmt_bytes(sg->memory_high, m2, sizeof(m2)) : "-", rd, wr,
+                       (unsigned long long)sg->runq.p50_usec, (unsigned long long)sg->runq.p99_usec,
+                       runq_source_name(sg->runq.source));
+        }
+}
+
+/* A JSON string: escaped as in the audit log (a VM name is hostile input), or null for "" / "-". */
+static void json_string(const char *key, const char *v, bool comma)
+{
+        char buf[3 * VM_NAME_MAX * 2 + 8];
+
+        if (!v || !v[0] || strcmp(v, "-") == 0)
+                printf("\"%s\":null%s", key, comma ? "," : "");
+        else if (audit_json_escape(v, buf, sizeof(buf)) >= 0)
+                printf("\"%s\":\"%s\"%s", key, buf, comma ? "," : "");
+        else
+                printf("\"%s\":null%s", key, comma ? "," : "");
+}
+
+static void status_print_json(struct engine *e, const struct status_row *rows, size_t n)
+{
+        printf("{\"interval_usec\":%llu,\"runq_source\":\"%s\",\"vms\":[", (unsigned long long)e->interval_usec,
+               e->schedlat ? schedlat_mode(e->schedlat) : "none");
+        for (size_t i = 0; i < n; i++) {
+                const struct status_row *row = &rows[i];
+                const struct vm_signals *sg = &row->sig;
+                double rd, wr;
+
+                printf("%s{\"pid\":%d,", i ? "," : "", (int)row->id.pid);
+                json_string("name", row->id.name, true);
+                json_string("uuid", row->id.uuid, true);
+                json_string("group", row->group ? row->group->name : NULL, true);
+                json_string("cgroup", row->id.cgroup, true);
+                printf("\"limits\":{");
+                json_string("cpu.max", row->cpu_max, true);
+                json_string("cpu.weight", row->weight, true);
+                json_string("memory.high", row->high, true);
+                json_string("memory.max", row->max, true);
+                json_string("io.max", row->io, false);
+                printf("},\"signals\":");
+                if (!row->sensor) {
+                        printf("null}");
+                        continue;
+                }
+                status_io_rates(sg, &rd, &wr);
+                printf("{\"interval_usec\":%llu,\"cpu_some_ppm\":%u,\"memory_some_ppm\":%u,\"io_some_ppm\":%u,"
+                       "\"cpu_usage_usec\":%llu,\"cpu_nr_throttled\":%llu,\"memory_current\":%llu,"
+                       "\"io_read_bytes_per_sec\":%.0f,\"io_write_bytes_per_sec\":%.0f,\"runq_p50_usec\":%llu,"
+                       "\"runq_p99_usec\":%llu,\"runq_source\":\"%s\"}}",
+                       (unsigned long long)sg->interval_usec, sg->cpu.some_ppm, sg->memory.some_ppm, sg->io.some_ppm,
+                       (unsigned long long)sg->cpu_usage_usec, (unsigned long long)sg->cpu_nr_throttled,
+                       (unsigned long long)sg->memory_current, rd, wr, (unsigned long long)sg->runq.p50_usec,
+                       (unsigned long long)sg->runq.p99_usec, runq_source_name(sg->runq.source));
+        }
+        printf("]}\n");
+}
+
+int engine_status(struct engine *e, bool json)
 {
         _cleanup_free_ struct vm_identity *ids = NULL;
         _cleanup_free_ struct status_row *rows = NULL;
@@ -1119,11 +1234,8 @@ int engine_status(struct engine *e)
                 return -ENOMEM;
 
         /* Limits as they are, and the cgroups that describe one VM each, sensed over one interval. */
-        printf("%-7s %-20s %-36s %-10s %-36s %-16s %-7s %-12s %-12s %s\n", "PID", "NAME", "UUID", "GROUP", "CGROUP",
-               "CPU.MAX", "WEIGHT", "MEM.HIGH", "MEM.MAX", "IO.MAX");
         for (size_t i = 0; i < n; i++) {
                 struct status_row *row = &rows[i];
-                char name[AUDIT_LOG_NAME_MAX], cpu_max[64], weight[32], high[32], max[32], io[256];
                 pid_t foreign;
 
                 row->id = ids[i];
@@ -1131,14 +1243,11 @@ int engine_status(struct engine *e)
                 row->fd = -1;
                 if (strcmp(ids[i].cgroup, "/") != 0)
                         row->fd = cgroupfs_open_dir(e->mount_fd, ids[i].cgroup + 1);
-                printf("%-7d %-20s %-36s %-10s %-36s %-16s %-7s %-12s %-12s %s\n", (int)ids[i].pid,
-                       vm_display_name(&ids[i], name, sizeof(name)), ids[i].uuid[0] ? ids[i].uuid : "-",
-                       row->group ? row->group->name : "(unmanaged)", ids[i].cgroup,
-                       status_value(row->fd, "cpu.max", cpu_max, sizeof(cpu_max)),
-                       status_value(row->fd, "cpu.weight", weight, sizeof(weight)),
-                       status_value(row->fd, "memory.high", high, sizeof(high)),
-                       status_value(row->fd, "memory.max", max, sizeof(max)),
-                       status_value(row->fd, "io.max", io, sizeof(io)));
+                status_value(row->fd, "cpu.max", row->cpu_max, sizeof(row->cpu_max));
+                status_value(row->fd, "cpu.weight", row->weight, sizeof(row->weight));
+                status_value(row->fd, "memory.high", row->high, sizeof(row->high));
+                status_value(row->fd, "memory.max", row->max, sizeof(row->max));
+                status_value(row->fd, "io.max", row->io, sizeof(row->io));
                 if (row->fd >= 0 && placement_check_exclusive(row->fd, ids[i].pid, &foreign) == 0) {
                         struct sense_options so = {.name = ids[i].cgroup, .swap = e->swap};
                         (void)sense_vm_open(row->fd, &so, &row->sensor);
@@ -1146,49 +1255,17 @@ int engine_status(struct engine *e)
                                 row->tracked = true;
                 }
         }
-        if (n == 0) {
+        if (n > 0) {
+                status_sense(e, rows, n, sense_now_usec());
+                usleep(e->interval_usec);
+                status_sense(e, rows, n, sense_now_usec());
+        }
+        if (json)
+                status_print_json(e, rows, n);
+        else if (n == 0)
                 printf("(no QEMU processes found under %s)\n", e->opt.proc_root);
-                return 0;
-        }
-
-        status_sense(e, rows, n, sense_now_usec());
-        usleep(e->interval_usec);
-        status_sense(e, rows, n, sense_now_usec());
-
-        printf("\nover %.1fs: pressure is the share of time stalled (some), run-queue latency from %s\n",
-               e->interval_usec / 1e6, e->schedlat ? schedlat_mode(e->schedlat) : "none");
-        printf("%-7s %-20s %-8s %-8s %-8s %-8s %-10s %-8s %-8s %-10s %-10s %-10s %-10s\n", "PID", "NAME", "CPU.PSI",
-               "MEM.PSI", "IO.PSI", "CPU", "THROTTLED", "MEM", "HIGH", "IO.READ/s", "IO.WRITE/s", "RUNQ.P50",
-               "RUNQ.P99");
-        for (size_t i = 0; i < n; i++) {
-                const struct status_row *row = &rows[i];
-                const struct vm_signals *sg = &row->sig;
-                char name[AUDIT_LOG_NAME_MAX], a[16], b[16], c[16], d[16], m1[16], m2[16];
-                uint64_t rd = 0, wr = 0;
-
-                if (!row->sensor) {
-                        printf("%-7d %-20s (its cgroup %s holds other processes too: not sensed)\n", (int)row->id.pid,
-                               vm_display_name(&row->id, name, sizeof(name)), row->id.cgroup);
-                        continue;
-                }
-                for (unsigned k = 0; k < sg->n_io_devices && k < SIGNALS_IO_DEVICES; k++) {
-                        rd += sg->io_devices[k].rbytes;
-                        wr += sg->io_devices[k].wbytes;
-                }
-                double secs = sg->interval_usec ? sg->interval_usec / 1e6 : 1;
-                snprintf(d, sizeof(d), "%.0f%%",
-                         sg->interval_usec ? 100.0 * sg->cpu_usage_usec / sg->interval_usec : 0);
-                printf("%-7d %-20s %-8s %-8s %-8s %-8s %-10llu %-8s %-8s %-10.0f %-10.0f %-10llu %-10llu %s\n",
-                       (int)row->id.pid, vm_display_name(&row->id, name, sizeof(name)),
-                       fmt_ppm(sg->cpu.some_ppm, a, sizeof(a)), fmt_ppm(sg->memory.some_ppm, b, sizeof(b)),
-                       fmt_ppm(sg->io.some_ppm, c, sizeof(c)), d, (unsigned long long)sg->cpu_nr_throttled,
-                       fmt_bytes(sg->memory_current, m1, sizeof(m1)),
-                       sg->memory_high ? fmt_bytes(sg->memory_high, m2, sizeof(m2)) : "-", rd / secs, wr / secs,
-                       (unsigned long long)sg->runq.p50_usec, (unsigned long long)sg->runq.p99_usec,
-                       sg->runq.source == RUNQ_SOURCE_BPF         ? "us (bpf)"
-                       : sg->runq.source == RUNQ_SOURCE_SCHEDSTAT ? "us (schedstat)"
-                                                                  : "(none)");
-        }
+        else
+                status_print_table(e, rows, n);
         for (size_t i = 0; i < n; i++)
                 status_row_done(e, &rows[i]);
         return 0;

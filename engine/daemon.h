@@ -110,5 +110,6 @@ int engine_probe(int proc_fd, char *why, size_t len);
 /* vmgov restore: put back every original a previous engine journalled. Returns the number of failures or -errno. */
 int engine_restore_journal(int proc_fd, const char *state_path);
 
-/* Print the discovered VMs and their current limits as a table on stdout. */
-int engine_status(struct engine *e);
+/* Print the discovered VMs, their current limits and their signals over one interval, as tables or as one JSON
+ * object on stdout. */
+int engine_status(struct engine *e, bool json);

@@ -58,6 +58,7 @@ static void help(void)
                "  --record-signals FILE  append each tick's signals to FILE, for vmgov replay\n"
                "  --state-file FILE    where originals are journalled (default " STATEFILE_DEFAULT ")\n"
                "  --no-proc-events     find new VMs by scanning every interval only, not through the proc connector\n"
+               "  --json               status: one JSON object instead of tables\n"
                "  --log-level LEVEL    err, warning, info (default) or debug\n"
                "  -h, --help           this text\n"
                "\n"
@@ -164,6 +165,7 @@ int main(int argc, char **argv)
                 OPT_STATE_FILE,
                 OPT_NO_PROC_EVENTS,
                 OPT_METRICS_FILE,
+                OPT_JSON,
         };
         static const struct option options[] = {
                 {"policy", required_argument, NULL, OPT_POLICY},
@@ -177,6 +179,7 @@ int main(int argc, char **argv)
                 {"state-file", required_argument, NULL, OPT_STATE_FILE},
                 {"no-proc-events", no_argument, NULL, OPT_NO_PROC_EVENTS},
                 {"metrics-file", required_argument, NULL, OPT_METRICS_FILE},
+                {"json", no_argument, NULL, OPT_JSON},
                 {"help", no_argument, NULL, 'h'},
                 {},
         };
@@ -184,6 +187,7 @@ int main(int argc, char **argv)
         struct config_env env;
         struct policy *policy = NULL;
         struct engine e;
+        bool json = false;
         const char *cmd;
         int c, r;
 
@@ -228,6 +232,9 @@ int main(int argc, char **argv)
                         break;
                 case OPT_METRICS_FILE:
                         opt.metrics_file = optarg;
+                        break;
+                case OPT_JSON:
+                        json = true;
                         break;
                 case OPT_LOG_LEVEL:
                         r = log_level_from_string(optarg);
@@ -302,7 +309,7 @@ int main(int argc, char **argv)
                 log_debug_errno(r, "cannot drop capabilities (not privileged?): %m");
 
         if (strcmp(cmd, "status") == 0)
-                r = engine_status(&e);
+                r = engine_status(&e, json);
         else if (strcmp(cmd, "once") == 0) {
                 r = engine_tick(&e);
                 /* once leaves its limits in force, and their originals in the state file for vmgov restore */

@@ -94,4 +94,6 @@ log "status:"
 echo "$st"
 assert_contains "$st" "150000 100000" "status shows web's cpu.max"
 assert_contains "$st" "/vmgov/batch/worker" "status shows worker's cgroup"
+js=$("$VMGOV" --policy "$policy" --json status)
+assert_contains "$js" '"name":"web-1","uuid":"6b29fc40-ca47-1067-b31d-00dd010662da","group":"web","cgroup":"/vmgov/web/web-1","limits":{"cpu.max":"150000 100000","cpu.weight":"200"' "status --json"
 log "ok"
