@@ -34,7 +34,7 @@ assert_eq /vmgov/all/late-1 "$(proc_cgroup "$pid")" "the new VM's cgroup"
 kill -TERM "$e"
 wait "$e" || fail "engine exit status $?"
 
-# scanning alone: the next VM waits for the next scan (60 s away), so 10 s later it is still where it started
+# scanning alone: the next VM waits for the next scan (60 s away), so 6 s later it is still where it started
 "$VMGOV" --policy "$policy" --state-file "$VMTEST_TMP/state" --no-proc-events run 2>"$VMTEST_TMP/scan.log" &
 e=$!
 bg_track "$e"
@@ -42,7 +42,7 @@ ready2() { grep -q "interval 60000ms" "$VMTEST_TMP/scan.log"; }
 wait_for 30 "the engine to start" ready2
 sleep 1
 pid2=$(vm_idle late-2)
-sleep 10
+sleep 6
 assert_eq / "$(proc_cgroup "$pid2")" "without events, a new VM waits for the next scan"
 kill -TERM "$e"
 wait "$e" || fail "engine exit status $?"

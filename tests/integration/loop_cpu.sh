@@ -52,7 +52,7 @@ batch=$(VM_CGROUP=$bcg vm_burn batch-1)
 for t in /proc/"$batch"/task/* /proc/"$lat"/task/*; do taskset -p 1 "${t##*/}" >/dev/null; done
 
 # waker runs for the whole test inside the latency VM's cgroup, pinned to CPU 0 too
-sh -c 'echo $$ > "$1/cgroup.procs"; exec taskset 1 waker --work-us 1500 --sleep-us 1000 --seconds 40' sh "$lcg" \
+sh -c 'echo $$ > "$1/cgroup.procs"; exec taskset 1 waker --work-us 1500 --sleep-us 1000 --seconds 34' sh "$lcg" \
 	>"$VMTEST_TMP/waker.out" &
 waker=$!
 bg_track "$waker"
@@ -62,26 +62,26 @@ median() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print 0; else print 
 sig() { grep "^vm .* name=$2 " "$1" | sed -n "s/.* $3=\\([0-9]*\\).*/\\1/p" | tail -n +2; }
 p99s() { sig "$1" lat-1 runq_p99_usec; }
 
-log "engine off (dry-run) for 8 s"
+log "engine off (dry-run) for 6 s"
 "$VMGOV" --policy "$policy" --dry-run --interval 500ms --record-signals "$VMTEST_TMP/off.rec" run \
 	2>"$VMTEST_TMP/off.log" &
 e=$!
 bg_track "$e"
-sleep 8
+sleep 6
 kill -TERM "$e"
 wait "$e" || fail "dry-run engine exit status $?"
 off=$(p99s "$VMTEST_TMP/off.rec" | median)
 off90=$(sig "$VMTEST_TMP/off.rec" lat-1 runq_p90_usec | median)
 offpsi=$(sig "$VMTEST_TMP/off.rec" lat-1 cpu_some_ppm | median)
 assert_file_eq "$bcg/cpu.max" "max 100000" "dry-run left the batch VM's cpu.max alone"
-assert_gt "$(p99s "$VMTEST_TMP/off.rec" | wc -l)" 8 "ticks recorded with the engine off"
+assert_gt "$(p99s "$VMTEST_TMP/off.rec" | wc -l)" 6 "ticks recorded with the engine off"
 
-log "engine on for 16 s"
+log "engine on for 13 s"
 "$VMGOV" --policy "$policy" --interval 500ms --record-signals "$VMTEST_TMP/on.rec" \
 	--state-file "$VMTEST_TMP/state" run 2>"$VMTEST_TMP/on.log" &
 e=$!
 bg_track "$e"
-sleep 16
+sleep 13
 quota=$(cut -d' ' -f1 "$bcg/cpu.max")
 weight=$(cat "$lcg/cpu.weight")
 kill -TERM "$e"
