@@ -3,7 +3,7 @@
 # and fail on any memory error or definite/indirect leak (memcheck), or on an unexpected exit status of vmgov.
 #
 # MODE: once    `vmgov --proc FIXTURES --dry-run --audit-log none once` (discover, place, sense, decide, act in dry-run)
-#       status  `vmgov --proc FIXTURES status`
+#       status  `vmgov --proc FIXTURES status`, and with --json
 #       check   `vmgov check` on a good policy directory, and on a refused one (exit 2: the error paths free too)
 #       replay  `vmgov replay` of the signals a dry-run `once` recorded
 #
@@ -55,6 +55,7 @@ once)
 	;;
 status)
 	vg 0 --proc "$tmp/proc" --policy "$good" status
+	vg 0 --proc "$tmp/proc" --policy "$good" --json status
 	;;
 check)
 	vg 0 check "$good"
