@@ -20,8 +20,8 @@
 #include <linux/bpf.h>
 
 #ifndef __cplusplus
-#define bool  _Bool
-#define true  1
+#define bool _Bool
+#define true 1
 #define false 0
 #endif
 
