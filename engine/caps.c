@@ -57,10 +57,12 @@ int caps_reduce(uint64_t keep)
         if (r < 0)
                 return r;
         /* The bounding set first: dropping from it needs CAP_SETPCAP, which goes last. */
+        /* Without CAP_SETPCAP the bounding set cannot shrink: say so, but still reduce the other sets. */
+        int bounding_error = 0;
         for (int c = 0; c <= last && c < 64; c++)
                 if (!(keep & CAP_BIT(c)) && prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 1 &&
-                    prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0)
-                        return -errno;
+                    prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && !bounding_error)
+                        bounding_error = -errno;
         (void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 
         for (int i = 0; i < 2; i++) {
@@ -69,7 +71,9 @@ int caps_reduce(uint64_t keep)
                 data[i].effective &= k;
                 data[i].inheritable = 0;
         }
-        return syscall(SYS_capset, &hdr, data) < 0 ? -errno : 0;
+        if (syscall(SYS_capset, &hdr, data) < 0)
+                return -errno;
+        return bounding_error;
 }
 
 int caps_effective(uint64_t *ret)

@@ -9,7 +9,8 @@
  * are root's, and owner rights need no capability; the one exception, the cgroup2 root directory (mode 0555: a
  * mkdir there needs CAP_DAC_OVERRIDE, seen on Debian's 6.1 kernel), is dealt with by creating the engine's own
  * tree at start-up. What stays, and why:
- *   CAP_SYS_PTRACE  read /proc/PID/exe and /proc/PID/fd* of QEMU processes run by other users (-runas, libvirt-qemu)
+ *   CAP_SYS_PTRACE  read /proc/PID/exe and /proc/PID/fd* of QEMU processes (needed even for root's: the engine has
+ *                   fewer capabilities than its targets)
  *   CAP_NET_ADMIN   tc on tap devices and ifbs, the proc connector
  *   CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN   bpf() on the loaded maps: with unprivileged bpf disabled every bpf()
  *                   command needs CAP_BPF (CAP_SYS_ADMIN before 5.8); CAP_SYS_ADMIN is kept only when the kernel
@@ -23,7 +24,8 @@ uint64_t caps_engine_mask(unsigned last_cap);
 unsigned caps_last_cap(void);
 
 /* Reduce this process to keep (intersected with what it has). Returns 0, or -errno (e.g. -EPERM when not
- * privileged to begin with). */
+ * privileged to begin with, or when the bounding set could not shrink for lack of CAP_SETPCAP: the effective,
+ * permitted and inheritable sets are reduced all the same). */
 int caps_reduce(uint64_t keep);
 
 /* The effective set from /proc/self/status, for logs and tests. */

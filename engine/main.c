@@ -306,7 +306,8 @@ int main(int argc, char **argv)
          * capabilities the loop needs. */
         r = caps_reduce(caps_engine_mask(caps_last_cap()));
         if (r < 0)
-                log_debug_errno(r, "cannot drop capabilities (not privileged?): %m");
+                log_full_errno(geteuid() == 0 ? LOG_WARNING : LOG_DEBUG, r,
+                               "cannot drop every capability it does not need: %m");
 
         if (strcmp(cmd, "status") == 0)
                 r = engine_status(&e, json);
