@@ -345,6 +345,41 @@ int actuator_apply(struct actuator *a, const struct actuator_target *t, const st
         return 1;
 }
 
+int actuator_request(struct actuator *a, const struct actuator_target *t, const char *file, const char *value,
+                     const char *reason)
+{
+        char name[AUDIT_LOG_NAME_MAX];
+        struct setting s = {0};
+        int r;
+
+        if (t->cgroup_fd < 0)
+                return 0;
+        if (snprintf(s.file, sizeof(s.file), "%s", file) >= (int)sizeof(s.file) ||
+            snprintf(s.value, sizeof(s.value), "%s", value) >= (int)sizeof(s.value))
+                return log_err_errno(-ENAMETOOLONG, "%s/%s: the file name or value \"%.32s\" is too long", t->cgroup,
+                                     file, value);
+        audit_escape_for_log(t->vm ? t->vm : "", name, sizeof(name));
+        if (a->dry_run) {
+                a->would_writes++;
+                log_info("dry-run: would write %s/%s: \"%s\" for VM %s (pid %d, group %s): %s", t->cgroup, file, value,
+                         name, (int)t->pid, t->group, reason);
+                actuator_audit(a, t, &s, NULL, reason);
+                return 1;
+        }
+        r = cgroupfs_write(t->cgroup_fd, file, value);
+        if (r < 0 && r != -EAGAIN) {
+                if (errno_is_vanished(r) && !cgroup_alive(t->cgroup_fd))
+                        return log_debug_errno(r, "write %s/%s: %m", t->cgroup, file);
+                a->errors++;
+                return log_err_errno(r, "write %s/%s \"%s\": the kernel refused it: %m", t->cgroup, file, value);
+        }
+        a->writes++;
+        log_info("wrote %s/%s: \"%s\"%s for VM %s (pid %d, group %s): %s", t->cgroup, file, value,
+                 r == -EAGAIN ? " (the kernel reclaimed less)" : "", name, (int)t->pid, t->group, reason);
+        actuator_audit(a, t, &s, NULL, reason);
+        return 1;
+}
+
 static void actuator_journal(struct actuator *a)
 {
         int r;

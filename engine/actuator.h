@@ -93,6 +93,13 @@ int actuator_apply(struct actuator *a, const struct actuator_target *t, const st
  * in the state file. */
 int actuator_restore(struct actuator *a);
 
+/* A one-shot request to a file that holds no value, such as memory.reclaim: never compared, never recorded as an
+ * original, nothing to restore. Audited with "old" null. In dry-run only logged. Returns 1 when written (or
+ * would be), 0 when the VM's cgroup is gone, -errno on a failure (logged). -EAGAIN from memory.reclaim is the
+ * kernel reclaiming less than asked: written, and logged as such. */
+int actuator_request(struct actuator *a, const struct actuator_target *t, const char *file, const char *value,
+                     const char *reason);
+
 /* Load the originals a previous engine journalled and did not restore. Returns how many, or -errno. */
 int actuator_take_over(struct actuator *a);
 

@@ -65,6 +65,17 @@ const char *vm_class_to_string(enum vm_class c)
         return c < ELEMENTSOF(class_names) ? class_names[c] : "?";
 }
 
+static const char *const memory_probe_names[] = {
+        [MEMORY_PROBE_AUTO] = "auto",
+        [MEMORY_PROBE_RECLAIM] = "reclaim",
+        [MEMORY_PROBE_HIGH] = "high",
+};
+
+const char *memory_probe_to_string(enum memory_probe p)
+{
+        return p < ELEMENTSOF(memory_probe_names) ? memory_probe_names[p] : "?";
+}
+
 _printf_(4, 5) static int fail(struct loader *l, const char *file, unsigned line, const char *fmt, ...)
 {
         va_list ap;
@@ -612,6 +623,15 @@ static int handle_adapt(struct loader *l, struct group_policy *g, const char *ke
         if (strcasecmp(key, "MemoryHighRange") == 0)
                 return parse_range(l, key, value, line, range_parse_memory, "sizes or percentages of RAM, e.g. 2G..8G",
                                    &a->memory_high_range_set, &a->memory_high_min, &a->memory_high_max);
+        if (strcasecmp(key, "MemoryProbe") == 0) {
+                for (enum memory_probe m = MEMORY_PROBE_AUTO; m <= MEMORY_PROBE_HIGH; m++)
+                        if (strcmp(value, memory_probe_to_string(m)) == 0) {
+                                a->memory_probe_set = true;
+                                a->memory_probe = m;
+                                return 0;
+                        }
+                return fail(l, l->file, line, "%s=%s: expected auto, reclaim or high", key, value);
+        }
         if (strcasecmp(key, "IOBandwidthMaxRange") == 0)
                 return parse_range(l, key, value, line, range_parse_bandwidth, "bandwidths, e.g. 1M..100M",
                                    &a->io_bandwidth_range_set, &a->io_bandwidth_min, &a->io_bandwidth_max);
@@ -842,6 +862,8 @@ static int adapt_validate(struct loader *l, struct group_policy *g)
                 return GFAIL("[group %s]: CPUQuotaRange= is set but Adapt= does not include cpu", g->name);
         if (!a->memory && a->memory_high_range_set)
                 return GFAIL("[group %s]: MemoryHighRange= is set but Adapt= does not include memory", g->name);
+        if (!a->memory && a->memory_probe_set)
+                return GFAIL("[group %s]: MemoryProbe= is set but Adapt= does not include memory", g->name);
         if (!a->io && a->io_bandwidth_range_set)
                 return GFAIL("[group %s]: IOBandwidthMaxRange= is set but Adapt= does not include io", g->name);
 

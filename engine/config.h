@@ -16,6 +16,8 @@
 
 enum vm_class { VM_CLASS_LATENCY, VM_CLASS_NORMAL, VM_CLASS_BATCH };
 enum placement_mode { PLACEMENT_OWN, PLACEMENT_INPLACE };
+/* How the memory law takes memory back (MemoryProbe=): auto is reclaim where the cgroup has memory.reclaim. */
+enum memory_probe { MEMORY_PROBE_AUTO, MEMORY_PROBE_RECLAIM, MEMORY_PROBE_HIGH };
 
 /*
  * What the feedback loop may move for a group, between which bounds, towards which goals. Ranges are inclusive;
@@ -31,6 +33,8 @@ struct adapt_policy {
         uint64_t cpu_quota_min_permyriad, cpu_quota_max_permyriad; /* translated to cpu.max at the group's period */
         bool memory_high_range_set;
         uint64_t memory_high_min, memory_high_max;
+        bool memory_probe_set;
+        enum memory_probe memory_probe; /* MemoryProbe= */
         bool io_bandwidth_range_set;
         uint64_t io_bandwidth_min, io_bandwidth_max; /* bytes/s, for the rbps and wbps the IO law sets */
 
@@ -126,3 +130,4 @@ void policy_free(struct policy *p);
 void config_error_format(const struct config_error *e, char *buf, size_t len);
 
 const char *vm_class_to_string(enum vm_class c);
+const char *memory_probe_to_string(enum memory_probe p);

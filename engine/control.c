@@ -13,12 +13,12 @@
 #define MEMORY_MARGIN_MIN        (32ULL << 20)
 #define RANGE_STEPS              10 /* relaxing walks back in tenths of the range */
 #define MEMORY_RAISE_MAX_PERCENT 50 /* memory.high grows by up to half in one tick at twice the target */
+#define PRESSURE_VS_MAX          64
 
 static const char *const knob_files[_KNOB_MAX] = {
-        [KNOB_CPU_WEIGHT] = "cpu.weight",
-        [KNOB_CPU_MAX] = "cpu.max",
-        [KNOB_MEMORY_HIGH] = "memory.high",
-        [KNOB_IO_MAX] = "io.max",
+        [KNOB_CPU_WEIGHT] = "cpu.weight",         [KNOB_CPU_MAX] = "cpu.max",
+        [KNOB_MEMORY_HIGH] = "memory.high",       [KNOB_IO_MAX] = "io.max",
+        [KNOB_MEMORY_RECLAIM] = "memory.reclaim",
 };
 
 int control_knob_of_file(const char *file)
@@ -129,9 +129,14 @@ static bool is_protected(const struct group_policy *g)
         return g->class != VM_CLASS_BATCH;
 }
 
-static unsigned ppm_to_centipercent(uint32_t ppm)
+/* "io pressure 6.25% > target 5.00%": a pressure against its target, as every reason says it. */
+static const char *pressure_vs(char buf[static PRESSURE_VS_MAX], const char *what, uint64_t ppm, char cmp,
+                               uint64_t target_ppm)
 {
-        return ppm / 100;
+        snprintf(buf, PRESSURE_VS_MAX, "%s %llu.%02llu%% %c target %llu.%02llu%%", what,
+                 (unsigned long long)(ppm / 10000), (unsigned long long)(ppm % 10000 / 100), cmp,
+                 (unsigned long long)(target_ppm / 10000), (unsigned long long)(target_ppm % 10000 / 100));
+        return buf;
 }
 
 /* ---- CPU ---- */
@@ -157,9 +162,8 @@ static bool cpu_missed(const struct group_policy *g, const struct vm_signals *s,
                 uint32_t p = s->cpu.some_ppm, t = a->cpu_pressure_target_ppm;
                 if (p > t && !miss) {
                         miss = true;
-                        snprintf(why, len, "cpu pressure %u.%02u%% > target %u.%02u%%", ppm_to_centipercent(p) / 100,
-                                 ppm_to_centipercent(p) % 100, ppm_to_centipercent(t) / 100,
-                                 ppm_to_centipercent(t) % 100);
+                        char pv[PRESSURE_VS_MAX];
+                        snprintf(why, len, "%s", pressure_vs(pv, "cpu pressure", p, '>', t));
                 }
                 if ((uint64_t)p * 100 > (uint64_t)t * CALM_FRACTION_PERCENT)
                         calm = false;
@@ -266,6 +270,56 @@ static void cpu_yield(struct control_vm *vm, const struct control_global *global
 
 /* ---- memory ---- */
 
+static bool memory_probes_by_reclaim(const struct adapt_policy *a, const struct vm_signals *s)
+{
+        return a->memory_probe == MEMORY_PROBE_RECLAIM || (a->memory_probe == MEMORY_PROBE_AUTO && s->memory_reclaim);
+}
+
+/* Probing with memory.reclaim: memory.high stays where it is (the baseline), so nothing is left tight if the engine
+ * dies. Below half the target, ask the kernel to reclaim up to 1% of memory.current, scaled as senpai does, never
+ * below the floor; over the target, stop: the workload faults back what it needs, and the next probe waits out the
+ * hold, twice as long when it follows a probe. */
+static void memory_reclaim_law(struct control_vm *vm, uint64_t now, uint64_t page_size, uint64_t floor)
+{
+        const struct adapt_policy *a = &vm->group->adapt;
+        const struct vm_signals *s = vm->sig;
+        struct control_state *st = vm->state;
+        enum control_knob k = KNOB_MEMORY_RECLAIM;
+        uint64_t target = a->memory_pressure_target_ppm, p = s->memory.some_ppm, cur = s->memory_current;
+
+        if (p > target) {
+                if (st->last_direction[k] == STEP_PROBE) {
+                        st->direction_changes[k]++;
+                        if (st->hold_shift[k] < CONTROL_HOLD_SHIFT_MAX)
+                                st->hold_shift[k]++;
+                }
+                st->last_direction[k] = STEP_REACT;
+                st->last_react_usec[k] = now;
+                return;
+        }
+        /* No memory.reclaim (MemoryProbe=reclaim on an older kernel; the daemon says so), or not sensed. */
+        if (!s->memory_reclaim || cur == 0)
+                return;
+        if (cur <= floor) {
+                st->hold_shift[k] = 0;
+                return;
+        }
+        if (p * MEMORY_LOWER_BELOW >= target || !probe_allowed(st, k, now, 0))
+                return;
+
+        uint64_t step = cur / 100 * (target - p) / target;
+        uint64_t bytes = MIN(MAX(step, page_size), cur - floor) / page_size * page_size;
+        if (bytes == 0)
+                return;
+        st->memory_reclaim_bytes = bytes;
+        char pv[PRESSURE_VS_MAX];
+        knob_changed(st, k, now, STEP_PROBE,
+                     "memory: %s: memory.reclaim %llu of memory.current %llu (floor %llu: unreclaimable %llu + "
+                     "margin)",
+                     pressure_vs(pv, "pressure", p, '<', target), (unsigned long long)bytes, (unsigned long long)cur,
+                     (unsigned long long)floor, (unsigned long long)s->memory_unreclaimable);
+}
+
 static void memory_law(struct control_vm *vm, uint64_t now, uint64_t page_size)
 {
         const struct group_policy *g = vm->group;
@@ -288,10 +342,17 @@ static void memory_law(struct control_vm *vm, uint64_t now, uint64_t page_size)
         }
 
         uint64_t high = st->limits.memory_high, target = a->memory_pressure_target_ppm;
+        char pv[PRESSURE_VS_MAX];
         uint64_t p = s->memory.some_ppm;
         uint64_t margin = MAX(MEMORY_MARGIN_MIN, s->memory_unreclaimable / 8);
         uint64_t floor = MIN(MAX(a->memory_high_min, s->memory_unreclaimable + margin), a->memory_high_max);
         uint64_t nh = high;
+
+        if (memory_probes_by_reclaim(a, s)) {
+                memory_reclaim_law(vm, now, page_size, floor);
+                st->memory_high_written = cgv_memory_effective(st->limits.memory_high, page_size);
+                return;
+        }
 
         /* The limit binds when usage is within 5% of it. Stalls while it does not (pages coming back from swap
          * after a raise, the kernel's memory.high throttle sleeping out) are not the limit's doing: raising more
@@ -305,11 +366,9 @@ static void memory_law(struct control_vm *vm, uint64_t now, uint64_t page_size)
                 nh = MIN(cgv_memory_effective(nh, page_size), a->memory_high_max);
                 if (nh > high) {
                         st->limits.memory_high = nh;
-                        knob_changed(st, KNOB_MEMORY_HIGH, now, STEP_REACT,
-                                     "memory: pressure %llu.%02llu%% > target %llu.%02llu%%: memory.high %llu -> %llu",
-                                     (unsigned long long)(p / 10000), (unsigned long long)(p % 10000 / 100),
-                                     (unsigned long long)(target / 10000), (unsigned long long)(target % 10000 / 100),
-                                     (unsigned long long)high, (unsigned long long)nh);
+                        knob_changed(st, KNOB_MEMORY_HIGH, now, STEP_REACT, "memory: %s: memory.high %llu -> %llu",
+                                     pressure_vs(pv, "pressure", p, '>', target), (unsigned long long)high,
+                                     (unsigned long long)nh);
                 }
         } else if (p * MEMORY_LOWER_BELOW < target && high > floor && probe_allowed(st, KNOB_MEMORY_HIGH, now, 0)) {
                 /* senpai: at most 1% per step, scaled by how far below target the pressure is. */
@@ -323,11 +382,9 @@ static void memory_law(struct control_vm *vm, uint64_t now, uint64_t page_size)
                         if (nh <= floor)
                                 st->hold_shift[KNOB_MEMORY_HIGH] = 0;
                         knob_changed(st, KNOB_MEMORY_HIGH, now, STEP_PROBE,
-                                     "memory: pressure %llu.%02llu%% < target %llu.%02llu%%: memory.high %llu -> %llu "
-                                     "(floor %llu: unreclaimable %llu + margin)",
-                                     (unsigned long long)(p / 10000), (unsigned long long)(p % 10000 / 100),
-                                     (unsigned long long)(target / 10000), (unsigned long long)(target % 10000 / 100),
-                                     (unsigned long long)high, (unsigned long long)nh, (unsigned long long)floor,
+                                     "memory: %s: memory.high %llu -> %llu (floor %llu: unreclaimable %llu + margin)",
+                                     pressure_vs(pv, "pressure", p, '<', target), (unsigned long long)high,
+                                     (unsigned long long)nh, (unsigned long long)floor,
                                      (unsigned long long)s->memory_unreclaimable);
                 }
         }
@@ -367,9 +424,9 @@ static bool io_protect(struct control_vm *vm, struct control_global *global, uin
                 global->last_io_unsettled_usec = now;
         if (p <= a->io_pressure_target_ppm)
                 return false;
-        snprintf(global->io_miss_why, sizeof(global->io_miss_why), "%s VM %s: io pressure %u.%02u%% > target %u.%02u%%",
-                 vm_class_to_string(vm->group->class), vm->name, p / 10000, p % 10000 / 100,
-                 a->io_pressure_target_ppm / 10000, a->io_pressure_target_ppm % 10000 / 100);
+        char pv[PRESSURE_VS_MAX];
+        snprintf(global->io_miss_why, sizeof(global->io_miss_why), "%s VM %s: %s", vm_class_to_string(vm->group->class),
+                 vm->name, pressure_vs(pv, "io pressure", p, '>', a->io_pressure_target_ppm));
         const struct io_device_rates *d = busiest_device(vm->sig);
         if (d) {
                 global->io_miss_major = d->major;
@@ -479,6 +536,7 @@ void control_tick(struct control_vm *vms, size_t n, const struct host_signals *h
                         state_init(st, vms[i].group);
                 for (int k = 0; k < _KNOB_MAX; k++)
                         st->reason[k][0] = '\0';
+                st->memory_reclaim_bytes = 0;
         }
 
         /* The first tick of a VM has no deltas: nothing to decide on yet. */

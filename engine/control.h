@@ -19,11 +19,14 @@
  * been missed for AdaptHoldSec, weights and quotas step back towards the baseline by a tenth of their range.
  * Memory (senpai): below half the pressure target memory.high comes down by at most 1% per tick, scaled by how far
  * below target the pressure is, never under what cannot be reclaimed plus a margin; above target, while the limit
- * binds (usage within 5% of it), it goes up by up to half in one tick. IO: when a protected VM's io pressure is above
- * target, the busy batch VMs get io.max read and write bandwidth ×0.7 on the device it uses; relaxed like CPU. Every
- * law: bounds never crossed, at most one change of a file per AdaptDwellSec (except giving memory back under pressure:
- * never delayed), a dead band between "miss" (above target) and "calm" (below 80% of it; below half of it for memory),
- * and a probe that had to be undone makes the next one wait twice as long.
+ * binds (usage within 5% of it), it goes up by up to half in one tick. Where the cgroup has memory.reclaim
+ * (MemoryProbe=auto or reclaim), the law probes by asking the kernel to reclaim that 1% instead and leaves memory.high
+ * at its baseline, so an engine that dies leaves no tight limit behind: a stall over target stops the reclaiming
+ * (the workload simply faults its memory back), and the next probe waits AdaptHoldSec. IO: when a protected VM's io
+ * pressure is above target, the busy batch VMs get io.max read and write bandwidth ×0.7 on the device it uses; relaxed
+ * like CPU. Every law: bounds never crossed, at most one change of a file per AdaptDwellSec (except giving memory back
+ * under pressure: never delayed), a dead band between "miss" (above target) and "calm" (below 80% of it; below half of
+ * it for memory), and a probe that had to be undone makes the next one wait twice as long.
  */
 
 enum control_knob {
@@ -31,6 +34,7 @@ enum control_knob {
         KNOB_CPU_MAX,
         KNOB_MEMORY_HIGH,
         KNOB_IO_MAX,
+        KNOB_MEMORY_RECLAIM, /* not a setting: a one-shot request, see memory_reclaim_bytes */
         _KNOB_MAX,
 };
 
@@ -56,10 +60,11 @@ struct control_state {
         unsigned changes[_KNOB_MAX];
         char reason[_KNOB_MAX][CONTROL_REASON_MAX]; /* set for the knobs changed in the last tick, else "" */
 
-        uint64_t last_miss_usec;      /* last time this (protected) VM missed a cpu target */
-        uint64_t memory_high_written; /* what the memory law last asked for, to notice someone else's change */
-        bool memory_yielded;          /* someone else set memory.high: the law leaves it alone */
-        unsigned io_major, io_minor;  /* the device the IO law limits, once chosen */
+        uint64_t last_miss_usec;       /* last time this (protected) VM missed a cpu target */
+        uint64_t memory_high_written;  /* what the memory law last asked for, to notice someone else's change */
+        uint64_t memory_reclaim_bytes; /* this tick's request to write to memory.reclaim, 0 for none */
+        bool memory_yielded;           /* someone else set memory.high: the law leaves it alone */
+        unsigned io_major, io_minor;   /* the device the IO law limits, once chosen */
         bool io_device_set;
 };
 

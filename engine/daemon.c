@@ -460,6 +460,28 @@ static void engine_act_net(struct engine *e, struct vm_state *vm, const struct g
         }
 }
 
+/* The memory law's probe, where it probes with memory.reclaim: a one-shot request, not a setting. */
+static void engine_act_memory_reclaim(struct engine *e, struct vm_state *vm, const struct group_policy *g,
+                                      const struct actuator_target *t)
+{
+        char value[32];
+        int r;
+
+        if (g->adapt.memory && g->adapt.memory_probe == MEMORY_PROBE_RECLAIM && vm->sig.interval_usec &&
+            !vm->sig.memory_reclaim && !vm->reclaim_missing_noted) {
+                vm->reclaim_missing_noted = true;
+                log_warn("[group %s] at %s:%u: MemoryProbe=reclaim, but cgroup %s has no memory.reclaim (kernel "
+                         "5.19+): the memory law takes nothing back from VM pid %d",
+                         g->name, g->file, g->line, vm->cgroup, (int)vm->id.pid);
+        }
+        if (!vm->ctl.memory_reclaim_bytes || !engine_controller_ok(e, CGROUP_MEMORY))
+                return;
+        snprintf(value, sizeof(value), "%llu", (unsigned long long)vm->ctl.memory_reclaim_bytes);
+        r = actuator_request(&e->act, t, "memory.reclaim", value, vm->ctl.reason[KNOB_MEMORY_RECLAIM]);
+        metrics_count(&vm->counters, "memory.reclaim", r);
+        metrics_count(&e->totals, "memory.reclaim", r);
+}
+
 /* Write what the laws want (the policy's baseline until they move it); each change says why. */
 static void engine_act_vm(struct engine *e, struct vm_state *vm, const struct group_policy *g)
 {
@@ -492,6 +514,7 @@ static void engine_act_vm(struct engine *e, struct vm_state *vm, const struct gr
                 metrics_count(&vm->counters, settings[i].file, r);
                 metrics_count(&e->totals, settings[i].file, r);
         }
+        engine_act_memory_reclaim(e, vm, g, &t);
         engine_act_net(e, vm, g, &t, policy_reason);
 }
 

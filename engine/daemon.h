@@ -48,7 +48,8 @@ struct vm_state {
         int sense_fd;          /* the cgroup sensed: its own, or in dry-run the one it is in if alone there */
         struct sense_vm *sensor;
         bool schedlat_tracked;
-        bool sense_unavailable; /* said once that it cannot be sensed yet */
+        bool sense_unavailable;     /* said once that it cannot be sensed yet */
+        bool reclaim_missing_noted; /* said once that MemoryProbe=reclaim has no memory.reclaim here */
         unsigned schedlat_id;
         struct control_state ctl; /* the laws' state and the limits they want */
         struct metrics_counters counters;

@@ -14,10 +14,15 @@
 #include "utf8.h"
 
 static const char *const file_names[_METRICS_FILE_MAX] = {
-        [METRICS_FILE_CPU_WEIGHT] = "cpu.weight", [METRICS_FILE_CPU_IDLE] = "cpu.idle",
-        [METRICS_FILE_CPU_MAX] = "cpu.max",       [METRICS_FILE_MEMORY_HIGH] = "memory.high",
-        [METRICS_FILE_MEMORY_MAX] = "memory.max", [METRICS_FILE_IO_WEIGHT] = "io.weight",
-        [METRICS_FILE_IO_MAX] = "io.max",         [METRICS_FILE_CGROUP_PROCS] = "cgroup.procs",
+        [METRICS_FILE_CPU_WEIGHT] = "cpu.weight",
+        [METRICS_FILE_CPU_IDLE] = "cpu.idle",
+        [METRICS_FILE_CPU_MAX] = "cpu.max",
+        [METRICS_FILE_MEMORY_HIGH] = "memory.high",
+        [METRICS_FILE_MEMORY_MAX] = "memory.max",
+        [METRICS_FILE_IO_WEIGHT] = "io.weight",
+        [METRICS_FILE_IO_MAX] = "io.max",
+        [METRICS_FILE_CGROUP_PROCS] = "cgroup.procs",
+        [METRICS_FILE_MEMORY_RECLAIM] = "memory.reclaim",
         [METRICS_FILE_OTHER] = "other",
 };
 

@@ -39,8 +39,9 @@ enum metrics_file {
         METRICS_FILE_MEMORY_MAX,
         METRICS_FILE_IO_WEIGHT,
         METRICS_FILE_IO_MAX,
-        METRICS_FILE_CGROUP_PROCS, /* moving a VM into its cgroup */
-        METRICS_FILE_OTHER,        /* any other file (listed only when counted) */
+        METRICS_FILE_MEMORY_RECLAIM, /* the memory law's probes (one-shot writes) */
+        METRICS_FILE_CGROUP_PROCS,   /* moving a VM into its cgroup */
+        METRICS_FILE_OTHER,          /* any other file (listed only when counted) */
         _METRICS_FILE_MAX,
 };
 

@@ -47,6 +47,7 @@ static const struct field vm_fields[] = {
         F("memory_events_max", memory_events_max),
         F("memory_events_oom", memory_events_oom),
         F("memory_events_oom_kill", memory_events_oom_kill),
+        F("memory_reclaim", memory_reclaim),
         F("runq_samples", runq.samples),
         F("runq_p50_usec", runq.p50_usec),
         F("runq_p90_usec", runq.p90_usec),

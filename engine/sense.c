@@ -68,6 +68,7 @@ struct sense_vm {
         int fd[_SENSE_FILE_MAX];
         unsigned missing; /* SENSE_FILE_BIT()s */
         bool swap;
+        bool reclaim; /* memory.reclaim exists */
         struct sense_reader rd;
 
         bool have_prev;
@@ -292,6 +293,7 @@ int sense_vm_open(int cgroup_fd, const struct sense_options *opts, struct sense_
             cgv_parse_u64_or_max(buf, &swap_max) == 0 && swap_max == 0)
                 s->swap = false;
 
+        s->reclaim = faccessat(cgroup_fd, "memory.reclaim", F_OK, AT_SYMLINK_NOFOLLOW) == 0;
         cpu_controller = faccessat(cgroup_fd, "cpu.max", F_OK, AT_SYMLINK_NOFOLLOW) == 0 ||
                          faccessat(cgroup_fd, "cpu.weight", F_OK, AT_SYMLINK_NOFOLLOW) == 0;
         note_missing(s, cpu_controller);
@@ -488,6 +490,7 @@ int sense_vm_tick(struct sense_vm *s, uint64_t now_usec, struct vm_signals *ret)
                 sig.memory_kernel = kernel_unreclaimable + ms.slab_reclaimable;
         }
         sig.memory_unreclaimable = kernel_unreclaimable + (s->swap ? ms.unevictable : ms.anon + ms.shmem);
+        sig.memory_reclaim = s->reclaim;
 
         io_devices_fill(s, n_io, deltas, &sig);
 

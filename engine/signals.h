@@ -71,6 +71,7 @@ struct vm_signals {
         uint64_t memory_unreclaimable;    /* what reclaim cannot take back: anon when there is no swap, + kernel */
         uint64_t memory_high, memory_max; /* the limits in force, LIMIT_MAX for "max" */
         uint64_t memory_events_high, memory_events_max, memory_events_oom, memory_events_oom_kill; /* deltas */
+        uint32_t memory_reclaim; /* 1: the cgroup has memory.reclaim (kernel 5.19+), so the memory law can probe */
 
         unsigned n_io_devices;
         struct io_device_rates io_devices[SIGNALS_IO_DEVICES]; /* the busiest first is not promised */

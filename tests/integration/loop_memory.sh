@@ -1,5 +1,6 @@
 #!/bin/sh
-# Memory, senpai-like: a VM whose working set is far below its memory.high, with zram swap in the guest so that
+# Memory, senpai-like, probing by lowering memory.high (MemoryProbe=high; loop_memory_reclaim probes with
+# memory.reclaim, the default where the kernel has it): a VM whose working set is far below its memory.high, with zram swap in the guest so that
 # its cold anonymous memory has somewhere to go. The engine lowers memory.high from the top of MemoryHighRange
 # towards the working set while the VM's memory pressure stays under target; when the working set grows past it,
 # every tick in which the limit binds under pressure raises it (by at most 50%) until it is above the new working
@@ -25,22 +26,8 @@ RANGE_MAX=256
 TARGET_PPM=10000 # MemoryPressureTarget = 1%
 INTERVAL=100ms
 
-[ -e /sys/block/zram0/disksize ] || skip "no zram device (/sys/block/zram0): the kernel lacks zram"
 command -v memhog >/dev/null || fail "memhog (tests/helpers) is not in the guest"
-
-# zram swap, taken down again at exit (after the processes whose pages it holds are gone)
-zram_off() {
-	_vmtest_self # lib.sh: sets _vmtest_self_pid
-	[ "$_vmtest_self_pid" = "$_VMTEST_MAIN_PID" ] && [ "$VMTEST_KEEP" != 1 ] || return 0
-	swapoff /dev/zram0 2>/dev/null || true
-	echo 1 >/sys/block/zram0/reset 2>/dev/null || true
-}
-trap 'vmtest_cleanup; zram_off' EXIT
-zram_off # a device left set up would refuse a new disksize
-cg_write /sys/block/zram0 disksize 512M
-assert_cmd "mkswap /dev/zram0" mkswap /dev/zram0
-assert_cmd "swapon /dev/zram0" swapon /dev/zram0
-assert_contains "$(cat /proc/swaps)" /dev/zram0 "zram swap in /proc/swaps"
+zram_swap 512M
 
 audit=$VMTEST_TMP/audit.jsonl
 rec=$VMTEST_TMP/signals.rec
@@ -52,6 +39,7 @@ MatchName = db-*
 Adapt = memory
 MemoryHighRange = ${RANGE_MIN}M..${RANGE_MAX}M
 MemoryPressureTarget = 1%
+MemoryProbe = high
 AdaptDwellSec = 50ms
 AdaptHoldSec = 2s
 INI

@@ -211,6 +211,56 @@ static void test_dry_run_changes_nothing_and_says_it_once(void **state)
         close(vm_fd);
 }
 
+/* memory.reclaim: a one-shot request. Written each time it is asked (never compared), audited with "old" null,
+ * never an original (nothing to restore); in dry-run only logged and audited. */
+static void test_request_is_one_shot(void **state)
+{
+        struct fixture *f = *state;
+        struct actuator a;
+        int vm_fd = openat(f->fd, "vm", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        struct actuator_target t = {.vm = "db", .pid = 7, .group = "db", .cgroup = "vm", .cgroup_fd = vm_fd};
+        char *log;
+
+        tmptree_write_string(f->fd, "vm/memory.reclaim", "");
+        actuator_init(&a, true, f->fd, f->audit_fd);
+        stderr_capture_start();
+        assert_int_equal(actuator_request(&a, &t, "memory.reclaim", "2097152", "memory: probe"), 1);
+        log = stderr_capture_stop();
+        assert_non_null(strstr(log, "dry-run: would write vm/memory.reclaim: \"2097152\" for VM db"));
+        free(log);
+        assert_string_equal(slurp(f->fd, "vm/memory.reclaim"), "");
+        assert_int_equal(a.would_writes, 1);
+        assert_int_equal(a.n_shadow, 0);
+        actuator_done(&a);
+
+        actuator_init(&a, false, f->fd, f->audit_fd);
+        assert_int_equal(actuator_request(&a, &t, "memory.reclaim", "2097152", "memory: probe"), 1);
+        assert_int_equal(actuator_request(&a, &t, "memory.reclaim", "2097152", "memory: probe"), 1);
+        assert_string_equal(slurp(f->fd, "vm/memory.reclaim"), "2097152");
+        assert_int_equal(a.writes, 2);
+        assert_int_equal(a.n_originals, 0);
+        const char *audit = slurp(f->fd, "audit.jsonl");
+        assert_int_equal(count_lines(audit), 3);
+        assert_non_null(strstr(audit, "\"file\":\"memory.reclaim\",\"old\":null,\"new\":\"2097152\","
+                                      "\"reason\":\"memory: probe\",\"dry_run\":false}"));
+        assert_non_null(
+                strstr(audit, "\"old\":null,\"new\":\"2097152\",\"reason\":\"memory: probe\",\"dry_run\":true}"));
+
+        /* A file the kernel lacks in a live cgroup is an error that names it; a cgroup not there yet is nothing to
+         * do. */
+        tmptree_write_string(f->fd, "vm/cgroup.controllers", "memory\n");
+        stderr_capture_start();
+        assert_true(actuator_request(&a, &t, "memory.bogus", "1", "x") < 0);
+        log = stderr_capture_stop();
+        assert_non_null(strstr(log, "vm/memory.bogus"));
+        free(log);
+        t.cgroup_fd = -1;
+        assert_int_equal(actuator_request(&a, &t, "memory.reclaim", "4096", "x"), 0);
+        assert_int_equal(actuator_restore(&a), 0);
+        assert_string_equal(slurp(f->fd, "vm/memory.reclaim"), "2097152");
+        close(vm_fd);
+}
+
 static void test_refused_write_is_an_error(void **state)
 {
         struct fixture *f = *state;
@@ -253,6 +303,7 @@ int main(void)
                 cmocka_unit_test(test_current_values),
                 cmocka_unit_test_setup_teardown(test_apply_writes_once_audits_and_restores, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_dry_run_changes_nothing_and_says_it_once, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_request_is_one_shot, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_refused_write_is_an_error, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -422,6 +422,7 @@ static void test_adapt_keys(void **state)
                                    "CPUPressureTarget = 5%\n"
                                    "MemoryPressureTarget = 0.1%\n"
                                    "IOPressureTarget = 10%\n"
+                                   "MemoryProbe = high\n"
                                    "AdaptHoldSec = 10s\n"
                                    "[group batch]\n"
                                    "MatchName = ci-*\n"
@@ -443,6 +444,7 @@ static void test_adapt_keys(void **state)
         assert_int_equal(a->io_pressure_target_ppm, 100000);
         assert_int_equal(a->hold_usec, 10000000);
         assert_int_equal(a->dwell_usec, ADAPT_DWELL_DEFAULT_USEC);
+        assert_int_equal(a->memory_probe, MEMORY_PROBE_HIGH);
 
         a = &p->groups[1].adapt;
         assert_true(a->cpu && !a->memory && a->io);
@@ -450,6 +452,7 @@ static void test_adapt_keys(void **state)
         assert_int_equal(a->cpu_quota_max_permyriad, 40000);
         assert_int_equal(a->io_bandwidth_min, 1000000);
         assert_int_equal(a->io_bandwidth_max, 100000000);
+        assert_int_equal(a->memory_probe, MEMORY_PROBE_AUTO); /* the default: reclaim where the kernel can */
         policy_free(p);
 }
 
@@ -482,6 +485,11 @@ static void test_adapt_errors(void **state)
                 {"[group a]\nMatchName = a\nAdapt = memory\nMemoryHighRange = 1G..2G\nMemoryPressureTarget = "
                  "1%\nMemoryHigh = 4G\n",
                  "test.ini:1: [group a]: MemoryHigh= is outside MemoryHighRange="},
+                {"[group a]\nMatchName = a\nMemoryProbe = senpai\n",
+                 "test.ini:3: MemoryProbe=senpai: expected auto, reclaim or high"},
+                {"[group a]\nMatchName = a\nAdapt = cpu\nCPUWeightRange = 100..200\nCPUPressureTarget = 1%\n"
+                 "MemoryProbe = reclaim\n",
+                 "test.ini:1: [group a]: MemoryProbe= is set but Adapt= does not include memory"},
                 {"[group a]\nMatchName = a\nClass = batch\nAdapt = io\n",
                  "test.ini:1: [group a]: Adapt=io for a batch VM needs IOBandwidthMaxRange="},
                 {"[group a]\nMatchName = a\nClass = latency\nAdapt = io\n",

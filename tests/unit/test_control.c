@@ -305,6 +305,126 @@ static void test_memory_raises_only_when_the_limit_binds(void **state)
         policy_free(p);
 }
 
+/* Probing with memory.reclaim. Plant: memory.current starts at 1 GiB of which 200 MiB is the working set. A
+ * reclaim takes its bytes; whatever it takes from the working set is faulted back at once, stalling the next tick
+ * as the memory plant does. memory.high is never touched: the limit stays at its baseline. */
+static void test_memory_reclaim_probe(void **state)
+{
+        struct policy *p = load(memory_policy); /* MemoryProbe= not given: auto */
+        const struct group_policy *g = group(p, "db");
+        struct control_state st = {0};
+        struct vm_signals sig = {0};
+        struct control_global global = {0};
+        struct control_vm vm = {"db", g, &sig, &st};
+        struct host_signals host = {0};
+        uint64_t ws = 200 * MiB, unreclaimable = 50 * MiB, cur = 1024 * MiB;
+        uint32_t pressure = 0;
+        unsigned reached = 0, t = 0, stalls_late = 0, flaps_before = 0;
+
+        for (; t < 1000; t++) {
+                sig = (struct vm_signals){.interval_usec = t ? SEC : 0,
+                                          .memory_unreclaimable = unreclaimable,
+                                          .memory_reclaim = 1,
+                                          .memory_current = cur,
+                                          .memory_high = st.initialized ? st.memory_high_written : LIMIT_MAX,
+                                          .memory = {.some_ppm = pressure}};
+                control_tick(&vm, 1, &host, &global, (t + 1) * SEC, PAGE);
+
+                uint64_t bytes = st.memory_reclaim_bytes;
+                assert_int_equal(st.limits.memory_high, 1024 * MiB); /* the baseline, never lowered */
+                assert_int_equal(bytes % PAGE, 0);
+                assert_true(bytes <= cur / 100 + PAGE);               /* at most 1% (or a page) per tick */
+                assert_true(cur - bytes >= unreclaimable + 32 * MiB); /* never under the floor */
+                if (bytes)
+                        assert_non_null(strstr(st.reason[KNOB_MEMORY_RECLAIM], "memory.reclaim"));
+                else
+                        assert_string_equal(st.reason[KNOB_MEMORY_RECLAIM], "");
+                if (pressure > 1000)
+                        assert_int_equal(bytes, 0); /* over target: no probing */
+
+                uint64_t after = cur - bytes;
+                pressure = after < ws ? memory_plant_pressure(after, ws) : 0;
+                cur = MAX(after, ws);
+                if (!reached && cur <= ws * 11 / 10)
+                        reached = t;
+                if (t >= 400 && pressure > 1000)
+                        stalls_late++;
+                if (t == 400)
+                        flaps_before = st.direction_changes[KNOB_MEMORY_RECLAIM];
+        }
+        unsigned flaps = st.direction_changes[KNOB_MEMORY_RECLAIM] - flaps_before;
+        print_message("memory.reclaim: memory.current 1 GiB -> %llu MiB (working set 200 MiB), within 10%% after %u "
+                      "ticks; in the last 10 minutes %u stalls over target, %u direction changes; memory.high stayed "
+                      "%llu MiB\n",
+                      (unsigned long long)(cur / MiB), reached, stalls_late, flaps,
+                      (unsigned long long)(st.limits.memory_high / MiB));
+        assert_true(reached > 0 && reached <= 180);
+        /* Each stall doubles the hold before the next probe (30 s up to 480 s): few stalls once settled. */
+        assert_true(stalls_late <= 5);
+        assert_true(flaps <= 10);
+
+        /* The working set doubles: nothing holds it back (memory.high is 1 GiB), and no probe runs while it
+         * stalls. */
+        ws = 400 * MiB;
+        cur = ws;
+        for (unsigned i = 0; i < 5; i++, t++) {
+                sig = (struct vm_signals){.interval_usec = SEC,
+                                          .memory_unreclaimable = unreclaimable,
+                                          .memory_reclaim = 1,
+                                          .memory_current = cur,
+                                          .memory_high = st.memory_high_written,
+                                          .memory = {.some_ppm = 20000}};
+                control_tick(&vm, 1, &host, &global, (t + 1) * SEC, PAGE);
+                assert_int_equal(st.memory_reclaim_bytes, 0);
+                assert_int_equal(st.limits.memory_high, 1024 * MiB);
+        }
+        policy_free(p);
+}
+
+/* Which probe runs: auto follows the kernel; reclaim without memory.reclaim takes nothing back and lowers nothing;
+ * high lowers memory.high even where memory.reclaim exists. The floor holds for reclaim too. */
+static void test_memory_probe_modes(void **state)
+{
+        static const struct {
+                const char *probe;
+                uint32_t has_reclaim;
+                bool expect_reclaim, expect_lowered;
+        } cases[] = {
+                {"auto", 1, true, false},     {"auto", 0, false, true}, {"reclaim", 1, true, false},
+                {"reclaim", 0, false, false}, {"high", 1, false, true},
+        };
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                char text[512];
+                snprintf(text, sizeof(text), "%sMemoryProbe = %s\n", memory_policy, cases[i].probe);
+                struct policy *p = load(text);
+                struct control_state st = {0};
+                struct vm_signals sig = {0};
+                struct control_global global = {0};
+                struct control_vm vm = {"db", group(p, "db"), &sig, &st};
+                struct host_signals host = {0};
+                uint64_t reclaimed = 0;
+
+                for (unsigned t = 0; t < 300; t++) {
+                        sig = (struct vm_signals){.interval_usec = t ? SEC : 0,
+                                                  .memory_unreclaimable = 600 * MiB,
+                                                  .memory_reclaim = cases[i].has_reclaim,
+                                                  .memory_current = 900 * MiB,
+                                                  .memory_high = st.initialized ? st.memory_high_written : LIMIT_MAX};
+                        control_tick(&vm, 1, &host, &global, (t + 1) * SEC, PAGE);
+                        reclaimed += st.memory_reclaim_bytes;
+                        /* 900 MiB in use, 600 MiB unreclaimable: never asked for more than down to 675 MiB */
+                        assert_true(st.memory_reclaim_bytes <= 225 * MiB);
+                }
+                print_message(
+                        "MemoryProbe=%s, memory.reclaim %s: %llu MiB asked of memory.reclaim, memory.high %llu MiB\n",
+                        cases[i].probe, cases[i].has_reclaim ? "present" : "absent",
+                        (unsigned long long)(reclaimed / MiB), (unsigned long long)(st.limits.memory_high / MiB));
+                assert_int_equal(reclaimed > 0, cases[i].expect_reclaim);
+                assert_int_equal(st.limits.memory_high < 1024 * MiB, cases[i].expect_lowered);
+                policy_free(p);
+        }
+}
+
 static const char *io_policy = "[group web]\n"
                                "MatchName = web\n"
                                "Class = latency\n"
@@ -435,6 +555,7 @@ static void test_knob_of_file(void **state)
         assert_int_equal(control_knob_of_file("cpu.max"), KNOB_CPU_MAX);
         assert_int_equal(control_knob_of_file("memory.high"), KNOB_MEMORY_HIGH);
         assert_int_equal(control_knob_of_file("io.max"), KNOB_IO_MAX);
+        assert_int_equal(control_knob_of_file("memory.reclaim"), KNOB_MEMORY_RECLAIM);
         assert_int_equal(control_knob_of_file("io.weight"), -1);
 }
 
@@ -446,6 +567,8 @@ int main(void)
                 cmocka_unit_test(test_memory_senpai),
                 cmocka_unit_test(test_memory_floor_and_yield),
                 cmocka_unit_test(test_memory_raises_only_when_the_limit_binds),
+                cmocka_unit_test(test_memory_reclaim_probe),
+                cmocka_unit_test(test_memory_probe_modes),
                 cmocka_unit_test(test_io_batch_yields),
                 cmocka_unit_test(test_bounds_property),
                 cmocka_unit_test(test_knob_of_file),

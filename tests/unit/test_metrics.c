@@ -97,6 +97,7 @@ static const char expected_exact[] =
         "vmgov_decisions_total{file=\"memory.max\"} 0\n"
         "vmgov_decisions_total{file=\"io.weight\"} 0\n"
         "vmgov_decisions_total{file=\"io.max\"} 0\n"
+        "vmgov_decisions_total{file=\"memory.reclaim\"} 0\n"
         "vmgov_decisions_total{file=\"cgroup.procs\"} 2\n"
         "# HELP vmgov_write_errors_total Reads or writes of a cgroup file that failed, over every VM since the engine "
         "started\n"
@@ -189,6 +190,7 @@ static const char expected_exact[] =
         "vmgov_vm_decisions_total{" HOSTILE_LABELS ",file=\"memory.max\"} 0\n"
         "vmgov_vm_decisions_total{" HOSTILE_LABELS ",file=\"io.weight\"} 0\n"
         "vmgov_vm_decisions_total{" HOSTILE_LABELS ",file=\"io.max\"} 0\n"
+        "vmgov_vm_decisions_total{" HOSTILE_LABELS ",file=\"memory.reclaim\"} 0\n"
         "vmgov_vm_decisions_total{" HOSTILE_LABELS ",file=\"cgroup.procs\"} 1\n"
         "# HELP vmgov_vm_write_errors_total Reads or writes of the VM's cgroup files that failed\n"
         "# TYPE vmgov_vm_write_errors_total counter\n"
@@ -395,7 +397,9 @@ static void test_count(void **state)
         metrics_count(&c, "memory.high", 1);
         metrics_count(&c, "memory.high", -EINVAL);
         metrics_count(&c, "pids.max", 1);
+        metrics_count(&c, "memory.reclaim", 1);
         assert_int_equal(c.decisions[METRICS_FILE_CPU_MAX], 1);
+        assert_int_equal(c.decisions[METRICS_FILE_MEMORY_RECLAIM], 1);
         assert_int_equal(c.decisions[METRICS_FILE_MEMORY_HIGH], 1);
         assert_int_equal(c.decisions[METRICS_FILE_OTHER], 1);
         assert_int_equal(c.write_errors, 1);

@@ -373,6 +373,27 @@ require_vmgov() {
 	[ -x "$VMGOV" ] || fail "the engine is not in the guest ($VMGOV missing: build/engine/vmgov was not built)"
 }
 
+# ---- swap
+
+# zram swap of SIZE (e.g. 512M) for a test whose workload has cold anonymous memory to put somewhere; taken down
+# again at exit, after the processes whose pages it holds are gone.
+zram_swap() {
+	[ -e /sys/block/zram0/disksize ] || skip "no zram device (/sys/block/zram0): the kernel lacks zram"
+	trap 'vmtest_cleanup; _zram_off' EXIT
+	_zram_off # a device left set up would refuse a new disksize
+	cg_write /sys/block/zram0 disksize "$1"
+	assert_cmd "mkswap /dev/zram0" mkswap /dev/zram0
+	assert_cmd "swapon /dev/zram0" swapon /dev/zram0
+	assert_contains "$(cat /proc/swaps)" /dev/zram0 "zram swap in /proc/swaps"
+}
+
+_zram_off() {
+	_vmtest_self
+	[ "$_vmtest_self_pid" = "$_VMTEST_MAIN_PID" ] && [ "$VMTEST_KEEP" != 1 ] || return 0
+	swapoff /dev/zram0 2>/dev/null || true
+	echo 1 >/sys/block/zram0/reset 2>/dev/null || true
+}
+
 # ---- cleanup
 
 vmtest_cleanup() {
