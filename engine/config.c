@@ -189,6 +189,7 @@ static int loader_add_section(struct loader *l, const char *section, unsigned li
         *g = (struct group_policy){
                 .class = VM_CLASS_NORMAL,
                 .placement = PLACEMENT_OWN,
+                .adapt = {.hold_usec = ADAPT_HOLD_DEFAULT_USEC, .dwell_usec = ADAPT_DWELL_DEFAULT_USEC},
         };
         g->name = strdup(name);
         g->file = strdup(l->file);
@@ -906,10 +907,6 @@ static int adapt_validate(struct loader *l, struct group_policy *g)
                                      vm_class_to_string(g->class));
         }
 #undef GFAIL
-        if (!a->hold_usec)
-                a->hold_usec = ADAPT_HOLD_DEFAULT_USEC;
-        if (!a->dwell_usec)
-                a->dwell_usec = ADAPT_DWELL_DEFAULT_USEC;
         return 0;
 }
 

@@ -10,11 +10,14 @@
 #include <sys/sysinfo.h>
 #include <sys/sysmacros.h>
 #include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
 #include <pwd.h>
 
 #include "audit.h"
 #include "daemon.h"
 #include "discover.h"
+#include "fileio.h"
 #include "log.h"
 #include "macro.h"
 #include "netshape.h"
@@ -63,14 +66,14 @@ void engine_config_env(struct config_env *ret)
 }
 
 /* Name-escaping for log lines: a VM name is hostile input and must not forge a log line of its own. */
-static const char *vm_display_name(const struct vm_identity *id, char *buf, size_t size)
+const char *vm_display_name(const struct vm_identity *id, char *buf, size_t size)
 {
         if (!id->name[0])
                 return "(unnamed)";
         return audit_escape_for_log(id->name, buf, size);
 }
 
-static bool is_qemu_cb(const char *exe, void *userdata)
+bool engine_is_qemu_cb(const char *exe, void *userdata)
 {
         const struct engine *e = userdata;
         return policy_is_qemu_exe(e->policy, exe);
@@ -646,6 +649,15 @@ static void engine_sense(struct engine *e, uint64_t now)
         e->ticks++;
 }
 
+static uint64_t realtime_usec(void)
+{
+        struct timespec ts;
+
+        if (clock_gettime(CLOCK_REALTIME, &ts) < 0)
+                return 0;
+        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
 static void engine_control(struct engine *e, uint64_t now)
 {
         size_t n = 0;
@@ -666,6 +678,16 @@ static void engine_control(struct engine *e, uint64_t now)
                         e->ctl_vms[n++] = (struct control_vm){vm->id.name, g, &vm->sig, &vm->ctl};
         }
         control_tick(e->ctl_vms, n, &e->host, &e->ctl_global, now, e->act.page_size);
+
+        /* The last decision per VM, for status. */
+        for (size_t i = 0; i < e->n_vms; i++) {
+                struct vm_state *vm = &e->vms[i];
+                for (int k = 0; k < _KNOB_MAX; k++)
+                        if (vm_managed(vm) && vm->ctl.initialized && vm->ctl.reason[k][0]) {
+                                snprintf(vm->last_reason, sizeof(vm->last_reason), "%s", vm->ctl.reason[k]);
+                                vm->decided_usec = realtime_usec();
+                        }
+        }
 }
 
 static void engine_record(struct engine *e, uint64_t now)
@@ -683,6 +705,81 @@ static void engine_record(struct engine *e, uint64_t now)
                 closep(&e->record_fd);
                 e->record_fd = -1;
         }
+}
+
+/* The limits the engine holds a VM at (would hold, in dry-run), in the kernel's form, and its last decision. */
+static void engine_snapshot_state(const struct engine *e, const struct vm_state *vm, struct snapshot_state *st)
+{
+        struct setting settings[SETTINGS_MAX];
+        size_t n = 0;
+
+        *st = (struct snapshot_state){
+                .sensed = vm_managed(vm) && (vm->sensor || vm->schedlat_tracked),
+                .errors = vm->counters.write_errors,
+                .decided_usec = vm->decided_usec,
+        };
+        snprintf(st->group, sizeof(st->group), "%s", vm->group);
+        snprintf(st->cgroup, sizeof(st->cgroup), "%s", vm->cgroup);
+        snprintf(st->reason, sizeof(st->reason), "%s", vm->last_reason);
+        for (unsigned f = 0; f < _METRICS_FILE_MAX; f++)
+                st->decisions += vm->counters.decisions[f];
+        if (!vm_managed(vm) || !vm->ctl.initialized ||
+            actuator_plan(&vm->ctl.limits, e->act.page_size, settings, ELEMENTSOF(settings), &n) < 0)
+                return;
+        for (size_t i = 0; i < n; i++) {
+                const struct setting *s = &settings[i];
+                if (strcmp(s->file, "cpu.max") == 0)
+                        snprintf(st->cpu_max, sizeof(st->cpu_max), "%s", s->value);
+                else if (strcmp(s->file, "cpu.weight") == 0)
+                        snprintf(st->cpu_weight, sizeof(st->cpu_weight), "%s", s->value);
+                else if (strcmp(s->file, "cpu.idle") == 0 && strcmp(s->value, "1") == 0)
+                        snprintf(st->cpu_weight, sizeof(st->cpu_weight), "idle");
+                else if (strcmp(s->file, "memory.high") == 0)
+                        snprintf(st->memory_high, sizeof(st->memory_high), "%s", s->value);
+                else if (strcmp(s->file, "memory.max") == 0)
+                        snprintf(st->memory_max, sizeof(st->memory_max), "%s", s->value);
+                else if (strcmp(s->file, "io.max") == 0) {
+                        size_t len = strlen(st->io_max);
+                        snprintf(st->io_max + len, sizeof(st->io_max) - len, "%s%s", len ? ";" : "", s->value);
+                }
+        }
+}
+
+/* The live view for `vmgov status`, replaced atomically each tick of a running daemon. */
+static void engine_snapshot(struct engine *e)
+{
+        const char *path = e->opt.status_path ? e->opt.status_path : SNAPSHOT_DEFAULT;
+        struct snapshot_state st;
+        int r;
+
+        if (!e->snapshot_on || strcmp(path, "none") == 0)
+                return;
+        struct snapshot_daemon d = {
+                .pid = getpid(),
+                .time_usec = realtime_usec(),
+                .interval_usec = e->interval_usec,
+                .ticks = e->ticks,
+                .dry_run = e->dry_run,
+                .errors = e->totals.write_errors,
+        };
+        for (unsigned f = 0; f < _METRICS_FILE_MAX; f++)
+                d.writes += e->totals.decisions[f];
+        snprintf(d.runq_source, sizeof(d.runq_source), "%s", e->schedlat ? schedlat_mode(e->schedlat) : "none");
+        snprintf(d.policy, sizeof(d.policy), "%s", e->opt.policy_path);
+        r = snapshot_format_daemon(&e->snapshot, &d);
+        for (size_t i = 0; i < e->n_vms && r == 0; i++) {
+                engine_snapshot_state(e, &e->vms[i], &st);
+                r = snapshot_format_vm(&e->snapshot, &e->vms[i].id, &e->vms[i].sig, &st);
+        }
+        if (r == 0)
+                r = mkdir_parent(path, 0700);
+        if (r == 0)
+                r = atomic_write_file(path, e->snapshot.buf, e->snapshot.len, 0600, false);
+        if (r < 0 && !e->warned_snapshot) {
+                e->warned_snapshot = true;
+                log_warn_errno(r, "status file %s: cannot write it: %m; vmgov status will sample on its own", path);
+        } else if (r == 0)
+                e->warned_snapshot = false;
 }
 
 /* The Prometheus textfile: every VM's limits, signals and decision counts, replaced atomically each tick. */
@@ -771,7 +868,7 @@ static int engine_on_exec(pid_t pid, void *userdata)
         struct vm_state *vm = NULL;
         int r;
 
-        r = discover_vm_identify(e->proc_fd, pid, is_qemu_cb, e, &id);
+        r = discover_vm_identify(e->proc_fd, pid, engine_is_qemu_cb, e, &id);
         if (r <= 0)
                 return r == -ENOMEM ? r : 0;
         r = engine_place_vm(e, &id, &vm);
@@ -812,7 +909,7 @@ int engine_tick(struct engine *e)
         size_t n = 0;
         int r;
 
-        r = discover_vms_scan(e->proc_fd, is_qemu_cb, e, &ids, &n);
+        r = discover_vms_scan(e->proc_fd, engine_is_qemu_cb, e, &ids, &n);
         if (r < 0)
                 return log_err_errno(r, "scan %s: %m", e->opt.proc_root);
 
@@ -838,6 +935,7 @@ int engine_tick(struct engine *e)
         engine_record(e, now);
         e->last_tick_usec = sense_now_usec() - now;
         engine_metrics(e);
+        engine_snapshot(e);
         return 0;
 }
 
@@ -926,6 +1024,7 @@ int engine_run(struct engine *e)
                 }
         }
 
+        e->snapshot_on = true;
         r = engine_tick(e);
         if (r < 0)
                 return r;
@@ -985,6 +1084,15 @@ int engine_run(struct engine *e)
 int engine_close(struct engine *e)
 {
         int failures = 0;
+
+        if (e->snapshot_on) { /* a stopped daemon has no live view: status samples on its own */
+                const char *path = e->opt.status_path ? e->opt.status_path : SNAPSHOT_DEFAULT;
+                if (strcmp(path, "none") != 0 && unlink(path) < 0 && errno != ENOENT)
+                        log_warn_errno(-errno, "status file %s: cannot remove it: %m", path);
+                e->snapshot_on = false;
+        }
+        free(e->snapshot.buf);
+        e->snapshot = (struct snapshot_text){0};
 
         if (!e->dry_run)
                 failures = actuator_restore(&e->act);
@@ -1068,228 +1176,5 @@ int engine_probe(int proc_fd, char *why, size_t len)
                         return r;
         }
         snprintf(why, len, "cgroup v2 at %s with cpu, memory and io", m.path);
-        return 0;
-}
-
-/* A cgroup file's value for the status table: trimmed, "-" when unreadable (no controller, no cgroup). */
-static void status_value(int fd, const char *file, char *buf, size_t size)
-{
-        if (fd < 0 || cgroupfs_read(fd, file, buf, size) < 0)
-                buf[0] = '\0';
-        for (char *p = buf; *p; p++)
-                if (*p == '\n')
-                        *p = (p[1] ? ';' : '\0');
-        if (!buf[0])
-                snprintf(buf, size, "-");
-}
-
-struct status_row {
-        struct vm_identity id;
-        const struct group_policy *group;
-        int fd;
-        struct sense_vm *sensor;
-        bool tracked;
-        unsigned schedlat_id;
-        struct vm_signals sig;
-        char cpu_max[64], weight[32], high[32], max[32], io[256]; /* as the kernel holds them now */
-};
-
-static void status_row_done(struct engine *e, struct status_row *row)
-{
-        sense_vm_freep(&row->sensor);
-        if (row->tracked)
-                schedlat_vm_remove(e->schedlat, row->schedlat_id);
-        closep(&row->fd);
-}
-
-static void status_sense(struct engine *e, struct status_row *rows, size_t n, uint64_t now)
-{
-        for (size_t i = 0; i < n; i++) {
-                if (rows[i].sensor)
-                        (void)sense_vm_tick(rows[i].sensor, now, &rows[i].sig);
-                if (rows[i].tracked)
-                        (void)schedlat_read(e->schedlat, rows[i].schedlat_id, &rows[i].sig.runq, NULL);
-        }
-}
-
-static const char *fmt_ppm(uint32_t ppm, char *buf, size_t size)
-{
-        snprintf(buf, size, "%u.%02u%%", ppm / 10000, ppm % 10000 / 100);
-        return buf;
-}
-
-static const char *fmt_bytes(uint64_t v, char *buf, size_t size)
-{
-        if (v == LIMIT_MAX)
-                snprintf(buf, size, "max");
-        else if (v >= (1ULL << 30))
-                snprintf(buf, size, "%.1fG", v / (double)(1ULL << 30));
-        else
-                snprintf(buf, size, "%.1fM", v / (double)(1ULL << 20));
-        return buf;
-}
-
-static const char *runq_source_name(enum runq_source s)
-{
-        return s == RUNQ_SOURCE_BPF ? "bpf" : s == RUNQ_SOURCE_SCHEDSTAT ? "schedstat" : "none";
-}
-
-static void status_io_rates(const struct vm_signals *sg, double *ret_read, double *ret_write)
-{
-        uint64_t rd = 0, wr = 0;
-        double secs = sg->interval_usec ? sg->interval_usec / 1e6 : 1;
-
-        for (unsigned k = 0; k < sg->n_io_devices && k < SIGNALS_IO_DEVICES; k++) {
-                rd += sg->io_devices[k].rbytes;
-                wr += sg->io_devices[k].wbytes;
-        }
-        *ret_read = rd / secs;
-        *ret_write = wr / secs;
-}
-
-static void status_print_table(struct engine *e, const struct status_row *rows, size_t n)
-{
-        char name[AUDIT_LOG_NAME_MAX];
-
-        printf("%-7s %-20s %-36s %-10s %-36s %-16s %-7s %-12s %-12s %s\n", "PID", "NAME", "UUID", "GROUP", "CGROUP",
-               "CPU.MAX", "WEIGHT", "MEM.HIGH", "MEM.MAX", "IO.MAX");
-        for (size_t i = 0; i < n; i++) {
-                const struct status_row *row = &rows[i];
-                printf("%-7d %-20s %-36s %-10s %-36s %-16s %-7s %-12s %-12s %s\n", (int)row->id.pid,
-                       vm_display_name(&row->id, name, sizeof(name)), row->id.uuid[0] ? row->id.uuid : "-",
-                       row->group ? row->group->name : "(unmanaged)", row->id.cgroup, row->cpu_max, row->weight,
-                       row->high, row->max, row->io);
-        }
-
-        printf("\nover %.1fs: pressure is the share of time stalled (some), run-queue latency from %s\n",
-               e->interval_usec / 1e6, e->schedlat ? schedlat_mode(e->schedlat) : "none");
-        printf("%-7s %-20s %-8s %-8s %-8s %-8s %-10s %-8s %-8s %-10s %-10s %-10s %-10s\n", "PID", "NAME", "CPU.PSI",
-               "MEM.PSI", "IO.PSI", "CPU", "THROTTLED", "MEM", "HIGH", "IO.READ/s", "IO.WRITE/s", "RUNQ.P50",
-               "RUNQ.P99");
-        for (size_t i = 0; i < n; i++) {
-                const struct status_row *row = &rows[i];
-                const struct vm_signals *sg = &row->sig;
-                char a[16], b[16], c[16], d[16], m1[16], m2[16];
-                double rd, wr;
-
-                if (!row->sensor) {
-                        printf("%-7d %-20s (its cgroup %s holds other processes too: not sensed)\n", (int)row->id.pid,
-                               vm_display_name(&row->id, name, sizeof(name)), row->id.cgroup);
-                        continue;
-                }
-                status_io_rates(sg, &rd, &wr);
-                snprintf(d, sizeof(d), "%.0f%%",
-                         sg->interval_usec ? 100.0 * sg->cpu_usage_usec / sg->interval_usec : 0);
-                printf("%-7d %-20s %-8s %-8s %-8s %-8s %-10llu %-8s %-8s %-10.0f %-10.0f %-10llu %-10llu us (%s)\n",
-                       (int)row->id.pid, vm_display_name(&row->id, name, sizeof(name)),
-                       fmt_ppm(sg->cpu.some_ppm, a, sizeof(a)), fmt_ppm(sg->memory.some_ppm, b, sizeof(b)),
-                       fmt_ppm(sg->io.some_ppm, c, sizeof(c)), d, (unsigned long long)sg->cpu_nr_throttled,
-                       fmt_bytes(sg->memory_current, m1, sizeof(m1)),
-                       sg->memory_high ? fmt_bytes(sg->memory_high, m2, sizeof(m2)) : "-", rd, wr,
-                       (unsigned long long)sg->runq.p50_usec, (unsigned long long)sg->runq.p99_usec,
-                       runq_source_name(sg->runq.source));
-        }
-}
-
-/* A JSON string: escaped as in the audit log (a VM name is hostile input), or null for "" / "-". */
-static void json_string(const char *key, const char *v, bool comma)
-{
-        char buf[3 * VM_NAME_MAX * 2 + 8];
-
-        if (!v || !v[0] || strcmp(v, "-") == 0)
-                printf("\"%s\":null%s", key, comma ? "," : "");
-        else if (audit_json_escape(v, buf, sizeof(buf)) >= 0)
-                printf("\"%s\":\"%s\"%s", key, buf, comma ? "," : "");
-        else
-                printf("\"%s\":null%s", key, comma ? "," : "");
-}
-
-static void status_print_json(struct engine *e, const struct status_row *rows, size_t n)
-{
-        printf("{\"interval_usec\":%llu,\"runq_source\":\"%s\",\"vms\":[", (unsigned long long)e->interval_usec,
-               e->schedlat ? schedlat_mode(e->schedlat) : "none");
-        for (size_t i = 0; i < n; i++) {
-                const struct status_row *row = &rows[i];
-                const struct vm_signals *sg = &row->sig;
-                double rd, wr;
-
-                printf("%s{\"pid\":%d,", i ? "," : "", (int)row->id.pid);
-                json_string("name", row->id.name, true);
-                json_string("uuid", row->id.uuid, true);
-                json_string("group", row->group ? row->group->name : NULL, true);
-                json_string("cgroup", row->id.cgroup, true);
-                printf("\"limits\":{");
-                json_string("cpu.max", row->cpu_max, true);
-                json_string("cpu.weight", row->weight, true);
-                json_string("memory.high", row->high, true);
-                json_string("memory.max", row->max, true);
-                json_string("io.max", row->io, false);
-                printf("},\"signals\":");
-                if (!row->sensor) {
-                        printf("null}");
-                        continue;
-                }
-                status_io_rates(sg, &rd, &wr);
-                printf("{\"interval_usec\":%llu,\"cpu_some_ppm\":%u,\"memory_some_ppm\":%u,\"io_some_ppm\":%u,"
-                       "\"cpu_usage_usec\":%llu,\"cpu_nr_throttled\":%llu,\"memory_current\":%llu,"
-                       "\"io_read_bytes_per_sec\":%.0f,\"io_write_bytes_per_sec\":%.0f,\"runq_p50_usec\":%llu,"
-                       "\"runq_p99_usec\":%llu,\"runq_source\":\"%s\"}}",
-                       (unsigned long long)sg->interval_usec, sg->cpu.some_ppm, sg->memory.some_ppm, sg->io.some_ppm,
-                       (unsigned long long)sg->cpu_usage_usec, (unsigned long long)sg->cpu_nr_throttled,
-                       (unsigned long long)sg->memory_current, rd, wr, (unsigned long long)sg->runq.p50_usec,
-                       (unsigned long long)sg->runq.p99_usec, runq_source_name(sg->runq.source));
-        }
-        printf("]}\n");
-}
-
-int engine_status(struct engine *e, bool json)
-{
-        _cleanup_free_ struct vm_identity *ids = NULL;
-        _cleanup_free_ struct status_row *rows = NULL;
-        size_t n = 0;
-        int r;
-
-        r = discover_vms_scan(e->proc_fd, is_qemu_cb, e, &ids, &n);
-        if (r < 0)
-                return log_err_errno(r, "scan %s: %m", e->opt.proc_root);
-        rows = calloc(n ? n : 1, sizeof(*rows));
-        if (!rows)
-                return -ENOMEM;
-
-        /* Limits as they are, and the cgroups that describe one VM each, sensed over one interval. */
-        for (size_t i = 0; i < n; i++) {
-                struct status_row *row = &rows[i];
-                pid_t foreign;
-
-                row->id = ids[i];
-                row->group = policy_match(e->policy, &ids[i]);
-                row->fd = -1;
-                if (strcmp(ids[i].cgroup, "/") != 0)
-                        row->fd = cgroupfs_open_dir(e->mount_fd, ids[i].cgroup + 1);
-                status_value(row->fd, "cpu.max", row->cpu_max, sizeof(row->cpu_max));
-                status_value(row->fd, "cpu.weight", row->weight, sizeof(row->weight));
-                status_value(row->fd, "memory.high", row->high, sizeof(row->high));
-                status_value(row->fd, "memory.max", row->max, sizeof(row->max));
-                status_value(row->fd, "io.max", row->io, sizeof(row->io));
-                if (row->fd >= 0 && placement_check_exclusive(row->fd, ids[i].pid, &foreign) == 0) {
-                        struct sense_options so = {.name = ids[i].cgroup, .swap = e->swap};
-                        (void)sense_vm_open(row->fd, &so, &row->sensor);
-                        if (e->schedlat && schedlat_vm_add(e->schedlat, row->fd, ids[i].pid, &row->schedlat_id) == 0)
-                                row->tracked = true;
-                }
-        }
-        if (n > 0) {
-                status_sense(e, rows, n, sense_now_usec());
-                usleep(e->interval_usec);
-                status_sense(e, rows, n, sense_now_usec());
-        }
-        if (json)
-                status_print_json(e, rows, n);
-        else if (n == 0)
-                printf("(no QEMU processes found under %s)\n", e->opt.proc_root);
-        else
-                status_print_table(e, rows, n);
-        for (size_t i = 0; i < n; i++)
-                status_row_done(e, &rows[i]);
         return 0;
 }

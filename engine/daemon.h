@@ -12,6 +12,7 @@
 #include "metrics.h"
 #include "schedlat.h"
 #include "sense.h"
+#include "snapshot.h"
 #include "vm.h"
 
 /*
@@ -30,6 +31,7 @@ struct engine_options {
         bool dry_run;             /* or DryRun=yes in the policy */
         const char *record_path;  /* append each tick's signals here (vmgov replay reads them) */
         const char *state_path;   /* the journal of originals; NULL: STATEFILE_DEFAULT */
+        const char *status_path;  /* run's live view for status; NULL: SNAPSHOT_DEFAULT; "none": not written */
         bool sense;               /* load the sensors (eBPF): run and once; not status, check, restore */
         bool no_proc_events;      /* scan every tick only (benchmarks, or a kernel whose connector misbehaves) */
 };
@@ -50,6 +52,8 @@ struct vm_state {
         bool schedlat_tracked;
         bool sense_unavailable;     /* said once that it cannot be sensed yet */
         bool reclaim_missing_noted; /* said once that MemoryProbe=reclaim has no memory.reclaim here */
+        uint64_t decided_usec;      /* CLOCK_REALTIME of the laws' last decision for it, 0 for none */
+        char last_reason[SNAPSHOT_REASON_MAX];
         unsigned schedlat_id;
         struct control_state ctl; /* the laws' state and the limits they want */
         struct metrics_counters counters;
@@ -91,6 +95,9 @@ struct engine {
         unsigned ticks;
         bool warned_controller[_CGROUP_CONTROLLER_MAX];
         unsigned placement_errors; /* VMs whose placement was refused or failed */
+        bool snapshot_on;          /* run: write the live view each tick (and remove it at the end) */
+        bool warned_snapshot;
+        struct snapshot_text snapshot;
 };
 
 /* The host facts the policy loader needs: physical memory, device numbers, user names. */
@@ -111,6 +118,12 @@ int engine_probe(int proc_fd, char *why, size_t len);
 /* vmgov restore: put back every original a previous engine journalled. Returns the number of failures or -errno. */
 int engine_restore_journal(int proc_fd, const char *state_path);
 
-/* Print the discovered VMs, their current limits and their signals over one interval, as tables or as one JSON
- * object on stdout. */
+/* The discovery callback: is exe (a basename) one of the policy's QEMU executables? userdata is the engine. */
+bool engine_is_qemu_cb(const char *exe, void *userdata);
+
+/* A VM's name for a log line or a table: escaped (it is hostile input), "(unnamed)" for none. */
+const char *vm_display_name(const struct vm_identity *id, char *buf, size_t size);
+
+/* status.c: print the running daemon's view (its status file), or, without a running daemon, the discovered VMs,
+ * their current limits and their signals sampled over one interval; as tables or as one JSON object on stdout. */
 int engine_status(struct engine *e, bool json);

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "escape.h"
 
@@ -69,5 +70,46 @@ int unescape_percent(const char *s, size_t len, char *buf, size_t size)
         if (size == 0)
                 return -ENOBUFS;
         buf[n] = '\0';
+        return 0;
+}
+
+int kv_parse_u64(const char *s, size_t len, uint64_t *ret)
+{
+        uint64_t v = 0;
+
+        if (len == 0 || len > 20)
+                return -EINVAL;
+        for (size_t i = 0; i < len; i++) {
+                if (s[i] < '0' || s[i] > '9')
+                        return -EINVAL;
+                if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, (uint64_t)(s[i] - '0'), &v))
+                        return -ERANGE;
+        }
+        *ret = v;
+        return 0;
+}
+
+int kv_for_each(const char *line, const char *word, kv_field_cb cb, void *userdata)
+{
+        size_t wl = strlen(word);
+        const char *p;
+
+        if (strncmp(line, word, wl) != 0 || (line[wl] != ' ' && line[wl] != '\0'))
+                return -EINVAL;
+        for (p = line + wl; *p;) {
+                while (*p == ' ')
+                        p++;
+                if (!*p)
+                        break;
+                const char *eq = strchr(p, '='), *end = strchr(p, ' ');
+                if (!end)
+                        end = p + strlen(p);
+                if (!eq || eq > end || eq == p)
+                        return -EINVAL;
+                int r = cb(p, eq - p, eq + 1, end - eq - 1, userdata);
+                if (r < 0)
+                        return r;
+                p = end;
+        }
         return 0;
 }

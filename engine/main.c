@@ -14,6 +14,7 @@
 #include "log.h"
 #include "macro.h"
 #include "replay.h"
+#include "snapshot.h"
 #include "statefile.h"
 #include "units.h"
 
@@ -40,7 +41,8 @@ static void help(void)
                "                 then restore the original values (SIGHUP reloads the policy)\n"
                "  once           one pass, then exit (limits stay in force)\n"
                "  check [PATH]   validate a policy file or directory; prints file:line: message\n"
-               "  status         table of the discovered VMs and their current limits\n"
+               "  status         the running daemon's view of every VM: limits, signals, last decision;\n"
+               "                 without a running daemon, the current limits and signals sampled now\n"
                "  probe          can this host enforce limits? one line, exit 0 if yes, 3 if not\n"
                "  restore        write back every original value a previous engine recorded in its state\n"
                "                 file and did not restore (after a crash or a SIGKILL, or after once)\n"
@@ -57,6 +59,8 @@ static void help(void)
                "  --proc DIR           read processes from DIR instead of /proc (fixture trees)\n"
                "  --record-signals FILE  append each tick's signals to FILE, for vmgov replay\n"
                "  --state-file FILE    where originals are journalled (default " STATEFILE_DEFAULT ")\n"
+               "  --status-file FILE   run: the live view rewritten each interval, which status shows (default\n"
+               "                       " SNAPSHOT_DEFAULT "; \"none\": not written, status samples on its own)\n"
                "  --no-proc-events     find new VMs by scanning every interval only, not through the proc connector\n"
                "  --json               status: one JSON object instead of tables\n"
                "  --log-level LEVEL    err, warning, info (default) or debug\n"
@@ -166,6 +170,7 @@ int main(int argc, char **argv)
                 OPT_NO_PROC_EVENTS,
                 OPT_METRICS_FILE,
                 OPT_JSON,
+                OPT_STATUS_FILE,
         };
         static const struct option options[] = {
                 {"policy", required_argument, NULL, OPT_POLICY},
@@ -180,6 +185,7 @@ int main(int argc, char **argv)
                 {"no-proc-events", no_argument, NULL, OPT_NO_PROC_EVENTS},
                 {"metrics-file", required_argument, NULL, OPT_METRICS_FILE},
                 {"json", no_argument, NULL, OPT_JSON},
+                {"status-file", required_argument, NULL, OPT_STATUS_FILE},
                 {"help", no_argument, NULL, 'h'},
                 {},
         };
@@ -235,6 +241,9 @@ int main(int argc, char **argv)
                         break;
                 case OPT_JSON:
                         json = true;
+                        break;
+                case OPT_STATUS_FILE:
+                        opt.status_path = optarg;
                         break;
                 case OPT_LOG_LEVEL:
                         r = log_level_from_string(optarg);

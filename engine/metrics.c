@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "macro.h"
+#include "fileio.h"
 #include "metrics.h"
 #include "utf8.h"
 
@@ -555,65 +556,7 @@ int metrics_format(const struct metrics_engine *e, const struct metrics_vm *vms,
 
 /* ---- The textfile ---- */
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-        while (len > 0) {
-                ssize_t n = write(fd, buf, len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                if (n == 0)
-                        return -EIO;
-                buf += n;
-                len -= (size_t)n;
-        }
-        return 0;
-}
-
 int metrics_write_textfile(const char *path, const char *text, size_t len)
 {
-        _cleanup_close_ int dir_fd = -1, fd = -1;
-        char dir[4096], tmp[300];
-        const char *base, *slash = strrchr(path, '/');
-        int r;
-
-        if (slash) {
-                size_t n = slash == path ? 1 : (size_t)(slash - path);
-                if (n >= sizeof(dir))
-                        return -ENAMETOOLONG;
-                memcpy(dir, path, n);
-                dir[n] = '\0';
-                base = slash + 1;
-        } else {
-                snprintf(dir, sizeof(dir), ".");
-                base = path;
-        }
-        if (!base[0] || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
-                return -EINVAL;
-        if ((size_t)snprintf(tmp, sizeof(tmp), ".%s.tmp", base) >= sizeof(tmp))
-                return -ENAMETOOLONG;
-
-        dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dir_fd < 0)
-                return -errno;
-        /* A leftover from a crash, or something planted: never written through, never followed. */
-        if (unlinkat(dir_fd, tmp, 0) < 0 && errno != ENOENT)
-                return -errno;
-        fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0644);
-        if (fd < 0)
-                return -errno;
-
-        r = write_all(fd, text, len);
-        if (r == 0 && fchmod(fd, 0644) < 0) /* readable by node_exporter whatever the umask */
-                r = -errno;
-        if (r == 0 && fsync(fd) < 0)
-                r = -errno;
-        if (r == 0 && close(TAKE_FD(fd)) < 0)
-                r = -errno;
-        if (r == 0 && renameat(dir_fd, tmp, dir_fd, base) < 0)
-                r = -errno;
-        if (r < 0)
-                (void)unlinkat(dir_fd, tmp, 0);
-        return r;
+        return atomic_write_file(path, text, len, 0644, false); /* 0644: node_exporter reads it, whatever the umask */
 }

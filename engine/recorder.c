@@ -190,56 +190,12 @@ int recorder_write_vm(int fd, const struct vm_identity *id, const struct vm_sign
         return r < 0 ? r : write_all(fd, line, r);
 }
 
-static int parse_u64(const char *s, size_t len, uint64_t *ret)
-{
-        uint64_t v = 0;
-
-        if (len == 0 || len > 20)
-                return -EINVAL;
-        for (size_t i = 0; i < len; i++) {
-                if (s[i] < '0' || s[i] > '9')
-                        return -EINVAL;
-                if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, (uint64_t)(s[i] - '0'), &v))
-                        return -ERANGE;
-        }
-        *ret = v;
-        return 0;
-}
-
 static const struct field *field_find(const struct field *fields, size_t n, const char *key, size_t keylen)
 {
         for (size_t i = 0; i < n; i++)
                 if (strlen(fields[i].name) == keylen && memcmp(fields[i].name, key, keylen) == 0)
                         return &fields[i];
         return NULL;
-}
-
-typedef int (*field_cb)(const char *key, size_t keylen, const char *val, size_t vallen, void *userdata);
-
-/* Walk " key=value" pairs after the record's first word. */
-static int for_each_field(const char *line, const char *word, field_cb cb, void *userdata)
-{
-        size_t wl = strlen(word);
-        const char *p;
-
-        if (strncmp(line, word, wl) != 0 || (line[wl] != ' ' && line[wl] != '\0'))
-                return -EINVAL;
-        for (p = line + wl; *p;) {
-                while (*p == ' ')
-                        p++;
-                if (!*p)
-                        break;
-                const char *eq = strchr(p, '='), *end = strchr(p, ' ');
-                if (!end)
-                        end = p + strlen(p);
-                if (!eq || eq > end || eq == p)
-                        return -EINVAL;
-                int r = cb(p, eq - p, eq + 1, end - eq - 1, userdata);
-                if (r < 0)
-                        return r;
-                p = end;
-        }
-        return 0;
 }
 
 struct tick_parse {
@@ -254,7 +210,7 @@ static int tick_field(const char *key, size_t keylen, const char *val, size_t va
         const struct field *f;
         uint64_t v;
 
-        if (parse_u64(val, vallen, &v) < 0)
+        if (kv_parse_u64(val, vallen, &v) < 0)
                 return -EINVAL;
         if (keylen == 8 && memcmp(key, "now_usec", 8) == 0) {
                 t->now = v;
@@ -267,7 +223,7 @@ static int tick_field(const char *key, size_t keylen, const char *val, size_t va
 int recorder_parse_tick(const char *line, uint64_t *ret_now_usec, struct host_signals *ret_host)
 {
         struct tick_parse t = {0};
-        int r = for_each_field(line, "tick", tick_field, &t);
+        int r = kv_for_each(line, "tick", tick_field, &t);
 
         if (r < 0)
                 return r;
@@ -284,22 +240,17 @@ struct vm_parse {
         bool have_pid;
 };
 
-static bool key_is(const char *key, size_t keylen, const char *name)
-{
-        return strlen(name) == keylen && memcmp(key, name, keylen) == 0;
-}
-
 static int vm_io_field(struct vm_parse *v, const char *key, size_t keylen, const char *val, size_t vallen)
 {
         uint64_t idx, parts[6];
         size_t start = 0, n = 0;
 
-        if (parse_u64(key + 2, keylen - 2, &idx) < 0 || idx >= SIGNALS_IO_DEVICES)
+        if (kv_parse_u64(key + 2, keylen - 2, &idx) < 0 || idx >= SIGNALS_IO_DEVICES)
                 return -EINVAL;
         for (size_t i = 0; i <= vallen; i++) {
                 if (i < vallen && val[i] != ':')
                         continue;
-                if (n >= ELEMENTSOF(parts) || parse_u64(val + start, i - start, &parts[n]) < 0)
+                if (n >= ELEMENTSOF(parts) || kv_parse_u64(val + start, i - start, &parts[n]) < 0)
                         return -EINVAL;
                 n++;
                 start = i + 1;
@@ -318,15 +269,15 @@ static int vm_field(const char *key, size_t keylen, const char *val, size_t vall
         const struct field *f;
         uint64_t n;
 
-        if (key_is(key, keylen, "name"))
+        if (kv_key_is(key, keylen, "name"))
                 return unescape_percent(val, vallen, v->id.name, sizeof(v->id.name));
-        if (key_is(key, keylen, "uuid"))
+        if (kv_key_is(key, keylen, "uuid"))
                 return unescape_percent(val, vallen, v->id.uuid, sizeof(v->id.uuid));
-        if (key_is(key, keylen, "exe"))
+        if (kv_key_is(key, keylen, "exe"))
                 return unescape_percent(val, vallen, v->id.exe, sizeof(v->id.exe));
-        if (key_is(key, keylen, "cgroup"))
+        if (kv_key_is(key, keylen, "cgroup"))
                 return unescape_percent(val, vallen, v->id.cgroup, sizeof(v->id.cgroup));
-        if (key_is(key, keylen, "runq_source")) {
+        if (kv_key_is(key, keylen, "runq_source")) {
                 for (size_t i = 0; i < ELEMENTSOF(runq_sources); i++)
                         if (strlen(runq_sources[i]) == vallen && memcmp(runq_sources[i], val, vallen) == 0) {
                                 v->sig.runq.source = (enum runq_source)i;
@@ -336,16 +287,16 @@ static int vm_field(const char *key, size_t keylen, const char *val, size_t vall
         }
         if (keylen > 2 && key[0] == 'i' && key[1] == 'o' && key[2] >= '0' && key[2] <= '9')
                 return vm_io_field(v, key, keylen, val, vallen);
-        if (parse_u64(val, vallen, &n) < 0)
+        if (kv_parse_u64(val, vallen, &n) < 0)
                 return -EINVAL;
-        if (key_is(key, keylen, "pid")) {
+        if (kv_key_is(key, keylen, "pid")) {
                 if (n == 0 || n > INT32_MAX)
                         return -EINVAL;
                 v->id.pid = (pid_t)n;
                 v->have_pid = true;
-        } else if (key_is(key, keylen, "start"))
+        } else if (kv_key_is(key, keylen, "start"))
                 v->id.start_time = n;
-        else if (key_is(key, keylen, "uid"))
+        else if (kv_key_is(key, keylen, "uid"))
                 v->id.uid = (uid_t)n;
         else if ((f = field_find(vm_fields, ELEMENTSOF(vm_fields), key, keylen)))
                 field_set(&v->sig, f, n);
@@ -359,7 +310,7 @@ int recorder_parse_vm(const char *line, struct vm_identity *ret_id, struct vm_si
 
         if (!v)
                 return -ENOMEM;
-        r = for_each_field(line, "vm", vm_field, v);
+        r = kv_for_each(line, "vm", vm_field, v);
         if (r == 0 && !v->have_pid)
                 r = -EINVAL;
         if (r == 0) {

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "escape.h"
+#include "fileio.h"
 #include "log.h"
 #include "macro.h"
 #include "statefile.h"
@@ -161,60 +162,19 @@ int statefile_parse(const char *text, struct original **ret_originals, size_t *r
         return 0;
 }
 
-static int mkdir_parent(const char *path)
-{
-        char dir[4096];
-        char *slash;
-
-        snprintf(dir, sizeof(dir), "%s", path);
-        slash = strrchr(dir, '/');
-        if (!slash || slash == dir)
-                return 0;
-        *slash = '\0';
-        if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-                return -errno;
-        return 0;
-}
-
 int statefile_save(const char *path, const struct original *originals, size_t n)
 {
         _cleanup_free_ char *text = NULL;
-        char tmp[4200], dir[4096];
-        int r, fd;
+        int r;
 
         r = statefile_format(originals, n, &text);
         if (r < 0)
                 return r;
-        r = mkdir_parent(path);
+        r = mkdir_parent(path, 0700);
         if (r < 0)
                 return r;
-        snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd < 0)
-                return -errno;
-        size_t len = strlen(text);
-        ssize_t w = write(fd, text, len);
-        if (w < 0 || (size_t)w != len || fsync(fd) < 0) {
-                r = w < 0 || errno ? -errno : -EIO;
-                close(fd);
-                unlink(tmp);
-                return r ? r : -EIO;
-        }
-        if (close(fd) < 0 || rename(tmp, path) < 0) {
-                r = -errno;
-                unlink(tmp);
-                return r;
-        }
-        /* The rename itself must survive a power cut, not only the data. */
-        snprintf(dir, sizeof(dir), "%s", path);
-        char *slash = strrchr(dir, '/');
-        if (slash) {
-                *slash = '\0';
-                _cleanup_close_ int dfd = open(slash == dir ? "/" : dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                if (dfd >= 0)
-                        (void)fsync(dfd);
-        }
-        return 0;
+        /* durable: the originals must survive a power cut, the rename included */
+        return atomic_write_file(path, text, strlen(text), 0600, true);
 }
 
 int statefile_load(const char *path, struct original **ret_originals, size_t *ret_n)

@@ -424,6 +424,7 @@ static void test_adapt_keys(void **state)
                                    "IOPressureTarget = 10%\n"
                                    "MemoryProbe = high\n"
                                    "AdaptHoldSec = 10s\n"
+                                   "AdaptDwellSec = 0\n"
                                    "[group batch]\n"
                                    "MatchName = ci-*\n"
                                    "Class = batch\n"
@@ -443,7 +444,7 @@ static void test_adapt_keys(void **state)
         assert_int_equal(a->memory_pressure_target_ppm, 1000);
         assert_int_equal(a->io_pressure_target_ppm, 100000);
         assert_int_equal(a->hold_usec, 10000000);
-        assert_int_equal(a->dwell_usec, ADAPT_DWELL_DEFAULT_USEC);
+        assert_int_equal(a->dwell_usec, 0); /* 0 is a value: no dwell, not the default */
         assert_int_equal(a->memory_probe, MEMORY_PROBE_HIGH);
 
         a = &p->groups[1].adapt;
@@ -453,6 +454,8 @@ static void test_adapt_keys(void **state)
         assert_int_equal(a->io_bandwidth_min, 1000000);
         assert_int_equal(a->io_bandwidth_max, 100000000);
         assert_int_equal(a->memory_probe, MEMORY_PROBE_AUTO); /* the default: reclaim where the kernel can */
+        assert_int_equal(a->hold_usec, ADAPT_HOLD_DEFAULT_USEC);
+        assert_int_equal(a->dwell_usec, ADAPT_DWELL_DEFAULT_USEC);
         policy_free(p);
 }
 

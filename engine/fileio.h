@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* write() all of buf, across short writes and EINTR; 0 or -errno (-EIO when write returns 0). */
+int write_all(int fd, const void *buf, size_t len);
+
+/*
+ * Replace path with data atomically: a reader sees the old file or the new one, never a part. The data goes to
+ * ".NAME.tmp" beside it (a leftover or planted one is removed first, never written through or followed), is
+ * fsync()ed, given mode (whatever the umask) and renamed over path. durable: the directory is fsync()ed too, so
+ * the rename itself survives a power cut. 0 or -errno; on failure path is untouched and no temporary file stays.
+ */
+int atomic_write_file(const char *path, const void *data, size_t len, mode_t mode, bool durable);
+
+/* Create the directory path is in (one level, with mode), unless it exists. 0 or -errno. */
+int mkdir_parent(const char *path, mode_t mode);
+
+/* The whole of a regular file, NUL-terminated, in a new allocation (*ret freed by the caller); at most max bytes:
+ * -EFBIG beyond. Symlinks are not followed. Returns the length or -errno. */
+ssize_t read_file_bounded(const char *path, size_t max, char **ret);

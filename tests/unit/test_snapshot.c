@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The daemon's status file: what the daemon writes, status reads back the same; hostile strings stay one field;
+ * a broken file is refused with its line, never half-read. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "snapshot.h"
+
+static const struct snapshot_daemon daemon_info = {
+        .pid = 812,
+        .time_usec = 1795689222000000,
+        .interval_usec = 1000000,
+        .ticks = 42,
+        .dry_run = true,
+        .runq_source = "tp_btf",
+        .policy = "/etc/vmgov/policy.d",
+        .writes = 12,
+        .errors = 1,
+};
+
+static void fill(struct snapshot_vm *v, int i)
+{
+        *v = (struct snapshot_vm){.id = {.pid = 4242 + i, .start_time = 81234, .uid = 0}};
+        snprintf(v->id.name, sizeof(v->id.name), "web %d\n\"x\"=y%%", i);
+        snprintf(v->id.uuid, sizeof(v->id.uuid), "6b29fc40-ca47-1067-b31d-00dd010662da");
+        snprintf(v->id.exe, sizeof(v->id.exe), "qemu-system-x86_64");
+        snprintf(v->id.cgroup, sizeof(v->id.cgroup), "/vmgov/web/web_%d", i);
+        v->sig = (struct vm_signals){.interval_usec = 1000000,
+                                     .cpu = {.some_ppm = 120000},
+                                     .memory_current = 1ULL << 30,
+                                     .memory_reclaim = 1,
+                                     .runq = {.source = RUNQ_SOURCE_BPF, .p99_usec = 4200}};
+        v->st = (struct snapshot_state){.sensed = true, .decisions = 3, .errors = 0, .decided_usec = 1795689220000000};
+        snprintf(v->st.group, sizeof(v->st.group), "web");
+        snprintf(v->st.cgroup, sizeof(v->st.cgroup), "vmgov/web/web_%d", i);
+        snprintf(v->st.cpu_max, sizeof(v->st.cpu_max), "150000 100000");
+        snprintf(v->st.cpu_weight, sizeof(v->st.cpu_weight), "idle");
+        snprintf(v->st.memory_high, sizeof(v->st.memory_high), "268435456");
+        snprintf(v->st.io_max, sizeof(v->st.io_max),
+                 "254:0 rbps=1000000 wbps=max riops=max wiops=max;1:0 rbps=max "
+                 "wbps=5 riops=max wiops=max");
+        snprintf(v->st.reason, sizeof(v->st.reason), "cpu: latency VM x: run-queue p99 14663us > target 1000us\n");
+}
+
+static char *format(const struct snapshot_vm *vms, size_t n)
+{
+        struct snapshot_text t = {0};
+
+        assert_int_equal(snapshot_format_daemon(&t, &daemon_info), 0);
+        for (size_t i = 0; i < n; i++)
+                assert_int_equal(snapshot_format_vm(&t, &vms[i].id, &vms[i].sig, &vms[i].st), 0);
+        assert_int_equal(strlen(t.buf), t.len);
+        return t.buf;
+}
+
+static void test_round_trip(void **state)
+{
+        struct snapshot_vm in[3], *out = NULL;
+        struct snapshot_daemon d;
+        size_t n = 0;
+        unsigned line = 0;
+
+        for (int i = 0; i < 3; i++)
+                fill(&in[i], i);
+        in[2].st = (struct snapshot_state){0}; /* unmanaged: nothing but its identity */
+        char *text = format(in, 3);
+
+        /* one line each: magic, daemon, and a vm + state pair per VM, whatever the names hold */
+        size_t lines = 0;
+        for (const char *p = text; *p; p++)
+                lines += *p == '\n';
+        assert_int_equal(lines, 2 + 2 * 3);
+
+        assert_int_equal(snapshot_parse(text, &d, &out, &n, &line), 0);
+        assert_int_equal(n, 3);
+        assert_memory_equal(&d, &daemon_info, sizeof(d));
+        for (int i = 0; i < 3; i++) {
+                assert_int_equal(out[i].id.pid, in[i].id.pid);
+                assert_string_equal(out[i].id.name, in[i].id.name);
+                assert_string_equal(out[i].id.cgroup, in[i].id.cgroup);
+                assert_int_equal(out[i].sig.cpu.some_ppm, in[i].sig.cpu.some_ppm);
+                assert_int_equal(out[i].sig.memory_reclaim, 1);
+                assert_int_equal(out[i].sig.runq.p99_usec, 4200);
+                assert_memory_equal(&out[i].st, &in[i].st, sizeof(in[i].st));
+        }
+        free(out);
+        free(text);
+}
+
+static void test_malformed(void **state)
+{
+        static const struct {
+                const char *text;
+                int error;
+                unsigned line;
+        } cases[] = {
+                {"", -EBADMSG, 0},
+                {"vmgov-signals 1\n", -EBADMSG, 0},
+                {"vmgov-status 1\n", -EINVAL, 1},                                       /* no daemon line */
+                {"vmgov-status 1\ndaemon pid=x\n", -EINVAL, 2},                         /* not a number */
+                {"vmgov-status 1\ndaemon pid=0\n", -EINVAL, 2},                         /* not a pid */
+                {"vmgov-status 1\ndaemon pid=5\nstate group=a\n", -EINVAL, 3},          /* state without its vm */
+                {"vmgov-status 1\ndaemon pid=5\nvm pid=7 start=1 uid=0\n", -EINVAL, 3}, /* vm without its state */
+                {"vmgov-status 1\ndaemon pid=5\nvm pid=7 start=1 uid=0\nvm pid=8 start=1 uid=0\n", -EINVAL, 4},
+                {"vmgov-status 1\ndaemon pid=5\nvm pid=7 start=1 uid=0\nstate reason=%zz\n", -EINVAL, 4},
+        };
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                struct snapshot_daemon d;
+                struct snapshot_vm *vms = NULL;
+                size_t n = 0;
+                unsigned line = 99;
+                int r = snapshot_parse(cases[i].text, &d, &vms, &n, &line);
+                if (r != cases[i].error || (r == -EINVAL && line != cases[i].line))
+                        fail_msg("case %zu: %d at line %u, expected %d at line %u", i, r, line, cases[i].error,
+                                 cases[i].line);
+                assert_null(vms);
+        }
+}
+
+/* A newer daemon's keys and records are skipped, not refused. */
+static void test_unknown_keys(void **state)
+{
+        struct snapshot_daemon d;
+        struct snapshot_vm *vms = NULL;
+        size_t n = 0;
+        unsigned line = 0;
+
+        assert_int_equal(snapshot_parse("vmgov-status 1\ndaemon pid=5 ticks=2 colour=blue\nfuture x=1\n"
+                                        "vm pid=7 start=1 uid=0 name=a new_signal=3\nstate group=g shiny=1\n",
+                                        &d, &vms, &n, &line),
+                         0);
+        assert_int_equal(d.pid, 5);
+        assert_int_equal(d.ticks, 2);
+        assert_int_equal(n, 1);
+        assert_string_equal(vms[0].id.name, "a");
+        assert_string_equal(vms[0].st.group, "g");
+        free(vms);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_round_trip),
+                cmocka_unit_test(test_malformed),
+                cmocka_unit_test(test_unknown_keys),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
