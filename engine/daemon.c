@@ -116,6 +116,50 @@ static void engine_net_open(struct engine *e)
         actuator_set_net_ops(&e->act, &ops);
 }
 
+/* The engine's tree needs cpu, memory and io from the cgroup it is made in. Beneath the cgroup2 root (a Delegate=yes
+ * unit, a container), whoever delegated it must have enabled them: say which are missing, and where, rather than
+ * let the first mkdir fail with ENOENT. */
+static int engine_check_delegated(struct engine *e)
+{
+        static const char *const needed[] = {"cpu", "memory", "io"};
+        char parent[4096], controllers[256], missing[64] = "";
+        _cleanup_close_ int fd = -1;
+        char *slash;
+        int r;
+
+        snprintf(parent, sizeof(parent), "%s", e->root_rel);
+        /* the nearest ancestor that exists: the tree is made from there */
+        for (;;) {
+                slash = strrchr(parent, '/');
+                if (!slash)
+                        return 0; /* made right beneath the cgroup2 root, whose controllers engine_probe checked */
+                *slash = '\0';
+                fd = cgroupfs_open_dir(e->mount_fd, parent);
+                if (fd >= 0)
+                        break;
+        }
+        r = cgroupfs_read(fd, "cgroup.controllers", controllers, sizeof(controllers));
+        if (r < 0)
+                return log_err_errno(r, "%s/%s/cgroup.controllers: %m", e->mount.path, parent);
+        for (size_t i = 0; i < ELEMENTSOF(needed); i++) {
+                bool have = false;
+                char copy[256], *save = NULL;
+                snprintf(copy, sizeof(copy), "%s", controllers);
+                for (char *w = strtok_r(copy, " \n", &save); w; w = strtok_r(NULL, " \n", &save))
+                        have |= strcmp(w, needed[i]) == 0;
+                if (!have)
+                        snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing), "%s%s",
+                                 missing[0] ? " " : "", needed[i]);
+        }
+        if (missing[0])
+                return log_err_errno(-EOPNOTSUPP,
+                                     "cannot make the engine's cgroup tree in %s/%s: the controllers %s are not "
+                                     "enabled for it by its parent (it has \"%.*s\"); under systemd, Delegate=yes "
+                                     "must be set for the engine's unit",
+                                     e->mount.path, parent, missing, (int)strcspn(controllers, "\n"), controllers);
+        return 0;
+}
+
 int engine_open(struct engine *e, const struct engine_options *opt, struct policy *policy)
 {
         const char *root, *audit_path;
@@ -191,6 +235,9 @@ int engine_open(struct engine *e, const struct engine_options *opt, struct polic
         if (!e->dry_run && !e->mount.hybrid) {
                 /* Made now, while the engine may still write into the cgroup2 root (mode 0555): later
                  * cgroups go beneath it, which needs no capability once the engine drops CAP_DAC_OVERRIDE. */
+                r = engine_check_delegated(e);
+                if (r < 0)
+                        return r;
                 r = placement_create(&e->mount, e->root_rel);
                 if (r < 0)
                         return log_err_errno(r, "cannot create the engine's cgroup tree %s/%s: %m", e->mount.path,
@@ -364,6 +411,12 @@ static int engine_place_own(struct engine *e, struct vm_state *vm)
                 log_info("placed VM %s (pid %d) in %s/%s (was %s)", vm_display_name(&vm->id, name, sizeof(name)),
                          (int)vm->id.pid, e->mount.path, path, vm->id.cgroup);
                 engine_audit_move(e, vm, vm->id.cgroup, "placement: own cgroup");
+        } else if (!e->dry_run) {
+                /* Already there, from an engine before this one, which may have left the tree without its
+                 * controllers (vmgov-start --release after a stop): enable them down the path again. */
+                r = placement_create(&e->mount, path);
+                if (r < 0)
+                        return r;
         }
 
         vm->cgroup_fd = cgroupfs_open_dir(e->mount_fd, path);

@@ -7,9 +7,10 @@
 #    vmgov.service/engine, makes vmgov.service/vms/GROUP/VM and limits a root QEMU and a -runas nobody QEMU there.
 #    So making cgroups, enabling controllers, moving processes and writing limits need no capability at all in the
 #    delegated tree (no CAP_SYS_ADMIN, no CAP_DAC_OVERRIDE).
-# 2. A restart with the unit's full set: the unit's cgroup now has controllers for its children, so a process can no
-#    longer be put there (EBUSY, as systemd 252 finds on a restart; it falls back to an ancestor): started from the
-#    root cgroup, vmgov-start finds the unit's cgroup by name. The engine loads its BPF programs, keeps exactly
+# 2. A start with the unit's full set while the unit's cgroup still has controllers for its children (a unit left so
+#    by an older vmgov, without ExecStopPost=), so that no process can be put there (EBUSY): started from the root
+#    cgroup, vmgov-start finds the unit's cgroup by name. (Under systemd 252 such a start fails with 219/CGROUP;
+#    unit_systemd shows the unit's ExecStopPost= releasing the controllers so that a restart works.) The engine loads its BPF programs, keeps exactly
 #    CAP_SYS_PTRACE CAP_NET_ADMIN CAP_BPF CAP_PERFMON after start-up, and SIGTERM restores the originals.
 # 3. Why each capability is there: without CAP_SYS_PTRACE no QEMU is found (not even root's: a process with fewer
 #    capabilities than its target needs CAP_SYS_PTRACE to read its /proc/PID/exe); without CAP_BPF or CAP_PERFMON
@@ -70,7 +71,7 @@ assert_file_eq "$vms/svc/svc-nobody/cpu.weight" 50 "nobody QEMU's cpu.weight"
 assert_file_eq "$unit/cgroup.procs" "" "no process left in the unit's own cgroup"
 assert_contains "$(cat "$unit/cgroup.subtree_control")" cpu "controllers enabled for the unit's children"
 
-# 2. Restart with the unit's capabilities. The unit's cgroup refuses processes now, as systemd would find.
+# 2. Start with the unit's capabilities. The unit's cgroup refuses processes now.
 if echo 0 2>/dev/null >"$unit/cgroup.procs"; then
 	fail "a process could still be put in the unit's cgroup, which has controllers for its children"
 fi
