@@ -214,6 +214,8 @@ int snapshot_parse(const char *text, struct snapshot_daemon *ret_daemon, struct 
                 }
                 if (first_word_is(line, "daemon")) {
                         r = kv_for_each(line, "daemon", daemon_field, &d);
+                        if (r == 0 && d.pid == 0) /* no pid= : whose view is it? */
+                                r = -EINVAL;
                         have_daemon = r == 0;
                 } else if (first_word_is(line, "vm")) {
                         if (want_state)

@@ -106,6 +106,7 @@ static void test_malformed(void **state)
                 {"vmgov-status 1\n", -EINVAL, 1},                                       /* no daemon line */
                 {"vmgov-status 1\ndaemon pid=x\n", -EINVAL, 2},                         /* not a number */
                 {"vmgov-status 1\ndaemon pid=0\n", -EINVAL, 2},                         /* not a pid */
+                {"vmgov-status 1\ndaemon ticks=3\n", -EINVAL, 2},                       /* no pid */
                 {"vmgov-status 1\ndaemon pid=5\nstate group=a\n", -EINVAL, 3},          /* state without its vm */
                 {"vmgov-status 1\ndaemon pid=5\nvm pid=7 start=1 uid=0\n", -EINVAL, 3}, /* vm without its state */
                 {"vmgov-status 1\ndaemon pid=5\nvm pid=7 start=1 uid=0\nvm pid=8 start=1 uid=0\n", -EINVAL, 4},
