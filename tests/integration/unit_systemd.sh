@@ -26,6 +26,7 @@ cp "$unit" /etc/systemd/system/vmgov.service
 cat >/etc/systemd/system/vmgov.service.d/test.conf <<EOF
 [Service]
 WatchdogSec=2s
+RestartSec=1s
 EOF
 cat >/etc/vmgov/policy.d/test.ini <<EOF
 [engine]
@@ -190,9 +191,13 @@ assert_eq active "$(show ActiveState)" "ActiveState after reload"
 # The journal: the engine's lines with their priorities.
 journal=$(in_ct journalctl -u vmgov.service --no-pager -o cat -p info..info)
 assert_contains "$journal" "found VM web-1" "an info line in the journal"
+assert_contains "$journal" "run-queue latency from tp_btf" "BPF loaded and attached under SystemCallFilter="
 assert_contains "$journal" "policy reloaded from /etc/vmgov/policy.d" "the reload in the journal"
-assert_eq "" "$(in_ct journalctl -u vmgov.service --no-pager -o cat -p err _PID="$(show MainPID)" || true)" \
-	"error lines in the journal from the running engine"
+# (The kernel serves the proc connector to the initial pid namespace only, and this systemd runs in a container: the
+# engine says it scans instead, the one warning expected here.)
+assert_eq "" "$(in_ct journalctl -u vmgov.service --no-pager -o cat -p warning _PID="$(show MainPID)" |
+	grep -v '^no process events (proc connector): Connection timed out; scanning every 200ms instead$' || true)" \
+	"warning and error lines in the journal from the running engine (a system call SystemCallFilter= refused, say)"
 assert_contains "$(cat /var/log/vmgov/audit.jsonl)" '"file":"cpu.max","old":"30000 100000","new":"40000 100000"' \
 	"the audit log in LogsDirectory="
 
@@ -213,8 +218,8 @@ assert_contains "$(cat "$vm_cg/cgroup.procs")" "$qemu" "QEMU still in its cgroup
 log "restarted: main pid $old_main -> $(show MainPID) in the container; $vm_cg holds cpu.max $(cat "$vm_cg/cpu.max")"
 
 # A crash: SIGKILL to the engine. ExecStopPost= restores the originals it journalled (nothing tight is left while
-# no engine runs) and releases the controllers; Restart=on-failure starts a new engine 5 s later, which limits the
-# VM again.
+# no engine runs) and releases the controllers; Restart=on-failure starts a new engine RestartSec= later (1 s in
+# the test's drop-in, 5 s in the unit), which limits the VM again.
 crashed_main=$(show MainPID)
 kill -KILL "$engine"
 released() { [ -z "$(cat "$unit_cg/cgroup.subtree_control")" ]; }
