@@ -108,6 +108,62 @@ static void assert_tick1_absolute(const struct vm_signals *s)
         assert_true(s->psi.io.some.total_usec == 0);
 }
 
+/* Allocations made by the engine's code while counting is on (see wrap_alloc in meson.build). */
+static bool counting;
+static unsigned allocations;
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t n, size_t size);
+void *__real_realloc(void *p, size_t n);
+void *__wrap_malloc(size_t n);
+void *__wrap_calloc(size_t n, size_t size);
+void *__wrap_realloc(void *p, size_t n);
+void *__wrap_malloc(size_t n)
+{
+        allocations += counting;
+        return __real_malloc(n);
+}
+void *__wrap_calloc(size_t n, size_t size)
+{
+        allocations += counting;
+        return __real_calloc(n, size);
+}
+void *__wrap_realloc(void *p, size_t n)
+{
+        allocations += counting;
+        return __real_realloc(p, n);
+}
+
+/* Sensing allocates nothing per tick: the sensor holds its fds and the shared read buffer once it has grown to the
+ * largest file; 1000 ticks of a VM and of the host then make no malloc, calloc or realloc at all. */
+static void test_no_allocation_per_tick(void **state)
+{
+        struct tree *t = *state;
+        _cleanup_(sense_vm_freep) struct sense_vm *s = NULL;
+        _cleanup_(sense_host_freep) struct sense_host *h = NULL;
+        const struct sense_options real = {.name = "vm1"}; /* pread, as the daemon reads */
+        struct vm_signals sig;
+        struct host_signals host;
+        _cleanup_close_ int proc_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        cgroup_fill(t->dir, FIX("cgroup-6.1-tick1"), files_61, ELEMENTSOF(files_61));
+        assert_int_equal(sense_vm_open(t->dir, &real, &s), 0);
+        bool have_host = sense_host_open(proc_fd, NULL, &h) == 0; /* no /proc/pressure: the VM alone */
+        assert_int_equal(sense_vm_tick(s, T0, &sig), 0);
+        if (have_host)
+                (void)sense_host_tick(h, T0, &host);
+
+        counting = true;
+        for (uint64_t i = 1; i <= 1000; i++) {
+                assert_int_equal(sense_vm_tick(s, T0 + i * DT, &sig), 0);
+                if (have_host)
+                        (void)sense_host_tick(h, T0 + i * DT, &host);
+        }
+        counting = false;
+        print_message("1000 ticks of a VM%s: %u allocations\n", have_host ? " and of the host" : "", allocations);
+        assert_int_equal(allocations, 0);
+        assert_true(sig.interval_usec == DT); /* the ticks did sense */
+}
+
 static void test_two_ticks(void **state)
 {
         struct tree *t = *state;
@@ -572,6 +628,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_two_ticks, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_no_allocation_per_tick, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_counter_reset, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_missing_files, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_psi_disabled, setup, teardown),
