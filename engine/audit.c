@@ -222,6 +222,15 @@ int audit_open(const char *path, int *ret_fd)
         return 0;
 }
 
+uint64_t audit_now_usec(void)
+{
+        struct timespec ts;
+
+        if (clock_gettime(CLOCK_REALTIME, &ts) < 0)
+                return 0;
+        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
 int audit_write(int fd, const struct audit_record *rec)
 {
         _cleanup_free_ char *line = NULL;
@@ -233,10 +242,9 @@ int audit_write(int fd, const struct audit_record *rec)
                 return -EINVAL;
         r = *rec;
         if (r.time_usec == 0) {
-                struct timespec ts;
-                if (clock_gettime(CLOCK_REALTIME, &ts) < 0)
+                r.time_usec = audit_now_usec();
+                if (r.time_usec == 0)
                         return -errno;
-                r.time_usec = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
         }
 
         len = audit_record_format_alloc(&r, &line);

@@ -44,6 +44,9 @@ int audit_json_escape(const char *s, char *buf, size_t size);
 #define AUDIT_LOG_NAME_MAX 512
 const char *audit_escape_for_log(const char *s, char *buf, size_t size);
 
+/* CLOCK_REALTIME in µs: the clock of the audit log's "time" (and of the status file's times); 0 if unreadable. */
+uint64_t audit_now_usec(void);
+
 /* RFC 3339 UTC with milliseconds, "2024-05-01T12:34:56.789Z" (24 chars + NUL); length or -ENOBUFS/-ERANGE. */
 #define AUDIT_TIME_MAX 32
 int audit_format_time(uint64_t time_usec, char *buf, size_t size);

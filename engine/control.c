@@ -84,11 +84,10 @@ static void state_init(struct control_state *st, const struct group_policy *g)
         }
 }
 
-_printf_(5, 6) static void knob_changed(struct control_state *st, enum control_knob k, uint64_t now,
-                                        enum control_step step, const char *fmt, ...)
+/* A step of knob k in a direction: direction changes counted, and a reaction that undoes a probe doubles the hold
+ * before the next probe. */
+static void knob_step(struct control_state *st, enum control_knob k, uint64_t now, enum control_step step)
 {
-        va_list ap;
-
         if (st->last_direction[k] && st->last_direction[k] != (int)step)
                 st->direction_changes[k]++;
         if (step == STEP_REACT) {
@@ -97,6 +96,15 @@ _printf_(5, 6) static void knob_changed(struct control_state *st, enum control_k
                 st->last_react_usec[k] = now;
         }
         st->last_direction[k] = step;
+}
+
+/* A change of knob k: a step, and the reason for it. */
+_printf_(5, 6) static void knob_changed(struct control_state *st, enum control_knob k, uint64_t now,
+                                        enum control_step step, const char *fmt, ...)
+{
+        va_list ap;
+
+        knob_step(st, k, now, step);
         st->last_change_usec[k] = now;
         st->changes[k]++;
         va_start(ap, fmt);
@@ -288,13 +296,7 @@ static void memory_reclaim_law(struct control_vm *vm, uint64_t now, uint64_t pag
         uint64_t target = a->memory_pressure_target_ppm, p = s->memory.some_ppm, cur = s->memory_current;
 
         if (p > target) {
-                if (st->last_direction[k] == STEP_PROBE) {
-                        st->direction_changes[k]++;
-                        if (st->hold_shift[k] < CONTROL_HOLD_SHIFT_MAX)
-                                st->hold_shift[k]++;
-                }
-                st->last_direction[k] = STEP_REACT;
-                st->last_react_usec[k] = now;
+                knob_step(st, k, now, STEP_REACT); /* nothing to write: the workload faults back what it needs */
                 return;
         }
         /* No memory.reclaim (MemoryProbe=reclaim on an older kernel; the daemon says so), or not sensed. */

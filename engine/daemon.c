@@ -121,7 +121,7 @@ static void engine_net_open(struct engine *e)
  * let the first mkdir fail with ENOENT. */
 static int engine_check_delegated(struct engine *e)
 {
-        static const char *const needed[] = {"cpu", "memory", "io"};
+        static const enum cg_controller needed[] = {CGROUP_CPU, CGROUP_MEMORY, CGROUP_IO};
         char parent[4096], controllers[256], missing[64] = "";
         _cleanup_close_ int fd = -1;
         char *slash;
@@ -141,16 +141,12 @@ static int engine_check_delegated(struct engine *e)
         r = cgroupfs_read(fd, "cgroup.controllers", controllers, sizeof(controllers));
         if (r < 0)
                 return log_err_errno(r, "%s/%s/cgroup.controllers: %m", e->mount.path, parent);
-        for (size_t i = 0; i < ELEMENTSOF(needed); i++) {
-                bool have = false;
-                char copy[256], *save = NULL;
-                snprintf(copy, sizeof(copy), "%s", controllers);
-                for (char *w = strtok_r(copy, " \n", &save); w; w = strtok_r(NULL, " \n", &save))
-                        have |= strcmp(w, needed[i]) == 0;
-                if (!have)
+        struct cgroup_mount got = {0};
+        cgroupfs_parse_controllers(controllers, &got);
+        for (size_t i = 0; i < ELEMENTSOF(needed); i++)
+                if (!got.available[needed[i]])
                         snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing), "%s%s",
-                                 missing[0] ? " " : "", needed[i]);
-        }
+                                 missing[0] ? " " : "", cgroup_controller_to_string(needed[i]));
         if (missing[0])
                 return log_err_errno(-EOPNOTSUPP,
                                      "cannot make the engine's cgroup tree in %s/%s: the controllers %s are not "
@@ -702,15 +698,6 @@ static void engine_sense(struct engine *e, uint64_t now)
         e->ticks++;
 }
 
-static uint64_t realtime_usec(void)
-{
-        struct timespec ts;
-
-        if (clock_gettime(CLOCK_REALTIME, &ts) < 0)
-                return 0;
-        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 static void engine_control(struct engine *e, uint64_t now)
 {
         size_t n = 0;
@@ -738,7 +725,7 @@ static void engine_control(struct engine *e, uint64_t now)
                 for (int k = 0; k < _KNOB_MAX; k++)
                         if (vm_managed(vm) && vm->ctl.initialized && vm->ctl.reason[k][0]) {
                                 snprintf(vm->last_reason, sizeof(vm->last_reason), "%s", vm->ctl.reason[k]);
-                                vm->decided_usec = realtime_usec();
+                                vm->decided_usec = audit_now_usec();
                         }
         }
 }
@@ -809,7 +796,7 @@ static void engine_snapshot(struct engine *e)
                 return;
         struct snapshot_daemon d = {
                 .pid = getpid(),
-                .time_usec = realtime_usec(),
+                .time_usec = audit_now_usec(),
                 .interval_usec = e->interval_usec,
                 .ticks = e->ticks,
                 .dry_run = e->dry_run,
@@ -824,8 +811,6 @@ static void engine_snapshot(struct engine *e)
                 engine_snapshot_state(e, &e->vms[i], &st);
                 r = snapshot_format_vm(&e->snapshot, &e->vms[i].id, &e->vms[i].sig, &st);
         }
-        if (r == 0)
-                r = mkdir_parent(path, 0700);
         if (r == 0)
                 r = atomic_write_file(path, e->snapshot.buf, e->snapshot.len, 0600, false);
         if (r < 0 && !e->warned_snapshot) {
@@ -1078,6 +1063,8 @@ int engine_run(struct engine *e)
         }
 
         e->snapshot_on = true;
+        if (e->opt.status_path == NULL || strcmp(e->opt.status_path, "none") != 0)
+                (void)mkdir_parent(e->opt.status_path ? e->opt.status_path : SNAPSHOT_DEFAULT, 0700);
         r = engine_tick(e);
         if (r < 0)
                 return r;

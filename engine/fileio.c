@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -92,38 +91,4 @@ int mkdir_parent(const char *path, mode_t mode)
         if (mkdir(dir, mode) < 0 && errno != EEXIST)
                 return -errno;
         return 0;
-}
-
-ssize_t read_file_bounded(const char *path, size_t max, char **ret)
-{
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
-        _cleanup_free_ char *buf = NULL;
-        size_t len = 0, size = 0;
-
-        if (fd < 0)
-                return -errno;
-        for (;;) {
-                if (len + 1 >= size) {
-                        if (size > max)
-                                return -EFBIG;
-                        size = size ? size * 2 : 16384;
-                        char *p = realloc(buf, size);
-                        if (!p)
-                                return -ENOMEM;
-                        buf = p;
-                }
-                ssize_t n = read(fd, buf + len, size - len - 1);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                if (n == 0)
-                        break;
-                len += (size_t)n;
-        }
-        if (len > max)
-                return -EFBIG;
-        buf[len] = '\0';
-        *ret = TAKE_PTR(buf);
-        return (ssize_t)len;
 }

@@ -18,7 +18,3 @@ int atomic_write_file(const char *path, const void *data, size_t len, mode_t mod
 
 /* Create the directory path is in (one level, with mode), unless it exists. 0 or -errno. */
 int mkdir_parent(const char *path, mode_t mode);
-
-/* The whole of a regular file, NUL-terminated, in a new allocation (*ret freed by the caller); at most max bytes:
- * -EFBIG beyond. Symlinks are not followed. Returns the length or -errno. */
-ssize_t read_file_bounded(const char *path, size_t max, char **ret);

@@ -4,6 +4,7 @@
  * taken here: the discovered VMs, the limits their cgroups hold now, and their signals over one interval.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,11 +15,11 @@
 #include "cgroupfs.h"
 #include "daemon.h"
 #include "discover.h"
-#include "fileio.h"
 #include "log.h"
 #include "macro.h"
 #include "placement.h"
 #include "policy.h"
+#include "procfs.h"
 #include "snapshot.h"
 
 #define SNAPSHOT_FILE_MAX (256u << 20)
@@ -32,14 +33,6 @@ struct status_view {
         uint64_t interval_usec;
         const char *runq_source;
 };
-
-static uint64_t realtime_now_usec(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
 
 /* ---- printing ---- */
 
@@ -153,7 +146,7 @@ static void print_table(const struct status_view *v, const struct snapshot_vm *r
         if (!v->live)
                 return;
 
-        uint64_t now = realtime_now_usec();
+        uint64_t now = audit_now_usec();
         printf("\nthe feedback loop's last decision per VM\n");
         printf("%-7s %-20s %-9s %-6s %-8s %s\n", "PID", "NAME", "CHANGES", "ERRORS", "AGO", "REASON");
         for (size_t i = 0; i < n; i++) {
@@ -260,39 +253,33 @@ static void print_view(const struct status_view *v, const struct snapshot_vm *ro
 
 /* Is pid a running vmgov? Not a zombie (a SIGKILLed daemon nobody reaped yet), and not someone else who got its
  * pid after a crash. */
-static bool daemon_alive(pid_t pid)
+static bool daemon_alive(int proc_fd, pid_t pid)
 {
-        char path[64], line[256] = "", *comm_end;
-        FILE *f;
+        _cleanup_close_ int pid_fd = procfs_pid_open(proc_fd, pid);
+        struct procfs_stat st;
 
-        snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-        f = fopen(path, "re");
-        if (!f)
+        if (pid_fd < 0 || procfs_stat_read(pid_fd, &st) < 0)
                 return false;
-        if (!fgets(line, sizeof(line), f))
-                line[0] = '\0';
-        fclose(f);
-        comm_end = strrchr(line, ')');
-        if (!comm_end || comm_end[1] != ' ')
-                return false;
-        char *comm = strchr(line, '(');
-        return comm && strncmp(comm + 1, "vmgov", 5) == 0 && comm_end[2] != 'Z' && comm_end[2] != 'X';
+        return strcmp(st.comm, "vmgov") == 0 && st.state != 'Z' && st.state != 'X';
 }
 
 /* 1 and the view when a running daemon wrote the status file, 0 when there is none (said why at debug or as a
  * warning), -errno on failure. */
-static int status_read_live(const char *path, struct status_view *v, struct snapshot_vm **ret_rows, size_t *ret_n)
+static int status_read_live(int proc_fd, const char *path, struct status_view *v, struct snapshot_vm **ret_rows,
+                            size_t *ret_n)
 {
         _cleanup_free_ char *text = NULL;
         unsigned line = 0;
-        ssize_t len;
+        size_t len;
         int r;
 
-        len = read_file_bounded(path, SNAPSHOT_FILE_MAX, &text);
-        if (len == -ENOENT)
+        r = procfs_file_read(AT_FDCWD, path, SNAPSHOT_FILE_MAX, &text, &len);
+        if (r == -ENOENT)
                 return log_debug("status file %s: none; sampling", path), 0;
-        if (len < 0) {
-                log_warn_errno((int)len, "status file %s: cannot read it: %m; sampling instead", path);
+        if (r > 0)
+                r = -EFBIG;
+        if (r < 0) {
+                log_warn_errno(r, "status file %s: cannot read it: %m; sampling instead", path);
                 return 0;
         }
         r = snapshot_parse(text, &v->daemon, ret_rows, ret_n, &line);
@@ -303,14 +290,14 @@ static int status_read_live(const char *path, struct status_view *v, struct snap
                         log_warn_errno(r, "status file %s: not a vmgov status file: %m; sampling instead", path);
                 return 0;
         }
-        if (!daemon_alive(v->daemon.pid)) {
+        if (!daemon_alive(proc_fd, v->daemon.pid)) {
                 log_warn("status file %s was left by vmgov pid %d, which is not running; sampling instead", path,
                          (int)v->daemon.pid);
                 free(*ret_rows);
                 *ret_rows = NULL;
                 return 0;
         }
-        uint64_t now = realtime_now_usec();
+        uint64_t now = audit_now_usec();
         v->live = true;
         v->age_usec = now > v->daemon.time_usec ? now - v->daemon.time_usec : 0;
         v->stale = v->age_usec > 3 * v->daemon.interval_usec + 5000000;
@@ -415,7 +402,7 @@ int engine_status(struct engine *e, bool json)
         int r = 0;
 
         if (strcmp(path, "none") != 0)
-                r = status_read_live(path, &v, &rows, &n);
+                r = status_read_live(e->proc_fd, path, &v, &rows, &n);
         if (r <= 0) {
                 v = (struct status_view){
                         .interval_usec = e->interval_usec,
