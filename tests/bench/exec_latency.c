@@ -29,6 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
+
 #define FAKE_FLAG "-bench-lifetime-ms"
 
 struct launch {
@@ -79,12 +81,6 @@ static void audit_line(const char *line, uint64_t now)
         l = find((pid_t)atol(p + 6));
         if (l && !l->applied_us)
                 l->applied_us = now;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-        uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-        return x < y ? -1 : x > y;
 }
 
 int main(int argc, char **argv)
@@ -216,7 +212,7 @@ int main(int argc, char **argv)
                                l->applied_us ? (long long)(l->applied_us - l->exec_us) : -1LL,
                                (long long)(l->exit_us - l->exec_us));
         }
-        qsort(lat, (size_t)n_lat, sizeof(*lat), cmp_u64);
+        qsort(lat, (size_t)n_lat, sizeof(*lat), bench_cmp_u64);
 #define PCT(p) (n_lat ? (double)lat[(size_t)((n_lat - 1) * (p) / 100)] / 1000.0 : -1.0)
         printf("launches %d applied %d missed %d p50_ms %.2f p90_ms %.2f p99_ms %.2f max_ms %.2f\n", n, applied, missed,
                PCT(50), PCT(90), PCT(99), PCT(100));

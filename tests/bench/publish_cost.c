@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "fileio.h"
 #include "metrics.h"
 #include "snapshot.h"
@@ -44,25 +45,6 @@ struct fleet {
         struct metrics_counters *cnt;
         struct metrics_vm *mv;
 };
-
-static uint64_t clock_ns(clockid_t id)
-{
-        struct timespec ts;
-        clock_gettime(id, &ts);
-        return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-        uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-        return x < y ? -1 : x > y;
-}
-
-static uint64_t median(uint64_t *v, unsigned n)
-{
-        qsort(v, n, sizeof(v[0]), cmp_u64);
-        return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 static void *xcalloc(size_t n, size_t size)
 {
@@ -179,7 +161,7 @@ static uint64_t run_pass(enum pass p, const struct fleet *f, struct snapshot_tex
         char path[4096];
         char *text = NULL;
         size_t len = 0;
-        uint64_t c0 = clock_ns(CLOCK_THREAD_CPUTIME_ID), w0 = clock_ns(CLOCK_MONOTONIC);
+        uint64_t c0 = bench_clock_ns(CLOCK_THREAD_CPUTIME_ID), w0 = bench_clock_ns(CLOCK_MONOTONIC);
         int r = 0;
 
         switch (p) {
@@ -209,8 +191,8 @@ static uint64_t run_pass(enum pass p, const struct fleet *f, struct snapshot_tex
                 fprintf(stderr, "bench-publish-cost: %s: %s\n", pass_name[p], strerror(-r));
                 exit(1);
         }
-        *wall_ns = clock_ns(CLOCK_MONOTONIC) - w0;
-        return clock_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
+        *wall_ns = bench_clock_ns(CLOCK_MONOTONIC) - w0;
+        return bench_clock_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
 }
 
 static int open_bare(const char *dir, const char *name)
@@ -288,8 +270,8 @@ int main(int argc, char **argv)
         uint64_t mc[_PASS_MAX], mw[_PASS_MAX];
         printf("%u VMs, %u rounds; ns per VM per tick, median [min..max] over the rounds\n", f.n, rounds);
         for (unsigned p = 0; p < _PASS_MAX; p++) {
-                mc[p] = median(cpu[p], rounds);
-                mw[p] = median(wall[p], rounds);
+                mc[p] = bench_median(cpu[p], rounds);
+                mw[p] = bench_median(wall[p], rounds);
                 printf("%-13s cpu %7llu [%llu..%llu]   wall %7llu [%llu..%llu]\n", pass_name[p],
                        (unsigned long long)mc[p], (unsigned long long)cpu[p][0], (unsigned long long)cpu[p][rounds - 1],
                        (unsigned long long)mw[p], (unsigned long long)wall[p][0],

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "cgroupfs.h"
 #include "cgvalues.h"
 #include "macro.h"
@@ -39,12 +40,6 @@ struct vm {
 
 /* Thread CPU time (user + system: the preads run in the kernel on this thread's account) is what a pass costs;
  * on a shared, loaded machine wall time adds whatever ran in between. Both are reported. */
-static uint64_t clock_ns(clockid_t id)
-{
-        struct timespec ts;
-        clock_gettime(id, &ts);
-        return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 struct cost {
         uint64_t cpu, wall;
@@ -52,24 +47,13 @@ struct cost {
 
 static struct cost cost_start(void)
 {
-        return (struct cost){clock_ns(CLOCK_THREAD_CPUTIME_ID), clock_ns(CLOCK_MONOTONIC)};
+        return (struct cost){bench_clock_ns(CLOCK_THREAD_CPUTIME_ID), bench_clock_ns(CLOCK_MONOTONIC)};
 }
 
 static struct cost cost_end(struct cost t0)
 {
-        return (struct cost){clock_ns(CLOCK_THREAD_CPUTIME_ID) - t0.cpu, clock_ns(CLOCK_MONOTONIC) - t0.wall};
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-        uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-        return x < y ? -1 : x > y;
-}
-
-static uint64_t median(uint64_t *v, unsigned n)
-{
-        qsort(v, n, sizeof(v[0]), cmp_u64);
-        return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+        return (struct cost){bench_clock_ns(CLOCK_THREAD_CPUTIME_ID) - t0.cpu,
+                             bench_clock_ns(CLOCK_MONOTONIC) - t0.wall};
 }
 
 static char buf[65536];
@@ -83,8 +67,8 @@ static uint64_t report(const char *what, const struct cost *c, unsigned rounds, 
                 cpu[r] = c[r].cpu / n;
                 wall[r] = c[r].wall / n;
         }
-        mc = median(cpu, rounds);
-        mw = median(wall, rounds);
+        mc = bench_median(cpu, rounds);
+        mw = bench_median(wall, rounds);
         printf("%-18s cpu %6llu [%llu..%llu]   wall %6llu [%llu..%llu]\n", what, (unsigned long long)mc,
                (unsigned long long)cpu[0], (unsigned long long)cpu[rounds - 1], (unsigned long long)mw,
                (unsigned long long)wall[0], (unsigned long long)wall[rounds - 1]);
@@ -190,7 +174,7 @@ static uint64_t parse_only_ns(unsigned iterations, bool all)
         struct cgv_io_stat_device io[4];
         uint64_t v;
         struct psi_resource r;
-        uint64_t t0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+        uint64_t t0 = bench_clock_ns(CLOCK_THREAD_CPUTIME_ID);
 
         for (unsigned i = 0; i < iterations; i++) {
                 if (cgv_parse_cpu_stat(cpu_stat, &cs) < 0 || psi_parse(cpu_p, &r) < 0 || psi_parse(mem_p, &r) < 0 ||
@@ -206,7 +190,7 @@ static uint64_t parse_only_ns(unsigned iterations, bool all)
                 __asm__ volatile("" : : "r"(&mst), "r"(&ev), "r"(io), "r"(&v) : "memory");
                 __asm__ volatile("" : : "r"(&r), "r"(&cs) : "memory");
         }
-        return (clock_ns(CLOCK_THREAD_CPUTIME_ID) - t0) / iterations;
+        return (bench_clock_ns(CLOCK_THREAD_CPUTIME_ID) - t0) / iterations;
 }
 
 int main(int argc, char **argv)
