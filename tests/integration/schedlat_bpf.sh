@@ -26,7 +26,7 @@ b=$(cg_create vmtest-schedlat-untracked)
 # when the host is busy and deschedules the guest's vCPUs. Sample counts do not depend on clocks and match. So a
 # measurement is tried up to five times; the first within the tolerance passes, and every attempt is shown. (Booted
 # with tsc=reliable both clocks are the TSC and every attempt lands within 1%, but the vCPUs' TSCs are not in sync
-# under TCG and the guest then hangs now and then: scripts/vmtest does not.)
+# under TCG: scripts/vmtest does not force it.)
 run_check() {
 	_name=$1
 	shift
