@@ -24,10 +24,17 @@ elapsed() {
 	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'
 }
 
+# A line on the second serial port every 5 s while a test runs: the host tells a hung guest (no more lines) from a
+# slow test (scripts/vmtest). It stops when the watchdog has sent SIGKILL: a test that survives that is stuck too.
+heartbeat() {
+	[ $(($1 % 10)) -ne 0 ] || echo "VMTEST-ALIVE $(cut -d' ' -f1 /proc/uptime)" >/dev/ttyS1 2>/dev/null
+}
+
 # watchdog PID SECS MARKER: after SECS, TERM the test's whole session, KILL it 15 s later
 watchdog() {
 	_i=0
 	while [ "$_i" -lt "$(($2 * 2))" ]; do
+		heartbeat "$_i"
 		sleep 0.5
 		kill -0 "$1" 2>/dev/null || exit 0
 		_i=$((_i + 1))
@@ -36,6 +43,7 @@ watchdog() {
 	kill -TERM -- "-$1" 2>/dev/null
 	_i=0
 	while [ "$_i" -lt 30 ]; do
+		heartbeat "$_i"
 		sleep 0.5
 		kill -0 "$1" 2>/dev/null || exit 0
 		_i=$((_i + 1))
