@@ -2,7 +2,7 @@
 #pragma once
 
 /*
- * What bpf/schedlat.bpf.c and engine/schedlat.c share: map value layouts and sizes. Fixed-width __u32/__u64 only,
+ * What bpf/schedlat.bpf.c and engine/sense/schedlat.c share: map value layouts and sizes. Fixed-width __u32/__u64 only,
  * so that the BPF target and the host compiler lay them out the same way. Include <linux/types.h> (user space) or
  * the CO-RE header (BPF) first.
  *

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * bench-publish-cost — what the daemon's two per-tick files cost per VM: the live status file (`vmgov status`,
- * engine/snapshot.c) and the Prometheus textfile (engine/metrics.c), each formatted for N VMs and replaced
+ * engine/publish/snapshot.c) and the Prometheus textfile (engine/publish/metrics.c), each formatted for N VMs and replaced
  * atomically (a temporary file, then rename) as the daemon does every tick; next to a bare pwrite() of the same
  * bytes to a held fd, in the same run. Run by scripts/bench/publish-cost.
  *
@@ -26,9 +26,9 @@
 #include <unistd.h>
 
 #include "bench.h"
-#include "fileio.h"
-#include "metrics.h"
-#include "snapshot.h"
+#include "kernel/fileio.h"
+#include "publish/metrics.h"
+#include "publish/snapshot.h"
 
 #define ROUNDS_MAX 101
 

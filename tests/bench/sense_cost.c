@@ -5,7 +5,7 @@
  *
  *   bench-sense-cost [--rounds R] DIR N
  *
- * DIR holds N cgroups vm-0 .. vm-(N-1). For each, a sensor (engine/sense.c) and, for the baseline, one held fd on
+ * DIR holds N cgroups vm-0 .. vm-(N-1). For each, a sensor (engine/sense/sense.c) and, for the baseline, one held fd on
  * each file the sensor reads there (the same list: the files that exist). Each round times, over all N VMs:
  *   bare      one pread() per held file into a buffer, nothing else;
  *   sensor    sense_vm_tick(): the same preads, the parse, the deltas, the signals (clock read included);
@@ -24,11 +24,11 @@
 #include <unistd.h>
 
 #include "bench.h"
-#include "cgroupfs.h"
-#include "cgvalues.h"
-#include "macro.h"
-#include "psi.h"
-#include "sense.h"
+#include "kernel/cgroupfs.h"
+#include "kernel/cgvalues.h"
+#include "kernel/macro.h"
+#include "sense/psi.h"
+#include "sense/sense.h"
 
 #define ROUNDS_MAX 101
 

@@ -4,9 +4,9 @@
  * key=value" lines, single values), so one corpus of real files covers them all and a mutation of one file is a
  * test case for the others.
  */
-#include "cgvalues.h"
+#include "kernel/cgvalues.h"
 #include "fuzz.h"
-#include "macro.h"
+#include "kernel/macro.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "config.h"
+#include "policy/config.h"
 #include "fuzz.h"
 
 /* No I/O while fuzzing: /dev/vd* are block devices 254:N, "root" and "qemu" are users, nothing else exists. */

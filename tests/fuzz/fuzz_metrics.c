@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "metrics.h"
-#include "utf8.h"
+#include "publish/metrics.h"
+#include "kernel/utf8.h"
 
 static void copy(char *dst, size_t size, const char *src)
 {

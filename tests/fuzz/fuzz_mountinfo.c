@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* /proc/self/mountinfo (finding cgroup2 and the v1 bindings), and the cgroup.controllers list. */
-#include "cgroupfs.h"
+#include "kernel/cgroupfs.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* /proc/PID/status: the "Uid:" line. */
 #include "fuzz.h"
-#include "procfs.h"
+#include "kernel/procfs.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

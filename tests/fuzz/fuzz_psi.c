@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A pressure file (cpu.pressure, /proc/pressure/io, ...), and interval pressure from two parses of it. */
 #include "fuzz.h"
-#include "psi.h"
+#include "sense/psi.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -6,7 +6,7 @@
 #include <stdio.h>
 
 #include "fuzz.h"
-#include "recorder.h"
+#include "publish/recorder.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

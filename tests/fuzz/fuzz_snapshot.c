@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "snapshot.h"
+#include "publish/snapshot.h"
 
 /* parse, then format what was parsed; 0 with *ret (malloc'ed) or -1 when the text is refused */
 static int reformat(const char *text, char **ret)

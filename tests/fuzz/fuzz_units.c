@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The policy value parsers (sizes, bandwidths, bit rates, percentages, durations, integers, booleans). */
 #include "fuzz.h"
-#include "units.h"
+#include "kernel/units.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * schedlat-check: proves on a real kernel that engine/schedlat.c measures run-queue latency right. It runs a known
+ * schedlat-check: proves on a real kernel that engine/sense/schedlat.c measures run-queue latency right. It runs a known
  * contention, tracks it with the collector and compares the collector's totals with the kernel's own accounting
  * (/proc/PID/task/TID/schedstat: run_delay and the number of runs, summed over the same threads).
  *
@@ -38,10 +38,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "discover.h"
-#include "log.h"
-#include "macro.h"
-#include "schedlat.h"
+#include "discover/discover.h"
+#include "kernel/log.h"
+#include "kernel/macro.h"
+#include "sense/schedlat.h"
 
 static int cpu = 0;
 static int failures;

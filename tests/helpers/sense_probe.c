@@ -25,12 +25,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "macro.h"
-#include "psi.h"
-#include "recorder.h"
-#include "sense.h"
-#include "vm.h"
+#include "kernel/log.h"
+#include "kernel/macro.h"
+#include "sense/psi.h"
+#include "publish/recorder.h"
+#include "sense/sense.h"
+#include "kernel/vm.h"
 
 /* A recorder line, one key=value per line (values are percent-encoded: no blanks inside). */
 static void print_fields(const char *line, const char *skip_prefix)

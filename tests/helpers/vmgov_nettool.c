@@ -34,10 +34,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "netshape.h"
-#include "procfs.h"
-#include "procevents.h"
-#include "tapdev.h"
+#include "act/netshape.h"
+#include "kernel/procfs.h"
+#include "discover/procevents.h"
+#include "act/tapdev.h"
 
 #define FRAME_LEN   1514
 #define ETHERTYPE_X 0x88b5 /* IEEE local experimental */

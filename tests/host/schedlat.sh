@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Host test (meson suite 'host', root): engine/schedlat.c on this machine's own kernel (the VM suite covers
+# Host test (meson suite 'host', root): engine/sense/schedlat.c on this machine's own kernel (the VM suite covers
 # Debian's 6.1). tests/helpers/schedlat-check runs a known contention in a cgroup it tracks (two busy "CPU n/KVM"
 # threads and one waking every millisecond, pinned to one CPU, against two busy threads of an untracked cgroup)
 # and compares total wait and samples with the kernel's run_delay and run count from schedstat: within 10%; the

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Run-queue latency measured by engine/schedlat.c is right on Debian's kernel: schedlat-check (tests/helpers)
+# Run-queue latency measured by engine/sense/schedlat.c is right on Debian's kernel: schedlat-check (tests/helpers)
 # loads the collector, tracks a cgroup under a known contention (two busy "CPU n/KVM" threads and one waking every
 # millisecond, pinned to one CPU, against two busy threads of an untracked cgroup on the same CPU) and compares
 # the collector's total wait and sample count with the kernel's own run_delay and run count (schedstat, summed

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Sensing (engine/sense.c, engine/psi.c) on a real kernel through tests/helpers/sense-probe: a CPU-burning QEMU and a
+# Sensing (engine/sense/sense.c, engine/sense/psi.c) on a real kernel through tests/helpers/sense-probe: a CPU-burning QEMU and a
 # second burner under cpu.max 20000 100000 show cpu pressure, throttled periods, about 20% of a CPU and memory in
 # use; a PSI trigger on that cgroup fires; a memory hog under a low memory.high shows memory.high events and memory
 # pressure; a removed cgroup reads as vanished. Asserts on kernel counters and ratios, never on wall-clock times.

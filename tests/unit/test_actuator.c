@@ -9,9 +9,9 @@
 
 #include <cmocka.h>
 
-#include "actuator.h"
-#include "audit.h"
-#include "macro.h"
+#include "act/actuator.h"
+#include "kernel/audit.h"
+#include "kernel/macro.h"
 #include "testutil.h"
 
 #define PAGE 4096

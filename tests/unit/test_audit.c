@@ -13,8 +13,8 @@
 
 #include <cmocka.h>
 
-#include "audit.h"
-#include "macro.h"
+#include "kernel/audit.h"
+#include "kernel/macro.h"
 
 /*
  * A strict JSON checker (RFC 8259) for what the audit log writes: objects, strings, numbers, true/false/null.

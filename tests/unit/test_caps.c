@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "caps.h"
+#include "daemon/caps.h"
 
 static void test_mask(void **state)
 {

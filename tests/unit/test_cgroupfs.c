@@ -11,9 +11,9 @@
 
 #include <cmocka.h>
 
-#include "cgroupfs.h"
-#include "macro.h"
-#include "procfs.h"
+#include "kernel/cgroupfs.h"
+#include "kernel/macro.h"
+#include "kernel/procfs.h"
 #include "testutil.h"
 
 #define MOUNTINFO_FIXTURE(name) FIXTURES_DIR "/mountinfo/" name

@@ -9,8 +9,8 @@
 
 #include <cmocka.h>
 
-#include "cgvalues.h"
-#include "macro.h"
+#include "kernel/cgvalues.h"
+#include "kernel/macro.h"
 
 #define SENTINEL 0xdeadbeefcafef00dULL
 

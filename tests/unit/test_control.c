@@ -14,9 +14,9 @@
 
 #include <cmocka.h>
 
-#include "config.h"
-#include "control.h"
-#include "macro.h"
+#include "policy/config.h"
+#include "decide/control.h"
+#include "kernel/macro.h"
 
 #define SEC  1000000ULL
 #define MiB  (1024ULL * 1024)

@@ -12,9 +12,9 @@
 
 #include <cmocka.h>
 
-#include "discover.h"
-#include "log.h"
-#include "macro.h"
+#include "discover/discover.h"
+#include "kernel/log.h"
+#include "kernel/macro.h"
 #include "testutil.h"
 
 #define PROC_FIXTURE FIXTURES_DIR "/proc"

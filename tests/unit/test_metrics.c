@@ -14,8 +14,8 @@
 
 #include <cmocka.h>
 
-#include "macro.h"
-#include "metrics.h"
+#include "kernel/macro.h"
+#include "publish/metrics.h"
 #include "testutil.h"
 
 /* A VM whose -name was written to hurt: quote, backslash, newline, a byte that is not UTF-8, a valid "é", and a

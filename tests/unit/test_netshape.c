@@ -11,9 +11,9 @@
 
 #include <cmocka.h>
 
-#include "actuator.h"
-#include "netshape.h"
-#include "statefile.h"
+#include "act/actuator.h"
+#include "act/netshape.h"
+#include "act/statefile.h"
 #include "testutil.h"
 
 static void test_tbf_params(void **state)

@@ -9,8 +9,8 @@
 
 #include <cmocka.h>
 
-#include "macro.h"
-#include "placement.h"
+#include "kernel/macro.h"
+#include "place/placement.h"
 #include "testutil.h"
 
 static struct vm_identity vm_named(const char *name)

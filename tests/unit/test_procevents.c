@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "procevents.h"
+#include "discover/procevents.h"
 
 enum { CN_IDX_PROC_ = 1, CN_VAL_PROC_ = 1 };
 enum { WHAT_NONE = 0, WHAT_FORK = 1, WHAT_EXEC = 2, WHAT_COMM = 0x200, WHAT_EXIT = 0x80000000u };

@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
-#include "macro.h"
-#include "procfs.h"
+#include "kernel/macro.h"
+#include "kernel/procfs.h"
 #include "testutil.h"
 
 #define PROC_FIXTURE FIXTURES_DIR "/proc"

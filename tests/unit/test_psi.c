@@ -14,9 +14,9 @@
 
 #include <cmocka.h>
 
-#include "log.h"
-#include "macro.h"
-#include "psi.h"
+#include "kernel/log.h"
+#include "kernel/macro.h"
+#include "sense/psi.h"
 #include "testutil.h"
 
 /* Read back from a real 6.1 cgroup (tests/fixtures/sense/cgroup-6.1-tick1/memory.pressure). */

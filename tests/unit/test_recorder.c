@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "recorder.h"
+#include "publish/recorder.h"
 
 static void fill(struct vm_identity *id, struct vm_signals *sig)
 {

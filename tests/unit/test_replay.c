@@ -10,8 +10,8 @@
 
 #include <cmocka.h>
 
-#include "config.h"
-#include "replay.h"
+#include "policy/config.h"
+#include "cli/replay.h"
 
 static const char policy_text[] = "[group web]\nMatchName = web\nClass = latency\nAdapt = cpu\n"
                                   "CPUWeightRange = 100..1000\nRunQueueLatencyTarget = 2ms\nAdaptDwellSec = 1s\n"

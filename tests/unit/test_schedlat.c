@@ -16,8 +16,8 @@
 #include <linux/types.h>
 
 #include "../../bpf/schedlat.h"
-#include "macro.h"
-#include "schedlat.h"
+#include "kernel/macro.h"
+#include "sense/schedlat.h"
 #include "testutil.h"
 
 static void test_bucket(void **state)

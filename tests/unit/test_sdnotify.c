@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "sdnotify.h"
+#include "daemon/sdnotify.h"
 
 static void test_send(void **state)
 {

@@ -18,11 +18,11 @@
 
 #include <cmocka.h>
 
-#include "cgroupfs.h"
-#include "log.h"
-#include "macro.h"
-#include "psi.h"
-#include "sense.h"
+#include "kernel/cgroupfs.h"
+#include "kernel/log.h"
+#include "kernel/macro.h"
+#include "sense/psi.h"
+#include "sense/sense.h"
 #include "testutil.h"
 
 #define FIX(name) FIXTURES_DIR "/sense/" name

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "snapshot.h"
+#include "publish/snapshot.h"
 
 static const struct snapshot_daemon daemon_info = {
         .pid = 812,

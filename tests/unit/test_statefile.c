@@ -9,8 +9,8 @@
 
 #include <cmocka.h>
 
-#include "actuator.h"
-#include "statefile.h"
+#include "act/actuator.h"
+#include "act/statefile.h"
 #include "testutil.h"
 
 static struct original orig(const char *cg, const char *file, const char *value)

@@ -11,9 +11,9 @@
 
 #include <cmocka.h>
 
-#include "macro.h"
-#include "procfs.h"
-#include "tapdev.h"
+#include "kernel/macro.h"
+#include "kernel/procfs.h"
+#include "act/tapdev.h"
 
 #define FIXTURE FIXTURES_DIR "/tapdev"
 #define ARGV(s) s, sizeof(s) - 1

@@ -8,8 +8,8 @@
 
 #include <cmocka.h>
 
-#include "macro.h"
-#include "units.h"
+#include "kernel/macro.h"
+#include "kernel/units.h"
 
 #define SENTINEL 0xdeadbeefcafef00dULL
 

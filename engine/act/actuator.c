@@ -1,0 +1,483 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "act/actuator.h"
+#include "kernel/audit.h"
+#include "kernel/log.h"
+#include "kernel/macro.h"
+#include "act/statefile.h"
+
+static int setting_add(struct setting *ret, size_t max, size_t *n, const char *file, enum cg_controller c,
+                       struct setting **ret_setting)
+{
+        if (*n >= max)
+                return -ENOBUFS;
+        struct setting *s = &ret[(*n)++];
+        *s = (struct setting){.controller = c};
+        snprintf(s->file, sizeof(s->file), "%s", file);
+        *ret_setting = s;
+        return 0;
+}
+
+#define ADD(file, ctrl)                                                                                                \
+        do {                                                                                                           \
+                r = setting_add(ret, max, &n, (file), (ctrl), &s);                                                     \
+                if (r < 0)                                                                                             \
+                        return r;                                                                                      \
+        } while (0)
+
+#define FORMAT(expr)                                                                                                   \
+        do {                                                                                                           \
+                r = (expr);                                                                                            \
+                if (r < 0)                                                                                             \
+                        return r;                                                                                      \
+        } while (0)
+
+int actuator_plan(const struct limits *lim, uint64_t page_size, struct setting *ret, size_t max, size_t *ret_n)
+{
+        struct setting *s;
+        size_t n = 0;
+        int r;
+
+        if (lim->cpu_idle) {
+                ADD("cpu.idle", CGROUP_CPU);
+                FORMAT(cgv_format_cpu_idle(true, s->value, sizeof(s->value)));
+        }
+        if (lim->cpu_weight_set) {
+                ADD("cpu.weight", CGROUP_CPU);
+                FORMAT(cgv_format_cpu_weight(lim->cpu_weight, s->value, sizeof(s->value)));
+        }
+        if (lim->cpu_max_set) {
+                ADD("cpu.max", CGROUP_CPU);
+                FORMAT(cgv_format_cpu_max(lim->cpu_quota_usec, lim->cpu_period_usec, s->value, sizeof(s->value)));
+        }
+        /* memory.max before memory.high would refuse nothing, but high first keeps reclaim gentle when both
+         * shrink. */
+        if (lim->memory_high_set) {
+                ADD("memory.high", CGROUP_MEMORY);
+                FORMAT(cgv_format_memory(cgv_memory_effective(lim->memory_high, page_size), s->value,
+                                         sizeof(s->value)));
+        }
+        if (lim->memory_max_set) {
+                ADD("memory.max", CGROUP_MEMORY);
+                FORMAT(cgv_format_memory(cgv_memory_effective(lim->memory_max, page_size), s->value, sizeof(s->value)));
+        }
+        if (lim->io_weight_set) {
+                ADD("io.weight", CGROUP_IO);
+                FORMAT(cgv_format_io_weight(lim->io_weight, s->value, sizeof(s->value)));
+        }
+        for (unsigned i = 0; i < lim->n_io_devices; i++) {
+                ADD("io.max", CGROUP_IO);
+                s->major = lim->io_devices[i].major;
+                s->minor = lim->io_devices[i].minor;
+                FORMAT(cgv_format_io_max(&lim->io_devices[i], s->value, sizeof(s->value)));
+        }
+        *ret_n = n;
+        return 0;
+}
+
+int actuator_current_value(const struct setting *s, const char *text, uint64_t page_size, char *buf, size_t size)
+{
+        uint64_t a, b;
+        bool idle;
+        int r;
+
+        if (strcmp(s->file, "cpu.max") == 0) {
+                r = cgv_parse_cpu_max(text, &a, &b);
+                return r < 0 ? r : cgv_format_cpu_max(a, b, buf, size);
+        }
+        if (strcmp(s->file, "cpu.weight") == 0) {
+                r = cgv_parse_cpu_weight(text, &a);
+                return r < 0 ? r : cgv_format_cpu_weight(a, buf, size);
+        }
+        if (strcmp(s->file, "cpu.idle") == 0) {
+                r = cgv_parse_cpu_idle(text, &idle);
+                return r < 0 ? r : cgv_format_cpu_idle(idle, buf, size);
+        }
+        if (strcmp(s->file, "memory.high") == 0 || strcmp(s->file, "memory.max") == 0) {
+                r = cgv_parse_memory(text, &a);
+                return r < 0 ? r : cgv_format_memory(cgv_memory_effective(a, page_size), buf, size);
+        }
+        if (strcmp(s->file, "io.weight") == 0) {
+                r = cgv_parse_io_weight_default(text, &a);
+                return r < 0 ? r : cgv_format_io_weight(a, buf, size);
+        }
+        if (strcmp(s->file, "io.max") == 0) {
+                struct io_device_limit cur;
+                r = cgv_parse_io_max(text, s->major, s->minor, &cur);
+                return r < 0 ? r : cgv_format_io_max(&cur, buf, size);
+        }
+        return -EINVAL;
+}
+
+int actuator_default_value(const struct setting *s, char *buf, size_t size)
+{
+        static const struct {
+                const char *file, *text;
+        } defaults[] = {
+                {"cpu.max", "max 100000\n"},
+                {"cpu.weight", "100\n"},
+                {"cpu.idle", "0\n"},
+                {"memory.high", "max\n"},
+                {"memory.max", "max\n"},
+                {"io.weight", "default 100\n"},
+                {"io.max", ""},
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(defaults); i++)
+                if (strcmp(s->file, defaults[i].file) == 0)
+                        return actuator_current_value(s, defaults[i].text, 1, buf, size);
+        return -EINVAL;
+}
+
+void actuator_init(struct actuator *a, bool dry_run, int mount_fd, int audit_fd)
+{
+        long page = sysconf(_SC_PAGESIZE);
+
+        *a = (struct actuator){
+                .dry_run = dry_run,
+                .audit_fd = audit_fd,
+                .mount_fd = mount_fd,
+                .page_size = page > 0 ? (uint64_t)page : 4096,
+        };
+}
+
+void actuator_set_net_ops(struct actuator *a, const struct actuator_net_ops *ops)
+{
+        a->net = *ops;
+}
+
+static void originals_free(struct original **v, size_t *n)
+{
+        for (size_t i = 0; i < *n; i++)
+                free((*v)[i].cgroup);
+        free(*v);
+        *v = NULL;
+        *n = 0;
+}
+
+void actuator_done(struct actuator *a)
+{
+        originals_free(&a->originals, &a->n_originals);
+        originals_free(&a->shadow, &a->n_shadow);
+}
+
+static bool same_file(const struct setting *x, const struct setting *y)
+{
+        return strcmp(x->file, y->file) == 0 && x->major == y->major && x->minor == y->minor &&
+               strcmp(x->ifname, y->ifname) == 0;
+}
+
+static struct original *original_find(struct original *v, size_t n, const char *cgroup, const struct setting *s)
+{
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(v[i].cgroup, cgroup) == 0 && same_file(&v[i].setting, s))
+                        return &v[i];
+        return NULL;
+}
+
+/* Remember value for (cgroup, file). With overwrite false the first value seen stays: that is the original. */
+static int original_record(struct original **v, size_t *n, const char *cgroup, const struct setting *s,
+                           const char *value, bool overwrite)
+{
+        struct original *o = original_find(*v, *n, cgroup, s);
+
+        if (o) {
+                if (overwrite)
+                        snprintf(o->setting.value, sizeof(o->setting.value), "%s", value);
+                return 0;
+        }
+        o = realloc(*v, (*n + 1) * sizeof(*o));
+        if (!o)
+                return -ENOMEM;
+        *v = o;
+        o = &o[*n];
+        o->cgroup = strdup(cgroup);
+        if (!o->cgroup)
+                return -ENOMEM;
+        o->setting = *s;
+        snprintf(o->setting.value, sizeof(o->setting.value), "%s", value);
+        (*n)++;
+        return 0;
+}
+
+static void actuator_audit(struct actuator *a, const struct actuator_target *t, const struct setting *s,
+                           const char *old_value, const char *reason)
+{
+        struct audit_record rec = {
+                .vm = t->vm,
+                .uuid = t->uuid && t->uuid[0] ? t->uuid : NULL,
+                .pid = t->pid,
+                .group = t->group,
+                .cgroup = t->cgroup,
+                .file = s->file,
+                .old_value = old_value,
+                .new_value = s->value,
+                .reason = reason,
+                .dry_run = a->dry_run,
+        };
+        int r;
+
+        if (a->audit_fd < 0)
+                return;
+        r = audit_write(a->audit_fd, &rec);
+        if (r < 0) {
+                a->errors++;
+                log_err_errno(r, "audit log: cannot append a record for %s/%s: %m", t->cgroup, s->file);
+        }
+}
+
+/* ENODEV from a write means either a cgroup being removed or, for io.max, a device the kernel does not know:
+ * only the first is a vanished VM. */
+static bool cgroup_alive(int cgroup_fd)
+{
+        char buf[256];
+        int r = cgroupfs_read(cgroup_fd, "cgroup.controllers", buf, sizeof(buf));
+        return r >= 0 || r == -E2BIG;
+}
+
+/* What a log line calls the setting: "CGROUP/FILE", or "FILE of tap IFNAME (CGROUP)" for one that is not a file. */
+static const char *setting_where(const char *cgroup, const struct setting *s, char *buf, size_t size)
+{
+        if (s->ifname[0])
+                snprintf(buf, size, "%s of tap %s (%s)", s->file, s->ifname, cgroup);
+        else
+                snprintf(buf, size, "%s/%s", cgroup, s->file);
+        return buf;
+}
+
+static int net_read(struct actuator *a, const struct setting *s, char *buf, size_t size)
+{
+        return a->net.read ? a->net.read(a->net.userdata, s, buf, size) : -EOPNOTSUPP;
+}
+
+static int net_write(struct actuator *a, const struct setting *s)
+{
+        return a->net.write ? a->net.write(a->net.userdata, s) : -EOPNOTSUPP;
+}
+
+int actuator_apply(struct actuator *a, const struct actuator_target *t, const struct setting *s, const char *reason)
+{
+        char text[4096], current[CGV_VALUE_MAX], name[AUDIT_LOG_NAME_MAX], where[4200];
+        bool exists = t->cgroup_fd >= 0;
+        int r;
+
+        if (s->ifname[0]) {
+                /* A tap's shaping (netshape): there whether or not the cgroup is. -ENODEV: the tap is gone. */
+                exists = true;
+                text[0] = '\0';
+                r = net_read(a, s, current, sizeof(current));
+                if (r < 0) {
+                        setting_where(t->cgroup, s, where, sizeof(where));
+                        if (errno_is_vanished(r))
+                                return log_debug_errno(r, "read %s: %m", where);
+                        a->errors++;
+                        return log_err_errno(r, "read %s: %m", where);
+                }
+        } else if (exists) {
+                r = cgroupfs_read(t->cgroup_fd, s->file, text, sizeof(text));
+                if (r < 0) {
+                        if (errno_is_vanished(r))
+                                return log_debug_errno(r, "read %s/%s: %m", t->cgroup, s->file);
+                        a->errors++;
+                        return log_err_errno(r, "read %s/%s: %m", t->cgroup, s->file);
+                }
+                r = actuator_current_value(s, text, a->page_size, current, sizeof(current));
+        } else
+                r = actuator_default_value(s, current, sizeof(current));
+        setting_where(t->cgroup, s, where, sizeof(where));
+        if (r < 0) {
+                a->errors++;
+                return log_err_errno(r, "%s: cannot understand the current value \"%.64s\"", where, exists ? text : "");
+        }
+
+        if (a->dry_run) {
+                const struct original *shadow = original_find(a->shadow, a->n_shadow, t->cgroup, s);
+                if (shadow)
+                        snprintf(current, sizeof(current), "%s", shadow->setting.value);
+        }
+        if (strcmp(current, s->value) == 0)
+                return 0;
+
+        if (a->dry_run) {
+                r = original_record(&a->shadow, &a->n_shadow, t->cgroup, s, s->value, true);
+                if (r < 0)
+                        return r;
+                a->would_writes++;
+                log_info("dry-run: would write %s: \"%s\" (%s \"%s\") for VM %s (pid %d, group %s): %s", where,
+                         s->value, exists ? "now" : "a new cgroup starts at", current,
+                         audit_escape_for_log(t->vm ? t->vm : "", name, sizeof(name)), (int)t->pid, t->group, reason);
+                actuator_audit(a, t, s, exists ? current : NULL, reason);
+                return 1;
+        }
+
+        size_t had = a->n_originals;
+        r = original_record(&a->originals, &a->n_originals, t->cgroup, s, current, false);
+        if (r < 0)
+                return log_err_errno(r, "cannot record the original of %s: %m", where);
+        if (a->n_originals > had && a->state_path) {
+                /* The original is on disk before the file changes, or the file does not change. */
+                r = statefile_save(a->state_path, a->originals, a->n_originals);
+                if (r < 0) {
+                        free(a->originals[--a->n_originals].cgroup);
+                        a->errors++;
+                        return log_err_errno(r,
+                                             "state file %s: cannot journal the original of %s, so it is not "
+                                             "written: %m",
+                                             a->state_path, where);
+                }
+        }
+
+        r = s->ifname[0] ? net_write(a, s) : cgroupfs_write(t->cgroup_fd, s->file, s->value);
+        if (r < 0) {
+                if (errno_is_vanished(r) && (s->ifname[0] || !cgroup_alive(t->cgroup_fd)))
+                        return log_debug_errno(r, "write %s: %m", where);
+                a->errors++;
+                return log_err_errno(r, "write %s \"%s\": the kernel refused it: %m", where, s->value);
+        }
+        a->writes++;
+        log_info("wrote %s: \"%s\" (was \"%s\") for VM %s (pid %d, group %s): %s", where, s->value, current,
+                 audit_escape_for_log(t->vm ? t->vm : "", name, sizeof(name)), (int)t->pid, t->group, reason);
+        actuator_audit(a, t, s, current, reason);
+        return 1;
+}
+
+int actuator_request(struct actuator *a, const struct actuator_target *t, const char *file, const char *value,
+                     const char *reason)
+{
+        char name[AUDIT_LOG_NAME_MAX];
+        struct setting s = {0};
+        int r;
+
+        if (t->cgroup_fd < 0)
+                return 0;
+        if (snprintf(s.file, sizeof(s.file), "%s", file) >= (int)sizeof(s.file) ||
+            snprintf(s.value, sizeof(s.value), "%s", value) >= (int)sizeof(s.value))
+                return log_err_errno(-ENAMETOOLONG, "%s/%s: the file name or value \"%.32s\" is too long", t->cgroup,
+                                     file, value);
+        audit_escape_for_log(t->vm ? t->vm : "", name, sizeof(name));
+        if (a->dry_run) {
+                a->would_writes++;
+                log_info("dry-run: would write %s/%s: \"%s\" for VM %s (pid %d, group %s): %s", t->cgroup, file, value,
+                         name, (int)t->pid, t->group, reason);
+                actuator_audit(a, t, &s, NULL, reason);
+                return 1;
+        }
+        r = cgroupfs_write(t->cgroup_fd, file, value);
+        if (r < 0 && r != -EAGAIN) {
+                if (errno_is_vanished(r) && !cgroup_alive(t->cgroup_fd))
+                        return log_debug_errno(r, "write %s/%s: %m", t->cgroup, file);
+                a->errors++;
+                return log_err_errno(r, "write %s/%s \"%s\": the kernel refused it: %m", t->cgroup, file, value);
+        }
+        a->writes++;
+        log_info("wrote %s/%s: \"%s\"%s for VM %s (pid %d, group %s): %s", t->cgroup, file, value,
+                 r == -EAGAIN ? " (the kernel reclaimed less)" : "", name, (int)t->pid, t->group, reason);
+        actuator_audit(a, t, &s, NULL, reason);
+        return 1;
+}
+
+static void actuator_journal(struct actuator *a)
+{
+        int r;
+
+        if (!a->state_path)
+                return;
+        r = statefile_save(a->state_path, a->originals, a->n_originals);
+        if (r < 0)
+                log_err_errno(r, "state file %s: cannot update it: %m", a->state_path);
+}
+
+int actuator_take_over(struct actuator *a)
+{
+        struct original *v = NULL;
+        size_t n = 0;
+        int r;
+
+        if (!a->state_path)
+                return 0;
+        r = statefile_load(a->state_path, &v, &n);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                r = original_record(&a->originals, &a->n_originals, v[i].cgroup, &v[i].setting, v[i].setting.value,
+                                    false);
+                if (r < 0)
+                        break;
+        }
+        statefile_free(v, n);
+        if (r < 0)
+                return r;
+        if (n)
+                log_info("took over %zu original values from %s (left by an engine that did not restore them)", n,
+                         a->state_path);
+        return (int)n;
+}
+
+int actuator_restore(struct actuator *a)
+{
+        int failures = 0;
+        size_t kept = 0;
+
+        for (size_t i = 0; i < a->n_originals; i++) {
+                const struct original *o = &a->originals[i];
+                _cleanup_close_ int fd = o->setting.ifname[0] ? -1 : cgroupfs_open_dir(a->mount_fd, o->cgroup);
+                int r = o->setting.ifname[0] ? net_write(a, &o->setting)
+                        : fd < 0             ? fd
+                                             : cgroupfs_write(fd, o->setting.file, o->setting.value);
+
+                if (r < 0 && errno_is_vanished(r))
+                        log_debug_errno(r, "restore %s/%s: gone: %m", o->cgroup, o->setting.file);
+                else if (r < 0) {
+                        failures++;
+                        log_err_errno(r, "restore %s/%s \"%s\": %m; it stays in the state file", o->cgroup,
+                                      o->setting.file, o->setting.value);
+                        a->originals[kept++] = a->originals[i]; /* not lost: a later restore retries it */
+                        continue;
+                } else {
+                        struct audit_record rec = {
+                                .cgroup = o->cgroup,
+                                .file = o->setting.file,
+                                .new_value = o->setting.value,
+                                .reason = "restore original on exit",
+                        };
+                        log_info("restored %s/%s: \"%s\"", o->cgroup, o->setting.file, o->setting.value);
+                        if (a->audit_fd >= 0)
+                                (void)audit_write(a->audit_fd, &rec);
+                }
+                free(a->originals[i].cgroup);
+        }
+        a->n_originals = kept;
+        actuator_journal(a);
+        actuator_done(a);
+        return failures;
+}
+
+static void originals_forget(struct original *v, size_t *n, const char *cgroup)
+{
+        size_t j = 0;
+
+        for (size_t i = 0; i < *n; i++) {
+                if (strcmp(v[i].cgroup, cgroup) == 0) {
+                        free(v[i].cgroup);
+                        continue;
+                }
+                v[j++] = v[i];
+        }
+        *n = j;
+}
+
+void actuator_forget(struct actuator *a, const char *cgroup)
+{
+        size_t had = a->n_originals;
+
+        originals_forget(a->originals, &a->n_originals, cgroup);
+        originals_forget(a->shadow, &a->n_shadow, cgroup);
+        if (a->n_originals != had)
+                actuator_journal(a);
+}

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "kernel/cgroupfs.h"
+#include "kernel/cgvalues.h"
+#include "kernel/resource_limits.h"
+
+/*
+ * From limits to kernel files. The plan half is pure: limits → the list of (file, value) settings, each in the
+ * exact form the kernel reads back, so "write only when different" compares like with like. The apply half reads
+ * the current value, writes only a difference (or, in dry-run, only logs it), records the original the first time
+ * a file is changed, writes one audit line per change, and puts the originals back on request. It is the only
+ * place that looks at dry-run.
+ */
+
+#define SETTINGS_MAX     (8 + IO_DEVICES_MAX)
+#define SETTING_FILE_MAX 16
+
+struct setting {
+        char file[SETTING_FILE_MAX]; /* "cpu.max", "io.max", ... */
+        enum cg_controller controller;
+        unsigned major, minor;     /* io.max only: the device this line is about */
+        char ifname[IFNAMSIZ];     /* net.* only (netshape.h): the tap; such a setting is not a cgroup file */
+        char value[CGV_VALUE_MAX]; /* what to write, as the kernel reads it back */
+};
+
+/* How settings that are not cgroup files (ifname set) are read and written: netshape_actuator_ops() fills them
+ * in. read puts the current value, in the form of s->value, into buf. Without them (NULL), such settings fail
+ * with -EOPNOTSUPP and are never recorded as originals. Both return 0 or -errno. */
+struct actuator_net_ops {
+        int (*read)(void *userdata, const struct setting *s, char *buf, size_t size);
+        int (*write)(void *userdata, const struct setting *s);
+        void *userdata;
+};
+
+/* Pure: the settings for limits. page_size rounds memory values the way the kernel stores them. */
+int actuator_plan(const struct limits *lim, uint64_t page_size, struct setting *ret, size_t max, size_t *ret_n);
+
+/* Pure: the current value of s's file (text as read) in the same form as s->value. io.max without a line for the
+ * device is "MAJ:MIN rbps=max wbps=max riops=max wiops=max". -EINVAL when the text is not understood. */
+int actuator_current_value(const struct setting *s, const char *file_text, uint64_t page_size, char *buf, size_t size);
+
+/* Pure: what a freshly created cgroup holds for s's file (the kernel's defaults). */
+int actuator_default_value(const struct setting *s, char *buf, size_t size);
+
+/* Who a change is for: the audit record's context. */
+struct actuator_target {
+        const char *vm;
+        const char *uuid;
+        pid_t pid;
+        const char *group;
+        const char *cgroup; /* path relative to the cgroup mount */
+        int cgroup_fd;      /* held dir fd; -1 in dry-run when the cgroup does not exist yet */
+};
+
+struct original {
+        char *cgroup;           /* relative to the mount */
+        struct setting setting; /* the original value, ready to be written back */
+};
+
+struct actuator {
+        bool dry_run;
+        int audit_fd;           /* -1: no audit file */
+        const char *state_path; /* the journal of originals (statefile.h); NULL: none (dry-run, tests) */
+        int mount_fd;           /* the cgroup2 mount, for restore */
+        uint64_t page_size;
+        struct original *originals;
+        size_t n_originals;
+        /* Dry-run: what the engine would have written, standing in for the kernel's value on later ticks so
+         * that each decision is logged once, as it would have been made once. */
+        struct original *shadow;
+        size_t n_shadow;
+        unsigned writes, would_writes, errors;
+        struct actuator_net_ops net; /* for settings with an ifname; zero: none */
+};
+
+void actuator_init(struct actuator *a, bool dry_run, int mount_fd, int audit_fd);
+/* Route settings with an ifname (net.ingress, net.egress) through ops (copied). */
+void actuator_set_net_ops(struct actuator *a, const struct actuator_net_ops *ops);
+void actuator_done(struct actuator *a);
+
+/* Make the kernel hold s for the target. Returns 1 if it wrote (or would write), 0 if already equal, -errno when
+ * the read or the write failed (already logged, naming the file and the value). */
+int actuator_apply(struct actuator *a, const struct actuator_target *t, const struct setting *s, const char *reason);
+
+/* Write every recorded original back (SIGTERM/SIGINT, vmgov restore). Returns the number of failures; those stay
+ * in the state file. */
+int actuator_restore(struct actuator *a);
+
+/* A one-shot request to a file that holds no value, such as memory.reclaim: never compared, never recorded as an
+ * original, nothing to restore. Audited with "old" null. In dry-run only logged. Returns 1 when written (or
+ * would be), 0 when the VM's cgroup is gone, -errno on a failure (logged). -EAGAIN from memory.reclaim is the
+ * kernel reclaiming less than asked: written, and logged as such. */
+int actuator_request(struct actuator *a, const struct actuator_target *t, const char *file, const char *value,
+                     const char *reason);
+
+/* Load the originals a previous engine journalled and did not restore. Returns how many, or -errno. */
+int actuator_take_over(struct actuator *a);
+
+/* Forget the originals of one cgroup (its VM is gone and the cgroup removed). */
+void actuator_forget(struct actuator *a, const char *cgroup);

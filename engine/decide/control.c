@@ -1,0 +1,559 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "kernel/cgvalues.h"
+#include "decide/control.h"
+#include "kernel/macro.h"
+
+#define CALM_FRACTION_PERCENT    80    /* "calm" is below 80% of a target: the dead band that stops flapping */
+#define MEMORY_LOWER_BELOW       2     /* lower memory.high only while pressure < target / 2 */
+#define BUSY_CPU_PPM             50000 /* a batch VM "uses CPU" above 5% of one CPU over the tick */
+#define MEMORY_MARGIN_MIN        (32ULL << 20)
+#define RANGE_STEPS              10 /* relaxing walks back in tenths of the range */
+#define MEMORY_RAISE_MAX_PERCENT 50 /* memory.high grows by up to half in one tick at twice the target */
+#define PRESSURE_VS_MAX          64
+
+static const char *const knob_files[_KNOB_MAX] = {
+        [KNOB_CPU_WEIGHT] = "cpu.weight",         [KNOB_CPU_MAX] = "cpu.max",
+        [KNOB_MEMORY_HIGH] = "memory.high",       [KNOB_IO_MAX] = "io.max",
+        [KNOB_MEMORY_RECLAIM] = "memory.reclaim",
+};
+
+int control_knob_of_file(const char *file)
+{
+        for (int k = 0; k < _KNOB_MAX; k++)
+                if (strcmp(file, knob_files[k]) == 0)
+                        return k;
+        return -1;
+}
+
+static uint64_t group_period(const struct group_policy *g)
+{
+        return g->limits.cpu_max_set ? g->limits.cpu_period_usec : CPU_PERIOD_DEFAULT_USEC;
+}
+
+uint64_t control_quota_usec(const struct group_policy *g, uint64_t permyriad)
+{
+        uint64_t q = permyriad * group_period(g) / 10000;
+        return MAX(q, (uint64_t)CPU_PERIOD_MIN_USEC);
+}
+
+static uint64_t baseline_weight(const struct group_policy *g)
+{
+        return g->limits.cpu_weight_set ? g->limits.cpu_weight : CPU_WEIGHT_DEFAULT;
+}
+
+static uint64_t baseline_quota(const struct group_policy *g)
+{
+        return g->limits.cpu_max_set ? g->limits.cpu_quota_usec
+                                     : control_quota_usec(g, g->adapt.cpu_quota_max_permyriad);
+}
+
+static uint64_t baseline_memory_high(const struct group_policy *g)
+{
+        return g->limits.memory_high_set ? g->limits.memory_high : g->adapt.memory_high_max;
+}
+
+static const struct io_device_limit *baseline_io(const struct group_policy *g, unsigned major, unsigned minor)
+{
+        for (unsigned i = 0; i < g->limits.n_io_devices; i++)
+                if (g->limits.io_devices[i].major == major && g->limits.io_devices[i].minor == minor)
+                        return &g->limits.io_devices[i];
+        return NULL;
+}
+
+static void state_init(struct control_state *st, const struct group_policy *g)
+{
+        const struct adapt_policy *a = &g->adapt;
+
+        *st = (struct control_state){.initialized = true, .group = g, .limits = g->limits};
+        if (a->cpu && a->cpu_weight_range_set) {
+                st->limits.cpu_weight_set = true;
+                st->limits.cpu_weight = baseline_weight(g);
+        }
+        if (a->cpu && a->cpu_quota_range_set) {
+                st->limits.cpu_max_set = true;
+                st->limits.cpu_quota_usec = baseline_quota(g);
+                st->limits.cpu_period_usec = group_period(g);
+        }
+        if (a->memory) {
+                st->limits.memory_high_set = true;
+                st->limits.memory_high = baseline_memory_high(g);
+        }
+}
+
+/* A step of knob k in a direction: direction changes counted, and a reaction that undoes a probe doubles the hold
+ * before the next probe. */
+static void knob_step(struct control_state *st, enum control_knob k, uint64_t now, enum control_step step)
+{
+        if (st->last_direction[k] && st->last_direction[k] != (int)step)
+                st->direction_changes[k]++;
+        if (step == STEP_REACT) {
+                if (st->last_direction[k] == STEP_PROBE && st->hold_shift[k] < CONTROL_HOLD_SHIFT_MAX)
+                        st->hold_shift[k]++;
+                st->last_react_usec[k] = now;
+        }
+        st->last_direction[k] = step;
+}
+
+/* A change of knob k: a step, and the reason for it. */
+_printf_(5, 6) static void knob_changed(struct control_state *st, enum control_knob k, uint64_t now,
+                                        enum control_step step, const char *fmt, ...)
+{
+        va_list ap;
+
+        knob_step(st, k, now, step);
+        st->last_change_usec[k] = now;
+        st->changes[k]++;
+        va_start(ap, fmt);
+        vsnprintf(st->reason[k], sizeof(st->reason[k]), fmt, ap);
+        va_end(ap);
+}
+
+static bool dwell_passed(const struct control_state *st, enum control_knob k, uint64_t now)
+{
+        return st->changes[k] == 0 || now - st->last_change_usec[k] >= st->group->adapt.dwell_usec;
+}
+
+/* The hold a probe of knob k waited for: AdaptHoldSec, doubled for every probe a reaction had to undo. In ms. */
+static unsigned long long hold_used_ms(const struct control_state *st, enum control_knob k)
+{
+        return (unsigned long long)((st->group->adapt.hold_usec << st->hold_shift[k]) / 1000);
+}
+
+/* May the law probe knob k, the last miss that concerns it having been at last_miss? */
+static bool probe_allowed(const struct control_state *st, enum control_knob k, uint64_t now, uint64_t last_miss)
+{
+        uint64_t hold = st->group->adapt.hold_usec << st->hold_shift[k];
+        uint64_t since = MAX(last_miss, st->last_react_usec[k]);
+
+        return (since == 0 || now - since >= hold) && dwell_passed(st, k, now);
+}
+
+static bool is_protected(const struct group_policy *g)
+{
+        return g->class != VM_CLASS_BATCH;
+}
+
+/* "io pressure 6.25% > target 5.00%": a pressure against its target, as every reason says it. */
+static const char *pressure_vs(char buf[static PRESSURE_VS_MAX], const char *what, uint64_t ppm, char cmp,
+                               uint64_t target_ppm)
+{
+        snprintf(buf, PRESSURE_VS_MAX, "%s %llu.%02llu%% %c target %llu.%02llu%%", what,
+                 (unsigned long long)(ppm / 10000), (unsigned long long)(ppm % 10000 / 100), cmp,
+                 (unsigned long long)(target_ppm / 10000), (unsigned long long)(target_ppm % 10000 / 100));
+        return buf;
+}
+
+/* ---- CPU ---- */
+
+/* Above target: a miss (why says which signal); below 80% of every target: calm; between: neither. */
+static bool cpu_missed(const struct group_policy *g, const struct vm_signals *s, bool *ret_calm, char *why, size_t len)
+{
+        const struct adapt_policy *a = &g->adapt;
+        bool miss = false, calm = true;
+
+        why[0] = '\0';
+        if (a->runq_latency_target_usec && s->runq.source != RUNQ_SOURCE_NONE) {
+                uint64_t p99 = s->runq.p99_usec, t = a->runq_latency_target_usec;
+                if (p99 > t) {
+                        miss = true;
+                        snprintf(why, len, "run-queue p99 %lluus > target %lluus", (unsigned long long)p99,
+                                 (unsigned long long)t);
+                }
+                if (p99 * 100 > t * CALM_FRACTION_PERCENT)
+                        calm = false;
+        }
+        if (a->cpu_pressure_target_ppm) {
+                uint32_t p = s->cpu.some_ppm, t = a->cpu_pressure_target_ppm;
+                if (p > t && !miss) {
+                        miss = true;
+                        char pv[PRESSURE_VS_MAX];
+                        snprintf(why, len, "%s", pressure_vs(pv, "cpu pressure", p, '>', t));
+                }
+                if ((uint64_t)p * 100 > (uint64_t)t * CALM_FRACTION_PERCENT)
+                        calm = false;
+        }
+        *ret_calm = calm && !miss;
+        return miss;
+}
+
+/* Returns whether this VM missed a cpu target this tick. */
+static bool cpu_protect(struct control_vm *vm, struct control_global *global, uint64_t now)
+{
+        const struct group_policy *g = vm->group;
+        const struct adapt_policy *a = &g->adapt;
+        struct control_state *st = vm->state;
+        char why[160];
+        bool calm;
+
+        if (!a->cpu || !is_protected(g))
+                return false;
+        bool missed = cpu_missed(g, vm->sig, &calm, why, sizeof(why));
+        if (!calm)
+                global->last_cpu_unsettled_usec = now;
+        if (missed) {
+                st->last_miss_usec = now;
+                snprintf(global->cpu_miss_why, sizeof(global->cpu_miss_why), "%s VM %s: %s",
+                         vm_class_to_string(g->class), vm->name, why);
+                if (a->cpu_weight_range_set && dwell_passed(st, KNOB_CPU_WEIGHT, now)) {
+                        uint64_t w = st->limits.cpu_weight;
+                        uint64_t nw = MIN(a->cpu_weight_max, w + MAX(w / 2, (uint64_t)1));
+                        if (nw != w) {
+                                st->limits.cpu_weight = nw;
+                                knob_changed(st, KNOB_CPU_WEIGHT, now, STEP_REACT,
+                                             "cpu: %s: cpu.weight %llu -> %llu (x1.5, range %llu..%llu)", why,
+                                             (unsigned long long)w, (unsigned long long)nw,
+                                             (unsigned long long)a->cpu_weight_min,
+                                             (unsigned long long)a->cpu_weight_max);
+                        }
+                }
+                return true;
+        }
+        if (calm && a->cpu_weight_range_set && probe_allowed(st, KNOB_CPU_WEIGHT, now, st->last_miss_usec)) {
+                uint64_t w = st->limits.cpu_weight, base = baseline_weight(g);
+                uint64_t step = MAX((a->cpu_weight_max - a->cpu_weight_min) / RANGE_STEPS, (uint64_t)1);
+                if (w > base) {
+                        uint64_t nw = w - MIN(step, w - base);
+                        unsigned long long held = hold_used_ms(st, KNOB_CPU_WEIGHT);
+                        st->limits.cpu_weight = nw;
+                        if (nw == base)
+                                st->hold_shift[KNOB_CPU_WEIGHT] = 0;
+                        knob_changed(
+                                st, KNOB_CPU_WEIGHT, now, STEP_PROBE,
+                                "cpu: under 80%% of every target for %llums: cpu.weight %llu -> %llu, back towards "
+                                "%llu",
+                                held, (unsigned long long)w, (unsigned long long)nw, (unsigned long long)base);
+                }
+        }
+        return false;
+}
+
+static void cpu_yield(struct control_vm *vm, const struct control_global *global, bool missed_now, uint64_t now)
+{
+        const struct group_policy *g = vm->group;
+        const struct adapt_policy *a = &g->adapt;
+        const struct vm_signals *s = vm->sig;
+        struct control_state *st = vm->state;
+
+        if (!a->cpu || is_protected(g) || !a->cpu_quota_range_set)
+                return;
+
+        uint64_t q = st->limits.cpu_quota_usec, period = st->limits.cpu_period_usec;
+        uint64_t qmin = control_quota_usec(g, a->cpu_quota_min_permyriad);
+        uint64_t base = baseline_quota(g);
+        uint64_t used_ppm = s->interval_usec ? s->cpu_usage_usec * SIGNALS_PPM / s->interval_usec : 0;
+
+        if (missed_now) {
+                if (used_ppm < BUSY_CPU_PPM || !dwell_passed(st, KNOB_CPU_MAX, now))
+                        return;
+                uint64_t nq = MAX(qmin, q * 7 / 10);
+                if (nq == q)
+                        return;
+                st->limits.cpu_quota_usec = nq;
+                knob_changed(st, KNOB_CPU_MAX, now, STEP_REACT,
+                             "cpu: %s; %s uses %llu.%02llu CPUs: cpu.max %llu -> %llu per %llu (x0.7, floor %llu)",
+                             global->cpu_miss_why, vm->name, (unsigned long long)(used_ppm / SIGNALS_PPM),
+                             (unsigned long long)(used_ppm % SIGNALS_PPM / 10000), (unsigned long long)q,
+                             (unsigned long long)nq, (unsigned long long)period, (unsigned long long)qmin);
+                return;
+        }
+        if (q < base && probe_allowed(st, KNOB_CPU_MAX, now, global->last_cpu_unsettled_usec)) {
+                uint64_t qmax = control_quota_usec(g, a->cpu_quota_max_permyriad);
+                uint64_t step = MAX((qmax - qmin) / RANGE_STEPS, (uint64_t)CPU_PERIOD_MIN_USEC);
+                uint64_t nq = MIN(base, q + step);
+                unsigned long long held = hold_used_ms(st, KNOB_CPU_MAX);
+                st->limits.cpu_quota_usec = nq;
+                if (nq == base)
+                        st->hold_shift[KNOB_CPU_MAX] = 0;
+                knob_changed(st, KNOB_CPU_MAX, now, STEP_PROBE,
+                             "cpu: every protected VM under 80%% of its targets for %llums: cpu.max %llu -> %llu per "
+                             "%llu, back towards %llu",
+                             held, (unsigned long long)q, (unsigned long long)nq, (unsigned long long)period,
+                             (unsigned long long)base);
+        }
+}
+
+/* ---- memory ---- */
+
+static bool memory_probes_by_reclaim(const struct adapt_policy *a, const struct vm_signals *s)
+{
+        return a->memory_probe == MEMORY_PROBE_RECLAIM || (a->memory_probe == MEMORY_PROBE_AUTO && s->memory_reclaim);
+}
+
+/* Probing with memory.reclaim: memory.high stays where it is (the baseline), so nothing is left tight if the engine
+ * dies. Below half the target, ask the kernel to reclaim up to 1% of memory.current, scaled as senpai does, never
+ * below the floor; over the target, stop: the workload faults back what it needs, and the next probe waits out the
+ * hold, twice as long when it follows a probe. */
+static void memory_reclaim_law(struct control_vm *vm, uint64_t now, uint64_t page_size, uint64_t floor)
+{
+        const struct adapt_policy *a = &vm->group->adapt;
+        const struct vm_signals *s = vm->sig;
+        struct control_state *st = vm->state;
+        enum control_knob k = KNOB_MEMORY_RECLAIM;
+        uint64_t target = a->memory_pressure_target_ppm, p = s->memory.some_ppm, cur = s->memory_current;
+
+        if (p > target) {
+                knob_step(st, k, now, STEP_REACT); /* nothing to write: the workload faults back what it needs */
+                return;
+        }
+        /* No memory.reclaim (MemoryProbe=reclaim on an older kernel; the daemon says so), or not sensed. */
+        if (!s->memory_reclaim || cur == 0)
+                return;
+        if (cur <= floor) {
+                st->hold_shift[k] = 0;
+                return;
+        }
+        if (p * MEMORY_LOWER_BELOW >= target || !probe_allowed(st, k, now, 0))
+                return;
+
+        uint64_t step = cur / 100 * (target - p) / target;
+        uint64_t bytes = MIN(MAX(step, page_size), cur - floor) / page_size * page_size;
+        if (bytes == 0)
+                return;
+        st->memory_reclaim_bytes = bytes;
+        char pv[PRESSURE_VS_MAX];
+        knob_changed(st, k, now, STEP_PROBE,
+                     "memory: %s: memory.reclaim %llu of memory.current %llu (floor %llu: unreclaimable %llu + "
+                     "margin)",
+                     pressure_vs(pv, "pressure", p, '<', target), (unsigned long long)bytes, (unsigned long long)cur,
+                     (unsigned long long)floor, (unsigned long long)s->memory_unreclaimable);
+}
+
+static void memory_law(struct control_vm *vm, uint64_t now, uint64_t page_size)
+{
+        const struct group_policy *g = vm->group;
+        const struct adapt_policy *a = &g->adapt;
+        const struct vm_signals *s = vm->sig;
+        struct control_state *st = vm->state;
+
+        if (!a->memory || st->memory_yielded)
+                return;
+
+        /* Someone else wrote memory.high since we did: theirs wins, and we say so once. */
+        if (st->memory_high_written && !cgv_memory_equal(st->memory_high_written, s->memory_high, page_size)) {
+                st->memory_yielded = true;
+                st->limits.memory_high_set = false;
+                knob_changed(st, KNOB_MEMORY_HIGH, now, STEP_REACT,
+                             "memory: memory.high is %llu, not the %llu vmgov wrote: someone else set it; the "
+                             "memory law leaves this VM alone",
+                             (unsigned long long)s->memory_high, (unsigned long long)st->memory_high_written);
+                return;
+        }
+
+        uint64_t high = st->limits.memory_high, target = a->memory_pressure_target_ppm;
+        char pv[PRESSURE_VS_MAX];
+        uint64_t p = s->memory.some_ppm;
+        uint64_t margin = MAX(MEMORY_MARGIN_MIN, s->memory_unreclaimable / 8);
+        uint64_t floor = MIN(MAX(a->memory_high_min, s->memory_unreclaimable + margin), a->memory_high_max);
+        uint64_t nh = high;
+
+        if (memory_probes_by_reclaim(a, s)) {
+                memory_reclaim_law(vm, now, page_size, floor);
+                st->memory_high_written = cgv_memory_effective(st->limits.memory_high, page_size);
+                return;
+        }
+
+        /* The limit binds when usage is within 5% of it. Stalls while it does not (pages coming back from swap
+         * after a raise, the kernel's memory.high throttle sleeping out) are not the limit's doing: raising more
+         * would only overshoot. memory.current 0 is "not sensed": then pressure alone decides, to be safe. */
+        bool binds = s->memory_current == 0 || s->memory_current >= high - high / 20;
+
+        if (p > target && binds) {
+                /* Give back at once: up to half the limit when pressure is twice the target, at least 1%. */
+                uint64_t over = MIN(p - target, target);
+                nh = high + MAX(high / 100 * MEMORY_RAISE_MAX_PERCENT * over / target, high / 100);
+                nh = MIN(cgv_memory_effective(nh, page_size), a->memory_high_max);
+                if (nh > high) {
+                        st->limits.memory_high = nh;
+                        knob_changed(st, KNOB_MEMORY_HIGH, now, STEP_REACT, "memory: %s: memory.high %llu -> %llu",
+                                     pressure_vs(pv, "pressure", p, '>', target), (unsigned long long)high,
+                                     (unsigned long long)nh);
+                }
+        } else if (p * MEMORY_LOWER_BELOW < target && high > floor && probe_allowed(st, KNOB_MEMORY_HIGH, now, 0)) {
+                /* senpai: at most 1% per step, scaled by how far below target the pressure is. */
+                uint64_t step = high / 100 * (target - p) / target;
+                nh = MAX(floor, high - MAX(step, page_size));
+                nh = cgv_memory_effective(nh, page_size);
+                if (nh < floor) /* page rounding must not cross the floor */
+                        nh += page_size;
+                if (nh < high) {
+                        st->limits.memory_high = nh;
+                        if (nh <= floor)
+                                st->hold_shift[KNOB_MEMORY_HIGH] = 0;
+                        knob_changed(st, KNOB_MEMORY_HIGH, now, STEP_PROBE,
+                                     "memory: %s: memory.high %llu -> %llu (floor %llu: unreclaimable %llu + margin)",
+                                     pressure_vs(pv, "pressure", p, '<', target), (unsigned long long)high,
+                                     (unsigned long long)nh, (unsigned long long)floor,
+                                     (unsigned long long)s->memory_unreclaimable);
+                }
+        }
+        st->memory_high_written = cgv_memory_effective(st->limits.memory_high, page_size);
+}
+
+/* ---- IO ---- */
+
+static const struct io_device_rates *busiest_device(const struct vm_signals *s)
+{
+        const struct io_device_rates *best = NULL;
+
+        for (unsigned i = 0; i < s->n_io_devices && i < SIGNALS_IO_DEVICES; i++)
+                if (s->io_devices[i].rbytes + s->io_devices[i].wbytes > 0 &&
+                    (!best || s->io_devices[i].rbytes + s->io_devices[i].wbytes > best->rbytes + best->wbytes))
+                        best = &s->io_devices[i];
+        return best;
+}
+
+static const struct io_device_rates *device_rates(const struct vm_signals *s, unsigned major, unsigned minor)
+{
+        for (unsigned i = 0; i < s->n_io_devices && i < SIGNALS_IO_DEVICES; i++)
+                if (s->io_devices[i].major == major && s->io_devices[i].minor == minor)
+                        return &s->io_devices[i];
+        return NULL;
+}
+
+/* Returns whether this VM's io pressure is above its target this tick. */
+static bool io_protect(struct control_vm *vm, struct control_global *global, uint64_t now)
+{
+        const struct adapt_policy *a = &vm->group->adapt;
+        uint32_t p = vm->sig->io.some_ppm;
+
+        if (!a->io || !is_protected(vm->group) || !a->io_pressure_target_ppm)
+                return false;
+        if ((uint64_t)p * 100 > (uint64_t)a->io_pressure_target_ppm * CALM_FRACTION_PERCENT)
+                global->last_io_unsettled_usec = now;
+        if (p <= a->io_pressure_target_ppm)
+                return false;
+        char pv[PRESSURE_VS_MAX];
+        snprintf(global->io_miss_why, sizeof(global->io_miss_why), "%s VM %s: %s", vm_class_to_string(vm->group->class),
+                 vm->name, pressure_vs(pv, "io pressure", p, '>', a->io_pressure_target_ppm));
+        const struct io_device_rates *d = busiest_device(vm->sig);
+        if (d) {
+                global->io_miss_major = d->major;
+                global->io_miss_minor = d->minor;
+                global->io_miss_device_set = true;
+        }
+        return true;
+}
+
+static struct io_device_limit *state_io_device(struct control_state *st, unsigned major, unsigned minor)
+{
+        struct limits *lim = &st->limits;
+
+        for (unsigned i = 0; i < lim->n_io_devices; i++)
+                if (lim->io_devices[i].major == major && lim->io_devices[i].minor == minor)
+                        return &lim->io_devices[i];
+        if (lim->n_io_devices >= IO_DEVICES_MAX)
+                return NULL;
+        struct io_device_limit *d = &lim->io_devices[lim->n_io_devices++];
+        *d = (struct io_device_limit){major, minor, LIMIT_MAX, LIMIT_MAX, LIMIT_MAX, LIMIT_MAX};
+        return d;
+}
+
+static void io_yield(struct control_vm *vm, const struct control_global *global, bool missed_now, uint64_t now)
+{
+        const struct group_policy *g = vm->group;
+        const struct adapt_policy *a = &g->adapt;
+        const struct vm_signals *s = vm->sig;
+        struct control_state *st = vm->state;
+
+        if (!a->io || is_protected(g) || !a->io_bandwidth_range_set)
+                return;
+
+        if (missed_now) {
+                const struct io_device_rates *r;
+                if (global->io_miss_device_set) {
+                        st->io_major = global->io_miss_major;
+                        st->io_minor = global->io_miss_minor;
+                        st->io_device_set = true;
+                } else if ((r = busiest_device(s))) {
+                        st->io_major = r->major;
+                        st->io_minor = r->minor;
+                        st->io_device_set = true;
+                }
+        }
+        if (!st->io_device_set)
+                return;
+
+        const struct io_device_rates *r = device_rates(s, st->io_major, st->io_minor);
+        struct io_device_limit *d = state_io_device(st, st->io_major, st->io_minor);
+        if (!d)
+                return;
+        uint64_t cur = MIN(d->rbps, d->wbps);
+
+        if (missed_now) {
+                uint64_t bytes = r ? r->rbytes + r->wbytes : 0;
+                if (!bytes || !s->interval_usec || !dwell_passed(st, KNOB_IO_MAX, now))
+                        return;
+                uint64_t observed = bytes * 1000000 / s->interval_usec;
+                /* Unlimited, the VM's own rate is where to start; limited, a tick of little I/O must not drop the
+                 * limit by more than half at once. */
+                uint64_t from = cur == LIMIT_MAX ? observed : MAX(MIN(cur, observed) * 7 / 10, cur / 2) * 10 / 7;
+                uint64_t nb = CLAMP(from * 7 / 10, a->io_bandwidth_min, a->io_bandwidth_max);
+                if (nb >= cur)
+                        return;
+                d->rbps = d->wbps = nb;
+                knob_changed(st, KNOB_IO_MAX, now, STEP_REACT,
+                             "io: %s; %s moves %llu B/s on %u:%u: io.max rbps=wbps=%llu (x0.7, floor %llu)",
+                             global->io_miss_why, vm->name, (unsigned long long)observed, st->io_major, st->io_minor,
+                             (unsigned long long)nb, (unsigned long long)a->io_bandwidth_min);
+                return;
+        }
+
+        const struct io_device_limit *base = baseline_io(g, st->io_major, st->io_minor);
+        uint64_t base_bw = base ? MIN(base->rbps, base->wbps) : LIMIT_MAX;
+        if (cur >= base_bw || !probe_allowed(st, KNOB_IO_MAX, now, global->last_io_unsettled_usec))
+                return;
+        uint64_t step = MAX((a->io_bandwidth_max - a->io_bandwidth_min) / RANGE_STEPS, (uint64_t)1);
+        uint64_t nb = cur + step;
+        unsigned long long held = hold_used_ms(st, KNOB_IO_MAX);
+        if (nb >= a->io_bandwidth_max || nb >= base_bw) {
+                /* Back to the policy's own limit for the device, or none. */
+                d->rbps = base ? base->rbps : LIMIT_MAX;
+                d->wbps = base ? base->wbps : LIMIT_MAX;
+                st->hold_shift[KNOB_IO_MAX] = 0;
+        } else
+                d->rbps = d->wbps = nb;
+        char to[32];
+        if (d->rbps == LIMIT_MAX)
+                snprintf(to, sizeof(to), "max");
+        else
+                snprintf(to, sizeof(to), "%llu", (unsigned long long)d->rbps);
+        knob_changed(st, KNOB_IO_MAX, now, STEP_PROBE,
+                     "io: every protected VM under 80%% of its io pressure target for %llums: io.max on %u:%u "
+                     "rbps=wbps %llu -> %s",
+                     held, st->io_major, st->io_minor, (unsigned long long)cur, to);
+}
+
+void control_tick(struct control_vm *vms, size_t n, const struct host_signals *host, struct control_global *global,
+                  uint64_t now_usec, uint64_t page_size)
+{
+        bool cpu_missed_now = false, io_missed_now = false;
+
+        for (size_t i = 0; i < n; i++) {
+                struct control_state *st = vms[i].state;
+                if (!st->initialized || st->group != vms[i].group)
+                        state_init(st, vms[i].group);
+                for (int k = 0; k < _KNOB_MAX; k++)
+                        st->reason[k][0] = '\0';
+                st->memory_reclaim_bytes = 0;
+        }
+
+        /* The first tick of a VM has no deltas: nothing to decide on yet. */
+        for (size_t i = 0; i < n; i++)
+                if (vms[i].sig->interval_usec) {
+                        cpu_missed_now |= cpu_protect(&vms[i], global, now_usec);
+                        io_missed_now |= io_protect(&vms[i], global, now_usec);
+                }
+
+        for (size_t i = 0; i < n; i++) {
+                if (!vms[i].sig->interval_usec)
+                        continue;
+                cpu_yield(&vms[i], global, cpu_missed_now, now_usec);
+                io_yield(&vms[i], global, io_missed_now, now_usec);
+                memory_law(&vms[i], now_usec, page_size);
+        }
+        (void)host;
+}

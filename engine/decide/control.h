@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "policy/config.h"
+#include "kernel/resource_limits.h"
+#include "kernel/signals.h"
+
+/*
+ * The control laws: pure. One tick's signals, each VM's policy and each law's state in; each VM's desired limits
+ * and a reason per changed file out. No I/O, no clock: time comes in as now_usec. The daemon turns the desired
+ * limits into writes through the actuator; replay runs recorded signals through the same function.
+ *
+ * CPU (AIMD across VMs): when a latency- or normal-class VM misses its run-queue latency or CPU pressure target,
+ * its cpu.weight grows ×1.5 and the quota of every batch VM that is using CPU shrinks ×0.7; once no target has
+ * been missed for AdaptHoldSec, weights and quotas step back towards the baseline by a tenth of their range.
+ * Memory (senpai): below half the pressure target memory.high comes down by at most 1% per tick, scaled by how far
+ * below target the pressure is, never under what cannot be reclaimed plus a margin; above target, while the limit
+ * binds (usage within 5% of it), it goes up by up to half in one tick. Where the cgroup has memory.reclaim
+ * (MemoryProbe=auto or reclaim), the law probes by asking the kernel to reclaim that 1% instead and leaves memory.high
+ * at its baseline, so an engine that dies leaves no tight limit behind: a stall over target stops the reclaiming
+ * (the workload simply faults its memory back), and the next probe waits AdaptHoldSec. IO: when a protected VM's io
+ * pressure is above target, the busy batch VMs get io.max read and write bandwidth ×0.7 on the device it uses; relaxed
+ * like CPU. Every law: bounds never crossed, at most one change of a file per AdaptDwellSec (except giving memory back
+ * under pressure: never delayed), a dead band between "miss" (above target) and "calm" (below 80% of it; below half of
+ * it for memory), and a probe that had to be undone makes the next one wait twice as long.
+ */
+
+enum control_knob {
+        KNOB_CPU_WEIGHT,
+        KNOB_CPU_MAX,
+        KNOB_MEMORY_HIGH,
+        KNOB_IO_MAX,
+        KNOB_MEMORY_RECLAIM, /* not a setting: a one-shot request, see memory_reclaim_bytes */
+        _KNOB_MAX,
+};
+
+#define CONTROL_REASON_MAX     320
+#define CONTROL_HOLD_SHIFT_MAX 4
+
+/* A reaction answers a missed target (protect a VM, give memory back); a probe tries for more utilisation once
+ * targets have held (relax a batch VM, take memory back). */
+enum control_step { STEP_REACT = -1, STEP_PROBE = +1 };
+
+struct control_state {
+        bool initialized;
+        const struct group_policy *group; /* the policy the state was built for (a reload starts afresh) */
+        struct limits limits;             /* what the laws want now; starts at the group's baseline */
+
+        uint64_t last_change_usec[_KNOB_MAX];
+        int last_direction[_KNOB_MAX]; /* STEP_REACT or STEP_PROBE, 0 before the first change */
+        uint64_t last_react_usec[_KNOB_MAX];
+        /* Each time a reaction undoes a probe, the next probe waits twice as long (up to 16x AdaptHoldSec), so a
+         * steady load settles instead of sawing; reaching the baseline (or floor) resets it. */
+        unsigned hold_shift[_KNOB_MAX];
+        unsigned direction_changes[_KNOB_MAX];
+        unsigned changes[_KNOB_MAX];
+        char reason[_KNOB_MAX][CONTROL_REASON_MAX]; /* set for the knobs changed in the last tick, else "" */
+
+        uint64_t last_miss_usec;       /* last time this (protected) VM missed a cpu target */
+        uint64_t memory_high_written;  /* what the memory law last asked for, to notice someone else's change */
+        uint64_t memory_reclaim_bytes; /* this tick's request to write to memory.reclaim, 0 for none */
+        bool memory_yielded;           /* someone else set memory.high: the law leaves it alone */
+        unsigned io_major, io_minor;   /* the device the IO law limits, once chosen */
+        bool io_device_set;
+};
+
+/* State shared by all VMs: when a protected VM was last above the calm line (80% of its target), which is what
+ * holds back relaxing the batch VMs. */
+struct control_global {
+        uint64_t last_cpu_unsettled_usec;
+        uint64_t last_io_unsettled_usec;
+        unsigned io_miss_major, io_miss_minor; /* the device the stalled protected VM used most */
+        bool io_miss_device_set;
+        char cpu_miss_why[160]; /* which VM missed and by how much, quoted in the batch VMs' reasons */
+        char io_miss_why[160];
+};
+
+struct control_vm {
+        const char *name; /* for reasons; escaped by the caller if it must be */
+        const struct group_policy *group;
+        const struct vm_signals *sig;
+        struct control_state *state;
+};
+
+/* Run every law for one tick. page_size rounds memory as the kernel will. */
+void control_tick(struct control_vm *vms, size_t n, const struct host_signals *host, struct control_global *global,
+                  uint64_t now_usec, uint64_t page_size);
+
+/* Which knob a cgroup file belongs to, or -1. */
+int control_knob_of_file(const char *file);
+
+/* The cpu.max quota for a CPUQuotaRange= bound at the group's period. */
+uint64_t control_quota_usec(const struct group_policy *g, uint64_t permyriad);

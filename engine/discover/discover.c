@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+
+#include "discover/discover.h"
+#include "kernel/log.h"
+#include "kernel/macro.h"
+#include "kernel/procfs.h"
+
+static inline void closedirp(DIR **d)
+{
+        if (*d)
+                closedir(*d);
+}
+#define _cleanup_closedir_ _cleanup_(closedirp)
+
+/* A directory stream on dir_fd/path with its own fd, so the caller's fd keeps its offset. */
+static int dir_open(int dir_fd, const char *path, DIR **ret)
+{
+        _cleanup_close_ int fd = -1;
+        DIR *d;
+
+        fd = openat(dir_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        d = fdopendir(fd);
+        if (!d)
+                return -errno;
+        TAKE_FD(fd);
+        *ret = d;
+        return 0;
+}
+
+int discover_vm_identify(int proc_fd, pid_t pid, discover_is_qemu_t is_qemu, void *userdata, struct vm_identity *ret)
+{
+        _cleanup_close_ int pid_fd = -1;
+        _cleanup_free_ char *cgroup = NULL;
+        struct qemu_cmdline cmdline;
+        struct procfs_stat st;
+        char exe[VM_EXE_MAX + 1];
+        uid_t uid;
+        int r;
+
+        /* Everything below is read through one /proc/PID fd: if the pid is reused meanwhile, reads fail instead of
+         * mixing two processes. */
+        pid_fd = procfs_pid_open(proc_fd, pid);
+        if (pid_fd < 0)
+                return log_debug_errno(pid_fd, "pid %d: gone before it could be read: %m", (int)pid);
+
+        r = procfs_exe_read(pid_fd, exe);
+        if (r == -ENOMEM)
+                return r;
+        if (r == -ENOENT) /* kernel threads, zombies, and the exited: too many to log */
+                return r;
+        if (r < 0)
+                return log_debug_errno(r, "pid %d: cannot read its exe link, skipping: %m", (int)pid);
+
+        if (!is_qemu(exe, userdata))
+                return 0;
+
+        r = procfs_stat_read(pid_fd, &st);
+        if (r >= 0) {
+                r = procfs_cmdline_read(pid_fd, &cmdline);
+                if (r == -EINVAL)
+                        return log_debug_errno(r, "pid %d: malformed -uuid, QEMU refuses to start with it: skipping",
+                                               (int)pid);
+        }
+        if (r >= 0) {
+                r = procfs_cgroup_read(pid_fd, &cgroup);
+                if (r == -ENODATA)
+                        return log_warn_errno(r, "pid %d: no cgroup v2 path (no \"0::\" line in its cgroup file)",
+                                              (int)pid);
+                if (r == -EBADMSG)
+                        return log_warn_errno(r, "pid %d: two \"0::\" lines in its cgroup file, skipping", (int)pid);
+        }
+        if (r >= 0)
+                r = procfs_uid_read(pid_fd, &uid);
+        if (r == -ENOMEM)
+                return r;
+        if (errno_is_vanished(r))
+                return log_debug_errno(r, "pid %d: exited while it was being read: %m", (int)pid);
+        if (r < 0)
+                return log_warn_errno(r, "pid %d: cannot read the QEMU process: %m", (int)pid);
+        if (strlen(cgroup) >= sizeof(ret->cgroup))
+                return log_warn_errno(-ENAMETOOLONG, "pid %d: cgroup path too long, skipping", (int)pid);
+
+        *ret = (struct vm_identity){
+                .pid = pid,
+                .start_time = st.start_time,
+                .uid = uid,
+                .name_truncated = cmdline.name_truncated,
+        };
+        memcpy(ret->name, cmdline.name, sizeof(ret->name));
+        memcpy(ret->uuid, cmdline.uuid, sizeof(ret->uuid));
+        memcpy(ret->exe, exe, sizeof(ret->exe));
+        strcpy(ret->cgroup, cgroup);
+        return 1;
+}
+
+/* Room for element n: the array doubles when full. NULL (and the old array kept) when out of memory. */
+static void *array_grow(void *array, size_t *allocated, size_t n, size_t size)
+{
+        size_t want = *allocated ? *allocated * 2 : 8;
+        void *p;
+
+        if (n < *allocated)
+                return array;
+        p = reallocarray(array, want, size);
+        if (p)
+                *allocated = want;
+        return p;
+}
+
+static int pid_compare(const void *a, const void *b)
+{
+        pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+
+        return (x > y) - (x < y);
+}
+
+static int vm_compare(const void *a, const void *b)
+{
+        return pid_compare(&((const struct vm_identity *)a)->pid, &((const struct vm_identity *)b)->pid);
+}
+
+int discover_vms_scan(int proc_fd, discover_is_qemu_t is_qemu, void *userdata, struct vm_identity **ret_vms,
+                      size_t *ret_n)
+{
+        _cleanup_closedir_ DIR *d = NULL;
+        _cleanup_free_ struct vm_identity *vms = NULL;
+        size_t n = 0, allocated = 0;
+        struct dirent *de;
+        int r;
+
+        r = dir_open(proc_fd, ".", &d);
+        if (r < 0)
+                return log_err_errno(r, "cannot list /proc: %m");
+
+        for (errno = 0; (de = readdir(d)); errno = 0) {
+                void *p;
+                pid_t pid;
+
+                if (procfs_pid_parse(de->d_name, &pid) < 0)
+                        continue;
+
+                p = array_grow(vms, &allocated, n, sizeof(*vms));
+                if (!p)
+                        return -ENOMEM;
+                vms = p;
+
+                r = discover_vm_identify(proc_fd, pid, is_qemu, userdata, &vms[n]);
+                if (r == -ENOMEM)
+                        return r;
+                if (r > 0)
+                        n++;
+        }
+        if (errno != 0)
+                return log_err_errno(-errno, "cannot list /proc: %m");
+
+        /* Sorted by pid, whatever order the directory gave. */
+        if (n > 0)
+                qsort(vms, n, sizeof(*vms), vm_compare);
+        else {
+                free(vms);
+                vms = NULL;
+        }
+
+        *ret_vms = TAKE_PTR(vms);
+        *ret_n = n;
+        return 0;
+}
+
+int discover_vm_verify(int proc_fd, const struct vm_identity *vm)
+{
+        _cleanup_close_ int pid_fd = -1;
+        struct procfs_stat st;
+        int r;
+
+        pid_fd = procfs_pid_open(proc_fd, vm->pid);
+        r = pid_fd < 0 ? pid_fd : procfs_stat_read(pid_fd, &st);
+        if (errno_is_vanished(r)) {
+                log_debug_errno(r, "pid %d: exited: %m", (int)vm->pid);
+                return 0;
+        }
+        if (r < 0)
+                return log_warn_errno(r, "pid %d: cannot read its stat: %m", (int)vm->pid);
+
+        if (st.start_time != vm->start_time) {
+                log_debug("pid %d: now belongs to another process (start time %llu, was %llu)", (int)vm->pid,
+                          (unsigned long long)st.start_time, (unsigned long long)vm->start_time);
+                return 0;
+        }
+        /* A zombie has exited; only its parent has not reaped it yet. */
+        if (st.state == 'Z' || st.state == 'X') {
+                log_debug("pid %d: exited (state %c)", (int)vm->pid, st.state);
+                return 0;
+        }
+        return 1;
+}
+
+int discover_threads_list(int proc_fd, pid_t pid, pid_t **ret_tids, size_t *ret_n)
+{
+        _cleanup_close_ int pid_fd = -1;
+        _cleanup_closedir_ DIR *d = NULL;
+        _cleanup_free_ pid_t *tids = NULL;
+        size_t n = 0, allocated = 0;
+        struct dirent *de;
+        int r;
+
+        pid_fd = procfs_pid_open(proc_fd, pid);
+        if (pid_fd < 0)
+                return pid_fd;
+        r = dir_open(pid_fd, "task", &d);
+        if (r < 0)
+                return r;
+
+        for (errno = 0; (de = readdir(d)); errno = 0) {
+                void *p;
+                pid_t tid;
+
+                if (procfs_pid_parse(de->d_name, &tid) < 0)
+                        continue;
+                p = array_grow(tids, &allocated, n, sizeof(*tids));
+                if (!p)
+                        return -ENOMEM;
+                tids = p;
+                tids[n++] = tid;
+        }
+        if (errno != 0)
+                return -errno;
+
+        if (n > 0)
+                qsort(tids, n, sizeof(*tids), pid_compare);
+        else {
+                free(tids);
+                tids = NULL;
+        }
+
+        *ret_tids = TAKE_PTR(tids);
+        *ret_n = n;
+        return 0;
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "kernel/vm.h"
+
+/*
+ * Finding QEMU processes under a /proc directory fd (or a fixture tree) and telling who they are.
+ * Which executables count as QEMU is the policy's call, made through a predicate on the exe basename.
+ * A process that exits while it is being read is skipped (logged at debug); -ENOMEM is never swallowed.
+ */
+
+typedef bool (*discover_is_qemu_t)(const char *exe, void *userdata);
+
+/* Read one process's identity. Returns 1 with ret filled for a VM, 0 for a process whose exe does not satisfy
+ * is_qemu, or -errno: -ENOENT/-ESRCH it is gone, -EACCES its exe cannot be read (kernel threads: -ENOENT),
+ * -EINVAL its command line is one QEMU refuses to start with (a malformed -uuid). Logs what it returns, at debug
+ * level for the errors a scan meets every time (vanished, unreadable exe). */
+int discover_vm_identify(int proc_fd, pid_t pid, discover_is_qemu_t is_qemu, void *userdata, struct vm_identity *ret);
+
+/* Scan every /proc/PID once. Returns 0 with a malloc'd array (NULL when empty) and its length. */
+int discover_vms_scan(int proc_fd, discover_is_qemu_t is_qemu, void *userdata, struct vm_identity **ret_vms,
+                      size_t *ret_n);
+
+/* Is vm->pid still the same process (same start time)? 1 yes; 0 if it exited or the pid now belongs to another
+ * process; -errno if that cannot be told (e.g. -ENOMEM). */
+int discover_vm_verify(int proc_fd, const struct vm_identity *vm);
+
+/* The thread ids of a process, from /proc/PID/task, in ascending order. -ENOENT/-ESRCH if it is gone. */
+int discover_threads_list(int proc_fd, pid_t pid, pid_t **ret_tids, size_t *ret_n);

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdarg.h>
+#include <syslog.h>
+
+#include "kernel/macro.h"
+
+/*
+ * Logging to stderr with "<N>" syslog priority prefixes, so journald files each line at the right level.
+ * The *_errno variants take a negative errno, print it for %m, and return it, so that
+ *     return log_warn_errno(r, "write %s: %m", path);
+ * logs and propagates in one statement.
+ */
+
+void log_set_max_level(int level);
+int log_get_max_level(void);
+/* Parse "err", "warning", "info", "debug" (or 3, 4, 6, 7). Returns the level or -EINVAL. */
+int log_level_from_string(const char *s);
+/* Without the "<N>" prefixes (for an interactive terminal). */
+void log_set_prefix(int enabled);
+
+int log_internal(int level, int error, const char *file, int line, const char *fmt, ...) _printf_(5, 6);
+
+#define log_full_errno(level, error, ...) log_internal((level), (error), __FILE__, __LINE__, __VA_ARGS__)
+
+#define log_err(...)                      ((void)log_full_errno(LOG_ERR, 0, __VA_ARGS__))
+#define log_warn(...)                     ((void)log_full_errno(LOG_WARNING, 0, __VA_ARGS__))
+#define log_info(...)                     ((void)log_full_errno(LOG_INFO, 0, __VA_ARGS__))
+#define log_debug(...)                    ((void)log_full_errno(LOG_DEBUG, 0, __VA_ARGS__))
+
+#define log_err_errno(r, ...)             log_full_errno(LOG_ERR, (r), __VA_ARGS__)
+#define log_warn_errno(r, ...)            log_full_errno(LOG_WARNING, (r), __VA_ARGS__)
+#define log_info_errno(r, ...)            log_full_errno(LOG_INFO, (r), __VA_ARGS__)
+#define log_debug_errno(r, ...)           log_full_errno(LOG_DEBUG, (r), __VA_ARGS__)
+
+/* Route libcgroup's messages (which default to stdout) through this logger. Call before cgroup_init(). */
+void log_setup_libcgroup(void);

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kernel/resource_limits.h"
+
+/*
+ * One tick's signals: what sensing hands to the control laws, the status table, the metrics and the signal
+ * recorder. Plain data, no pointers, so a tick can be recorded to a file and replayed.
+ *
+ * Pressures are "interval pressure": the share of the tick's wall time in which some (or all) tasks stalled,
+ * computed from the deltas of PSI's "total" (microseconds), in parts per million (1% = 10000). avg10 alone is a
+ * decaying average and not exact over a tick; the avgs are kept for display.
+ */
+
+#define SIGNALS_PPM 1000000u
+
+struct psi_line {
+        uint32_t avg10_centi, avg60_centi, avg300_centi; /* the kernel's avgN as hundredths of a percent */
+        uint64_t total_usec;                             /* cumulative stall time */
+};
+
+struct psi_resource {
+        struct psi_line some, full; /* cpu "full" is all zero on kernels before 5.13 */
+};
+
+struct psi_snapshot {
+        struct psi_resource cpu, memory, io;
+};
+
+/* Interval pressure over one tick, ppm of wall time. */
+struct pressure {
+        uint32_t some_ppm, full_ppm;
+};
+
+enum runq_source {
+        RUNQ_SOURCE_NONE,     /* not measured (yet): the first tick, or no thread to look at */
+        RUNQ_SOURCE_BPF,      /* eBPF histograms (bpf/schedlat.bpf.c) */
+        RUNQ_SOURCE_SCHEDSTAT /* /proc/PID/task/TID/schedstat run-queue wait deltas */
+};
+
+struct runq_latency {
+        enum runq_source source;
+        uint64_t samples;                      /* wake-up-to-run events seen in the tick */
+        uint64_t p50_usec, p90_usec, p99_usec; /* over the VM's threads in the tick */
+        uint64_t vcpu_p99_usec;                /* over its "CPU n/KVM" threads only (0 if none seen) */
+};
+
+#define SIGNALS_IO_DEVICES 8
+
+struct io_device_rates {
+        unsigned major, minor;
+        uint64_t rbytes, wbytes, rios, wios; /* deltas over the tick */
+};
+
+struct vm_signals {
+        uint64_t interval_usec; /* wall time the deltas cover; 0 on the first tick (no deltas yet) */
+
+        struct pressure cpu, memory, io;
+        struct psi_snapshot psi; /* the raw avgs and totals, for display */
+
+        /* cpu.stat deltas */
+        uint64_t cpu_usage_usec, cpu_user_usec, cpu_system_usec;
+        uint64_t cpu_nr_periods, cpu_nr_throttled, cpu_throttled_usec;
+
+        /* memory */
+        uint64_t memory_current;                                                     /* bytes, absolute */
+        uint64_t memory_anon, memory_file, memory_kernel, memory_shmem, memory_sock; /* memory.stat, absolute */
+        uint64_t memory_unreclaimable;    /* what reclaim cannot take back: anon when there is no swap, + kernel */
+        uint64_t memory_high, memory_max; /* the limits in force, LIMIT_MAX for "max" */
+        uint64_t memory_events_high, memory_events_max, memory_events_oom, memory_events_oom_kill; /* deltas */
+        uint32_t memory_reclaim; /* 1: the cgroup has memory.reclaim (kernel 5.19+), so the memory law can probe */
+
+        unsigned n_io_devices;
+        struct io_device_rates io_devices[SIGNALS_IO_DEVICES]; /* the busiest first is not promised */
+
+        struct runq_latency runq;
+};
+
+struct host_signals {
+        uint64_t interval_usec;
+        struct pressure cpu, memory, io; /* /proc/pressure/{cpu,memory,io} */
+        struct psi_snapshot psi;
+        unsigned ncpus;
+};

@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libcgroup.h>
+
+#include "kernel/log.h"
+#include "kernel/macro.h"
+#include "place/placement.h"
+
+#define LEAF_NAME_KEEP 64
+
+static bool leaf_char_ok(unsigned char c)
+{
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+}
+
+/* FNV-1a: stable across runs and builds, so a VM keeps its cgroup name when the engine restarts. */
+static uint32_t fnv1a(const char *s)
+{
+        uint32_t h = 2166136261u;
+        for (; *s; s++)
+                h = (h ^ (unsigned char)*s) * 16777619u;
+        return h;
+}
+
+int placement_leaf_name(const struct vm_identity *vm, char *buf, size_t size)
+{
+        char leaf[PLACEMENT_LEAF_MAX + 1];
+        size_t n = 0;
+        bool altered = vm->name_truncated;
+        int r;
+
+        if (!vm->name[0]) {
+                if (vm->uuid[0])
+                        r = snprintf(buf, size, "uuid-%s", vm->uuid);
+                else
+                        r = snprintf(buf, size, "pid-%d", (int)vm->pid);
+                return r < 0 || (size_t)r >= size ? -ENOBUFS : r;
+        }
+
+        for (const char *s = vm->name; *s; s++) {
+                if (n == LEAF_NAME_KEEP) {
+                        altered = true;
+                        break;
+                }
+                if (leaf_char_ok((unsigned char)*s))
+                        leaf[n++] = *s;
+                else {
+                        leaf[n++] = '_';
+                        altered = true;
+                }
+        }
+        leaf[n] = '\0';
+
+        if (altered)
+                r = snprintf(buf, size, "%s-%08x", leaf, fnv1a(vm->name));
+        else
+                r = snprintf(buf, size, "%s", leaf);
+        return r < 0 || (size_t)r >= size ? -ENOBUFS : r;
+}
+
+int placement_own_path(const char *root_rel, const char *group, const char *leaf, char *buf, size_t size)
+{
+        int r;
+
+        if (root_rel[0])
+                r = snprintf(buf, size, "%s/%s/%s", root_rel, group, leaf);
+        else
+                r = snprintf(buf, size, "%s/%s", group, leaf);
+        return r < 0 || (size_t)r >= size ? -ENAMETOOLONG : r;
+}
+
+int placement_root_relative(const char *mount_path, const char *root, char *buf, size_t size)
+{
+        size_t n = strlen(mount_path);
+        const char *rest;
+
+        while (n > 1 && mount_path[n - 1] == '/')
+                n--;
+        if (strncmp(root, mount_path, n) != 0 || (root[n] != '/' && root[n] != '\0'))
+                return -EXDEV;
+        rest = root + n;
+        while (*rest == '/')
+                rest++;
+        if ((size_t)snprintf(buf, size, "%s", rest) >= size)
+                return -ENAMETOOLONG;
+        /* Strip trailing slashes so paths are built one way. */
+        for (size_t len = strlen(buf); len > 0 && buf[len - 1] == '/'; len--)
+                buf[len - 1] = '\0';
+        return 0;
+}
+
+static int libcgroup_ready(void)
+{
+        static int initialized = 0;
+        int r;
+
+        if (initialized)
+                return 0;
+        log_setup_libcgroup();
+        r = cgroup_init();
+        if (r != 0) {
+                log_err("libcgroup: cannot initialise: %s", cgroup_strerror(r));
+                return -EIO;
+        }
+        initialized = 1;
+        return 0;
+}
+
+/* A libcgroup handle for rel_path with the controllers the engine governs. libcgroup does nothing for a cgroup
+ * struct without controllers, and on cgroup v2 it enables each added controller down the path. */
+static struct cgroup *placement_cgroup_new(const char *rel_path)
+{
+        static const char *const controllers[] = {"cpu", "memory", "io"};
+        struct cgroup *cg = cgroup_new_cgroup(rel_path);
+
+        if (!cg)
+                return NULL;
+        for (size_t i = 0; i < ELEMENTSOF(controllers); i++)
+                if (!cgroup_add_controller(cg, controllers[i])) {
+                        cgroup_free(&cg);
+                        return NULL;
+                }
+        return cg;
+}
+
+static int check_pure_v2(const struct cgroup_mount *m, const char *what)
+{
+        /* In hybrid mode libcgroup routes cpu and memory to the v1 hierarchies: never let it near them. */
+        if (m->hybrid)
+                return log_err_errno(-EOPNOTSUPP, "%s: refusing to use libcgroup on a hybrid cgroup host", what);
+        return 0;
+}
+
+/* A libcgroup handle for rel_path, on a pure cgroup v2 mount only. */
+static int placement_cgroup_get(const struct cgroup_mount *m, const char *rel_path, struct cgroup **ret)
+{
+        int r = check_pure_v2(m, rel_path);
+
+        if (r < 0)
+                return r;
+        r = libcgroup_ready();
+        if (r < 0)
+                return r;
+        *ret = placement_cgroup_new(rel_path);
+        if (!*ret)
+                return log_err_errno(-ENOMEM, "libcgroup: cannot describe cgroup %s", rel_path);
+        return 0;
+}
+
+/* libcgroup's error as -errno: its OS errno when it has one. */
+static int libcgroup_errno(void)
+{
+        int e = cgroup_get_last_errno();
+        return e > 0 ? -e : -EIO;
+}
+
+int placement_create(const struct cgroup_mount *m, const char *rel_path)
+{
+        struct cgroup *cg;
+        int r = placement_cgroup_get(m, rel_path, &cg);
+
+        if (r < 0)
+                return r;
+        /* ignore_ownership: the engine creates its cgroups as root, and a chown could only fail. */
+        r = cgroup_create_cgroup(cg, 1);
+        cgroup_free(&cg);
+        if (r != 0)
+                return log_err_errno(libcgroup_errno(), "create cgroup %s/%s: %s", m->path, rel_path,
+                                     cgroup_strerror(r));
+        return 0;
+}
+
+int placement_attach(const struct cgroup_mount *m, const char *rel_path, pid_t pid)
+{
+        struct cgroup *cg;
+        int r = placement_cgroup_get(m, rel_path, &cg);
+
+        if (r < 0)
+                return r;
+        /* On cgroup v2 this writes the pid to cgroup.procs, which moves every thread of the process. */
+        r = cgroup_attach_task_pid(cg, pid);
+        cgroup_free(&cg);
+        return r != 0 ? libcgroup_errno() : 0;
+}
+
+int placement_check_exclusive(int cgroup_fd, pid_t pid, pid_t *ret_foreign_pid)
+{
+        char buf[4096];
+        int r = cgroupfs_read(cgroup_fd, "cgroup.procs", buf, sizeof(buf));
+
+        if (r == -E2BIG) /* more processes than fit a page: certainly not QEMU's alone */
+                return -EBUSY;
+        if (r < 0)
+                return r;
+        for (char *p = buf, *end; *p; p = end) {
+                long v = strtol(p, &end, 10);
+                if (end == p)
+                        break;
+                while (*end == '\n')
+                        end++;
+                if (v != pid) {
+                        *ret_foreign_pid = (pid_t)v;
+                        return -EBUSY;
+                }
+        }
+        return 0;
+}
+
+int placement_remove(int mount_fd, const char *rel_path)
+{
+        if (unlinkat(mount_fd, rel_path, AT_REMOVEDIR) < 0)
+                return errno == ENOTEMPTY ? -EBUSY : -errno;
+        return 0;
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "kernel/cgroupfs.h"
+#include "kernel/vm.h"
+
+/*
+ * Where a VM's cgroup is, and putting the VM there. The path half is pure; the I/O half creates the engine's own
+ * tree (ROOT/GROUP/VM) with the cpu, memory and io controllers enabled down the path, through libcgroup, and
+ * moves the whole QEMU process into it.
+ */
+
+#define PLACEMENT_LEAF_MAX 80 /* a cgroup directory name, with room for the hash suffix */
+
+/* Pure: a directory name for the VM that can be neither a path nor a cgroup interface file. The -name is kept
+ * when it is plain ([A-Za-z0-9_-], up to 64 characters); otherwise every other byte becomes '_', it is cut to 64
+ * and gets "-" plus 8 hex digits of a hash of the raw name, so that two hostile names never share a cgroup.
+ * Without a name: "uuid-<uuid>", else "pid-<pid>". Returns the length or -ENOBUFS. */
+int placement_leaf_name(const struct vm_identity *vm, char *buf, size_t size);
+
+/* Pure: "root_rel/group/leaf" relative to the cgroup mount (root_rel may be ""). Returns the length or
+ * -ENAMETOOLONG. */
+int placement_own_path(const char *root_rel, const char *group, const char *leaf, char *buf, size_t size);
+
+/* Pure: an absolute CgroupRoot= under the mount → its path relative to the mount ("" for the mount itself).
+ * -EXDEV if root is not beneath the mount. */
+int placement_root_relative(const char *mount_path, const char *root, char *buf, size_t size);
+
+/* Create rel_path (and its parents) beneath the mount with cpu, memory and io enabled for it. Idempotent. */
+int placement_create(const struct cgroup_mount *m, const char *rel_path);
+
+/* Move every thread of pid into the cgroup at rel_path. -ESRCH if the process is gone. */
+int placement_attach(const struct cgroup_mount *m, const char *rel_path, pid_t pid);
+
+/* Placement=inplace: 0 if the cgroup (dir fd) holds only processes of the VM pid (QEMU and its threads), else
+ * -EBUSY with the first foreign pid in *ret_foreign_pid. */
+int placement_check_exclusive(int cgroup_fd, pid_t pid, pid_t *ret_foreign_pid);
+
+/* Remove an empty cgroup of the engine's tree (after its VM exited). -EBUSY if not empty. */
+int placement_remove(int mount_fd, const char *rel_path);
