@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * bench-publish-cost — what the daemon's two per-tick files cost per VM: the live status file (`vmgov status`,
- * engine/publish/snapshot.c) and the Prometheus textfile (engine/publish/metrics.c), each formatted for N VMs and replaced
- * atomically (a temporary file, then rename) as the daemon does every tick; next to a bare pwrite() of the same
- * bytes to a held fd, in the same run. Run by scripts/bench/publish-cost.
+ * engine/publish/snapshot.c) and the Prometheus textfile (engine/publish/metrics.c), each formatted for N VMs and
+ * replaced atomically (a temporary file, then rename) as the daemon does every tick; next to a bare pwrite() of the
+ * same bytes to a held fd, in the same run. Run by scripts/bench/publish-cost.
  *
  *   bench-publish-cost [--rounds R] DIR N
  *

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * schedlat-check: proves on a real kernel that engine/sense/schedlat.c measures run-queue latency right. It runs a known
- * contention, tracks it with the collector and compares the collector's totals with the kernel's own accounting
+ * schedlat-check: proves on a real kernel that engine/sense/schedlat.c measures run-queue latency right. It runs a
+ * known contention, tracks it with the collector and compares the collector's totals with the kernel's own accounting
  * (/proc/PID/task/TID/schedstat: run_delay and the number of runs, summed over the same threads).
  *
  *   schedlat-check --cgroup DIR [--other DIR] [--pid PID] [--cpu N] [--seconds S] [--tolerance PCT]
