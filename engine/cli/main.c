@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "act/actuator.h"
 #include "daemon/caps.h"
 #include "policy/config.h"
 #include "daemon/daemon.h"
@@ -323,12 +324,12 @@ int main(int argc, char **argv)
         else if (strcmp(cmd, "once") == 0) {
                 r = engine_tick(&e);
                 /* once leaves its limits in force, and their originals in the state file for vmgov restore */
-                e.act.state_path = NULL;
-                actuator_done(&e.act);
+                e.act->state_path = NULL;
+                actuator_done(e.act);
                 if (r == 0)
-                        log_info("once: %u written, %u would be written (dry-run), %u errors", e.act.writes,
-                                 e.act.would_writes, e.act.errors + e.placement_errors);
-                if (r == 0 && (e.act.errors || e.placement_errors))
+                        log_info("once: %u written, %u would be written (dry-run), %u errors", e.act->writes,
+                                 e.act->would_writes, e.act->errors + e.placement_errors);
+                if (r == 0 && (e.act->errors || e.placement_errors))
                         r = -EIO;
         } else
                 r = engine_run(&e);

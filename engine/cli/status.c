@@ -15,12 +15,15 @@
 #include "kernel/cgroupfs.h"
 #include "daemon/daemon.h"
 #include "discover/discover.h"
+#include "discover/stage.h"
 #include "kernel/log.h"
 #include "kernel/macro.h"
 #include "place/placement.h"
 #include "policy/policy.h"
 #include "kernel/procfs.h"
 #include "publish/snapshot.h"
+#include "sense/schedlat.h"
+#include "sense/sense.h"
 
 #define SNAPSHOT_FILE_MAX (256u << 20)
 
@@ -345,7 +348,7 @@ static int status_sample(struct engine *e, struct snapshot_vm **ret_rows, size_t
         size_t n = 0;
         int r;
 
-        r = discover_vms_scan(e->proc_fd, engine_is_qemu_cb, e, &ids, &n);
+        r = discover_vms_scan(e->proc_fd, discover_stage_is_qemu, e, &ids, &n);
         if (r < 0)
                 return log_err_errno(r, "scan %s: %m", e->opt.proc_root);
         rows = calloc(n ? n : 1, sizeof(*rows));

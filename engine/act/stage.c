@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The act stage: each managed VM's wanted limits → settings → the actuator, and its taps → netshape. */
+#include <stdio.h>
+#include <string.h>
+
+#include "act/actuator.h"
+#include "act/netshape.h"
+#include "act/stage.h"
+#include "act/tapdev.h"
+#include "kernel/log.h"
+#include "kernel/macro.h"
+#include "kernel/procfs.h"
+#include "policy/policy.h"
+
+static bool controller_ok(struct engine *e, enum cg_controller c)
+{
+        char why[512];
+
+        if (e->dry_run) /* dry-run shows every decision, even on a host that could not carry it out */
+                return true;
+        if (cgroupfs_controller_usable(&e->mount, c, why, sizeof(why)) == 0)
+                return true;
+        if (!e->warned_controller[c]) {
+                e->warned_controller[c] = true;
+                log_err("%s: limits that need it are not applied", why);
+        }
+        return false;
+}
+
+static void count(struct engine *e, struct vm_state *vm, const char *file, int r)
+{
+        metrics_count(&vm->counters, file, r);
+        metrics_count(&e->totals, file, r);
+}
+
+/* The VM's tap devices get the group's rates (no cgroup file: through netshape, same decisions and audit). */
+static void act_net(struct engine *e, struct vm_state *vm, const struct group_policy *g,
+                    const struct actuator_target *t, const char *reason)
+{
+        struct setting settings[NETSHAPE_SETTINGS_MAX];
+        struct tapdev_list taps = {0};
+        _cleanup_close_ int pid_fd = -1;
+        size_t n = 0;
+        int r;
+
+        if (!g->net.ingress_set && !g->net.egress_set)
+                return;
+        if (!e->netshape) {
+                if (!e->warned_netshape)
+                        log_err("[group %s] sets network rates, but network shaping is unavailable", g->name);
+                e->warned_netshape = true;
+                return;
+        }
+        pid_fd = procfs_pid_open(e->proc_fd, vm->id.pid);
+        if (pid_fd < 0)
+                return;
+        r = tapdev_read(pid_fd, e->net_fd, &taps);
+        if (r < 0) {
+                log_full_errno(errno_is_vanished(r) ? LOG_DEBUG : LOG_WARNING, r, "taps of VM pid %d: %m",
+                               (int)vm->id.pid);
+                return;
+        }
+        r = netshape_plan(&g->net, &taps, settings, ELEMENTSOF(settings), &n);
+        if (r < 0) {
+                log_err_errno(r, "[group %s]: cannot shape the taps of VM pid %d: %m", g->name, (int)vm->id.pid);
+                return;
+        }
+        for (size_t i = 0; i < n; i++)
+                count(e, vm, settings[i].file, actuator_apply(e->act, t, &settings[i], reason));
+}
+
+/* The memory law's probe, where it probes with memory.reclaim: a one-shot request, not a setting. */
+static void act_memory_reclaim(struct engine *e, struct vm_state *vm, const struct group_policy *g,
+                               const struct actuator_target *t)
+{
+        char value[32];
+
+        if (g->adapt.memory && g->adapt.memory_probe == MEMORY_PROBE_RECLAIM && vm->sig.interval_usec &&
+            !vm->sig.memory_reclaim && !vm->reclaim_missing_noted) {
+                vm->reclaim_missing_noted = true;
+                log_warn("[group %s] at %s:%u: MemoryProbe=reclaim, but cgroup %s has no memory.reclaim (kernel "
+                         "5.19+): the memory law takes nothing back from VM pid %d",
+                         g->name, g->file, g->line, vm->cgroup, (int)vm->id.pid);
+        }
+        if (!vm->ctl.memory_reclaim_bytes || !controller_ok(e, CGROUP_MEMORY))
+                return;
+        snprintf(value, sizeof(value), "%llu", (unsigned long long)vm->ctl.memory_reclaim_bytes);
+        count(e, vm, "memory.reclaim",
+              actuator_request(e->act, t, "memory.reclaim", value, vm->ctl.reason[KNOB_MEMORY_RECLAIM]));
+}
+
+/* Write what the laws want (the policy's baseline until they move it); each change says why. */
+void act_stage_vm(struct engine *e, struct vm_state *vm)
+{
+        const struct group_policy *g = policy_match(e->policy, &vm->id);
+        struct setting settings[SETTINGS_MAX];
+        char policy_reason[600];
+        size_t n;
+        int r;
+
+        if (!g)
+                return;
+        r = actuator_plan(&vm->ctl.limits, e->page_size, settings, ELEMENTSOF(settings), &n);
+        if (r < 0) {
+                log_err_errno(r, "[group %s]: cannot format its limits: %m", g->name);
+                return;
+        }
+        snprintf(policy_reason, sizeof(policy_reason), "policy: [group %s] at %s:%u", g->name, g->file, g->line);
+
+        struct actuator_target t = {
+                .vm = vm->id.name,
+                .uuid = vm->id.uuid,
+                .pid = vm->id.pid,
+                .group = g->name,
+                .cgroup = vm->cgroup,
+                .cgroup_fd = vm->cgroup_fd,
+        };
+        for (size_t i = 0; i < n; i++) {
+                int knob = control_knob_of_file(settings[i].file);
+                const char *reason = knob >= 0 && vm->ctl.reason[knob][0] ? vm->ctl.reason[knob] : policy_reason;
+                if (controller_ok(e, settings[i].controller))
+                        count(e, vm, settings[i].file, actuator_apply(e->act, &t, &settings[i], reason));
+        }
+        act_memory_reclaim(e, vm, g, &t);
+        act_net(e, vm, g, &t, policy_reason);
+}
+
+void act_stage(struct engine *e)
+{
+        for (size_t i = 0; i < e->n_vms; i++)
+                if (vm_managed(&e->vms[i]))
+                        act_stage_vm(e, &e->vms[i]);
+}
+
+void act_stage_release(struct engine *e)
+{
+        /* The kernel removes a tap and its qdiscs with the VM, but not the ifb that shaped its egress. */
+        if (e->netshape && !e->dry_run)
+                (void)netshape_gc(e->netshape);
+}

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include "engine.h"
+
+/*
+ * The act stage: what the laws decided, made true in the kernel through the actuator (the only writer of
+ * limits, and the only code that looks at dry-run): cgroup files, memory.reclaim requests and the rates on a VM's
+ * taps. Each change is journalled first and audited with its reason.
+ */
+
+/* Every managed VM. */
+void act_stage(struct engine *e);
+
+/* One VM (an exec event, after its first decision). */
+void act_stage_vm(struct engine *e, struct vm_state *vm);
+
+/* VMs are gone: collect what the kernel does not remove with them (the ifb that shaped a VM's egress). */
+void act_stage_release(struct engine *e);

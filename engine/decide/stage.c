@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The decide stage: the engine's VMs → the control laws' input, and their last decision kept for status. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "decide/stage.h"
+#include "kernel/log.h"
+#include "policy/policy.h"
+
+/* The last decision per VM, for status. */
+static void note_decision(struct vm_state *vm, uint64_t wall_usec)
+{
+        if (!vm_managed(vm) || !vm->ctl.initialized)
+                return;
+        for (int k = 0; k < _KNOB_MAX; k++)
+                if (vm->ctl.reason[k][0]) {
+                        snprintf(vm->last_reason, sizeof(vm->last_reason), "%s", vm->ctl.reason[k]);
+                        vm->decided_usec = wall_usec;
+                }
+}
+
+void decide_stage(struct engine *e, uint64_t now)
+{
+        size_t n = 0;
+
+        if (e->ctl_vms_allocated < e->n_vms) {
+                struct control_vm *v = realloc(e->ctl_vms, e->n_vms * sizeof(*v));
+                if (!v) {
+                        log_err("out of memory: the control laws skip this tick");
+                        return;
+                }
+                e->ctl_vms = v;
+                e->ctl_vms_allocated = e->n_vms;
+        }
+        for (size_t i = 0; i < e->n_vms; i++) {
+                struct vm_state *vm = &e->vms[i];
+                const struct group_policy *g = vm_managed(vm) ? policy_match(e->policy, &vm->id) : NULL;
+                if (g)
+                        e->ctl_vms[n++] = (struct control_vm){vm->id.name, g, &vm->sig, &vm->ctl};
+        }
+        control_tick(e->ctl_vms, n, &e->host, &e->ctl_global, now, e->page_size);
+
+        uint64_t wall = audit_now_usec();
+        for (size_t i = 0; i < e->n_vms; i++)
+                note_decision(&e->vms[i], wall);
+}
+
+void decide_stage_vm(struct engine *e, struct vm_state *vm, uint64_t now)
+{
+        struct control_vm c = {vm->id.name, policy_match(e->policy, &vm->id), &vm->sig, &vm->ctl};
+
+        vm->sig = (struct vm_signals){0};
+        control_tick(&c, 1, &e->host, &e->ctl_global, now, e->page_size);
+}

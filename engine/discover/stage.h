@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "engine.h"
+
+/*
+ * The discover stage: which QEMU processes exist, kept as the engine's table of VMs. It reads /proc and nothing
+ * else. A VM it no longer finds is marked gone (seen == false); engine/tick.c lets the other stages release it.
+ */
+
+/* Scan /proc: every QEMU found is tracked (added, or its identity refreshed), every other VM is marked gone.
+ * Returns 0 or -errno (the scan failed, or out of memory), logged. */
+int discover_stage(struct engine *e);
+
+/* An exec event: if pid is a QEMU, track it. *ret_vm is the VM, or NULL when pid is none (or gone already). */
+int discover_stage_exec(struct engine *e, pid_t pid, struct vm_state **ret_vm);
+
+/* An exit event: mark the VM of pid gone. Returns whether pid was a VM. */
+bool discover_stage_exit(struct engine *e, pid_t pid);
+
+/* The discovery callback: is exe (a basename) one of the policy's QEMU executables? userdata is the engine. */
+bool discover_stage_is_qemu(const char *exe, void *userdata);

@@ -1,0 +1,358 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The engine's life: open (the host's roots, the policy's overrides, the audit log, the sensors, the engine's own
+ * cgroup tree, the originals a previous engine journalled), reload, and close (the originals put back). Also the
+ * commands that need the kernel's view but no engine: probe and restore.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysinfo.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "act/actuator.h"
+#include "act/netshape.h"
+#include "act/statefile.h"
+#include "discover/procevents.h"
+#include "engine.h"
+#include "kernel/audit.h"
+#include "kernel/log.h"
+#include "kernel/macro.h"
+#include "place/placement.h"
+#include "policy/policy.h"
+#include "publish/recorder.h"
+#include "publish/stage.h"
+#include "sense/schedlat.h"
+#include "sense/sense.h"
+#include "sense/stage.h"
+
+static int resolve_device(const char *path, unsigned *ret_major, unsigned *ret_minor, void *userdata)
+{
+        struct stat st;
+
+        if (stat(path, &st) < 0)
+                return -errno;
+        if (!S_ISBLK(st.st_mode))
+                return -ENOTBLK;
+        *ret_major = major(st.st_rdev);
+        *ret_minor = minor(st.st_rdev);
+        return 0;
+}
+
+static int resolve_user(const char *name, unsigned *ret_uid, void *userdata)
+{
+        struct passwd *pw = getpwnam(name);
+
+        if (!pw)
+                return -ENOENT;
+        *ret_uid = pw->pw_uid;
+        return 0;
+}
+
+void engine_config_env(struct config_env *ret)
+{
+        struct sysinfo si;
+
+        *ret = (struct config_env){
+                .resolve_device = resolve_device,
+                .resolve_user = resolve_user,
+        };
+        if (sysinfo(&si) == 0)
+                ret->physical_memory = (uint64_t)si.totalram * si.mem_unit;
+}
+
+static int audit_open_with_dir(const char *path, int *ret_fd)
+{
+        char dir[4096];
+        char *slash;
+
+        snprintf(dir, sizeof(dir), "%s", path);
+        slash = strrchr(dir, '/');
+        if (slash && slash != dir) {
+                *slash = '\0';
+                if (mkdir(dir, 0750) < 0 && errno != EEXIST)
+                        return -errno;
+        }
+        return audit_open(path, ret_fd);
+}
+
+static void engine_apply_overrides(struct engine *e)
+{
+        e->dry_run = e->opt.dry_run || e->policy->engine.dry_run;
+        e->interval_usec = e->opt.interval_usec ? e->opt.interval_usec : e->policy->engine.interval_usec;
+}
+
+/* Network shaping needs netlink and /sys/class/net; without them the engine goes on without it, and says so. */
+static void engine_net_open(struct engine *e)
+{
+        struct actuator_net_ops ops;
+        int r;
+
+        e->net_fd = open("/sys/class/net", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        r = netshape_open(&e->netshape);
+        if (r < 0 || e->net_fd < 0) {
+                log_warn_errno(r < 0 ? r : -errno, "network shaping is unavailable: %m");
+                return;
+        }
+        netshape_actuator_ops(e->netshape, &ops);
+        actuator_set_net_ops(e->act, &ops);
+}
+
+/* The engine's tree needs cpu, memory and io from the cgroup it is made in. Beneath the cgroup2 root (a Delegate=yes
+ * unit, a container), whoever delegated it must have enabled them: say which are missing, and where, rather than
+ * let the first mkdir fail with ENOENT. */
+static int engine_check_delegated(struct engine *e)
+{
+        static const enum cg_controller needed[] = {CGROUP_CPU, CGROUP_MEMORY, CGROUP_IO};
+        char parent[4096], controllers[256], missing[64] = "";
+        _cleanup_close_ int fd = -1;
+        char *slash;
+        int r;
+
+        snprintf(parent, sizeof(parent), "%s", e->root_rel);
+        /* the nearest ancestor that exists: the tree is made from there */
+        for (;;) {
+                slash = strrchr(parent, '/');
+                if (!slash)
+                        return 0; /* made right beneath the cgroup2 root, whose controllers engine_probe checked */
+                *slash = '\0';
+                fd = cgroupfs_open_dir(e->mount_fd, parent);
+                if (fd >= 0)
+                        break;
+        }
+        r = cgroupfs_read(fd, "cgroup.controllers", controllers, sizeof(controllers));
+        if (r < 0)
+                return log_err_errno(r, "%s/%s/cgroup.controllers: %m", e->mount.path, parent);
+        struct cgroup_mount got = {0};
+        cgroupfs_parse_controllers(controllers, &got);
+        for (size_t i = 0; i < ELEMENTSOF(needed); i++)
+                if (!got.available[needed[i]])
+                        snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing), "%s%s",
+                                 missing[0] ? " " : "", cgroup_controller_to_string(needed[i]));
+        if (missing[0])
+                return log_err_errno(-EOPNOTSUPP,
+                                     "cannot make the engine's cgroup tree in %s/%s: the controllers %s are not "
+                                     "enabled for it by its parent (it has \"%.*s\"); under systemd, Delegate=yes "
+                                     "must be set for the engine's unit",
+                                     e->mount.path, parent, missing, (int)strcspn(controllers, "\n"), controllers);
+        return 0;
+}
+
+int engine_open(struct engine *e, const struct engine_options *opt, struct policy *policy)
+{
+        const char *root, *audit_path;
+        char default_root[4200];
+        int r;
+
+        *e = (struct engine){
+                .opt = *opt,
+                .policy = policy,
+                .proc_fd = -1,
+                .mount_fd = -1,
+                .audit_fd = -1,
+                .record_fd = -1,
+                .net_fd = -1,
+        };
+        engine_config_env(&e->env);
+        engine_apply_overrides(e);
+
+        e->proc_fd = open(opt->proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (e->proc_fd < 0)
+                return log_err_errno(-errno, "open %s: %m", opt->proc_root);
+
+        r = cgroupfs_detect(e->proc_fd, AT_FDCWD, &e->mount);
+        if (r < 0)
+                return log_err_errno(r, "no usable cgroup v2 mount: %m");
+        e->mount_fd = open(e->mount.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (e->mount_fd < 0)
+                return log_err_errno(-errno, "open %s: %m", e->mount.path);
+
+        root = opt->cgroup_root ? opt->cgroup_root : policy->engine.cgroup_root;
+        if (!root) {
+                snprintf(default_root, sizeof(default_root), "%s/%s", e->mount.path, ENGINE_CGROUP_ROOT_DEFAULT);
+                root = default_root;
+        }
+        r = placement_root_relative(e->mount.path, root, e->root_rel, sizeof(e->root_rel));
+        if (r < 0)
+                return log_err_errno(r, "CgroupRoot %s is not beneath the cgroup v2 mount at %s", root, e->mount.path);
+        if (!e->root_rel[0])
+                return log_err_errno(-EINVAL, "CgroupRoot %s is the root of the hierarchy: use a subdirectory", root);
+
+        audit_path = opt->audit_log ? opt->audit_log : policy->engine.audit_log;
+        if (audit_path && strcmp(audit_path, "none") != 0) {
+                r = audit_open_with_dir(audit_path, &e->audit_fd);
+                if (r < 0)
+                        return log_err_errno(r, "audit log %s: %m", audit_path);
+        }
+
+        if (opt->record_path) {
+                e->record_fd = open(opt->record_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+                if (e->record_fd < 0)
+                        return log_err_errno(-errno, "signal recording %s: %m", opt->record_path);
+                struct stat st;
+                if (fstat(e->record_fd, &st) == 0 && st.st_size == 0 &&
+                    write(e->record_fd, RECORDER_MAGIC "\n", strlen(RECORDER_MAGIC) + 1) < 0)
+                        return log_err_errno(-errno, "signal recording %s: %m", opt->record_path);
+        }
+
+        e->act = malloc(sizeof(*e->act));
+        if (!e->act)
+                return log_err_errno(-ENOMEM, "out of memory");
+        actuator_init(e->act, e->dry_run, e->mount_fd, e->audit_fd);
+        e->page_size = e->act->page_size;
+        engine_net_open(e);
+        if (opt->sense) {
+                if (sense_swap_present(e->proc_fd, &e->swap) < 0)
+                        e->swap = false;
+                r = sense_host_open(e->proc_fd, NULL, &e->host_sensor);
+                if (r < 0)
+                        return log_err_errno(r, "host pressure: %m");
+                _cleanup_close_ int sys_fd = open("/sys", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                struct schedlat_options so = {.proc_fd = e->proc_fd, .sys_fd = sys_fd};
+                r = schedlat_new(&so, &e->schedlat);
+                if (r < 0)
+                        return log_err_errno(r, "run-queue latency: %m");
+                log_info("run-queue latency from %s", schedlat_mode(e->schedlat));
+        }
+        if (!e->dry_run && !e->mount.hybrid) {
+                /* Made now, while the engine may still write into the cgroup2 root (mode 0555): later
+                 * cgroups go beneath it, which needs no capability once the engine drops CAP_DAC_OVERRIDE. */
+                r = engine_check_delegated(e);
+                if (r < 0)
+                        return r;
+                r = placement_create(&e->mount, e->root_rel);
+                if (r < 0)
+                        return log_err_errno(r, "cannot create the engine's cgroup tree %s/%s: %m", e->mount.path,
+                                             e->root_rel);
+        }
+        if (!e->dry_run) {
+                e->act->state_path = opt->state_path ? opt->state_path : STATEFILE_DEFAULT;
+                r = actuator_take_over(e->act);
+                if (r < 0)
+                        return log_err_errno(r, "cannot take over the originals in %s: %m", e->act->state_path);
+        }
+        log_info("vmgov: cgroup v2 at %s%s, engine tree %s/%s, interval %llums%s", e->mount.path,
+                 e->mount.hybrid ? " (hybrid host)" : "", e->mount.path, e->root_rel,
+                 (unsigned long long)(e->interval_usec / 1000), e->dry_run ? ", dry-run: nothing will be changed" : "");
+        return 0;
+}
+
+int engine_close(struct engine *e)
+{
+        int failures = 0;
+
+        publish_stage_stop(e);
+        if (e->act) {
+                if (!e->dry_run)
+                        failures = actuator_restore(e->act);
+                actuator_done(e->act);
+                free(e->act);
+                e->act = NULL;
+        }
+        for (size_t i = 0; i < e->n_vms; i++) {
+                sense_stage_release(e, &e->vms[i]);
+                closep(&e->vms[i].cgroup_fd);
+        }
+        free(e->vms);
+        e->vms = NULL;
+        e->n_vms = 0;
+        free(e->ctl_vms);
+        e->ctl_vms = NULL;
+        for (size_t i = 0; i < e->n_pending_rmdir; i++)
+                free(e->pending_rmdir[i]);
+        free(e->pending_rmdir);
+        e->pending_rmdir = NULL;
+        closep(&e->record_fd);
+        if (e->schedlat)
+                schedlat_free(e->schedlat);
+        e->schedlat = NULL;
+        sense_host_freep(&e->host_sensor);
+        e->host_sensor = NULL;
+        e->procevents = procevents_free(e->procevents);
+        if (e->netshape)
+                e->netshape = netshape_free(e->netshape);
+        closep(&e->net_fd);
+        if (e->audit_fd >= 0)
+                (void)audit_close(e->audit_fd);
+        closep(&e->mount_fd);
+        closep(&e->proc_fd);
+        policy_free(e->policy);
+        e->policy = NULL;
+        return failures;
+}
+
+int engine_restore_journal(int proc_fd, const char *state_path)
+{
+        struct cgroup_mount m;
+        struct actuator a;
+        _cleanup_close_ int mount_fd = -1;
+        int r;
+
+        r = cgroupfs_detect(proc_fd, AT_FDCWD, &m);
+        if (r < 0)
+                return log_err_errno(r, "no cgroup v2 mount: %m");
+        mount_fd = open(m.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (mount_fd < 0)
+                return log_err_errno(-errno, "open %s: %m", m.path);
+        actuator_init(&a, false, mount_fd, -1);
+        a.state_path = state_path;
+        /* Rates on tap devices are originals too. */
+        _cleanup_netshape_ struct netshape *ns = NULL;
+        if (netshape_open(&ns) == 0) {
+                struct actuator_net_ops ops;
+                netshape_actuator_ops(ns, &ops);
+                actuator_set_net_ops(&a, &ops);
+        }
+        r = actuator_take_over(&a);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                log_info("nothing to restore: %s holds no originals", state_path);
+        return actuator_restore(&a);
+}
+
+int engine_probe(int proc_fd, char *why, size_t len)
+{
+        static const enum cg_controller needed[] = {CGROUP_CPU, CGROUP_MEMORY, CGROUP_IO};
+        struct cgroup_mount m;
+        int r;
+
+        r = cgroupfs_detect(proc_fd, AT_FDCWD, &m);
+        if (r < 0) {
+                snprintf(why, len, "no cgroup v2 filesystem is mounted");
+                return r;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(needed); i++) {
+                r = cgroupfs_controller_usable(&m, needed[i], why, len);
+                if (r < 0)
+                        return r;
+        }
+        snprintf(why, len, "cgroup v2 at %s with cpu, memory and io", m.path);
+        return 0;
+}
+
+int engine_reload(struct engine *e)
+{
+        struct config_error err = {0};
+        struct policy *p = NULL;
+        char msg[1200];
+        int r;
+
+        r = config_load(e->opt.policy_path, &e->env, &p, &err);
+        if (r < 0) {
+                config_error_format(&err, msg, sizeof(msg));
+                log_err("reload refused, the old policy stays in force: %s", msg);
+                return r;
+        }
+        policy_free(e->policy);
+        e->policy = p;
+        engine_apply_overrides(e);
+        e->act->dry_run = e->dry_run;
+        log_info("policy reloaded from %s: %zu groups", e->opt.policy_path, p->n_groups);
+        return 0;
+}

@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The place stage: a VM's group → its cgroup, made and entered; an exited VM's cgroup removed. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "act/actuator.h"
+#include "kernel/audit.h"
+#include "kernel/log.h"
+#include "kernel/macro.h"
+#include "place/placement.h"
+#include "place/stage.h"
+#include "policy/policy.h"
+#include "sense/stage.h"
+
+/* Is leaf taken, in the same group, by another live VM? Two VMs with the same -name get distinct cgroups. */
+static bool cgroup_taken(struct engine *e, const struct vm_state *self, const char *path)
+{
+        for (size_t i = 0; i < e->n_vms; i++)
+                if (&e->vms[i] != self && strcmp(e->vms[i].cgroup, path) == 0)
+                        return true;
+        return false;
+}
+
+static void audit_move(struct engine *e, struct vm_state *vm, const char *from, const char *reason)
+{
+        metrics_count(&vm->counters, "cgroup.procs", 1);
+        metrics_count(&e->totals, "cgroup.procs", 1);
+        char pid[16];
+        struct audit_record rec = {
+                .vm = vm->id.name,
+                .uuid = vm->id.uuid[0] ? vm->id.uuid : NULL,
+                .pid = vm->id.pid,
+                .group = vm->group,
+                .cgroup = vm->cgroup,
+                .file = "cgroup.procs",
+                .old_value = from,
+                .new_value = pid,
+                .reason = reason,
+                .dry_run = e->dry_run,
+        };
+        int r;
+
+        if (e->audit_fd < 0)
+                return;
+        snprintf(pid, sizeof(pid), "%d", (int)vm->id.pid);
+        r = audit_write(e->audit_fd, &rec);
+        if (r < 0)
+                log_err_errno(r, "audit log: cannot append: %m");
+}
+
+/* Placement=own: ROOT/GROUP/LEAF, created and entered unless the VM is already there. */
+static int place_own(struct engine *e, struct vm_state *vm)
+{
+        char leaf[PLACEMENT_LEAF_MAX + 1], path[4096], name[AUDIT_LOG_NAME_MAX];
+        int r;
+
+        r = placement_leaf_name(&vm->id, leaf, sizeof(leaf));
+        if (r < 0)
+                return r;
+        r = placement_own_path(e->root_rel, vm->group, leaf, path, sizeof(path));
+        if (r >= 0 && cgroup_taken(e, vm, path)) {
+                char unique[PLACEMENT_LEAF_MAX + 32];
+                snprintf(unique, sizeof(unique), "%s-pid%d", leaf, (int)vm->id.pid);
+                r = placement_own_path(e->root_rel, vm->group, unique, path, sizeof(path));
+        }
+        if (r < 0)
+                return r;
+        snprintf(vm->cgroup, sizeof(vm->cgroup), "%s", path);
+        vm->own = true;
+
+        /* /proc/PID/cgroup paths start with '/' and are relative to the mount. */
+        if (strcmp(vm->id.cgroup + 1, path) != 0) {
+                if (e->dry_run) {
+                        log_info("dry-run: would create cgroup %s/%s and move VM %s (pid %d) there from %s",
+                                 e->mount.path, path, vm_display_name(&vm->id, name, sizeof(name)), (int)vm->id.pid,
+                                 vm->id.cgroup);
+                        audit_move(e, vm, vm->id.cgroup, "placement: own cgroup");
+                        vm->placed = true;
+                        vm->cgroup_fd = cgroupfs_open_dir(e->mount_fd, path); /* exists only if made earlier */
+                        if (vm->cgroup_fd < 0)
+                                vm->cgroup_fd = -1;
+                        return 0;
+                }
+                r = placement_create(&e->mount, path);
+                if (r < 0)
+                        return r;
+                r = placement_attach(&e->mount, path, vm->id.pid);
+                if (r < 0) {
+                        /* Most often the VM exited in between: leave no empty cgroup behind. */
+                        (void)placement_remove(e->mount_fd, path);
+                        return log_full_errno(errno_is_vanished(r) ? LOG_DEBUG : LOG_ERR, r, "move pid %d into %s: %m",
+                                              (int)vm->id.pid, path);
+                }
+                log_info("placed VM %s (pid %d) in %s/%s (was %s)", vm_display_name(&vm->id, name, sizeof(name)),
+                         (int)vm->id.pid, e->mount.path, path, vm->id.cgroup);
+                audit_move(e, vm, vm->id.cgroup, "placement: own cgroup");
+        } else if (!e->dry_run) {
+                /* Already there, from an engine before this one, which may have left the tree without its
+                 * controllers (vmgov-start --release after a stop): enable them down the path again. */
+                r = placement_create(&e->mount, path);
+                if (r < 0)
+                        return r;
+        }
+
+        vm->cgroup_fd = cgroupfs_open_dir(e->mount_fd, path);
+        if (vm->cgroup_fd < 0) {
+                r = vm->cgroup_fd;
+                vm->cgroup_fd = -1;
+                return log_err_errno(r, "open %s/%s: %m", e->mount.path, path);
+        }
+        vm->placed = true;
+        return 0;
+}
+
+/* Placement=inplace: the cgroup the VM is in, but only if nothing else lives there. */
+static int place_inplace(struct engine *e, struct vm_state *vm)
+{
+        char name[AUDIT_LOG_NAME_MAX];
+        pid_t foreign = 0;
+        int r;
+
+        if (strcmp(vm->id.cgroup, "/") == 0) {
+                log_err("Placement=inplace: VM %s (pid %d) is in the root cgroup, which takes no limits: refusing",
+                        vm_display_name(&vm->id, name, sizeof(name)), (int)vm->id.pid);
+                return -EPERM;
+        }
+        snprintf(vm->cgroup, sizeof(vm->cgroup), "%s", vm->id.cgroup + 1);
+        vm->own = false;
+        vm->cgroup_fd = cgroupfs_open_dir(e->mount_fd, vm->cgroup);
+        if (vm->cgroup_fd < 0) {
+                r = vm->cgroup_fd;
+                vm->cgroup_fd = -1;
+                return log_err_errno(r, "open %s/%s: %m", e->mount.path, vm->cgroup);
+        }
+        r = placement_check_exclusive(vm->cgroup_fd, vm->id.pid, &foreign);
+        if (r == -EBUSY) {
+                log_err("Placement=inplace: cgroup %s holds pid %d besides VM %s (pid %d): refusing to write its "
+                        "limits",
+                        vm->id.cgroup, (int)foreign, vm_display_name(&vm->id, name, sizeof(name)), (int)vm->id.pid);
+                return r;
+        }
+        if (r < 0)
+                return log_err_errno(r, "read %s/cgroup.procs: %m", vm->cgroup);
+        vm->placed = true;
+        return 0;
+}
+
+/* A VM that a reload moved to another group is placed (and sensed) afresh. */
+static void vm_unplace(struct engine *e, struct vm_state *vm)
+{
+        sense_stage_release(e, vm);
+        closep(&vm->cgroup_fd);
+        vm->cgroup_fd = -1;
+        vm->placed = false;
+        vm->refused = false;
+        vm->cgroup[0] = '\0';
+}
+
+int place_stage_vm(struct engine *e, struct vm_state *vm)
+{
+        const struct group_policy *g = policy_match(e->policy, &vm->id);
+        const char *gname = g ? g->name : "";
+        char name[AUDIT_LOG_NAME_MAX];
+        int r;
+
+        if (strcmp(vm->group, gname) != 0) {
+                /* New, or moved to another group by a reload: place it afresh. */
+                vm_unplace(e, vm);
+                snprintf(vm->group, sizeof(vm->group), "%s", gname);
+                if (!g)
+                        log_info("VM %s (pid %d) matches no group: left unmanaged",
+                                 vm_display_name(&vm->id, name, sizeof(name)), (int)vm->id.pid);
+        }
+        if (!g || vm->refused || vm->placed)
+                return 0;
+        r = g->placement == PLACEMENT_INPLACE ? place_inplace(e, vm) : place_own(e, vm);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0 && !errno_is_vanished(r)) {
+                vm->refused = true;
+                e->placement_errors++;
+        }
+        return 0;
+}
+
+/* Remove the cgroup of an exited VM, now or, while the kernel still counts the dying task in it, later. */
+static void remove_cgroup(struct engine *e, const char *cgroup)
+{
+        int r = placement_remove(e->mount_fd, cgroup);
+
+        if (r == 0 || r == -ENOENT) {
+                actuator_forget(e->act, cgroup);
+                return;
+        }
+        if (r != -EBUSY) {
+                log_warn_errno(r, "remove %s: %m", cgroup);
+                return;
+        }
+        char **v = realloc(e->pending_rmdir, (e->n_pending_rmdir + 1) * sizeof(char *));
+        if (!v)
+                return;
+        e->pending_rmdir = v;
+        v[e->n_pending_rmdir] = strdup(cgroup);
+        if (v[e->n_pending_rmdir])
+                e->n_pending_rmdir++;
+}
+
+static void retry_removals(struct engine *e)
+{
+        size_t j = 0;
+
+        for (size_t i = 0; i < e->n_pending_rmdir; i++) {
+                char *cg = e->pending_rmdir[i];
+                bool reused = false;
+                for (size_t k = 0; k < e->n_vms; k++)
+                        reused |= strcmp(e->vms[k].cgroup, cg) == 0;
+                int r = reused ? 0 : placement_remove(e->mount_fd, cg);
+                if (r == -EBUSY) {
+                        e->pending_rmdir[j++] = cg;
+                        continue;
+                }
+                if (!reused && (r == 0 || r == -ENOENT))
+                        actuator_forget(e->act, cg);
+                else if (r < 0)
+                        log_warn_errno(r, "remove %s: %m", cg);
+                free(cg);
+        }
+        e->n_pending_rmdir = j;
+}
+
+void place_stage_release(struct engine *e, struct vm_state *vm)
+{
+        closep(&vm->cgroup_fd);
+        vm->cgroup_fd = -1;
+        if (vm->own && vm->placed && !e->dry_run && vm->cgroup[0])
+                remove_cgroup(e, vm->cgroup);
+}
+
+int place_stage(struct engine *e)
+{
+        int r;
+
+        retry_removals(e);
+        for (size_t i = 0; i < e->n_vms; i++) {
+                if (!e->vms[i].seen)
+                        continue;
+                r = place_stage_vm(e, &e->vms[i]);
+                if (r < 0)
+                        return log_err_errno(r, "out of memory");
+        }
+        return 0;
+}

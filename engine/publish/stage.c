@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The publish stage: the engine's VMs → the signal recording, the metrics textfile and the status file. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "act/actuator.h"
+#include "kernel/fileio.h"
+#include "kernel/log.h"
+#include "kernel/macro.h"
+#include "publish/recorder.h"
+#include "publish/stage.h"
+#include "sense/schedlat.h"
+#include "sense/sense.h"
+
+static void publish_recording(struct engine *e, uint64_t now)
+{
+        int r;
+
+        if (e->record_fd < 0)
+                return;
+        r = recorder_write_tick(e->record_fd, now, &e->host);
+        for (size_t i = 0; i < e->n_vms && r == 0; i++)
+                if (vm_managed(&e->vms[i]))
+                        r = recorder_write_vm(e->record_fd, &e->vms[i].id, &e->vms[i].sig);
+        if (r < 0) {
+                log_err_errno(r, "signal recording %s: %m; recording stops", e->opt.record_path);
+                closep(&e->record_fd);
+                e->record_fd = -1;
+        }
+}
+
+static bool vm_sensed(const struct vm_state *vm)
+{
+        return vm_managed(vm) && (vm->sensor || vm->schedlat_tracked);
+}
+
+/* The limits the engine holds a VM at (would hold, in dry-run), in the kernel's form, and its last decision. */
+static void snapshot_state_of(const struct engine *e, const struct vm_state *vm, struct snapshot_state *st)
+{
+        struct setting settings[SETTINGS_MAX];
+        size_t n = 0;
+
+        *st = (struct snapshot_state){
+                .sensed = vm_sensed(vm),
+                .errors = vm->counters.write_errors,
+                .decided_usec = vm->decided_usec,
+        };
+        snprintf(st->group, sizeof(st->group), "%s", vm->group);
+        snprintf(st->cgroup, sizeof(st->cgroup), "%s", vm->cgroup);
+        snprintf(st->reason, sizeof(st->reason), "%s", vm->last_reason);
+        for (unsigned f = 0; f < _METRICS_FILE_MAX; f++)
+                st->decisions += vm->counters.decisions[f];
+        if (!vm_managed(vm) || !vm->ctl.initialized ||
+            actuator_plan(&vm->ctl.limits, e->page_size, settings, ELEMENTSOF(settings), &n) < 0)
+                return;
+        for (size_t i = 0; i < n; i++) {
+                const struct setting *s = &settings[i];
+                if (strcmp(s->file, "cpu.max") == 0)
+                        snprintf(st->cpu_max, sizeof(st->cpu_max), "%s", s->value);
+                else if (strcmp(s->file, "cpu.weight") == 0)
+                        snprintf(st->cpu_weight, sizeof(st->cpu_weight), "%s", s->value);
+                else if (strcmp(s->file, "cpu.idle") == 0 && strcmp(s->value, "1") == 0)
+                        snprintf(st->cpu_weight, sizeof(st->cpu_weight), "idle");
+                else if (strcmp(s->file, "memory.high") == 0)
+                        snprintf(st->memory_high, sizeof(st->memory_high), "%s", s->value);
+                else if (strcmp(s->file, "memory.max") == 0)
+                        snprintf(st->memory_max, sizeof(st->memory_max), "%s", s->value);
+                else if (strcmp(s->file, "io.max") == 0) {
+                        size_t len = strlen(st->io_max);
+                        snprintf(st->io_max + len, sizeof(st->io_max) - len, "%s%s", len ? ";" : "", s->value);
+                }
+        }
+}
+
+static const char *status_path(const struct engine *e)
+{
+        return e->opt.status_path ? e->opt.status_path : SNAPSHOT_DEFAULT;
+}
+
+/* The live view for `vmgov status`, replaced atomically each tick of a running daemon. */
+static void publish_status(struct engine *e)
+{
+        const char *path = status_path(e);
+        struct snapshot_state st;
+        int r;
+
+        if (!e->snapshot_on || strcmp(path, "none") == 0)
+                return;
+        struct snapshot_daemon d = {
+                .pid = getpid(),
+                .time_usec = audit_now_usec(),
+                .interval_usec = e->interval_usec,
+                .ticks = e->ticks,
+                .dry_run = e->dry_run,
+                .errors = e->totals.write_errors,
+        };
+        for (unsigned f = 0; f < _METRICS_FILE_MAX; f++)
+                d.writes += e->totals.decisions[f];
+        snprintf(d.runq_source, sizeof(d.runq_source), "%s", e->schedlat ? schedlat_mode(e->schedlat) : "none");
+        snprintf(d.policy, sizeof(d.policy), "%s", e->opt.policy_path);
+        r = snapshot_format_daemon(&e->snapshot, &d);
+        for (size_t i = 0; i < e->n_vms && r == 0; i++) {
+                snapshot_state_of(e, &e->vms[i], &st);
+                r = snapshot_format_vm(&e->snapshot, &e->vms[i].id, &e->vms[i].sig, &st);
+        }
+        if (r == 0)
+                r = atomic_write_file(path, e->snapshot.buf, e->snapshot.len, 0600, false);
+        if (r < 0 && !e->warned_snapshot) {
+                e->warned_snapshot = true;
+                log_warn_errno(r, "status file %s: cannot write it: %m; vmgov status will sample on its own", path);
+        } else if (r == 0)
+                e->warned_snapshot = false;
+}
+
+/* The Prometheus textfile: every VM's limits, signals and decision counts, replaced atomically each tick. */
+static void publish_metrics(struct engine *e)
+{
+        const char *path = e->opt.metrics_file ? e->opt.metrics_file : e->policy->engine.metrics_file;
+        _cleanup_free_ struct metrics_vm *mv = NULL;
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0, n = 0;
+        int r;
+
+        if (!path || strcmp(path, "none") == 0)
+                return;
+        mv = calloc(e->n_vms ? e->n_vms : 1, sizeof(*mv));
+        if (!mv)
+                return;
+        for (size_t i = 0; i < e->n_vms; i++) {
+                const struct vm_state *vm = &e->vms[i];
+                mv[n++] = (struct metrics_vm){
+                        .id = &vm->id,
+                        .group = vm->group,
+                        .cgroup = vm->cgroup,
+                        .limits = vm_managed(vm) && vm->ctl.initialized ? &vm->ctl.limits : NULL,
+                        .sig = vm_sensed(vm) ? &vm->sig : NULL,
+                        .counters = &vm->counters,
+                };
+        }
+        struct metrics_engine me = {
+                .dry_run = e->dry_run,
+                .ticks = e->ticks,
+                .tick_duration_usec = e->last_tick_usec,
+                .interval_usec = e->interval_usec,
+                .host = e->host_sensor ? &e->host : NULL,
+                .totals = &e->totals,
+        };
+        r = metrics_format(&me, mv, n, &text, &len);
+        if (r == 0)
+                r = metrics_write_textfile(path, text, len);
+        if (r < 0 && !e->warned_metrics) {
+                e->warned_metrics = true;
+                log_err_errno(r, "metrics file %s: %m", path);
+        } else if (r == 0)
+                e->warned_metrics = false;
+}
+
+void publish_stage(struct engine *e, uint64_t now)
+{
+        publish_recording(e, now);
+        e->last_tick_usec = sense_now_usec() - now;
+        publish_metrics(e);
+        publish_status(e);
+}
+
+void publish_stage_stop(struct engine *e)
+{
+        const char *path = status_path(e);
+
+        if (e->snapshot_on && strcmp(path, "none") != 0 && unlink(path) < 0 && errno != ENOENT)
+                log_warn_errno(-errno, "status file %s: cannot remove it: %m", path);
+        e->snapshot_on = false;
+        free(e->snapshot.buf);
+        e->snapshot = (struct snapshot_text){0};
+}

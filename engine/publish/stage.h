@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdint.h>
+
+#include "engine.h"
+
+/*
+ * The publish stage: what the tick saw and did, for others to read: the signal recording (vmgov replay), the
+ * Prometheus textfile and the status file (vmgov status). Each is replaced or appended whole; a failure is said
+ * once and never stops the engine.
+ */
+
+/* now is the tick's start (sense_now_usec()): the tick's duration is measured from it. */
+void publish_stage(struct engine *e, uint64_t now);
+
+/* The daemon stops: a stopped daemon has no live view, so its status file goes (status then samples). */
+void publish_stage_stop(struct engine *e);

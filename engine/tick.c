@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The tick: one pass through the stages, in the order of the spine
+ *
+ *   discover → place → (the VMs that left are let go) → sense → decide → act → publish
+ *
+ * and the proc connector's events, which run the same stages for one VM. Each stage is a room of its own
+ * (STAGE/stage.c); this file only calls them in order.
+ */
+#include <errno.h>
+
+#include "act/stage.h"
+#include "decide/stage.h"
+#include "discover/stage.h"
+#include "engine.h"
+#include "kernel/log.h"
+#include "kernel/macro.h"
+#include "place/stage.h"
+#include "publish/stage.h"
+#include "sense/sense.h"
+#include "sense/stage.h"
+
+/* The VMs discovery no longer finds: each stage lets go of what it holds for them, the last stage first, and the
+ * table forgets them. */
+static void engine_forget_gone(struct engine *e)
+{
+        size_t j = 0;
+
+        if (e->n_gone == 0)
+                return;
+        for (size_t i = 0; i < e->n_vms; i++) {
+                struct vm_state *vm = &e->vms[i];
+                if (vm->seen) {
+                        e->vms[j++] = *vm;
+                        continue;
+                }
+                log_info("VM pid %d exited", (int)vm->id.pid);
+                sense_stage_release(e, vm);
+                place_stage_release(e, vm);
+        }
+        e->n_vms = j;
+        e->n_gone = 0;
+        act_stage_release(e);
+}
+
+int engine_tick(struct engine *e)
+{
+        uint64_t now = sense_now_usec();
+        int r;
+
+        r = discover_stage(e);
+        if (r < 0)
+                return r;
+        r = place_stage(e);
+        if (r < 0)
+                return r;
+        engine_forget_gone(e);
+        sense_stage(e, now);
+        decide_stage(e, now);
+        act_stage(e);
+        publish_stage(e, now);
+        return 0;
+}
+
+int engine_on_exec(pid_t pid, void *userdata)
+{
+        struct engine *e = userdata;
+        struct vm_state *vm;
+        int r;
+
+        r = discover_stage_exec(e, pid, &vm);
+        if (r < 0 || !vm)
+                return r;
+        r = place_stage_vm(e, vm);
+        if (r < 0 || !vm_managed(vm))
+                return r;
+        decide_stage_vm(e, vm, sense_now_usec());
+        act_stage_vm(e, vm);
+        return 0;
+}
+
+int engine_on_exit(pid_t pid, void *userdata)
+{
+        struct engine *e = userdata;
+
+        if (discover_stage_exit(e, pid)) {
+                engine_forget_gone(e);
+                /* QEMU -daemonize: the process that exec'd exits once its forked child runs the VM, and a fork
+                 * brings no exec event. A scan now finds the child. */
+                e->rescan = true;
+        }
+        return 0;
+}
