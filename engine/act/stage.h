@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
-#include "engine.h"
+#include "state.h"
 
 /*
  * The act stage: what the laws decided, made true in the kernel through the actuator (the only writer of

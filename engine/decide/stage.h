@@ -3,7 +3,7 @@
 
 #include <stdint.h>
 
-#include "engine.h"
+#include "state.h"
 
 /*
  * The decide stage: this tick's signals and the policy through the control laws (decide/control.c, pure) into

@@ -4,7 +4,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "engine.h"
+#include "state.h"
 
 /*
  * The discover stage: which QEMU processes exist, kept as the engine's table of VMs. It reads /proc and nothing

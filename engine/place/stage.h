@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
-#include "engine.h"
+#include "state.h"
 
 /*
  * The place stage: each managed VM in the cgroup its group says (Placement=own: ROOT/GROUP/VM, created and

@@ -3,7 +3,7 @@
 
 #include <stdint.h>
 
-#include "engine.h"
+#include "state.h"
 
 /*
  * The publish stage: what the tick saw and did, for others to read: the signal recording (vmgov replay), the

@@ -3,7 +3,7 @@
 
 #include <stdint.h>
 
-#include "engine.h"
+#include "state.h"
 
 /*
  * The sense stage: this tick's signals for every managed VM (pressure, cgroup statistics, run-queue latency) and

@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "decide/control.h"
+#include "kernel/audit.h"
+#include "kernel/cgroupfs.h"
+#include "kernel/signals.h"
+#include "kernel/vm.h"
+#include "policy/config.h"
+#include "publish/metrics.h"
+#include "publish/snapshot.h"
+
+/*
+ * The engine's state: what every stage of a tick reads and updates, and nothing more. A tick is a pipeline
+ *
+ *   discover → place → sense → decide → act → publish
+ *
+ * (engine/tick.c), each stage one room with one entry point (STAGE/stage.h); engine.h is the engine's life. The objects
+ * a stage owns (the actuator, the sensors, the proc connector, the tc socket) are held here only by pointer, so that a
+ * stage sees the types of the stages before it in the spine, never of those after it: this header includes only
+ * kernel/, policy/, the laws' state (decide/) and the counters publish/ reads.
+ */
+
+struct actuator;
+struct netshape;
+struct procevents;
+struct schedlat;
+struct sense_host;
+struct sense_vm;
+
+struct engine_options {
+        const char *policy_path;
+        const char *proc_root;    /* "/proc" or a fixture tree */
+        const char *cgroup_root;  /* overrides CgroupRoot= when set */
+        const char *audit_log;    /* overrides AuditLog= when set */
+        const char *metrics_file; /* overrides MetricsFile= when set ("none": no metrics) */
+        uint64_t interval_usec;   /* overrides Interval= when non-zero */
+        bool dry_run;             /* or DryRun=yes in the policy */
+        const char *record_path;  /* append each tick's signals here (vmgov replay reads them) */
+        const char *state_path;   /* the journal of originals; NULL: STATEFILE_DEFAULT */
+        const char *status_path;  /* run's live view for status; NULL: SNAPSHOT_DEFAULT; "none": not written */
+        bool sense;               /* load the sensors (eBPF): run and once; not status, check, restore */
+        bool no_proc_events;      /* scan every tick only (benchmarks, or a kernel whose connector misbehaves) */
+};
+
+/* One governed (or deliberately unmanaged) QEMU process. */
+struct vm_state {
+        /* discover */
+        struct vm_identity id;
+        bool seen; /* mark and sweep over scans; false after a scan (or an exit event): the VM is gone */
+        /* place */
+        char group[GROUP_NAME_MAX + 1]; /* "" = unmanaged */
+        char cgroup[4096];              /* target cgroup, relative to the mount */
+        bool own;                       /* the engine created the cgroup (and removes it when the VM is gone) */
+        int cgroup_fd;                  /* held, -1 until placed (always in dry-run for a new cgroup) */
+        bool placed;
+        bool refused; /* placement refused: said once, not again every tick */
+        /* sense */
+        struct vm_signals sig; /* this tick's */
+        int sense_fd;          /* the cgroup sensed: its own, or in dry-run the one it is in if alone there */
+        struct sense_vm *sensor;
+        bool schedlat_tracked;
+        unsigned schedlat_id;
+        bool sense_unavailable; /* said once that it cannot be sensed yet */
+        /* decide */
+        struct control_state ctl; /* the laws' state and the limits they want */
+        uint64_t decided_usec;    /* CLOCK_REALTIME of the laws' last decision for it, 0 for none */
+        char last_reason[SNAPSHOT_REASON_MAX];
+        /* act */
+        bool reclaim_missing_noted; /* said once that MemoryProbe=reclaim has no memory.reclaim here */
+        struct metrics_counters counters;
+};
+
+struct engine {
+        struct engine_options opt;
+        struct policy *policy;
+        struct config_env env;
+        bool dry_run;
+        uint64_t interval_usec;
+        uint64_t page_size;
+        unsigned ticks;
+
+        /* the host's roots */
+        int proc_fd;
+        struct cgroup_mount mount;
+        int mount_fd;
+        int net_fd;          /* /sys/class/net */
+        char root_rel[4096]; /* the engine's CgroupRoot= relative to the mount */
+
+        /* the VMs */
+        struct vm_state *vms;
+        size_t n_vms;
+        size_t n_gone; /* VMs marked gone (seen == false) and not yet forgotten */
+
+        /* discover */
+        struct procevents *procevents; /* NULL: scanning every tick only */
+        bool rescan;                   /* a VM exited between ticks: scan at once (its daemonized child may carry on) */
+
+        /* place */
+        char **pending_rmdir; /* cgroups of exited VMs not empty yet (the exit event comes before the kernel
+                               * takes the task out): removed on a later tick */
+        size_t n_pending_rmdir;
+        unsigned placement_errors; /* VMs whose placement was refused or failed */
+
+        /* sense */
+        struct schedlat *schedlat; /* NULL for status */
+        struct sense_host *host_sensor;
+        struct host_signals host;
+        bool swap; /* the host has swap: anon memory is reclaimable */
+
+        /* decide */
+        struct control_global ctl_global;
+        struct control_vm *ctl_vms; /* scratch for control_tick, grown with vms */
+        size_t ctl_vms_allocated;
+
+        /* act */
+        struct actuator *act;
+        struct netshape *netshape; /* NULL: no network shaping (no netlink) */
+        int audit_fd;
+        bool warned_netshape;
+        bool warned_controller[_CGROUP_CONTROLLER_MAX];
+
+        /* publish */
+        struct metrics_counters totals;
+        uint64_t last_tick_usec; /* how long the last tick took */
+        int record_fd;
+        bool warned_metrics;
+        bool snapshot_on; /* run: write the live view each tick (and remove it at the end) */
+        bool warned_snapshot;
+        struct snapshot_text snapshot;
+};
+
+/* A VM's name for a log line or a table: escaped (it is hostile input), "(unnamed)" for none. */
+static inline const char *vm_display_name(const struct vm_identity *id, char *buf, size_t size)
+{
+        return id->name[0] ? audit_escape_for_log(id->name, buf, size) : "(unnamed)";
+}
+
+/* A VM the engine governs: in a group, placed, not refused. */
+static inline bool vm_managed(const struct vm_state *vm)
+{
+        return vm->group[0] && vm->placed && !vm->refused;
+}
