@@ -372,7 +372,7 @@ static int status_sample(struct engine *e, struct snapshot_vm **ret_rows, size_t
                 cgroup_value(s[i].fd, "memory.high", st->memory_high, sizeof(st->memory_high));
                 cgroup_value(s[i].fd, "memory.max", st->memory_max, sizeof(st->memory_max));
                 cgroup_value(s[i].fd, "io.max", st->io_max, sizeof(st->io_max));
-                if (s[i].fd >= 0 && placement_check_exclusive(s[i].fd, ids[i].pid, &foreign) == 0) {
+                if (s[i].fd >= 0 && cgroupfs_check_exclusive(s[i].fd, ids[i].pid, &foreign) == 0) {
                         struct sense_options so = {.name = ids[i].cgroup, .swap = e->swap};
                         (void)sense_vm_open(s[i].fd, &so, &s[i].sensor);
                         if (e->schedlat && schedlat_vm_add(e->schedlat, s[i].fd, ids[i].pid, &s[i].schedlat_id) == 0)

@@ -401,3 +401,26 @@ int cgroupfs_write(int dir_fd, const char *file, const char *value)
                 return -EIO;
         return 0;
 }
+
+int cgroupfs_check_exclusive(int cgroup_fd, pid_t pid, pid_t *ret_foreign_pid)
+{
+        char buf[4096];
+        int r = cgroupfs_read(cgroup_fd, "cgroup.procs", buf, sizeof(buf));
+
+        if (r == -E2BIG) /* more processes than fit a page: certainly not QEMU's alone */
+                return -EBUSY;
+        if (r < 0)
+                return r;
+        for (char *p = buf, *end; *p; p = end) {
+                long v = strtol(p, &end, 10);
+                if (end == p)
+                        break;
+                while (*end == '\n')
+                        end++;
+                if (v != pid) {
+                        *ret_foreign_pid = (pid_t)v;
+                        return -EBUSY;
+                }
+        }
+        return 0;
+}

@@ -70,3 +70,7 @@ int cgroupfs_pread_record(int fd, char *buf, size_t len);
  * 0, or e.g. -EINVAL for a value the kernel refuses. O_TRUNC too, so that a plain file in a fixture tree reads
  * back what was written, as a cgroup file does. Never creates the file. */
 int cgroupfs_write(int dir_fd, const char *file, const char *value);
+
+/* 0 if the cgroup (dir fd) holds only processes of the VM pid (QEMU and its threads), else
+ * -EBUSY with the first foreign pid in *ret_foreign_pid. */
+int cgroupfs_check_exclusive(int cgroup_fd, pid_t pid, pid_t *ret_foreign_pid);

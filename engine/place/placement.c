@@ -190,29 +190,6 @@ int placement_attach(const struct cgroup_mount *m, const char *rel_path, pid_t p
         return r != 0 ? libcgroup_errno() : 0;
 }
 
-int placement_check_exclusive(int cgroup_fd, pid_t pid, pid_t *ret_foreign_pid)
-{
-        char buf[4096];
-        int r = cgroupfs_read(cgroup_fd, "cgroup.procs", buf, sizeof(buf));
-
-        if (r == -E2BIG) /* more processes than fit a page: certainly not QEMU's alone */
-                return -EBUSY;
-        if (r < 0)
-                return r;
-        for (char *p = buf, *end; *p; p = end) {
-                long v = strtol(p, &end, 10);
-                if (end == p)
-                        break;
-                while (*end == '\n')
-                        end++;
-                if (v != pid) {
-                        *ret_foreign_pid = (pid_t)v;
-                        return -EBUSY;
-                }
-        }
-        return 0;
-}
-
 int placement_remove(int mount_fd, const char *rel_path)
 {
         if (unlinkat(mount_fd, rel_path, AT_REMOVEDIR) < 0)

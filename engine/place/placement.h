@@ -35,9 +35,5 @@ int placement_create(const struct cgroup_mount *m, const char *rel_path);
 /* Move every thread of pid into the cgroup at rel_path. -ESRCH if the process is gone. */
 int placement_attach(const struct cgroup_mount *m, const char *rel_path, pid_t pid);
 
-/* Placement=inplace: 0 if the cgroup (dir fd) holds only processes of the VM pid (QEMU and its threads), else
- * -EBUSY with the first foreign pid in *ret_foreign_pid. */
-int placement_check_exclusive(int cgroup_fd, pid_t pid, pid_t *ret_foreign_pid);
-
 /* Remove an empty cgroup of the engine's tree (after its VM exited). -EBUSY if not empty. */
 int placement_remove(int mount_fd, const char *rel_path);

@@ -135,7 +135,7 @@ static int place_inplace(struct engine *e, struct vm_state *vm)
                 vm->cgroup_fd = -1;
                 return log_err_errno(r, "open %s/%s: %m", e->mount.path, vm->cgroup);
         }
-        r = placement_check_exclusive(vm->cgroup_fd, vm->id.pid, &foreign);
+        r = cgroupfs_check_exclusive(vm->cgroup_fd, vm->id.pid, &foreign);
         if (r == -EBUSY) {
                 log_err("Placement=inplace: cgroup %s holds pid %d besides VM %s (pid %d): refusing to write its "
                         "limits",

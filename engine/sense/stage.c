@@ -6,7 +6,6 @@
 
 #include "kernel/log.h"
 #include "kernel/macro.h"
-#include "place/placement.h"
 #include "sense/schedlat.h"
 #include "sense/sense.h"
 #include "sense/stage.h"
@@ -40,7 +39,7 @@ static void sense_start(struct engine *e, struct vm_state *vm)
                 vm->sense_fd = vm->cgroup_fd;
         else if (strcmp(vm->id.cgroup, "/") != 0) {
                 int fd = cgroupfs_open_dir(e->mount_fd, vm->id.cgroup + 1);
-                if (fd >= 0 && placement_check_exclusive(fd, vm->id.pid, &foreign) == 0)
+                if (fd >= 0 && cgroupfs_check_exclusive(fd, vm->id.pid, &foreign) == 0)
                         vm->sense_fd = fd;
                 else if (fd >= 0)
                         close(fd);

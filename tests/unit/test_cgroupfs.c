@@ -485,6 +485,22 @@ static void test_write_kernel_refusal(void **state)
         assert_int_equal(cgroupfs_write(dev_fd, "full", "1"), -ENOSPC);
 }
 
+static void test_check_exclusive(void **state)
+{
+        char path[4096];
+        int fd = tmptree_new(path, sizeof(path));
+        pid_t foreign = 0;
+
+        tmptree_write_string(fd, "cgroup.procs", "100\n");
+        assert_int_equal(cgroupfs_check_exclusive(fd, 100, &foreign), 0);
+        tmptree_write_string(fd, "cgroup.procs", "100\n101\n");
+        assert_int_equal(cgroupfs_check_exclusive(fd, 100, &foreign), -EBUSY);
+        assert_int_equal(foreign, 101);
+        tmptree_write_string(fd, "cgroup.procs", "");
+        assert_int_equal(cgroupfs_check_exclusive(fd, 100, &foreign), 0);
+        tmptree_remove(path, fd);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -496,7 +512,7 @@ int main(void)
                 cmocka_unit_test(test_detect_host),          cmocka_unit_test(test_open_dir),
                 cmocka_unit_test(test_open_dir_compat),      cmocka_unit_test(test_read),
                 cmocka_unit_test(test_pread_held),           cmocka_unit_test(test_write),
-                cmocka_unit_test(test_write_kernel_refusal),
+                cmocka_unit_test(test_write_kernel_refusal), cmocka_unit_test(test_check_exclusive),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -128,22 +128,6 @@ static void test_paths(void **state)
                          -EXDEV);
 }
 
-static void test_check_exclusive(void **state)
-{
-        char path[4096];
-        int fd = tmptree_new(path, sizeof(path));
-        pid_t foreign = 0;
-
-        tmptree_write_string(fd, "cgroup.procs", "100\n");
-        assert_int_equal(placement_check_exclusive(fd, 100, &foreign), 0);
-        tmptree_write_string(fd, "cgroup.procs", "100\n101\n");
-        assert_int_equal(placement_check_exclusive(fd, 100, &foreign), -EBUSY);
-        assert_int_equal(foreign, 101);
-        tmptree_write_string(fd, "cgroup.procs", "");
-        assert_int_equal(placement_check_exclusive(fd, 100, &foreign), 0);
-        tmptree_remove(path, fd);
-}
-
 static void test_create_refused_on_hybrid(void **state)
 {
         /* libcgroup would route cpu and memory to the v1 hierarchies: never call it there. */
@@ -161,7 +145,7 @@ int main(void)
                 cmocka_unit_test(test_long_name_cut_with_hash),
                 cmocka_unit_test(test_unnamed),
                 cmocka_unit_test(test_paths),
-                cmocka_unit_test(test_check_exclusive),
+
                 cmocka_unit_test(test_create_refused_on_hybrid),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
