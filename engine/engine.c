@@ -256,7 +256,7 @@ int engine_close(struct engine *e)
         }
         for (size_t i = 0; i < e->n_vms; i++) {
                 sense_stage_release(e, &e->vms[i]);
-                closep(&e->vms[i].cgroup_fd);
+                e->vms[i].cgroup_fd = safe_close(e->vms[i].cgroup_fd);
         }
         free(e->vms);
         e->vms = NULL;
@@ -267,7 +267,7 @@ int engine_close(struct engine *e)
                 free(e->pending_rmdir[i]);
         free(e->pending_rmdir);
         e->pending_rmdir = NULL;
-        closep(&e->record_fd);
+        e->record_fd = safe_close(e->record_fd);
         if (e->schedlat)
                 schedlat_free(e->schedlat);
         e->schedlat = NULL;
@@ -276,11 +276,11 @@ int engine_close(struct engine *e)
         e->procevents = procevents_free(e->procevents);
         if (e->netshape)
                 e->netshape = netshape_free(e->netshape);
-        closep(&e->net_fd);
+        e->net_fd = safe_close(e->net_fd);
         if (e->audit_fd >= 0)
                 (void)audit_close(e->audit_fd);
-        closep(&e->mount_fd);
-        closep(&e->proc_fd);
+        e->mount_fd = safe_close(e->mount_fd);
+        e->proc_fd = safe_close(e->proc_fd);
         policy_free(e->policy);
         e->policy = NULL;
         return failures;

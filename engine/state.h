@@ -93,7 +93,7 @@ struct engine {
 
         /* the VMs */
         struct vm_state *vms;
-        size_t n_vms;
+        size_t n_vms, vms_allocated;
         size_t n_gone; /* VMs marked gone (seen == false) and not yet forgotten */
 
         /* discover */
@@ -103,7 +103,7 @@ struct engine {
         /* place */
         char **pending_rmdir; /* cgroups of exited VMs not empty yet (the exit event comes before the kernel
                                * takes the task out): removed on a later tick */
-        size_t n_pending_rmdir;
+        size_t n_pending_rmdir, pending_rmdir_allocated;
         unsigned placement_errors; /* VMs whose placement was refused or failed */
 
         /* sense */

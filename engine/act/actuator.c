@@ -150,19 +150,20 @@ void actuator_set_net_ops(struct actuator *a, const struct actuator_net_ops *ops
         a->net = *ops;
 }
 
-static void originals_free(struct original **v, size_t *n)
+static void originals_free(struct original **v, size_t *n, size_t *allocated)
 {
         for (size_t i = 0; i < *n; i++)
                 free((*v)[i].cgroup);
         free(*v);
         *v = NULL;
         *n = 0;
+        *allocated = 0;
 }
 
 void actuator_done(struct actuator *a)
 {
-        originals_free(&a->originals, &a->n_originals);
-        originals_free(&a->shadow, &a->n_shadow);
+        originals_free(&a->originals, &a->n_originals, &a->originals_allocated);
+        originals_free(&a->shadow, &a->n_shadow, &a->shadow_allocated);
 }
 
 static bool same_file(const struct setting *x, const struct setting *y)
@@ -180,8 +181,8 @@ static struct original *original_find(struct original *v, size_t n, const char *
 }
 
 /* Remember value for (cgroup, file). With overwrite false the first value seen stays: that is the original. */
-static int original_record(struct original **v, size_t *n, const char *cgroup, const struct setting *s,
-                           const char *value, bool overwrite)
+static int original_record(struct original **v, size_t *n, size_t *allocated, const char *cgroup,
+                           const struct setting *s, const char *value, bool overwrite)
 {
         struct original *o = original_find(*v, *n, cgroup, s);
 
@@ -190,11 +191,9 @@ static int original_record(struct original **v, size_t *n, const char *cgroup, c
                         snprintf(o->setting.value, sizeof(o->setting.value), "%s", value);
                 return 0;
         }
-        o = realloc(*v, (*n + 1) * sizeof(*o));
-        if (!o)
+        if (array_reserve((void **)v, allocated, *n + 1, sizeof(**v)) < 0)
                 return -ENOMEM;
-        *v = o;
-        o = &o[*n];
+        o = &(*v)[*n];
         o->cgroup = strdup(cgroup);
         if (!o->cgroup)
                 return -ENOMEM;
@@ -303,7 +302,7 @@ int actuator_apply(struct actuator *a, const struct actuator_target *t, const st
                 return 0;
 
         if (a->dry_run) {
-                r = original_record(&a->shadow, &a->n_shadow, t->cgroup, s, s->value, true);
+                r = original_record(&a->shadow, &a->n_shadow, &a->shadow_allocated, t->cgroup, s, s->value, true);
                 if (r < 0)
                         return r;
                 a->would_writes++;
@@ -315,7 +314,7 @@ int actuator_apply(struct actuator *a, const struct actuator_target *t, const st
         }
 
         size_t had = a->n_originals;
-        r = original_record(&a->originals, &a->n_originals, t->cgroup, s, current, false);
+        r = original_record(&a->originals, &a->n_originals, &a->originals_allocated, t->cgroup, s, current, false);
         if (r < 0)
                 return log_err_errno(r, "cannot record the original of %s: %m", where);
         if (a->n_originals > had && a->state_path) {
@@ -405,8 +404,8 @@ int actuator_take_over(struct actuator *a)
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n; i++) {
-                r = original_record(&a->originals, &a->n_originals, v[i].cgroup, &v[i].setting, v[i].setting.value,
-                                    false);
+                r = original_record(&a->originals, &a->n_originals, &a->originals_allocated, v[i].cgroup, &v[i].setting,
+                                    v[i].setting.value, false);
                 if (r < 0)
                         break;
         }

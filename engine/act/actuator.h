@@ -71,11 +71,11 @@ struct actuator {
         int mount_fd;           /* the cgroup2 mount, for restore */
         uint64_t page_size;
         struct original *originals;
-        size_t n_originals;
+        size_t n_originals, originals_allocated;
         /* Dry-run: what the engine would have written, standing in for the kernel's value on later ticks so
          * that each decision is logged once, as it would have been made once. */
         struct original *shadow;
-        size_t n_shadow;
+        size_t n_shadow, shadow_allocated;
         unsigned writes, would_writes, errors;
         struct actuator_net_ops net; /* for settings with an ifname; zero: none */
 };

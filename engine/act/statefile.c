@@ -112,7 +112,7 @@ static int parse_line(const char *line, struct original *ret)
 int statefile_parse(const char *text, struct original **ret_originals, size_t *ret_n, unsigned *ret_line)
 {
         struct original *v = NULL;
-        size_t n = 0;
+        size_t n = 0, allocated = 0;
         unsigned line = 0;
         int r = 0;
 
@@ -139,12 +139,9 @@ int statefile_parse(const char *text, struct original **ret_originals, size_t *r
                 }
                 if (!buf[0])
                         continue;
-                struct original *nv = realloc(v, (n + 1) * sizeof(*v));
-                if (!nv) {
-                        r = -ENOMEM;
+                r = GREEDY_REALLOC(v, allocated, n + 1);
+                if (r < 0)
                         break;
-                }
-                v = nv;
                 r = parse_line(buf, &v[n]);
                 if (r < 0)
                         break;

@@ -5,6 +5,7 @@
 
 #include "decide/stage.h"
 #include "kernel/log.h"
+#include "kernel/macro.h"
 #include "policy/policy.h"
 
 /* The last decision per VM, for status. */
@@ -23,14 +24,9 @@ void decide_stage(struct engine *e, uint64_t now)
 {
         size_t n = 0;
 
-        if (e->ctl_vms_allocated < e->n_vms) {
-                struct control_vm *v = realloc(e->ctl_vms, e->n_vms * sizeof(*v));
-                if (!v) {
-                        log_err("out of memory: the control laws skip this tick");
-                        return;
-                }
-                e->ctl_vms = v;
-                e->ctl_vms_allocated = e->n_vms;
+        if (GREEDY_REALLOC(e->ctl_vms, e->ctl_vms_allocated, e->n_vms) < 0) {
+                log_err("out of memory: the control laws skip this tick");
+                return;
         }
         for (size_t i = 0; i < e->n_vms; i++) {
                 struct vm_state *vm = &e->vms[i];

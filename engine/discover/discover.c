@@ -99,20 +99,6 @@ int discover_vm_identify(int proc_fd, pid_t pid, discover_is_qemu_t is_qemu, voi
         return 1;
 }
 
-/* Room for element n: the array doubles when full. NULL (and the old array kept) when out of memory. */
-static void *array_grow(void *array, size_t *allocated, size_t n, size_t size)
-{
-        size_t want = *allocated ? *allocated * 2 : 8;
-        void *p;
-
-        if (n < *allocated)
-                return array;
-        p = reallocarray(array, want, size);
-        if (p)
-                *allocated = want;
-        return p;
-}
-
 static int pid_compare(const void *a, const void *b)
 {
         pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
@@ -139,16 +125,12 @@ int discover_vms_scan(int proc_fd, discover_is_qemu_t is_qemu, void *userdata, s
                 return log_err_errno(r, "cannot list /proc: %m");
 
         for (errno = 0; (de = readdir(d)); errno = 0) {
-                void *p;
                 pid_t pid;
 
                 if (procfs_pid_parse(de->d_name, &pid) < 0)
                         continue;
-
-                p = array_grow(vms, &allocated, n, sizeof(*vms));
-                if (!p)
+                if (GREEDY_REALLOC(vms, allocated, n + 1) < 0)
                         return -ENOMEM;
-                vms = p;
 
                 r = discover_vm_identify(proc_fd, pid, is_qemu, userdata, &vms[n]);
                 if (r == -ENOMEM)
@@ -217,15 +199,12 @@ int discover_threads_list(int proc_fd, pid_t pid, pid_t **ret_tids, size_t *ret_
                 return r;
 
         for (errno = 0; (de = readdir(d)); errno = 0) {
-                void *p;
                 pid_t tid;
 
                 if (procfs_pid_parse(de->d_name, &tid) < 0)
                         continue;
-                p = array_grow(tids, &allocated, n, sizeof(*tids));
-                if (!p)
+                if (GREEDY_REALLOC(tids, allocated, n + 1) < 0)
                         return -ENOMEM;
-                tids = p;
                 tids[n++] = tid;
         }
         if (errno != 0)

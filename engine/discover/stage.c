@@ -30,11 +30,9 @@ static int vm_track(struct engine *e, const struct vm_identity *id, struct vm_st
         char name[AUDIT_LOG_NAME_MAX];
 
         if (!vm) {
-                struct vm_state *v = realloc(e->vms, (e->n_vms + 1) * sizeof(*v));
-                if (!v)
+                if (GREEDY_REALLOC(e->vms, e->vms_allocated, e->n_vms + 1) < 0)
                         return -ENOMEM;
-                e->vms = v;
-                vm = &v[e->n_vms++];
+                vm = &e->vms[e->n_vms++];
                 *vm = (struct vm_state){.id = *id, .cgroup_fd = -1, .sense_fd = -1};
                 log_info("found VM %s (pid %d, uuid %s, %s) in cgroup %s", vm_display_name(id, name, sizeof(name)),
                          (int)id->pid, id->uuid[0] ? id->uuid : "none", id->exe, id->cgroup);

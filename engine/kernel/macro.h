@@ -2,6 +2,7 @@
 #pragma once
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -24,8 +25,40 @@ static inline void closep(int *fd)
         }
 }
 
-#define _cleanup_free_  _cleanup_(freep)
-#define _cleanup_close_ _cleanup_(closep)
+/* Close fd (if open) and return -1, for "fd = safe_close(fd);": the variable never holds a closed fd. */
+static inline int safe_close(int fd)
+{
+        closep(&fd);
+        return -1;
+}
+
+/*
+ * Make room for n elements in *array, which holds *allocated: it grows to at least n, doubling, so that adding
+ * elements one at a time costs amortised O(1). Returns 0, or -ENOMEM with the array and *allocated unchanged.
+ */
+static inline int array_reserve(void **array, size_t *allocated, size_t n, size_t size)
+{
+        size_t want = *allocated ? *allocated : 8;
+        void *p;
+
+        if (n <= *allocated)
+                return 0;
+        while (want < n) {
+                if (want > SIZE_MAX / 2)
+                        return -ENOMEM;
+                want *= 2;
+        }
+        p = reallocarray(*array, want, size);
+        if (!p)
+                return -ENOMEM;
+        *array = p;
+        *allocated = want;
+        return 0;
+}
+#define GREEDY_REALLOC(array, allocated, n) array_reserve((void **)&(array), &(allocated), (n), sizeof(*(array)))
+
+#define _cleanup_free_                      _cleanup_(freep)
+#define _cleanup_close_                     _cleanup_(closep)
 
 /* Move ownership out of a cleanup variable. */
 #define TAKE_PTR(p)                                                                                                    \

@@ -152,8 +152,7 @@ static int place_inplace(struct engine *e, struct vm_state *vm)
 static void vm_unplace(struct engine *e, struct vm_state *vm)
 {
         sense_stage_release(e, vm);
-        closep(&vm->cgroup_fd);
-        vm->cgroup_fd = -1;
+        vm->cgroup_fd = safe_close(vm->cgroup_fd);
         vm->placed = false;
         vm->refused = false;
         vm->cgroup[0] = '\0';
@@ -199,12 +198,10 @@ static void remove_cgroup(struct engine *e, const char *cgroup)
                 log_warn_errno(r, "remove %s: %m", cgroup);
                 return;
         }
-        char **v = realloc(e->pending_rmdir, (e->n_pending_rmdir + 1) * sizeof(char *));
-        if (!v)
+        if (GREEDY_REALLOC(e->pending_rmdir, e->pending_rmdir_allocated, e->n_pending_rmdir + 1) < 0)
                 return;
-        e->pending_rmdir = v;
-        v[e->n_pending_rmdir] = strdup(cgroup);
-        if (v[e->n_pending_rmdir])
+        e->pending_rmdir[e->n_pending_rmdir] = strdup(cgroup);
+        if (e->pending_rmdir[e->n_pending_rmdir])
                 e->n_pending_rmdir++;
 }
 
@@ -233,8 +230,7 @@ static void retry_removals(struct engine *e)
 
 void place_stage_release(struct engine *e, struct vm_state *vm)
 {
-        closep(&vm->cgroup_fd);
-        vm->cgroup_fd = -1;
+        vm->cgroup_fd = safe_close(vm->cgroup_fd);
         if (vm->own && vm->placed && !e->dry_run && vm->cgroup[0])
                 remove_cgroup(e, vm->cgroup);
 }

@@ -27,8 +27,7 @@ static void publish_recording(struct engine *e, uint64_t now)
                         r = recorder_write_vm(e->record_fd, &e->vms[i].id, &e->vms[i].sig);
         if (r < 0) {
                 log_err_errno(r, "signal recording %s: %m; recording stops", e->opt.record_path);
-                closep(&e->record_fd);
-                e->record_fd = -1;
+                e->record_fd = safe_close(e->record_fd);
         }
 }
 

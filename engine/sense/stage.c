@@ -20,7 +20,7 @@ void sense_stage_release(struct engine *e, struct vm_state *vm)
         vm->sense_unavailable = false;
         if (vm->sense_fd != vm->cgroup_fd)
                 closep(&vm->sense_fd);
-        vm->sense_fd = -1;
+        vm->sense_fd = -1; /* else it was the cgroup's fd, which place holds */
 }
 
 /*
