@@ -87,13 +87,13 @@ static void engine_apply_overrides(struct engine *e)
         e->interval_usec = e->opt.interval_usec ? e->opt.interval_usec : e->policy->engine.interval_usec;
 }
 
-/* Network shaping needs netlink and /sys/class/net; without them the engine goes on without it, and says so. */
+/* Network shaping needs netlink and sys/class/net; without them the engine goes on without it, and says so. */
 static void engine_net_open(struct engine *e)
 {
         struct actuator_net_ops ops;
         int r;
 
-        e->net_fd = open("/sys/class/net", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        e->net_fd = openat(e->sys_fd, "class/net", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         r = netshape_open(&e->netshape);
         if (r < 0 || e->net_fd < 0) {
                 log_warn_errno(r < 0 ? r : -errno, "network shaping is unavailable: %m");
@@ -143,6 +143,38 @@ static int engine_check_delegated(struct engine *e)
         return 0;
 }
 
+/* The host's roots as fds, and the cgroup2 mount found through them. Logs what failed; returns 0 or -errno. */
+static int roots_open(const struct host_roots *roots, int *ret_proc_fd, int *ret_sys_fd, struct cgroup_mount *ret_mount,
+                      int *ret_mount_fd)
+{
+        _cleanup_close_ int proc_fd = -1, sys_fd = -1, root_fd = -1, mount_fd = -1;
+        struct cgroup_mount m;
+        char why[512];
+        int r;
+
+        proc_fd = open(roots->proc, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (proc_fd < 0)
+                return log_err_errno(-errno, "open %s: %m", roots->proc);
+        sys_fd = open(roots->sys, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (sys_fd < 0)
+                return log_err_errno(-errno, "open %s: %m", roots->sys);
+        root_fd = open(roots->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (root_fd < 0)
+                return log_err_errno(-errno, "open %s: %m", roots->root);
+        r = cgroupfs_detect(proc_fd, root_fd, &m, why, sizeof(why));
+        if (r < 0)
+                return log_err_errno(r, "no usable cgroup v2 mount: %s", why);
+        mount_fd = cgroupfs_open_mount(root_fd, &m);
+        if (mount_fd < 0)
+                return log_err_errno(mount_fd, "open %s: %m", m.path);
+
+        *ret_proc_fd = TAKE_FD(proc_fd);
+        *ret_sys_fd = TAKE_FD(sys_fd);
+        *ret_mount = m;
+        *ret_mount_fd = TAKE_FD(mount_fd);
+        return 0;
+}
+
 int engine_open(struct engine *e, const struct engine_options *opt, struct policy *policy)
 {
         const char *root, *audit_path;
@@ -152,7 +184,9 @@ int engine_open(struct engine *e, const struct engine_options *opt, struct polic
         *e = (struct engine){
                 .opt = *opt,
                 .policy = policy,
+                .placement = opt->placement ? opt->placement : &placement_libcgroup_ops,
                 .proc_fd = -1,
+                .sys_fd = -1,
                 .mount_fd = -1,
                 .audit_fd = -1,
                 .record_fd = -1,
@@ -161,16 +195,9 @@ int engine_open(struct engine *e, const struct engine_options *opt, struct polic
         engine_config_env(&e->env);
         engine_apply_overrides(e);
 
-        e->proc_fd = open(opt->proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (e->proc_fd < 0)
-                return log_err_errno(-errno, "open %s: %m", opt->proc_root);
-
-        r = cgroupfs_detect(e->proc_fd, AT_FDCWD, &e->mount);
+        r = roots_open(&opt->roots, &e->proc_fd, &e->sys_fd, &e->mount, &e->mount_fd);
         if (r < 0)
-                return log_err_errno(r, "no usable cgroup v2 mount: %m");
-        e->mount_fd = open(e->mount.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (e->mount_fd < 0)
-                return log_err_errno(-errno, "open %s: %m", e->mount.path);
+                return r;
 
         root = opt->cgroup_root ? opt->cgroup_root : policy->engine.cgroup_root;
         if (!root) {
@@ -212,8 +239,7 @@ int engine_open(struct engine *e, const struct engine_options *opt, struct polic
                 r = sense_host_open(e->proc_fd, NULL, &e->host_sensor);
                 if (r < 0)
                         return log_err_errno(r, "host pressure: %m");
-                _cleanup_close_ int sys_fd = open("/sys", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                struct schedlat_options so = {.proc_fd = e->proc_fd, .sys_fd = sys_fd};
+                struct schedlat_options so = {.proc_fd = e->proc_fd, .sys_fd = e->sys_fd};
                 r = schedlat_new(&so, &e->schedlat);
                 if (r < 0)
                         return log_err_errno(r, "run-queue latency: %m");
@@ -225,7 +251,7 @@ int engine_open(struct engine *e, const struct engine_options *opt, struct polic
                 r = engine_check_delegated(e);
                 if (r < 0)
                         return r;
-                r = placement_create(&e->mount, e->root_rel);
+                r = e->placement->create(e->placement->userdata, &e->mount, e->root_rel);
                 if (r < 0)
                         return log_err_errno(r, "cannot create the engine's cgroup tree %s/%s: %m", e->mount.path,
                                              e->root_rel);
@@ -281,52 +307,57 @@ int engine_close(struct engine *e)
                 (void)audit_close(e->audit_fd);
         e->mount_fd = safe_close(e->mount_fd);
         e->proc_fd = safe_close(e->proc_fd);
+        e->sys_fd = safe_close(e->sys_fd);
         policy_free(e->policy);
         e->policy = NULL;
         return failures;
 }
 
-int engine_restore_journal(int proc_fd, const char *state_path)
+int engine_restore_journal(const struct host_roots *roots, const char *state_path)
 {
+        _cleanup_close_ int proc_fd = -1, sys_fd = -1, mount_fd = -1;
+        _cleanup_netshape_ struct netshape *ns = NULL;
         struct cgroup_mount m;
         struct actuator a;
-        _cleanup_close_ int mount_fd = -1;
         int r;
 
-        r = cgroupfs_detect(proc_fd, AT_FDCWD, &m);
+        r = roots_open(roots, &proc_fd, &sys_fd, &m, &mount_fd);
         if (r < 0)
-                return log_err_errno(r, "no cgroup v2 mount: %m");
-        mount_fd = open(m.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (mount_fd < 0)
-                return log_err_errno(-errno, "open %s: %m", m.path);
+                return r;
         actuator_init(&a, false, mount_fd, -1);
         a.state_path = state_path;
         /* Rates on tap devices are originals too. */
-        _cleanup_netshape_ struct netshape *ns = NULL;
         if (netshape_open(&ns) == 0) {
                 struct actuator_net_ops ops;
                 netshape_actuator_ops(ns, &ops);
                 actuator_set_net_ops(&a, &ops);
         }
-        r = actuator_take_over(&a);
-        if (r < 0)
-                return r;
+        r = actuator_take_over(&a); /* a journal it cannot read is named by statefile_load */
         if (r == 0)
                 log_info("nothing to restore: %s holds no originals", state_path);
-        return actuator_restore(&a);
+        else if (r > 0)
+                r = actuator_restore(&a);
+        actuator_done(&a);
+        return r;
 }
 
-int engine_probe(int proc_fd, char *why, size_t len)
+int engine_probe(const struct host_roots *roots, char *why, size_t len)
 {
         static const enum cg_controller needed[] = {CGROUP_CPU, CGROUP_MEMORY, CGROUP_IO};
+        _cleanup_close_ int proc_fd = -1, root_fd = -1;
         struct cgroup_mount m;
         int r;
 
-        r = cgroupfs_detect(proc_fd, AT_FDCWD, &m);
-        if (r < 0) {
-                snprintf(why, len, "no cgroup v2 filesystem is mounted");
+        proc_fd = open(roots->proc, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        root_fd = open(roots->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (proc_fd < 0 || root_fd < 0) {
+                r = -errno;
+                snprintf(why, len, "cannot open %s: %s", proc_fd < 0 ? roots->proc : roots->root, strerror(-r));
                 return r;
         }
+        r = cgroupfs_detect(proc_fd, root_fd, &m, why, len);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < ELEMENTSOF(needed); i++) {
                 r = cgroupfs_controller_usable(&m, needed[i], why, len);
                 if (r < 0)

@@ -26,10 +26,10 @@ int engine_on_exit(pid_t pid, void *userdata);
 int engine_close(struct engine *e);
 
 /* Why this host cannot enforce, in one sentence, or NULL if it can (cgroup2 with cpu, memory and io usable). */
-int engine_probe(int proc_fd, char *why, size_t len);
+int engine_probe(const struct host_roots *roots, char *why, size_t len);
 
 /* vmgov restore: put back every original a previous engine journalled. Returns the number of failures or -errno. */
-int engine_restore_journal(int proc_fd, const char *state_path);
+int engine_restore_journal(const struct host_roots *roots, const char *state_path);
 
 /* status.c: print the running daemon's view (its status file), or, without a running daemon, the discovered VMs,
  * their current limits and their signals sampled over one interval; as tables or as one JSON object on stdout. */

@@ -27,14 +27,23 @@
 
 struct actuator;
 struct netshape;
+struct placement_ops;
 struct procevents;
 struct schedlat;
 struct sense_host;
 struct sense_vm;
 
+/* Where the host's kernel interfaces are: the real ones (main.c names them), or a fixture tree standing for them
+ * (tests). No path below main.c names a kernel interface of its own. */
+struct host_roots {
+        const char *proc; /* "/proc" */
+        const char *sys;  /* "/sys": class/net (taps), kernel/btf (eBPF) */
+        const char *root; /* "/": where the cgroup2 mount point that proc/self/mountinfo names is */
+};
+
 struct engine_options {
         const char *policy_path;
-        const char *proc_root;    /* "/proc" or a fixture tree */
+        struct host_roots roots;
         const char *cgroup_root;  /* overrides CgroupRoot= when set */
         const char *audit_log;    /* overrides AuditLog= when set */
         const char *metrics_file; /* overrides MetricsFile= when set ("none": no metrics) */
@@ -45,6 +54,7 @@ struct engine_options {
         const char *status_path;  /* run's live view for status; NULL: SNAPSHOT_DEFAULT; "none": not written */
         bool sense;               /* load the sensors (eBPF): run and once; not status, check, restore */
         bool no_proc_events;      /* scan every tick only (benchmarks, or a kernel whose connector misbehaves) */
+        const struct placement_ops *placement; /* NULL: libcgroup (placement_libcgroup_ops) */
 };
 
 /* One governed (or deliberately unmanaged) QEMU process. */
@@ -86,6 +96,7 @@ struct engine {
 
         /* the host's roots */
         int proc_fd;
+        int sys_fd;
         struct cgroup_mount mount;
         int mount_fd;
         int net_fd;          /* /sys/class/net */
@@ -101,6 +112,7 @@ struct engine {
         bool rescan;                   /* a VM exited between ticks: scan at once (its daemonized child may carry on) */
 
         /* place */
+        const struct placement_ops *placement;
         char **pending_rmdir; /* cgroups of exited VMs not empty yet (the exit event comes before the kernel
                                * takes the task out): removed on a later tick */
         size_t n_pending_rmdir, pending_rmdir_allocated;

@@ -128,27 +128,16 @@ static int cmd_replay(const char *path, const char *policy_path, const struct co
 
 static int cmd_restore(const struct engine_options *opt)
 {
-        _cleanup_close_ int proc_fd = open(opt->proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        int r;
+        int r = engine_restore_journal(&opt->roots, opt->state_path ? opt->state_path : STATEFILE_DEFAULT);
 
-        if (proc_fd < 0) {
-                fprintf(stderr, "open %s: %s\n", opt->proc_root, strerror(errno));
-                return EXIT_RUNTIME;
-        }
-        r = engine_restore_journal(proc_fd, opt->state_path ? opt->state_path : STATEFILE_DEFAULT);
         return r == 0 ? EXIT_OK : EXIT_RUNTIME;
 }
 
 static int cmd_probe(const struct engine_options *opt)
 {
-        _cleanup_close_ int proc_fd = open(opt->proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         char why[512];
 
-        if (proc_fd < 0) {
-                fprintf(stderr, "open %s: %s\n", opt->proc_root, strerror(errno));
-                return EXIT_RUNTIME;
-        }
-        if (engine_probe(proc_fd, why, sizeof(why)) < 0) {
+        if (engine_probe(&opt->roots, why, sizeof(why)) < 0) {
                 printf("cannot enforce: %s\n", why);
                 return EXIT_CANNOT_ENFORCE;
         }
@@ -190,7 +179,8 @@ int main(int argc, char **argv)
                 {"help", no_argument, NULL, 'h'},
                 {},
         };
-        struct engine_options opt = {.proc_root = "/proc"};
+        /* The host's kernel interfaces: the only place that names them. */
+        struct engine_options opt = {.roots = {.proc = "/proc", .sys = "/sys", .root = "/"}};
         struct config_env env;
         struct policy *policy = NULL;
         struct engine e;
@@ -226,7 +216,7 @@ int main(int argc, char **argv)
                         opt.cgroup_root = optarg;
                         break;
                 case OPT_PROC:
-                        opt.proc_root = optarg;
+                        opt.roots.proc = optarg;
                         break;
                 case OPT_RECORD:
                         opt.record_path = optarg;
@@ -314,7 +304,8 @@ int main(int argc, char **argv)
 
         /* Start-up is done (cgroup mount, audit log, state file, BPF and netlink sockets are open): keep only the
          * capabilities the loop needs. */
-        r = caps_reduce(caps_engine_mask(caps_last_cap()));
+        unsigned last_cap = caps_last_cap(e.proc_fd);
+        r = caps_reduce(caps_engine_mask(last_cap), last_cap);
         if (r < 0)
                 log_full_errno(geteuid() == 0 ? LOG_WARNING : LOG_DEBUG, r,
                                "cannot drop every capability it does not need: %m");

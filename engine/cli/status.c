@@ -350,7 +350,7 @@ static int status_sample(struct engine *e, struct snapshot_vm **ret_rows, size_t
 
         r = discover_vms_scan(e->proc_fd, discover_stage_is_qemu, e, &ids, &n);
         if (r < 0)
-                return log_err_errno(r, "scan %s: %m", e->opt.proc_root);
+                return log_err_errno(r, "scan %s: %m", e->opt.roots.proc);
         rows = calloc(n ? n : 1, sizeof(*rows));
         s = calloc(n ? n : 1, sizeof(*s));
         if (!rows || !s)
@@ -415,6 +415,6 @@ int engine_status(struct engine *e, bool json)
                 if (r < 0)
                         return r;
         }
-        print_view(&v, rows, n, json, e->opt.proc_root);
+        print_view(&v, rows, n, json, e->opt.roots.proc);
         return 0;
 }

@@ -37,21 +37,21 @@ static int capget_sets(struct __user_cap_data_struct data[2])
         return syscall(SYS_capget, &hdr, data) < 0 ? -errno : 0;
 }
 
-unsigned caps_last_cap(void)
+unsigned caps_last_cap(int proc_fd)
 {
         char buf[16] = {0};
-        _cleanup_close_ int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
+        _cleanup_close_ int fd = openat(proc_fd, "sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
 
         if (fd < 0 || read(fd, buf, sizeof(buf) - 1) <= 0)
                 return 40; /* CAP_CHECKPOINT_RESTORE, 5.9+: a safe upper bound for the loop below */
         return (unsigned)atoi(buf);
 }
 
-int caps_reduce(uint64_t keep)
+int caps_reduce(uint64_t keep, unsigned last_cap)
 {
         struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
         struct __user_cap_data_struct data[2];
-        int r, last = (int)caps_last_cap();
+        int r, last = (int)last_cap;
 
         r = capget_sets(data);
         if (r < 0)

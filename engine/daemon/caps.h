@@ -19,14 +19,14 @@
  */
 
 /* The capabilities the engine keeps, as a 64-bit mask (1 << CAP_x), for a kernel whose highest capability is
- * last_cap (/proc/sys/kernel/cap_last_cap; caps_last_cap() reads it). */
+ * last_cap (sys/kernel/cap_last_cap beneath /proc, which caps_last_cap(proc_fd) reads; 40 if it cannot). */
 uint64_t caps_engine_mask(unsigned last_cap);
-unsigned caps_last_cap(void);
+unsigned caps_last_cap(int proc_fd);
 
-/* Reduce this process to keep (intersected with what it has). Returns 0, or -errno (e.g. -EPERM when not
- * privileged to begin with, or when the bounding set could not shrink for lack of CAP_SETPCAP: the effective,
- * permitted and inheritable sets are reduced all the same). */
-int caps_reduce(uint64_t keep);
+/* Reduce this process to keep (intersected with what it has), for capabilities up to last_cap. Returns 0, or -errno
+ * (e.g. -EPERM when not privileged to begin with, or when the bounding set could not shrink for lack of CAP_SETPCAP:
+ * the effective, permitted and inheritable sets are reduced all the same). */
+int caps_reduce(uint64_t keep, unsigned last_cap);
 
 /* The effective set from /proc/self/status, for logs and tests. */
 int caps_effective(uint64_t *ret);

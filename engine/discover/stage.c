@@ -61,7 +61,7 @@ int discover_stage(struct engine *e)
 
         r = discover_vms_scan(e->proc_fd, discover_stage_is_qemu, e, &ids, &n);
         if (r < 0)
-                return log_err_errno(r, "scan %s: %m", e->opt.proc_root);
+                return log_err_errno(r, "scan %s: %m", e->opt.roots.proc);
         for (size_t i = 0; i < e->n_vms; i++)
                 e->vms[i].seen = false;
         for (size_t i = 0; i < n; i++) {

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/openat2.h>
@@ -179,42 +180,57 @@ int cgroupfs_controller_usable(const struct cgroup_mount *m, enum cg_controller 
         return -EOPNOTSUPP;
 }
 
-int cgroupfs_detect(int proc_fd, int root_fd, struct cgroup_mount *ret)
+_printf_(4, 5) static int detect_fail(int r, char *why, size_t why_len, const char *fmt, ...)
 {
-        _cleanup_free_ char *mountinfo = NULL;
-        _cleanup_close_ int mount_fd = -1;
-        struct cgroup_mount m;
-        char controllers[4096];
-        const char *path;
-        size_t size;
-        int r;
+        va_list ap;
 
-        r = procfs_file_read(proc_fd, "self/mountinfo", MOUNTINFO_MAX, &mountinfo, &size);
-        if (r < 0)
-                return log_err_errno(r, "cannot read self/mountinfo: %m");
-        if (r > 0)
-                log_debug("self/mountinfo is longer than %d bytes, reading only the beginning", MOUNTINFO_MAX);
+        if (why && why_len) {
+                va_start(ap, fmt);
+                vsnprintf(why, why_len, fmt, ap);
+                va_end(ap);
+        }
+        return r;
+}
 
-        r = cgroupfs_parse_mountinfo(mountinfo, &m);
-        if (r == -ENOENT)
-                return log_err_errno(r, "no cgroup2 filesystem is mounted (none in self/mountinfo)");
-        if (r < 0)
-                return log_err_errno(r, "cannot parse self/mountinfo: %m");
+/* The mount point is absolute: beneath a fixture root, it is taken relative to it. */
+int cgroupfs_open_mount(int root_fd, const struct cgroup_mount *m)
+{
+        const char *path = m->path;
+        int fd;
 
-        /* The mount point is absolute: beneath a fixture root, it is taken relative to it. */
-        path = m.path;
         if (root_fd != AT_FDCWD) {
                 path += strspn(path, "/");
                 if (*path == '\0')
                         path = ".";
         }
-        mount_fd = openat(root_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (mount_fd < 0)
-                return log_err_errno(-errno, "cannot open the cgroup2 mount %s: %m", m.path);
+        fd = openat(root_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        return fd < 0 ? -errno : fd;
+}
 
+int cgroupfs_detect(int proc_fd, int root_fd, struct cgroup_mount *ret, char *why, size_t why_len)
+{
+        _cleanup_free_ char *mountinfo = NULL;
+        _cleanup_close_ int mount_fd = -1;
+        struct cgroup_mount m;
+        char controllers[4096];
+        size_t size;
+        int r;
+
+        r = procfs_file_read(proc_fd, "self/mountinfo", MOUNTINFO_MAX, &mountinfo, &size);
+        if (r < 0)
+                return detect_fail(r, why, why_len, "cannot read self/mountinfo: %s", strerror(-r));
+        r = cgroupfs_parse_mountinfo(mountinfo, &m);
+        if (r == -ENOENT)
+                return detect_fail(r, why, why_len, "no cgroup2 filesystem is mounted (none in self/mountinfo)");
+        if (r < 0)
+                return detect_fail(r, why, why_len, "cannot parse self/mountinfo: %s", strerror(-r));
+        mount_fd = cgroupfs_open_mount(root_fd, &m);
+        if (mount_fd < 0)
+                return detect_fail(mount_fd, why, why_len, "cannot open the cgroup2 mount %s: %s", m.path,
+                                   strerror(-mount_fd));
         r = cgroupfs_read(mount_fd, "cgroup.controllers", controllers, sizeof(controllers));
         if (r < 0)
-                return log_err_errno(r, "cannot read %s/cgroup.controllers: %m", m.path);
+                return detect_fail(r, why, why_len, "cannot read %s/cgroup.controllers: %s", m.path, strerror(-r));
         cgroupfs_parse_controllers(controllers, &m);
 
         *ret = m;

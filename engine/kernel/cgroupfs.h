@@ -35,9 +35,13 @@ int cgroupfs_parse_mountinfo(const char *mountinfo, struct cgroup_mount *ret);
 void cgroupfs_parse_controllers(const char *text, struct cgroup_mount *m);
 
 /* Read self/mountinfo beneath proc_fd (an fd on /proc or a fixture tree), then cgroup.controllers of the mount
- * found there, resolved beneath root_fd: AT_FDCWD for the real "/", or a fixture tree standing for it.
- * Logs why it fails: -ENOENT when no cgroup2 filesystem is mounted. */
-int cgroupfs_detect(int proc_fd, int root_fd, struct cgroup_mount *ret);
+ * found there, resolved beneath root_fd: AT_FDCWD or an fd on "/" for the real root, or a fixture tree standing
+ * for it. Returns 0, -ENOENT when no cgroup2 filesystem is mounted, or another -errno with one sentence on what
+ * failed in why (if not NULL), for the caller to say; it logs nothing itself. */
+int cgroupfs_detect(int proc_fd, int root_fd, struct cgroup_mount *ret, char *why, size_t why_len);
+
+/* A directory fd on the mount m beneath root_fd (as cgroupfs_detect resolves it), or -errno. */
+int cgroupfs_open_mount(int root_fd, const struct cgroup_mount *m);
 
 /* One clear sentence on why controller c cannot be used, e.g. "controller cpu is not available in the cgroup v2
  * hierarchy at /sys/fs/cgroup/unified: it is bound to a v1 hierarchy". Returns 0 if usable, -EOPNOTSUPP otherwise. */

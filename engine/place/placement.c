@@ -105,10 +105,8 @@ static int libcgroup_ready(void)
                 return 0;
         log_setup_libcgroup();
         r = cgroup_init();
-        if (r != 0) {
-                log_err("libcgroup: cannot initialise: %s", cgroup_strerror(r));
+        if (r != 0)
                 return -EIO;
-        }
         initialized = 1;
         return 0;
 }
@@ -130,28 +128,19 @@ static struct cgroup *placement_cgroup_new(const char *rel_path)
         return cg;
 }
 
-static int check_pure_v2(const struct cgroup_mount *m, const char *what)
-{
-        /* In hybrid mode libcgroup routes cpu and memory to the v1 hierarchies: never let it near them. */
-        if (m->hybrid)
-                return log_err_errno(-EOPNOTSUPP, "%s: refusing to use libcgroup on a hybrid cgroup host", what);
-        return 0;
-}
-
-/* A libcgroup handle for rel_path, on a pure cgroup v2 mount only. */
+/* A libcgroup handle for rel_path, on a pure cgroup v2 mount only: in hybrid mode libcgroup routes cpu and memory
+ * to the v1 hierarchies, so it is never let near them (-EOPNOTSUPP). */
 static int placement_cgroup_get(const struct cgroup_mount *m, const char *rel_path, struct cgroup **ret)
 {
-        int r = check_pure_v2(m, rel_path);
+        int r;
 
-        if (r < 0)
-                return r;
+        if (m->hybrid)
+                return -EOPNOTSUPP;
         r = libcgroup_ready();
         if (r < 0)
                 return r;
         *ret = placement_cgroup_new(rel_path);
-        if (!*ret)
-                return log_err_errno(-ENOMEM, "libcgroup: cannot describe cgroup %s", rel_path);
-        return 0;
+        return *ret ? 0 : -ENOMEM;
 }
 
 /* libcgroup's error as -errno: its OS errno when it has one. */
@@ -161,7 +150,7 @@ static int libcgroup_errno(void)
         return e > 0 ? -e : -EIO;
 }
 
-int placement_create(const struct cgroup_mount *m, const char *rel_path)
+static int libcgroup_create(void *userdata, const struct cgroup_mount *m, const char *rel_path)
 {
         struct cgroup *cg;
         int r = placement_cgroup_get(m, rel_path, &cg);
@@ -171,13 +160,10 @@ int placement_create(const struct cgroup_mount *m, const char *rel_path)
         /* ignore_ownership: the engine creates its cgroups as root, and a chown could only fail. */
         r = cgroup_create_cgroup(cg, 1);
         cgroup_free(&cg);
-        if (r != 0)
-                return log_err_errno(libcgroup_errno(), "create cgroup %s/%s: %s", m->path, rel_path,
-                                     cgroup_strerror(r));
-        return 0;
+        return r != 0 ? libcgroup_errno() : 0;
 }
 
-int placement_attach(const struct cgroup_mount *m, const char *rel_path, pid_t pid)
+static int libcgroup_attach(void *userdata, const struct cgroup_mount *m, const char *rel_path, pid_t pid)
 {
         struct cgroup *cg;
         int r = placement_cgroup_get(m, rel_path, &cg);
@@ -190,9 +176,15 @@ int placement_attach(const struct cgroup_mount *m, const char *rel_path, pid_t p
         return r != 0 ? libcgroup_errno() : 0;
 }
 
-int placement_remove(int mount_fd, const char *rel_path)
+static int kernel_remove(void *userdata, int mount_fd, const char *rel_path)
 {
         if (unlinkat(mount_fd, rel_path, AT_REMOVEDIR) < 0)
                 return errno == ENOTEMPTY ? -EBUSY : -errno;
         return 0;
 }
+
+const struct placement_ops placement_libcgroup_ops = {
+        .create = libcgroup_create,
+        .attach = libcgroup_attach,
+        .remove = kernel_remove,
+};

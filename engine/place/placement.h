@@ -29,11 +29,18 @@ int placement_own_path(const char *root_rel, const char *group, const char *leaf
  * -EXDEV if root is not beneath the mount. */
 int placement_root_relative(const char *mount_path, const char *root, char *buf, size_t size);
 
-/* Create rel_path (and its parents) beneath the mount with cpu, memory and io enabled for it. Idempotent. */
-int placement_create(const struct cgroup_mount *m, const char *rel_path);
+/*
+ * How the engine's cgroups are made, entered and removed. placement_libcgroup_ops is the real one: create makes
+ * rel_path (and its parents) beneath the mount with cpu, memory and io enabled down the path, through libcgroup
+ * (idempotent; -EOPNOTSUPP on a hybrid host, where libcgroup would route cpu and memory to v1); attach moves every
+ * thread of pid into it (-ESRCH if the process is gone); remove takes away an empty cgroup (-EBUSY if not empty).
+ * A test puts a fake in its place on a fixture tree. Each returns 0 or -errno, and logs nothing.
+ */
+struct placement_ops {
+        int (*create)(void *userdata, const struct cgroup_mount *m, const char *rel_path);
+        int (*attach)(void *userdata, const struct cgroup_mount *m, const char *rel_path, pid_t pid);
+        int (*remove)(void *userdata, int mount_fd, const char *rel_path);
+        void *userdata;
+};
 
-/* Move every thread of pid into the cgroup at rel_path. -ESRCH if the process is gone. */
-int placement_attach(const struct cgroup_mount *m, const char *rel_path, pid_t pid);
-
-/* Remove an empty cgroup of the engine's tree (after its VM exited). -EBUSY if not empty. */
-int placement_remove(int mount_fd, const char *rel_path);
+extern const struct placement_ops placement_libcgroup_ops;

@@ -15,6 +15,23 @@
 #include "policy/policy.h"
 #include "sense/stage.h"
 
+static int cgroup_create(struct engine *e, const char *path)
+{
+        int r = e->placement->create(e->placement->userdata, &e->mount, path);
+
+        if (r == -EOPNOTSUPP)
+                return log_err_errno(r, "cannot create cgroup %s/%s: libcgroup is not used on a hybrid cgroup host",
+                                     e->mount.path, path);
+        if (r < 0)
+                return log_err_errno(r, "cannot create cgroup %s/%s: %m", e->mount.path, path);
+        return 0;
+}
+
+static int cgroup_remove(struct engine *e, const char *path)
+{
+        return e->placement->remove(e->placement->userdata, e->mount_fd, path);
+}
+
 /* Is leaf taken, in the same group, by another live VM? Two VMs with the same -name get distinct cgroups. */
 static bool cgroup_taken(struct engine *e, const struct vm_state *self, const char *path)
 {
@@ -84,13 +101,13 @@ static int place_own(struct engine *e, struct vm_state *vm)
                                 vm->cgroup_fd = -1;
                         return 0;
                 }
-                r = placement_create(&e->mount, path);
+                r = cgroup_create(e, path);
                 if (r < 0)
                         return r;
-                r = placement_attach(&e->mount, path, vm->id.pid);
+                r = e->placement->attach(e->placement->userdata, &e->mount, path, vm->id.pid);
                 if (r < 0) {
                         /* Most often the VM exited in between: leave no empty cgroup behind. */
-                        (void)placement_remove(e->mount_fd, path);
+                        (void)cgroup_remove(e, path);
                         return log_full_errno(errno_is_vanished(r) ? LOG_DEBUG : LOG_ERR, r, "move pid %d into %s: %m",
                                               (int)vm->id.pid, path);
                 }
@@ -100,7 +117,7 @@ static int place_own(struct engine *e, struct vm_state *vm)
         } else if (!e->dry_run) {
                 /* Already there, from an engine before this one, which may have left the tree without its
                  * controllers (vmgov-start --release after a stop): enable them down the path again. */
-                r = placement_create(&e->mount, path);
+                r = cgroup_create(e, path);
                 if (r < 0)
                         return r;
         }
@@ -186,9 +203,9 @@ int place_stage_vm(struct engine *e, struct vm_state *vm)
 }
 
 /* Remove the cgroup of an exited VM, now or, while the kernel still counts the dying task in it, later. */
-static void remove_cgroup(struct engine *e, const char *cgroup)
+static void remove_or_retry(struct engine *e, const char *cgroup)
 {
-        int r = placement_remove(e->mount_fd, cgroup);
+        int r = cgroup_remove(e, cgroup);
 
         if (r == 0 || r == -ENOENT) {
                 actuator_forget(e->act, cgroup);
@@ -214,7 +231,7 @@ static void retry_removals(struct engine *e)
                 bool reused = false;
                 for (size_t k = 0; k < e->n_vms; k++)
                         reused |= strcmp(e->vms[k].cgroup, cg) == 0;
-                int r = reused ? 0 : placement_remove(e->mount_fd, cg);
+                int r = reused ? 0 : cgroup_remove(e, cg);
                 if (r == -EBUSY) {
                         e->pending_rmdir[j++] = cg;
                         continue;
@@ -232,7 +249,7 @@ void place_stage_release(struct engine *e, struct vm_state *vm)
 {
         vm->cgroup_fd = safe_close(vm->cgroup_fd);
         if (vm->own && vm->placed && !e->dry_run && vm->cgroup[0])
-                remove_cgroup(e, vm->cgroup);
+                remove_or_retry(e, vm->cgroup);
 }
 
 int place_stage(struct engine *e)

@@ -133,8 +133,8 @@ static void test_create_refused_on_hybrid(void **state)
         /* libcgroup would route cpu and memory to the v1 hierarchies: never call it there. */
         struct cgroup_mount m = {.hybrid = true};
         snprintf(m.path, sizeof(m.path), "/sys/fs/cgroup/unified");
-        assert_int_equal(placement_create(&m, "vmgov/web/demo"), -EOPNOTSUPP);
-        assert_int_equal(placement_attach(&m, "vmgov/web/demo", 1), -EOPNOTSUPP);
+        assert_int_equal(placement_libcgroup_ops.create(NULL, &m, "vmgov/web/demo"), -EOPNOTSUPP);
+        assert_int_equal(placement_libcgroup_ops.attach(NULL, &m, "vmgov/web/demo", 1), -EOPNOTSUPP);
 }
 
 int main(void)
