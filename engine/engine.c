@@ -238,7 +238,8 @@ int engine_open(struct engine *e, const struct engine_options *opt, struct polic
                         e->swap = false;
                 r = sense_host_open(e->proc_fd, NULL, &e->host_sensor);
                 if (r < 0)
-                        return log_err_errno(r, "host pressure: %m");
+                        return log_err_errno(r, "cannot open the host's pressure files in %s/pressure: %m",
+                                             opt->roots.proc);
                 struct schedlat_options so = {.proc_fd = e->proc_fd, .sys_fd = e->sys_fd};
                 r = schedlat_new(&so, &e->schedlat);
                 if (r < 0)

@@ -246,19 +246,16 @@ static int sensor_init(const struct sense_options *opts, const char *default_nam
 }
 
 /* Open n files beneath dir_fd, O_RDONLY|O_CLOEXEC|O_NOFOLLOW. An absent one (ENOENT) keeps fd -1 and gets its bit in
- * *missing; any other error is returned, with *ret_failed the file's index. */
-static int files_open(int dir_fd, const char *const *names, unsigned n, int *fds, unsigned *missing,
-                      unsigned *ret_failed)
+ * *missing; any other error is returned. */
+static int files_open(int dir_fd, const char *const *names, unsigned n, int *fds, unsigned *missing)
 {
         for (unsigned f = 0; f < n; f++) {
                 fds[f] = openat(dir_fd, names[f], O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
                 if (fds[f] >= 0)
                         continue;
                 fds[f] = -1;
-                if (errno != ENOENT) {
-                        *ret_failed = f;
+                if (errno != ENOENT)
                         return -errno;
-                }
                 *missing |= 1u << f;
         }
         return 0;
@@ -269,7 +266,6 @@ int sense_vm_open(int cgroup_fd, const struct sense_options *opts, struct sense_
         _cleanup_(sense_vm_freep) struct sense_vm *s = NULL;
         char buf[64];
         uint64_t swap_max;
-        unsigned failed = 0;
         bool cpu_controller;
         int r;
 
@@ -281,9 +277,9 @@ int sense_vm_open(int cgroup_fd, const struct sense_options *opts, struct sense_
         r = sensor_init(opts, "cgroup", &s->name, &s->rd);
         if (r < 0)
                 return r;
-        r = files_open(cgroup_fd, vm_files, _SENSE_FILE_MAX, s->fd, &s->missing, &failed);
+        r = files_open(cgroup_fd, vm_files, _SENSE_FILE_MAX, s->fd, &s->missing);
         if (r < 0)
-                return log_warn_errno(r, "%s: cannot open %s: %m", s->name, vm_files[failed]);
+                return r;
         if (s->missing & SENSE_FILE_BIT(SENSE_CPU_STAT)) /* cgroup core: no cgroup v2 directory, or a removed one */
                 return log_debug_errno(-ENOENT, "%s: no cpu.stat: not a cgroup, or it is gone", s->name);
 
@@ -511,7 +507,7 @@ int sense_vm_tick(struct sense_vm *s, uint64_t now_usec, struct vm_signals *ret)
 int sense_host_open(int proc_fd, const struct sense_options *opts, struct sense_host **ret)
 {
         _cleanup_(sense_host_freep) struct sense_host *h = NULL;
-        unsigned missing = 0, failed = 0;
+        unsigned missing = 0;
         long n;
         int r;
 
@@ -523,9 +519,9 @@ int sense_host_open(int proc_fd, const struct sense_options *opts, struct sense_
         r = sensor_init(opts, "/proc", &h->name, &h->rd);
         if (r < 0)
                 return r;
-        r = files_open(proc_fd, host_files, _HOST_FILE_MAX, h->fd, &missing, &failed);
+        r = files_open(proc_fd, host_files, _HOST_FILE_MAX, h->fd, &missing);
         if (r < 0)
-                return log_warn_errno(r, "cannot open %s/%s: %m", h->name, host_files[failed]);
+                return r;
         if (missing && !note_no_proc_pressure) {
                 note_no_proc_pressure = true;
                 log_info("%s/%s does not exist (a kernel without CONFIG_PSI, or booted with psi=0): host pressure "

@@ -72,7 +72,7 @@ struct sense_host;
 /*
  * Open a sensor on the cgroup directory cgroup_fd (not taken over: the caller may close it afterwards). opts may be
  * NULL. Returns 0, -ENOENT when cgroup_fd has no cpu.stat (not a cgroup v2 directory, or already removed:
- * errno_is_vanished() is true for it), -ENOMEM, or another -errno from openat (logged).
+ * errno_is_vanished() is true for it), -ENOMEM, or another -errno from openat, for the caller to report.
  */
 int sense_vm_open(int cgroup_fd, const struct sense_options *opts, struct sense_vm **ret);
 
@@ -102,7 +102,8 @@ static inline void sense_vm_freep(struct sense_vm **s)
  * The host: /proc/pressure/{cpu,memory,io} beneath proc_fd (an fd on /proc or a fixture tree). A kernel without
  * CONFIG_PSI, or 6.1 booted with psi=0, has no /proc/pressure; kernels that keep the files with PSI disabled fail every
  * read with EOPNOTSUPP: both are said once and
- * the pressures stay 0. ncpus is the number of online CPUs. Returns 0 or -errno (logged).
+ * the pressures stay 0. ncpus is the number of online CPUs. Returns 0 or -errno; a file that exists and cannot be
+ * opened is the caller's to report.
  */
 int sense_host_open(int proc_fd, const struct sense_options *opts, struct sense_host **ret);
 int sense_host_tick(struct sense_host *h, uint64_t now_usec, struct host_signals *ret);

@@ -55,7 +55,8 @@ static void sense_start(struct engine *e, struct vm_state *vm)
         r = sense_vm_open(vm->sense_fd, &so, &vm->sensor);
         if (r < 0)
                 log_full_errno(errno_is_vanished(r) ? LOG_DEBUG : LOG_WARNING, r,
-                               "pressure and statistics of VM pid %d are not sensed: %m", (int)vm->id.pid);
+                               "pressure and statistics of VM pid %d (cgroup %s) are not sensed: %m", (int)vm->id.pid,
+                               so.name);
         if (e->schedlat) {
                 r = schedlat_vm_add(e->schedlat, vm->sense_fd, vm->id.pid, &vm->schedlat_id);
                 if (r == 0)
