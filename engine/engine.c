@@ -193,6 +193,7 @@ int engine_open(struct engine *e, const struct engine_options *opt, struct polic
                 .net_fd = -1,
         };
         engine_config_env(&e->env);
+        policy_set_generation(policy, 1);
         engine_apply_overrides(e);
 
         r = roots_open(&opt->roots, &e->proc_fd, &e->sys_fd, &e->mount, &e->mount_fd);
@@ -381,6 +382,7 @@ int engine_reload(struct engine *e)
                 log_err("reload refused, the old policy stays in force: %s", msg);
                 return r;
         }
+        policy_set_generation(p, e->policy->generation + 1);
         policy_free(e->policy);
         e->policy = p;
         engine_apply_overrides(e);

@@ -64,11 +64,19 @@ static const struct io_device_limit *baseline_io(const struct group_policy *g, u
         return NULL;
 }
 
+/* A reload makes a new policy, whose groups may be allocated where the old ones were: the generation tells them
+ * apart, so a state is never kept for a group it was not built for. Within one generation the group itself is
+ * compared: a VM may change group without a reload (QEMU's -runas changes the user MatchUser= sees). */
+static bool state_is_for(const struct control_state *st, const struct group_policy *g)
+{
+        return st->initialized && st->generation == g->generation && st->group == g;
+}
+
 static void state_init(struct control_state *st, const struct group_policy *g)
 {
         const struct adapt_policy *a = &g->adapt;
 
-        *st = (struct control_state){.initialized = true, .group = g, .limits = g->limits};
+        *st = (struct control_state){.initialized = true, .group = g, .generation = g->generation, .limits = g->limits};
         if (a->cpu && a->cpu_weight_range_set) {
                 st->limits.cpu_weight_set = true;
                 st->limits.cpu_weight = baseline_weight(g);
@@ -534,7 +542,7 @@ void control_tick(struct control_vm *vms, size_t n, const struct host_signals *h
 
         for (size_t i = 0; i < n; i++) {
                 struct control_state *st = vms[i].state;
-                if (!st->initialized || st->group != vms[i].group)
+                if (!state_is_for(st, vms[i].group))
                         state_init(st, vms[i].group);
                 for (int k = 0; k < _KNOB_MAX; k++)
                         st->reason[k][0] = '\0';

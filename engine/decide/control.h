@@ -47,7 +47,8 @@ enum control_step { STEP_REACT = -1, STEP_PROBE = +1 };
 
 struct control_state {
         bool initialized;
-        const struct group_policy *group; /* the policy the state was built for (a reload starts afresh) */
+        const struct group_policy *group; /* the group the state was built for (a reload starts afresh) */
+        uint64_t generation;              /* of the policy that group belongs to (policy.generation) */
         struct limits limits;             /* what the laws want now; starts at the group's baseline */
 
         uint64_t last_change_usec[_KNOB_MAX];

@@ -122,7 +122,7 @@ int discover_vms_scan(int proc_fd, discover_is_qemu_t is_qemu, void *userdata, s
 
         r = dir_open(proc_fd, ".", &d);
         if (r < 0)
-                return log_err_errno(r, "cannot list /proc: %m");
+                return r;
 
         for (errno = 0; (de = readdir(d)); errno = 0) {
                 pid_t pid;
@@ -139,7 +139,7 @@ int discover_vms_scan(int proc_fd, discover_is_qemu_t is_qemu, void *userdata, s
                         n++;
         }
         if (errno != 0)
-                return log_err_errno(-errno, "cannot list /proc: %m");
+                return -errno;
 
         /* Sorted by pid, whatever order the directory gave. */
         if (n > 0)

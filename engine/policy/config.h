@@ -59,6 +59,7 @@ struct net_limits {
 };
 
 struct group_policy {
+        uint64_t generation; /* its policy's */
         char *name;
         char *file; /* where the [group] section starts */
         unsigned line;
@@ -91,6 +92,7 @@ struct engine_settings {
 };
 
 struct policy {
+        uint64_t generation; /* set by whoever loads it: a reload's policy has a newer one (policy_set_generation) */
         struct engine_settings engine;
         struct group_policy *groups;
         size_t n_groups;

@@ -56,3 +56,10 @@ const struct group_policy *policy_match(const struct policy *p, const struct vm_
                                 return &p->groups[i];
         return NULL;
 }
+
+void policy_set_generation(struct policy *p, uint64_t generation)
+{
+        p->generation = generation;
+        for (size_t i = 0; i < p->n_groups; i++)
+                p->groups[i].generation = generation;
+}

@@ -1,0 +1,605 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The engine as a whole, on a fixture tree: a fake /proc with three QEMU processes (and one that is not), a cgroup2
+ * mount with the files the kernel would have, an empty sys/class/net, and placement through a fake that does what
+ * the kernel does for mkdir, cgroup.procs and rmdir. Whole ticks run through every stage, and what a user would see
+ * is read back from the tree: where each VM went, the limits in its files, the audit log, the originals put back.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "act/actuator.h"
+#include "engine.h"
+#include "kernel/macro.h"
+#include "place/placement.h"
+#include "policy/config.h"
+#include "testutil.h"
+
+#define MOUNT "root/sys/fs/cgroup" /* the cgroup2 mount beneath the fixture's root */
+
+enum { PID_WEB = 4100, PID_BATCH = 4200, PID_LEGACY = 4300, PID_SHELL = 4400 };
+
+static const char POLICY[] = "[engine]\n"
+                             "Interval = 1s\n"
+                             "\n"
+                             "[group web]\n"
+                             "MatchName = web-*\n"
+                             "Class = latency\n"
+                             "CPUWeight = %u\n"
+                             "CPUQuota = 150%%\n"
+                             "MemoryHigh = 1G\n"
+                             "MemoryMax = 2G\n"
+                             "\n"
+                             "[group batch]\n"
+                             "MatchName = batch-*\n"
+                             "Class = batch\n"
+                             "CPUWeight = 50\n"
+                             "CPUQuota = 50%%\n"
+                             "\n"
+                             "[group legacy]\n"
+                             "MatchName = legacy\n"
+                             "Placement = inplace\n"
+                             "CPUWeight = 300\n";
+
+struct fixture {
+        char path[4096];
+        int fd;       /* the tree: proc/, sys/, root/ */
+        int mount_fd; /* root/sys/fs/cgroup */
+        char audit[4200], state[4200], policy[4200];
+        struct placement_ops ops;
+        pid_t vanish_on_create; /* the fake makes this process exit as its cgroup is created */
+        unsigned creates, attaches, removes;
+        struct engine e;
+        bool open;
+};
+
+/* ---- the fixture tree ---- */
+
+static void write_fmt(int dir_fd, const char *path, const char *fmt, ...) _printf_(3, 4);
+static void write_fmt(int dir_fd, const char *path, const char *fmt, ...)
+{
+        char buf[4096];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(buf, sizeof(buf), fmt, ap);
+        va_end(ap);
+        tmptree_write_string(dir_fd, path, buf);
+}
+
+static char *read_at(int dir_fd, const char *path)
+{
+        static char buf[8192];
+        int fd = openat(dir_fd, path, O_RDONLY | O_CLOEXEC);
+        ssize_t n;
+
+        if (fd < 0)
+                return NULL;
+        n = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        assert_true(n >= 0);
+        buf[n] = '\0';
+        return buf;
+}
+
+/* What a cgroup directory holds when the kernel makes it, with cpu, memory and io enabled. */
+static void cgroup_populate(int dir_fd, const char *rel)
+{
+        static const char *const files[][2] = {
+                {"cgroup.procs", ""},
+                {"cgroup.controllers", "cpu io memory\n"},
+                {"cgroup.subtree_control", ""},
+                {"cpu.max", "max 100000\n"},
+                {"cpu.weight", "100\n"},
+                {"cpu.idle", "0\n"},
+                {"cpu.stat", "usage_usec 1000\nuser_usec 600\nsystem_usec 400\nnr_periods 0\nnr_throttled 0\n"
+                             "throttled_usec 0\n"},
+                {"cpu.pressure", "some avg10=0.00 avg60=0.00 avg300=0.00 total=0\n"
+                                 "full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n"},
+                {"memory.pressure", "some avg10=0.00 avg60=0.00 avg300=0.00 total=0\n"
+                                    "full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n"},
+                {"io.pressure", "some avg10=0.00 avg60=0.00 avg300=0.00 total=0\n"
+                                "full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n"},
+                {"memory.current", "104857600\n"},
+                {"memory.stat", "anon 94371840\nfile 10485760\nkernel 1048576\nshmem 0\nunevictable 0\n"},
+                {"memory.events", "low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\n"},
+                {"memory.high", "max\n"},
+                {"memory.max", "max\n"},
+                {"memory.min", "0\n"},
+                {"memory.low", "0\n"},
+                {"io.stat", ""},
+                {"io.max", ""},
+                {"io.weight", "default 100\n"},
+        };
+        char path[4096];
+
+        tmptree_mkdir(dir_fd, rel);
+        for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+                snprintf(path, sizeof(path), "%s/%s", rel, files[i][0]);
+                tmptree_write_string(dir_fd, path, files[i][1]);
+        }
+}
+
+static void process_new(struct fixture *f, pid_t pid, const char *exe, const char *name, const char *cgroup)
+{
+        char dir[64], path[128], cmdline[256];
+        int n;
+
+        snprintf(dir, sizeof(dir), "proc/%d", (int)pid);
+        tmptree_mkdir(f->fd, dir);
+        snprintf(path, sizeof(path), "%s/exe", dir);
+        assert_int_equal(symlinkat(exe, f->fd, path), 0);
+        n = snprintf(cmdline, sizeof(cmdline), "%s%c-name%cguest=%s,debug-threads=on%c-m%c1024%c", exe, 0, 0, name, 0,
+                     0, 0);
+        snprintf(path, sizeof(path), "%s/cmdline", dir);
+        tmptree_write(f->fd, path, cmdline, (size_t)n);
+        snprintf(path, sizeof(path), "%s/stat", dir);
+        write_fmt(f->fd, path,
+                  "%d (qemu-system-x86) S 1 %d %d 0 -1 4194560 1000 0 10 0 500 200 0 0 20 0 3 0 %d 2147483648 65536 "
+                  "18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
+                  (int)pid, (int)pid, (int)pid, 1000 + (int)pid);
+        snprintf(path, sizeof(path), "%s/status", dir);
+        write_fmt(f->fd, path,
+                  "Name:\tqemu-system-x86\nState:\tS (sleeping)\nTgid:\t%d\nPid:\t%d\nPPid:\t1\n"
+                  "Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nThreads:\t1\n",
+                  (int)pid, (int)pid);
+        snprintf(path, sizeof(path), "%s/task/%d/comm", dir, (int)pid);
+        tmptree_write_string(f->fd, path, "qemu-system-x86\n");
+        snprintf(path, sizeof(path), "%s/cgroup", dir);
+        write_fmt(f->fd, path, "0::/%s\n", cgroup);
+        snprintf(path, sizeof(path), "%s/%s", MOUNT, cgroup);
+        cgroup_populate(f->fd, path);
+        snprintf(path, sizeof(path), "%s/%s/cgroup.procs", MOUNT, cgroup);
+        write_fmt(f->fd, path, "%d\n", (int)pid);
+}
+
+static void process_exit(struct fixture *f, pid_t pid)
+{
+        char path[4200];
+
+        snprintf(path, sizeof(path), "%s/proc/%d", f->path, (int)pid);
+        nftw(path, tmptree_remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* ---- placement as the kernel does it ---- */
+
+static int fake_create(void *userdata, const struct cgroup_mount *m, const char *rel_path)
+{
+        struct fixture *f = userdata;
+        char path[4096];
+
+        f->creates++;
+        snprintf(path, sizeof(path), "%s/%s", MOUNT, rel_path);
+        if (faccessat(f->fd, path, F_OK, 0) != 0)
+                cgroup_populate(f->fd, path);
+        if (f->vanish_on_create) {
+                process_exit(f, f->vanish_on_create);
+                f->vanish_on_create = 0;
+        }
+        return 0;
+}
+
+static int fake_attach(void *userdata, const struct cgroup_mount *m, const char *rel_path, pid_t pid)
+{
+        struct fixture *f = userdata;
+        char path[4096], *old;
+
+        f->attaches++;
+        snprintf(path, sizeof(path), "proc/%d/cgroup", (int)pid);
+        old = read_at(f->fd, path);
+        if (!old)
+                return -ESRCH;
+        assert_true(strncmp(old, "0::/", 4) == 0);
+        old[strcspn(old, "\n")] = '\0';
+        snprintf(path, sizeof(path), "%s/%s/cgroup.procs", MOUNT, old + 4);
+        tmptree_write_string(f->fd, path, "");
+        snprintf(path, sizeof(path), "%s/%s/cgroup.procs", MOUNT, rel_path);
+        write_fmt(f->fd, path, "%d\n", (int)pid);
+        snprintf(path, sizeof(path), "proc/%d/cgroup", (int)pid);
+        write_fmt(f->fd, path, "0::/%s\n", rel_path);
+        return 0;
+}
+
+/* rmdir: a cgroup that still counts a process is busy; an empty one goes with its interface files. */
+static int fake_remove(void *userdata, int mount_fd, const char *rel_path)
+{
+        struct fixture *f = userdata;
+        char path[8192], *procs;
+
+        f->removes++;
+        snprintf(path, sizeof(path), "%s/%s/cgroup.procs", MOUNT, rel_path);
+        procs = read_at(f->fd, path);
+        if (!procs)
+                return -ENOENT;
+        if (procs[0])
+                return -EBUSY;
+        snprintf(path, sizeof(path), "%s/%s/%s", f->path, MOUNT, rel_path);
+        return nftw(path, tmptree_remove_one, 16, FTW_DEPTH | FTW_PHYS) == 0 ? 0 : -errno;
+}
+
+/* ---- the engine on the tree ---- */
+
+static void policy_write(struct fixture *f, unsigned web_weight)
+{
+        char text[2048];
+        int fd;
+
+        snprintf(text, sizeof(text), POLICY, web_weight);
+        fd = open(f->policy, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+        close(fd);
+}
+
+static int fixture_setup(void **state)
+{
+        struct fixture *f = calloc(1, sizeof(*f));
+        char text[4096];
+        size_t n;
+        FILE *in;
+
+        assert_non_null(f);
+        f->fd = tmptree_new(f->path, sizeof(f->path));
+        in = fopen(FIXTURES_DIR "/mountinfo/pure-v2", "re");
+        assert_non_null(in);
+        n = fread(text, 1, sizeof(text), in);
+        fclose(in);
+        tmptree_write(f->fd, "proc/self/mountinfo", text, n);
+        tmptree_write_string(f->fd, "proc/swaps", "Filename\tType\tSize\tUsed\tPriority\n");
+        tmptree_mkdir(f->fd, "sys/class/net");
+        tmptree_write_string(f->fd, MOUNT "/cgroup.controllers", "cpuset cpu io memory hugetlb pids rdma misc\n");
+        tmptree_write_string(f->fd, MOUNT "/cgroup.subtree_control", "cpu io memory\n");
+        f->mount_fd = openat(f->fd, MOUNT, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_true(f->mount_fd >= 0);
+
+        process_new(f, PID_WEB, "/usr/bin/qemu-system-x86_64", "web-1", "machine.slice/vm-web.scope");
+        process_new(f, PID_BATCH, "/usr/bin/qemu-system-x86_64", "batch-1", "machine.slice/vm-batch.scope");
+        process_new(f, PID_LEGACY, "/usr/libexec/qemu-kvm", "legacy", "machine.slice/legacy.scope");
+        process_new(f, PID_SHELL, "/usr/bin/bash", "web-2", "user.slice/session-1.scope"); /* not QEMU */
+
+        snprintf(f->audit, sizeof(f->audit), "%s/audit.jsonl", f->path);
+        snprintf(f->state, sizeof(f->state), "%s/state", f->path);
+        snprintf(f->policy, sizeof(f->policy), "%s/policy.ini", f->path);
+        policy_write(f, 200);
+        f->ops = (struct placement_ops){fake_create, fake_attach, fake_remove, f};
+        *state = f;
+        return 0;
+}
+
+static int fixture_teardown(void **state)
+{
+        struct fixture *f = *state;
+
+        if (f->open)
+                engine_close(&f->e);
+        close(f->mount_fd);
+        tmptree_remove(f->path, f->fd);
+        free(f);
+        return 0;
+}
+
+static void engine_start(struct fixture *f, bool dry_run, const char *audit)
+{
+        char proc[4200], sys[4200], root[4200];
+        static char roots[3][4200];
+        struct config_error err = {0};
+        struct config_env env;
+        struct policy *p = NULL;
+
+        snprintf(proc, sizeof(proc), "%s/proc", f->path);
+        snprintf(sys, sizeof(sys), "%s/sys", f->path);
+        snprintf(root, sizeof(root), "%s/root", f->path);
+        memcpy(roots[0], proc, sizeof(proc));
+        memcpy(roots[1], sys, sizeof(sys));
+        memcpy(roots[2], root, sizeof(root));
+        engine_config_env(&env);
+        assert_int_equal(config_load(f->policy, &env, &p, &err), 0);
+        struct engine_options opt = {
+                .policy_path = f->policy,
+                .roots = {.proc = roots[0], .sys = roots[1], .root = roots[2]},
+                .audit_log = audit,
+                .metrics_file = "none",
+                .status_path = "none",
+                .state_path = f->state,
+                .dry_run = dry_run,
+                .no_proc_events = true,
+                .placement = &f->ops,
+        };
+        assert_int_equal(engine_open(&f->e, &opt, p), 0);
+        f->open = true;
+}
+
+static const struct vm_state *vm_of(struct fixture *f, pid_t pid)
+{
+        for (size_t i = 0; i < f->e.n_vms; i++)
+                if (f->e.vms[i].id.pid == pid)
+                        return &f->e.vms[i];
+        return NULL;
+}
+
+/* A cgroup file's content without its newline. */
+static const char *cg_file(struct fixture *f, const char *cgroup, const char *file)
+{
+        char path[4096];
+        char *s;
+
+        snprintf(path, sizeof(path), "%s/%s/%s", MOUNT, cgroup, file);
+        s = read_at(f->fd, path);
+        if (!s)
+                fail_msg("%s: missing", path);
+        s[strcspn(s, "\n")] = '\0';
+        return s;
+}
+
+static unsigned lines_matching(const char *path, const char *needle)
+{
+        char line[8192];
+        unsigned n = 0;
+        FILE *in = fopen(path, "re");
+
+        if (!in)
+                return 0;
+        while (fgets(line, sizeof(line), in))
+                n += strstr(line, needle) != NULL;
+        fclose(in);
+        return n;
+}
+
+/* ---- the tests ---- */
+
+static void test_whole_ticks(void **state)
+{
+        struct fixture *f = *state;
+        const struct vm_state *web, *batch, *legacy;
+
+        engine_start(f, false, f->audit);
+        assert_int_equal(engine_tick(&f->e), 0);
+
+        /* Discovery: the three QEMUs, not the shell whose -name would match web-*. */
+        assert_int_equal(f->e.n_vms, 3);
+        assert_null(vm_of(f, PID_SHELL));
+        web = vm_of(f, PID_WEB);
+        batch = vm_of(f, PID_BATCH);
+        legacy = vm_of(f, PID_LEGACY);
+        assert_non_null(web);
+        assert_non_null(batch);
+        assert_non_null(legacy);
+
+        /* Placement: own cgroups for web and batch, moved there; legacy limited where it is. */
+        assert_string_equal(web->cgroup, "vmgov/web/web-1");
+        assert_string_equal(batch->cgroup, "vmgov/batch/batch-1");
+        assert_string_equal(legacy->cgroup, "machine.slice/legacy.scope");
+        assert_string_equal(cg_file(f, "vmgov/web/web-1", "cgroup.procs"), "4100");
+        assert_string_equal(cg_file(f, "machine.slice/vm-web.scope", "cgroup.procs"), "");
+        assert_int_equal(f->attaches, 2);
+
+        /* Act: the groups' limits, in the form the kernel reads back. */
+        assert_string_equal(cg_file(f, "vmgov/web/web-1", "cpu.max"), "150000 100000");
+        assert_string_equal(cg_file(f, "vmgov/web/web-1", "cpu.weight"), "200");
+        assert_string_equal(cg_file(f, "vmgov/web/web-1", "memory.high"), "1073741824");
+        assert_string_equal(cg_file(f, "vmgov/web/web-1", "memory.max"), "2147483648");
+        assert_string_equal(cg_file(f, "vmgov/batch/batch-1", "cpu.max"), "50000 100000");
+        assert_string_equal(cg_file(f, "vmgov/batch/batch-1", "cpu.weight"), "50");
+        assert_string_equal(cg_file(f, "machine.slice/legacy.scope", "cpu.weight"), "300");
+        assert_string_equal(cg_file(f, "machine.slice/legacy.scope", "cpu.max"), "max 100000");
+
+        /* Audit: two moves and each write, with the policy's file:line as reason. */
+        assert_int_equal(lines_matching(f->audit, "\"file\":\"cgroup.procs\""), 2);
+        assert_int_equal(lines_matching(f->audit, "\"file\":\"cpu.weight\""), 3);
+        assert_int_equal(lines_matching(f->audit, "\"reason\":\"policy: [group web] at "), 4);
+
+        /* Sense: the second tick reads the cgroup's files. */
+        write_fmt(f->fd, MOUNT "/vmgov/web/web-1/memory.current", "%llu\n", 734003200ULL);
+        assert_int_equal(engine_tick(&f->e), 0);
+        web = vm_of(f, PID_WEB);
+        assert_int_equal(web->sig.memory_current, 734003200ULL);
+        /* Nothing changed, so nothing more is written. */
+        assert_int_equal(lines_matching(f->audit, "\"file\":\"cpu.weight\""), 3);
+        assert_int_equal(f->e.act->errors, 0);
+}
+
+/* Every file beneath dir_fd, path and content, in one string, to compare a tree before and after. */
+static void tree_dump(int dir_fd, const char *rel, char **buf, size_t *len)
+{
+        _cleanup_close_ int fd = openat(dir_fd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        struct dirent **names;
+        int n;
+
+        assert_true(fd >= 0);
+        n = scandirat(fd, ".", &names, NULL, alphasort);
+        assert_true(n >= 0);
+        for (int i = 0; i < n; i++) {
+                char path[4096];
+                struct stat st;
+                if (strcmp(names[i]->d_name, ".") != 0 && strcmp(names[i]->d_name, "..") != 0) {
+                        snprintf(path, sizeof(path), "%s/%s", rel, names[i]->d_name);
+                        assert_int_equal(fstatat(dir_fd, path, &st, AT_SYMLINK_NOFOLLOW), 0);
+                        char *content = S_ISREG(st.st_mode) ? read_at(dir_fd, path) : "";
+                        size_t add = strlen(path) + strlen(content) + 4;
+                        *buf = realloc(*buf, *len + add);
+                        assert_non_null(*buf);
+                        *len += (size_t)snprintf(*buf + *len, add, "%s\n%s\n", path, content);
+                        if (S_ISDIR(st.st_mode))
+                                tree_dump(dir_fd, path, buf, len);
+                }
+                free(names[i]);
+        }
+        free(names);
+}
+
+static void test_dry_run_changes_nothing(void **state)
+{
+        struct fixture *f = *state;
+        _cleanup_free_ char *before = NULL, *after = NULL;
+        size_t nb = 0, na = 0;
+        char audit[4300];
+
+        snprintf(audit, sizeof(audit), "%s.dry", f->path); /* outside the tree it compares */
+        tree_dump(f->fd, ".", &before, &nb);
+        engine_start(f, true, audit);
+        assert_int_equal(engine_tick(&f->e), 0);
+        assert_int_equal(engine_tick(&f->e), 0);
+        engine_close(&f->e);
+        f->open = false;
+        tree_dump(f->fd, ".", &after, &na);
+
+        assert_string_equal(before, after);
+        assert_int_equal(f->creates + f->attaches + f->removes, 0);
+        /* and every write it would have made is audited as such */
+        assert_int_equal(lines_matching(audit, "\"dry_run\":true"), lines_matching(audit, "\"file\":"));
+        assert_int_equal(lines_matching(audit, "\"file\":\"cpu.weight\",\"old\":null,\"new\":\"200\""), 1);
+        assert_int_equal(lines_matching(audit, "\"file\":\"cgroup.procs\""), 2);
+        unlink(audit);
+}
+
+/* A reload makes a new policy, which malloc may put where the old one was: the laws must follow the new one. */
+static void test_two_reloads_in_one_tick(void **state)
+{
+        struct fixture *f = *state;
+        const struct vm_state *web;
+
+        engine_start(f, false, "none");
+        assert_int_equal(engine_tick(&f->e), 0);
+        assert_string_equal(cg_file(f, "vmgov/web/web-1", "cpu.weight"), "200");
+        uint64_t first = f->e.policy->generation;
+
+        policy_write(f, 300);
+        assert_int_equal(engine_reload(&f->e), 0);
+        policy_write(f, 400);
+        assert_int_equal(engine_reload(&f->e), 0);
+        assert_int_equal(f->e.policy->generation, first + 2);
+        assert_int_equal(engine_tick(&f->e), 0);
+
+        web = vm_of(f, PID_WEB);
+        assert_string_equal(cg_file(f, "vmgov/web/web-1", "cpu.weight"), "400");
+        assert_int_equal(web->ctl.limits.cpu_weight, 400);
+        assert_int_equal(web->ctl.generation, f->e.policy->generation);
+
+        /* A refused policy leaves the one in force, and its generation. */
+        tmptree_write_string(f->fd, "policy.ini", "[group web]\nCPUWeight = lots\n");
+        assert_int_not_equal(engine_reload(&f->e), 0);
+        assert_int_equal(f->e.policy->generation, first + 2);
+        assert_int_equal(engine_tick(&f->e), 0);
+        assert_string_equal(cg_file(f, "vmgov/web/web-1", "cpu.weight"), "400");
+}
+
+static void test_vm_exits(void **state)
+{
+        struct fixture *f = *state;
+
+        engine_start(f, false, "none");
+        assert_int_equal(engine_tick(&f->e), 0);
+        assert_int_equal(f->e.n_vms, 3);
+
+        /* batch-1 exits, but the kernel still counts the dying task in its cgroup: the removal waits. */
+        process_exit(f, PID_BATCH);
+        assert_int_equal(engine_tick(&f->e), 0);
+        assert_int_equal(f->e.n_vms, 2);
+        assert_null(vm_of(f, PID_BATCH));
+        assert_int_equal(f->e.n_pending_rmdir, 1);
+        assert_int_equal(faccessat(f->fd, MOUNT "/vmgov/batch/batch-1", F_OK, 0), 0);
+
+        /* Once it is empty, the next tick removes it. */
+        tmptree_write_string(f->fd, MOUNT "/vmgov/batch/batch-1/cgroup.procs", "");
+        assert_int_equal(engine_tick(&f->e), 0);
+        assert_int_equal(f->e.n_pending_rmdir, 0);
+        assert_int_not_equal(faccessat(f->fd, MOUNT "/vmgov/batch/batch-1", F_OK, 0), 0);
+
+        /* An inplace VM's cgroup is not the engine's: never removed. */
+        process_exit(f, PID_LEGACY);
+        tmptree_write_string(f->fd, MOUNT "/machine.slice/legacy.scope/cgroup.procs", "");
+        assert_int_equal(engine_tick(&f->e), 0);
+        assert_int_equal(f->e.n_vms, 1);
+        assert_int_equal(faccessat(f->fd, MOUNT "/machine.slice/legacy.scope", F_OK, 0), 0);
+}
+
+/* A VM that exits while the tick places it: no error, no empty cgroup left, gone at the next scan. */
+static void test_vm_exits_mid_tick(void **state)
+{
+        struct fixture *f = *state;
+
+        f->vanish_on_create = PID_WEB;
+        engine_start(f, false, "none");
+        assert_int_equal(engine_tick(&f->e), 0);
+        assert_int_equal(f->e.placement_errors, 0);
+        assert_int_not_equal(faccessat(f->fd, MOUNT "/vmgov/web/web-1", F_OK, 0), 0);
+        assert_string_equal(cg_file(f, "vmgov/batch/batch-1", "cpu.weight"), "50");
+
+        assert_int_equal(engine_tick(&f->e), 0);
+        assert_null(vm_of(f, PID_WEB));
+        assert_int_equal(f->e.n_vms, 2);
+}
+
+static void test_refused_write(void **state)
+{
+        struct fixture *f = *state;
+
+        /* web-1 is already in its cgroup (an earlier engine put it there), whose cpu.max cannot be written. */
+        cgroup_populate(f->fd, MOUNT "/vmgov/web/web-1");
+        tmptree_write_string(f->fd, MOUNT "/vmgov/web/web-1/cgroup.procs", "4100\n");
+        tmptree_write_string(f->fd, MOUNT "/machine.slice/vm-web.scope/cgroup.procs", "");
+        tmptree_write_string(f->fd, "proc/4100/cgroup", "0::/vmgov/web/web-1\n");
+        assert_int_equal(unlinkat(f->fd, MOUNT "/vmgov/web/web-1/cpu.max", 0), 0);
+        tmptree_mkdir(f->fd, MOUNT "/vmgov/web/web-1/cpu.max");
+
+        engine_start(f, false, f->audit);
+        stderr_capture_start();
+        assert_int_equal(engine_tick(&f->e), 0);
+        char *log = stderr_capture_stop();
+        assert_contains(log, "cpu.max");
+        free(log);
+
+        assert_int_equal(f->e.act->errors, 1);
+        assert_string_equal(cg_file(f, "vmgov/web/web-1", "cpu.weight"), "200");
+        assert_string_equal(cg_file(f, "vmgov/web/web-1", "memory.high"), "1073741824");
+        assert_string_equal(cg_file(f, "vmgov/web/web-1", "memory.max"), "2147483648");
+        assert_string_equal(cg_file(f, "vmgov/batch/batch-1", "cpu.max"), "50000 100000");
+        assert_int_equal(f->attaches, 1); /* only batch moved */
+}
+
+/* What SIGTERM does after the loop: every original written back. */
+static void test_close_restores(void **state)
+{
+        struct fixture *f = *state;
+
+        engine_start(f, false, f->audit);
+        assert_int_equal(engine_tick(&f->e), 0);
+        assert_string_equal(cg_file(f, "machine.slice/legacy.scope", "cpu.weight"), "300");
+        assert_string_equal(cg_file(f, "vmgov/web/web-1", "memory.high"), "1073741824");
+        assert_true(lines_matching(f->state, "cpu.weight") >= 3);
+
+        assert_int_equal(engine_close(&f->e), 0);
+        f->open = false;
+        assert_string_equal(cg_file(f, "machine.slice/legacy.scope", "cpu.weight"), "100");
+        assert_string_equal(cg_file(f, "vmgov/web/web-1", "cpu.weight"), "100");
+        assert_string_equal(cg_file(f, "vmgov/web/web-1", "cpu.max"), "max 100000");
+        assert_string_equal(cg_file(f, "vmgov/web/web-1", "memory.high"), "max");
+        assert_string_equal(cg_file(f, "vmgov/web/web-1", "memory.max"), "max");
+        assert_string_equal(cg_file(f, "vmgov/batch/batch-1", "cpu.max"), "max 100000");
+        assert_int_equal(lines_matching(f->state, "cpu.weight"), 0);
+        assert_int_equal(lines_matching(f->audit, "restore original on exit"), 7);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_whole_ticks, fixture_setup, fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_dry_run_changes_nothing, fixture_setup, fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_two_reloads_in_one_tick, fixture_setup, fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_vm_exits, fixture_setup, fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_vm_exits_mid_tick, fixture_setup, fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_refused_write, fixture_setup, fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_close_restores, fixture_setup, fixture_teardown),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
