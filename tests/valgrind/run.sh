@@ -6,6 +6,8 @@
 #       status  `vmgov --proc FIXTURES status`, and with --json
 #       check   `vmgov check` on a good policy directory, and on a refused one (exit 2: the error paths free too)
 #       replay  `vmgov replay` of the signals a dry-run `once` recorded
+#       probe   `vmgov probe` on hosts that cannot enforce (no cgroup2; a mount that is not there) and on this one:
+#               each prints exactly one line, stdout and stderr together
 #
 # The fixture tree is copied to a scratch directory with self/mountinfo taken from this machine's /proc, so the
 # engine finds the real cgroup2 mount (only read: everything runs in dry-run). Exit 77 (skip) without valgrind.
@@ -65,6 +67,28 @@ replay)
 	"$vmgov" --proc "$tmp/proc" --policy "$good" --dry-run --audit-log none --record-signals "$tmp/signals" once \
 		2>/dev/null
 	vg 0 --policy "$good" replay "$tmp/signals"
+	;;
+probe)
+	# one_line EXPECTED_STATUS EXPECTED_LINE ARGS...: the whole output is that one line ("" = any one line).
+	one_line() {
+		local want_line=$2
+		vg "$1" "${@:3}"
+		local out
+		out=$(cat "$tmp/out" "$tmp/err")
+		echo "  printed: $out"
+		if [ "$(printf '%s\n' "$out" | wc -l)" != 1 ] || { [ -n "$want_line" ] && [ "$out" != "$want_line" ]; }; then
+			echo "  expected exactly one line${want_line:+: $want_line}"
+			failures=$((failures + 1))
+		fi
+	}
+	cp "$src/tests/fixtures/mountinfo/no-cgroup2" "$tmp/proc/self/mountinfo"
+	one_line 3 "cannot enforce: no cgroup2 filesystem is mounted (none in self/mountinfo)" --proc "$tmp/proc" probe
+	echo "30 22 0:26 / /nonexistent/cgroup rw,nosuid - cgroup2 cgroup2 rw" >"$tmp/proc/self/mountinfo"
+	one_line 3 "cannot enforce: cannot open the cgroup2 mount /nonexistent/cgroup: No such file or directory" \
+		--proc "$tmp/proc" probe
+	rc=0
+	"$vmgov" probe >/dev/null 2>&1 || rc=$?
+	one_line "$rc" "" probe
 	;;
 *)
 	echo "unknown mode $mode" >&2
