@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 
 #include "kernel/cgroupfs.h"
+#include "kernel/fileio.h"
 #include "kernel/log.h"
 #include "kernel/macro.h"
 #include "kernel/procfs.h"
@@ -339,22 +340,20 @@ int cgroupfs_pread(int fd, char *buf, size_t len)
                 return -EINVAL;
 
         while (n < len - 1) {
-                ssize_t k = pread(fd, buf + n, len - 1 - n, (off_t)n);
+                ssize_t k = read_retry(fd, buf + n, len - 1 - n, (off_t)n);
 
-                if (k < 0 && errno == EINTR)
-                        continue;
                 if (k < 0)
-                        return -errno;
+                        return (int)k;
                 if (k == 0)
                         break;
                 n += (size_t)k;
         }
         if (n == len - 1) {
                 char probe;
-                ssize_t k = pread(fd, &probe, 1, (off_t)n);
+                ssize_t k = read_retry(fd, &probe, 1, (off_t)n);
 
                 if (k < 0)
-                        return -errno;
+                        return (int)k;
                 if (k > 0)
                         return -E2BIG;
         }
@@ -368,11 +367,9 @@ int cgroupfs_pread_record(int fd, char *buf, size_t len)
 
         if (len == 0 || len > INT_MAX)
                 return -EINVAL;
-        do
-                k = pread(fd, buf, len - 1, 0);
-        while (k < 0 && errno == EINTR);
+        k = read_retry(fd, buf, len - 1, 0);
         if (k < 0)
-                return -errno;
+                return (int)k;
         if ((size_t)k == len - 1)
                 return -E2BIG;
         buf[k] = '\0';

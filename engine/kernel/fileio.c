@@ -9,6 +9,16 @@
 #include "kernel/fileio.h"
 #include "kernel/macro.h"
 
+ssize_t read_retry(int fd, void *buf, size_t len, off_t offset)
+{
+        ssize_t k;
+
+        do
+                k = offset < 0 ? read(fd, buf, len) : pread(fd, buf, len, offset);
+        while (k < 0 && errno == EINTR);
+        return k < 0 ? -errno : k;
+}
+
 int write_all(int fd, const void *buf, size_t len)
 {
         const char *p = buf;

@@ -5,6 +5,9 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/* read() (offset < 0) or pread() at offset, once, retried on EINTR: the bytes read, 0 at the end, or -errno. */
+ssize_t read_retry(int fd, void *buf, size_t len, off_t offset);
+
 /* write() all of buf, across short writes and EINTR; 0 or -errno (-EIO when write returns 0). */
 int write_all(int fd, const void *buf, size_t len);
 

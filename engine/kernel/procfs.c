@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "kernel/fileio.h"
 #include "kernel/macro.h"
 #include "kernel/procfs.h"
 
@@ -432,11 +433,9 @@ int procfs_file_read(int dir_fd, const char *path, size_t max, char **ret_buf, s
                                 char probe;
 
                                 /* Full: one more byte tells whether the file goes on. */
-                                k = read(fd, &probe, 1);
-                                if (k < 0 && errno == EINTR)
-                                        continue;
+                                k = read_retry(fd, &probe, 1, -1);
                                 if (k < 0)
-                                        return -errno;
+                                        return (int)k;
                                 truncated = k > 0;
                                 break;
                         }
@@ -448,11 +447,9 @@ int procfs_file_read(int dir_fd, const char *path, size_t max, char **ret_buf, s
                         allocated = want;
                 }
 
-                k = read(fd, buf + size, allocated - size);
-                if (k < 0 && errno == EINTR)
-                        continue;
+                k = read_retry(fd, buf + size, allocated - size, -1);
                 if (k < 0)
-                        return -errno;
+                        return (int)k;
                 if (k == 0)
                         break;
                 size += (size_t)k;
