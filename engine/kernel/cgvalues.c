@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "kernel/cgvalues.h"
+#include "kernel/fields.h"
 #include "kernel/macro.h"
 
 #define USEC_PER_SEC  1000000ULL
@@ -362,19 +363,12 @@ static int device_scan(const char **p, const char *end, unsigned *ret_major, uns
         return 0;
 }
 
-/* A key of a keyed file and where its uint64_t goes in the caller's result struct. */
-struct nested_key {
-        const char *key;
-        size_t offset;
-};
-
 /* The " key=value" pairs after a nested-keyed line's device, between p and end. */
-static int nested_line_parse(const char *p, const char *end, const struct nested_key *keys, size_t n_keys,
-                             bool allow_max, void *result)
+static int nested_line_parse(const char *p, const char *end, const struct field *keys, size_t n_keys, bool allow_max,
+                             void *result)
 {
         while (p < end) {
                 const char *tok_end, *eq;
-                size_t i;
 
                 if (*p != ' ')
                         return -EINVAL;
@@ -385,15 +379,14 @@ static int nested_line_parse(const char *p, const char *end, const struct nested
                 eq = memchr(p, '=', (size_t)(tok_end - p));
                 if (!eq || eq == p)
                         return -EINVAL;
-                for (i = 0; i < n_keys; i++)
-                        if (strlen(keys[i].key) == (size_t)(eq - p) && strncmp(p, keys[i].key, (size_t)(eq - p)) == 0)
-                                break;
-                if (i < n_keys) {
+                const struct field *f = field_find(keys, n_keys, p, (size_t)(eq - p));
+                if (f) {
                         const char *v = eq + 1;
-                        uint64_t *dst = (uint64_t *)((char *)result + keys[i].offset);
-                        int r = u64_scan_bounded(&v, tok_end, allow_max, dst);
+                        uint64_t value;
+                        int r = u64_scan_bounded(&v, tok_end, allow_max, &value);
                         if (r < 0)
                                 return r;
+                        field_set_u(result, f, value);
                 }
                 /* Unknown keys (iocost's cost.*, newer kernels' additions) are skipped unparsed. */
                 p = tok_end;
@@ -403,7 +396,7 @@ static int nested_line_parse(const char *p, const char *end, const struct nested
 
 struct nested_ctx {
         unsigned major, minor;
-        const struct nested_key *keys;
+        const struct field *keys;
         size_t n_keys;
         bool allow_max;
         void *result;
@@ -429,11 +422,11 @@ static int nested_line(const char *line, size_t len, void *userdata)
         return 1;
 }
 
-static const struct nested_key io_max_keys[] = {
-        {"rbps", offsetof(struct io_device_limit, rbps)},
-        {"wbps", offsetof(struct io_device_limit, wbps)},
-        {"riops", offsetof(struct io_device_limit, riops)},
-        {"wiops", offsetof(struct io_device_limit, wiops)},
+static const struct field io_max_keys[] = {
+        FIELD(struct io_device_limit, "rbps", rbps),
+        FIELD(struct io_device_limit, "wbps", wbps),
+        FIELD(struct io_device_limit, "riops", riops),
+        FIELD(struct io_device_limit, "wiops", wiops),
 };
 
 int cgv_parse_io_max(const char *s, unsigned major, unsigned minor, struct io_device_limit *ret_limit)
@@ -470,10 +463,10 @@ bool cgv_io_limit_equal(const struct io_device_limit *a, const struct io_device_
                a->riops == b->riops && a->wiops == b->wiops;
 }
 
-static const struct nested_key io_stat_keys[] = {
-        {"rbytes", offsetof(struct cgv_io_stat, rbytes)}, {"wbytes", offsetof(struct cgv_io_stat, wbytes)},
-        {"rios", offsetof(struct cgv_io_stat, rios)},     {"wios", offsetof(struct cgv_io_stat, wios)},
-        {"dbytes", offsetof(struct cgv_io_stat, dbytes)}, {"dios", offsetof(struct cgv_io_stat, dios)},
+static const struct field io_stat_keys[] = {
+        FIELD(struct cgv_io_stat, "rbytes", rbytes), FIELD(struct cgv_io_stat, "wbytes", wbytes),
+        FIELD(struct cgv_io_stat, "rios", rios),     FIELD(struct cgv_io_stat, "wios", wios),
+        FIELD(struct cgv_io_stat, "dbytes", dbytes), FIELD(struct cgv_io_stat, "dios", dios),
 };
 
 struct io_stat_all_ctx {
@@ -536,7 +529,7 @@ int cgv_parse_io_stat(const char *s, unsigned major, unsigned minor, struct cgv_
 
 /* Flat-keyed files: "key value" per line. Fills every known key; unknown keys are not parsed. */
 struct flat_ctx {
-        const struct nested_key *keys;
+        const struct field *keys;
         size_t n_keys;
         void *result;
         uint64_t found; /* bit i: keys[i] seen */
@@ -550,25 +543,22 @@ static int flat_line(const char *line, size_t len, void *userdata)
 
         if (!sp || sp == line)
                 return -EINVAL;
-        for (size_t i = 0; i < c->n_keys; i++) {
-                const char *k = c->keys[i].key;
-                size_t klen = (size_t)(sp - line);
-
-                if (k[0] != line[0] || strncmp(line, k, klen) != 0 || k[klen] != '\0')
-                        continue;
+        const struct field *f = field_find(c->keys, c->n_keys, line, (size_t)(sp - line));
+        if (f) {
                 const char *v = sp + 1;
-                int r = u64_scan_bounded(&v, end, false, (uint64_t *)((char *)c->result + c->keys[i].offset));
+                uint64_t value;
+                int r = u64_scan_bounded(&v, end, false, &value);
                 if (r < 0)
                         return r;
-                c->found |= 1ULL << i;
-                break;
+                field_set_u(c->result, f, value);
+                c->found |= 1ULL << (f - c->keys);
         }
         return 0;
 }
 
 /* -ENXIO when no known key is there, or one of the required ones (bit i: keys[i]) is missing. */
-static int flat_parse_found(const char *s, const struct nested_key *keys, size_t n_keys, uint64_t required,
-                            void *result, uint64_t *ret_found)
+static int flat_parse_found(const char *s, const struct field *keys, size_t n_keys, uint64_t required, void *result,
+                            uint64_t *ret_found)
 {
         struct flat_ctx c = {.keys = keys, .n_keys = n_keys, .result = result};
         int r;
@@ -583,14 +573,14 @@ static int flat_parse_found(const char *s, const struct nested_key *keys, size_t
         return 0;
 }
 
-static int flat_parse(const char *s, const struct nested_key *keys, size_t n_keys, uint64_t required, void *result)
+static int flat_parse(const char *s, const struct field *keys, size_t n_keys, uint64_t required, void *result)
 {
         return flat_parse_found(s, keys, n_keys, required, result, NULL);
 }
 
 int cgv_parse_flat_keyed(const char *s, const char *key, uint64_t *ret_value)
 {
-        struct nested_key k = {key, 0};
+        struct field k = {key, 0, sizeof(uint64_t)};
         uint64_t v = 0;
         int r;
 
@@ -605,13 +595,13 @@ int cgv_parse_flat_keyed(const char *s, const char *key, uint64_t *ret_value)
 
 int cgv_parse_cpu_stat(const char *s, struct cgv_cpu_stat *ret_stat)
 {
-        static const struct nested_key keys[] = {
-                {"usage_usec", offsetof(struct cgv_cpu_stat, usage_usec)},
-                {"user_usec", offsetof(struct cgv_cpu_stat, user_usec)},
-                {"system_usec", offsetof(struct cgv_cpu_stat, system_usec)},
-                {"nr_periods", offsetof(struct cgv_cpu_stat, nr_periods)},
-                {"nr_throttled", offsetof(struct cgv_cpu_stat, nr_throttled)},
-                {"throttled_usec", offsetof(struct cgv_cpu_stat, throttled_usec)},
+        static const struct field keys[] = {
+                FIELD(struct cgv_cpu_stat, "usage_usec", usage_usec),
+                FIELD(struct cgv_cpu_stat, "user_usec", user_usec),
+                FIELD(struct cgv_cpu_stat, "system_usec", system_usec),
+                FIELD(struct cgv_cpu_stat, "nr_periods", nr_periods),
+                FIELD(struct cgv_cpu_stat, "nr_throttled", nr_throttled),
+                FIELD(struct cgv_cpu_stat, "throttled_usec", throttled_usec),
         };
         struct cgv_cpu_stat st = {};
         int r;
@@ -625,12 +615,10 @@ int cgv_parse_cpu_stat(const char *s, struct cgv_cpu_stat *ret_stat)
 
 int cgv_parse_memory_events(const char *s, struct cgv_memory_events *ret_events)
 {
-        static const struct nested_key keys[] = {
-                {"low", offsetof(struct cgv_memory_events, low)},
-                {"high", offsetof(struct cgv_memory_events, high)},
-                {"max", offsetof(struct cgv_memory_events, max)},
-                {"oom", offsetof(struct cgv_memory_events, oom)},
-                {"oom_kill", offsetof(struct cgv_memory_events, oom_kill)},
+        static const struct field keys[] = {
+                FIELD(struct cgv_memory_events, "low", low),           FIELD(struct cgv_memory_events, "high", high),
+                FIELD(struct cgv_memory_events, "max", max),           FIELD(struct cgv_memory_events, "oom", oom),
+                FIELD(struct cgv_memory_events, "oom_kill", oom_kill),
         };
         struct cgv_memory_events ev = {};
         int r;
@@ -644,18 +632,18 @@ int cgv_parse_memory_events(const char *s, struct cgv_memory_events *ret_events)
 
 int cgv_parse_memory_stat(const char *s, struct cgv_memory_stat *ret_stat)
 {
-        static const struct nested_key keys[] = {
-                {"anon", offsetof(struct cgv_memory_stat, anon)},
-                {"file", offsetof(struct cgv_memory_stat, file)},
-                {"kernel", offsetof(struct cgv_memory_stat, kernel)}, /* bit 2: see has_kernel */
-                {"kernel_stack", offsetof(struct cgv_memory_stat, kernel_stack)},
-                {"pagetables", offsetof(struct cgv_memory_stat, pagetables)},
-                {"percpu", offsetof(struct cgv_memory_stat, percpu)},
-                {"sock", offsetof(struct cgv_memory_stat, sock)},
-                {"shmem", offsetof(struct cgv_memory_stat, shmem)},
-                {"slab_reclaimable", offsetof(struct cgv_memory_stat, slab_reclaimable)},
-                {"slab_unreclaimable", offsetof(struct cgv_memory_stat, slab_unreclaimable)},
-                {"unevictable", offsetof(struct cgv_memory_stat, unevictable)},
+        static const struct field keys[] = {
+                FIELD(struct cgv_memory_stat, "anon", anon),
+                FIELD(struct cgv_memory_stat, "file", file),
+                FIELD(struct cgv_memory_stat, "kernel", kernel), /* bit 2: see has_kernel */
+                FIELD(struct cgv_memory_stat, "kernel_stack", kernel_stack),
+                FIELD(struct cgv_memory_stat, "pagetables", pagetables),
+                FIELD(struct cgv_memory_stat, "percpu", percpu),
+                FIELD(struct cgv_memory_stat, "sock", sock),
+                FIELD(struct cgv_memory_stat, "shmem", shmem),
+                FIELD(struct cgv_memory_stat, "slab_reclaimable", slab_reclaimable),
+                FIELD(struct cgv_memory_stat, "slab_unreclaimable", slab_unreclaimable),
+                FIELD(struct cgv_memory_stat, "unevictable", unevictable),
         };
         struct cgv_memory_stat st = {};
         uint64_t found;

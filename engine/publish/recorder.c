@@ -7,19 +7,11 @@
 #include <unistd.h>
 
 #include "kernel/escape.h"
+#include "kernel/fields.h"
 #include "kernel/macro.h"
 #include "publish/recorder.h"
 
-struct field {
-        const char *name;
-        size_t offset;
-        size_t size; /* 4 or 8 */
-};
-
-#define F(name, member)                                                                                                \
-        {                                                                                                              \
-                name, offsetof(struct vm_signals, member), sizeof(((struct vm_signals *)0)->member)                    \
-        }
+#define F(name, member) FIELD(struct vm_signals, name, member)
 static const struct field vm_fields[] = {
         F("interval_usec", interval_usec),
         F("cpu_some_ppm", cpu.some_ppm),
@@ -56,10 +48,7 @@ static const struct field vm_fields[] = {
 };
 #undef F
 
-#define H(name, member)                                                                                                \
-        {                                                                                                              \
-                name, offsetof(struct host_signals, member), sizeof(((struct host_signals *)0)->member)                \
-        }
+#define H(name, member) FIELD(struct host_signals, name, member)
 static const struct field host_fields[] = {
         H("interval_usec", interval_usec),     H("cpu_some_ppm", cpu.some_ppm),
         H("cpu_full_ppm", cpu.full_ppm),       H("memory_some_ppm", memory.some_ppm),
@@ -107,27 +96,10 @@ static void out_encoded(struct out *o, const char *key, const char *s)
                 out_printf(o, "%s", buf);
 }
 
-static uint64_t field_get(const void *base, const struct field *f)
-{
-        const char *p = (const char *)base + f->offset;
-        if (f->size == sizeof(uint32_t))
-                return *(const uint32_t *)p;
-        return *(const uint64_t *)p;
-}
-
-static void field_set(void *base, const struct field *f, uint64_t v)
-{
-        char *p = (char *)base + f->offset;
-        if (f->size == sizeof(uint32_t))
-                *(uint32_t *)p = (uint32_t)v;
-        else
-                *(uint64_t *)p = v;
-}
-
 static void out_fields(struct out *o, const void *base, const struct field *fields, size_t n)
 {
         for (size_t i = 0; i < n; i++)
-                out_printf(o, " %s=%llu", fields[i].name, (unsigned long long)field_get(base, &fields[i]));
+                out_printf(o, " %s=%llu", fields[i].name, (unsigned long long)field_get_u(base, &fields[i]));
 }
 
 static int out_finish(struct out *o)
@@ -190,14 +162,6 @@ int recorder_write_vm(int fd, const struct vm_identity *id, const struct vm_sign
         return r < 0 ? r : write_all(fd, line, r);
 }
 
-static const struct field *field_find(const struct field *fields, size_t n, const char *key, size_t keylen)
-{
-        for (size_t i = 0; i < n; i++)
-                if (strlen(fields[i].name) == keylen && memcmp(fields[i].name, key, keylen) == 0)
-                        return &fields[i];
-        return NULL;
-}
-
 struct tick_parse {
         uint64_t now;
         bool have_now;
@@ -216,7 +180,7 @@ static int tick_field(const char *key, size_t keylen, const char *val, size_t va
                 t->now = v;
                 t->have_now = true;
         } else if ((f = field_find(host_fields, ELEMENTSOF(host_fields), key, keylen)))
-                field_set(&t->host, f, v);
+                field_set_u(&t->host, f, v);
         return 0;
 }
 
@@ -299,7 +263,7 @@ static int vm_field(const char *key, size_t keylen, const char *val, size_t vall
         else if (kv_key_is(key, keylen, "uid"))
                 v->id.uid = (uid_t)n;
         else if ((f = field_find(vm_fields, ELEMENTSOF(vm_fields), key, keylen)))
-                field_set(&v->sig, f, n);
+                field_set_u(&v->sig, f, n);
         return 0; /* unknown keys: a newer engine's signals */
 }
 

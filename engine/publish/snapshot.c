@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "kernel/escape.h"
+#include "kernel/fields.h"
 #include "kernel/macro.h"
 #include "publish/recorder.h"
 #include "publish/snapshot.h"
@@ -99,46 +100,28 @@ int snapshot_format_vm(struct snapshot_text *t, const struct vm_identity *id, co
 
 /* ---- parsing ---- */
 
-/* A field of a record, by name: where it goes and its size (a string buffer, or a bool, pid_t or uint64_t). */
-struct keyed_field {
-        const char *key;
-        size_t offset;
-        size_t size;
-};
-
 /* The value of a known numeric key (-EINVAL when it is not a number, or not a pid for a pid_t); others skipped. */
-static int numeric_field(const struct keyed_field *keys, size_t n, void *base, const char *key, size_t keylen,
+static int numeric_field(const struct field *fields, size_t n, void *base, const char *key, size_t keylen,
                          const char *val, size_t vallen)
 {
+        const struct field *f = field_find(fields, n, key, keylen);
         uint64_t v;
 
-        for (size_t i = 0; i < n; i++) {
-                if (!kv_key_is(key, keylen, keys[i].key))
-                        continue;
-                if (kv_parse_u64(val, vallen, &v) < 0)
-                        return -EINVAL;
-                char *p = (char *)base + keys[i].offset;
-                if (keys[i].size == sizeof(bool))
-                        *(bool *)p = v != 0;
-                else if (keys[i].size == sizeof(pid_t)) {
-                        if (v == 0 || v > INT32_MAX)
-                                return -EINVAL;
-                        *(pid_t *)p = (pid_t)v;
-                } else
-                        *(uint64_t *)p = v;
+        if (!f)
                 return 0;
-        }
+        if (kv_parse_u64(val, vallen, &v) < 0)
+                return -EINVAL;
+        if (f->size == sizeof(pid_t) && (v == 0 || v > INT32_MAX))
+                return -EINVAL;
+        field_set_u(base, f, v);
         return 0;
 }
 
-#define N(type, k, m)                                                                                                  \
-        {                                                                                                              \
-                k, offsetof(type, m), sizeof(((type *)0)->m)                                                           \
-        }
+#define N(type, k, m) FIELD(type, k, m)
 
 static int daemon_field(const char *key, size_t keylen, const char *val, size_t vallen, void *userdata)
 {
-        static const struct keyed_field numbers[] = {
+        static const struct field numbers[] = {
                 N(struct snapshot_daemon, "pid", pid),
                 N(struct snapshot_daemon, "time_usec", time_usec),
                 N(struct snapshot_daemon, "interval_usec", interval_usec),
@@ -158,7 +141,7 @@ static int daemon_field(const char *key, size_t keylen, const char *val, size_t 
 
 static int state_field(const char *key, size_t keylen, const char *val, size_t vallen, void *userdata)
 {
-        static const struct keyed_field strings[] = {
+        static const struct field strings[] = {
                 N(struct snapshot_state, "group", group),
                 N(struct snapshot_state, "cgroup", cgroup),
                 N(struct snapshot_state, "cpu.max", cpu_max),
@@ -168,7 +151,7 @@ static int state_field(const char *key, size_t keylen, const char *val, size_t v
                 N(struct snapshot_state, "io.max", io_max),
                 N(struct snapshot_state, "reason", reason),
         };
-        static const struct keyed_field numbers[] = {
+        static const struct field numbers[] = {
                 N(struct snapshot_state, "sensed", sensed),
                 N(struct snapshot_state, "decisions", decisions),
                 N(struct snapshot_state, "errors", errors),
@@ -176,9 +159,9 @@ static int state_field(const char *key, size_t keylen, const char *val, size_t v
         };
         struct snapshot_state *st = userdata;
 
-        for (size_t i = 0; i < ELEMENTSOF(strings); i++)
-                if (kv_key_is(key, keylen, strings[i].key))
-                        return unescape_percent(val, vallen, (char *)st + strings[i].offset, strings[i].size);
+        const struct field *f = field_find(strings, ELEMENTSOF(strings), key, keylen);
+        if (f)
+                return unescape_percent(val, vallen, (char *)st + f->offset, f->size);
         return numeric_field(numbers, ELEMENTSOF(numbers), st, key, keylen, val, vallen);
 }
 
