@@ -2,7 +2,7 @@
 /*
  * Run-queue latency of the tasks in the cgroups vmgov tracks: the time from a task becoming runnable (woken, or
  * preempted while still runnable) to it running, as log2 histograms per tracked cgroup (per-CPU) and per
- * registered vCPU thread. User space (engine/sense/schedlat.c) fills the cgroups and vcpus maps and diffs the
+ * registered vCPU thread. User space (engine/sense/schedlat_bpf.c) fills the cgroups and vcpus maps and diffs the
  * cumulative histograms every tick; nothing here is ever deleted by user space.
  *
  * Two program sets, one loaded:

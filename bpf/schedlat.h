@@ -2,9 +2,9 @@
 #pragma once
 
 /*
- * What bpf/schedlat.bpf.c and engine/sense/schedlat.c share: map value layouts and sizes. Fixed-width __u32/__u64 only,
- * so that the BPF target and the host compiler lay them out the same way. Include <linux/types.h> (user space) or
- * the CO-RE header (BPF) first.
+ * What bpf/schedlat.bpf.c and engine/sense/schedlat_bpf.c (with schedlat_percentile.c) share: map value layouts and
+ * sizes. Fixed-width __u32/__u64 only, so that the BPF target and the host compiler lay them out the same way. Include
+ * <linux/types.h> (user space) or the CO-RE header (BPF) first.
  *
  * Histograms are log2 of the wait in nanoseconds: bucket 0 holds 0 and 1 ns, bucket b (1 <= b < 31) holds
  * [2^b, 2^(b+1)) ns, and the last bucket everything from 2^31 ns (2.1 s) on. Counters only ever grow (user space

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/*
+ * What the parts of schedlat share, and nothing outside engine/sense/schedlat*.c includes: the state of a struct
+ * schedlat and of each VM it tracks, and what one part calls in another.
+ *
+ *   schedlat.c            the public API's entry points: creating, freeing, which mode, reading a VM's tick
+ *   schedlat_bpf.c        the eBPF mode: the programs' lifecycle, their maps, reading their histograms
+ *   schedlat_schedstat.c  the fallback: each thread's /proc/PID/task/TID/schedstat, held open and read per tick
+ *   schedlat_vm.c         the VMs tracked: their cgroups and threads, which of these are vCPUs, rescans
+ *   schedlat_percentile.c percentiles from histograms and from per-thread means (pure)
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "kernel/signals.h"
+#include "sense/schedlat.h"
+
+#define SCHEDLAT_CGROUP_DEPTH   4 /* child cgroups of a VM's cgroup are tracked this deep */
+#define SCHEDLAT_CGROUPS_PER_VM 8 /* room in the cgroups map: the VM's and its children's */
+
+struct schedlat_bpf; /* the skeleton (schedlat.skel.h), which schedlat_bpf.c alone includes */
+
+/* ---- State ---- */
+
+struct vcpu_entry {
+        pid_t tid;
+        unsigned slot;
+        struct schedlat_snap prev;
+};
+
+struct thread_entry {
+        pid_t tid;
+        int fd; /* schedstat */
+        bool vcpu, have_prev;
+        uint64_t wait_ns, runs;
+};
+
+struct vm_entry {
+        bool used;
+        pid_t pid;
+        int cg_fd;            /* the VM's cgroup, for finding its child cgroups */
+        uint64_t *cgroup_ids; /* its cgroup and the ones beneath it */
+        size_t n_cgroup_ids;
+        struct schedlat_snap prev; /* BPF: the cgroup slot's last snapshot */
+        struct vcpu_entry *vcpus;  /* BPF */
+        size_t n_vcpus;
+        struct thread_entry *threads; /* schedstat */
+        size_t n_threads, cap_threads;
+        struct schedlat_point *points, *vcpu_points; /* cap_threads each: the per-tick scratch */
+};
+
+struct schedlat {
+        int proc_fd, sys_fd;
+        enum runq_source source;
+        const char *mode;
+        unsigned max_vms, max_vcpus;
+        struct vm_entry *vms;
+
+        struct schedlat_bpf *skel;
+        int cgroups_fd, cgroup_hist_fd, vcpus_fd, vcpu_hist_fd;
+        unsigned ncpus;
+        size_t stride;    /* round_up(sizeof(struct schedlat_hist), 8) */
+        void *percpu_buf; /* ncpus * stride */
+        void *vcpu_mem;   /* vcpu_hist mmap'ed, or NULL (then looked up) */
+        size_t vcpu_mem_len;
+        unsigned *free_vcpu_slots;
+        unsigned n_free_vcpu_slots;
+};
+
+/* ---- schedlat_bpf.c ---- */
+
+/* The BPF mode's buffers, then the programs loaded and attached as use asks (tp_btf, else raw_tp); sets s->mode.
+ * 0 when they run; -EOPNOTSUPP with the reason in why when they cannot; -ENOMEM. */
+int schedlat_bpf_new(struct schedlat *s, enum schedlat_use use, char *why, size_t len);
+/* Detach and destroy the programs and maps, free the buffers (all of it may be missing). */
+void schedlat_bpf_free(struct schedlat *s);
+/* The histogram of cgroup slot slot (= the VM's id), summed over CPUs. */
+int schedlat_bpf_read_cgroup(struct schedlat *s, unsigned slot, struct schedlat_snap *ret);
+/* Count the tasks of cgroup cgid in cgroup slot slot. -EEXIST: another VM's; -E2BIG: the map is full. */
+int schedlat_bpf_cgroup_track(struct schedlat *s, uint64_t cgid, unsigned slot);
+void schedlat_bpf_cgroup_untrack(struct schedlat *s, uint64_t cgid);
+/* Register thread tid of the VM as a vCPU (a slot of its own); already registered: 0. -ENOSPC when no slot is
+ * free. */
+int schedlat_bpf_vcpu_add(struct schedlat *s, struct vm_entry *vm, pid_t tid);
+void schedlat_bpf_vcpu_remove_at(struct schedlat *s, struct vm_entry *vm, size_t i);
+/* The index of tid in vm->vcpus, or -1. */
+ssize_t schedlat_bpf_vcpu_index(struct vm_entry *vm, pid_t tid);
+/* The tick of VM id: its cgroup slot's and its vCPU slots' histograms since the previous read. */
+int schedlat_bpf_read(struct schedlat *s, unsigned id, struct vm_entry *vm, struct runq_latency *ret,
+                      struct schedlat_totals *totals);
+
+/* ---- schedlat_schedstat.c ---- */
+
+/* The thread's entry, or NULL. */
+struct thread_entry *schedlat_schedstat_thread(struct vm_entry *vm, pid_t tid);
+/* Add an entry for the thread, with an fd held on its schedstat. */
+int schedlat_schedstat_thread_open(struct schedlat *s, struct vm_entry *vm, pid_t tid, bool vcpu);
+/* Close and forget entry i (the last one takes its place). */
+void schedlat_schedstat_thread_drop(struct vm_entry *vm, size_t i);
+/* The tick of the VM: each thread's wait per run since the previous read. ret is left alone on the first read. */
+int schedlat_schedstat_read(struct schedlat *s, struct vm_entry *vm, struct runq_latency *ret,
+                            struct schedlat_totals *totals);
+
+/* ---- schedlat_vm.c ---- */
+
+/* The VM with that id, or NULL when none is. */
+struct vm_entry *schedlat_vm_get(struct schedlat *s, unsigned id);
+/* Forget the VM: its cgroups and vCPU threads untracked, its fds closed, its memory freed; the entry unused. */
+void schedlat_vm_clear(struct schedlat *s, struct vm_entry *vm);
