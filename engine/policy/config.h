@@ -59,10 +59,10 @@ struct net_limits {
 };
 
 struct group_policy {
-        uint64_t generation; /* its policy's */
         char *name;
         char *file; /* where the [group] section starts */
         unsigned line;
+        uint64_t generation; /* its policy's */
 
         char **match_name; /* globs on -name */
         size_t n_match_name;

@@ -45,10 +45,10 @@ struct key_def {
         bool per_device;  /* may repeat, once per device: the parser checks for duplicates itself */
 };
 
-#define E(field)       offsetof(struct engine_settings, field)
-#define G(field)       offsetof(struct group_policy, field)
-#define FIELD(t, b, o) ((t *)((char *)(b) + (o)))
-#define FAIL(s, ...)   loader_fail((s)->l, (s)->l->file, (s)->line, __VA_ARGS__)
+#define E(field)     offsetof(struct engine_settings, field)
+#define G(field)     offsetof(struct group_policy, field)
+#define AT(t, b, o)  ((t *)((char *)(b) + (o)))
+#define FAIL(s, ...) loader_fail((s)->l, (s)->l->file, (s)->line, __VA_ARGS__)
 
 /* .set_at = 0 means "no flag": no flag can be at offset 0. */
 _Static_assert(offsetof(struct engine_settings, interval_usec) == 0, "a flag at offset 0");
@@ -57,7 +57,7 @@ _Static_assert(offsetof(struct group_policy, name) == 0, "a flag at offset 0");
 static void mark_set(const struct key_def *k, void *base)
 {
         if (k->set_at)
-                *FIELD(bool, base, k->set_at) = true;
+                *AT(bool, base, k->set_at) = true;
 }
 
 /* Duplicate keys are refused; the per-device IO keys may repeat for different devices. */
@@ -105,7 +105,7 @@ static int parse_duration(const struct setting *s, const struct key_def *k, void
 
         if (units_parse_duration(s->value, &usec) < 0 || usec < d->min || usec > d->max)
                 return FAIL(s, "%s=%s: expected %s", s->key, s->value, d->expect);
-        *FIELD(uint64_t, base, k->at) = usec;
+        *AT(uint64_t, base, k->at) = usec;
         return 0;
 }
 
@@ -122,13 +122,13 @@ static int parse_uint(const struct setting *s, const struct key_def *k, void *ba
                 return FAIL(s, "%s=%s: expected an integer from %llu to %llu", s->key, s->value,
                             (unsigned long long)u->min, (unsigned long long)u->max);
         mark_set(k, base);
-        *FIELD(uint64_t, base, k->at) = v;
+        *AT(uint64_t, base, k->at) = v;
         return 0;
 }
 
 static int parse_bool(const struct setting *s, const struct key_def *k, void *base)
 {
-        if (units_parse_bool(s->value, FIELD(bool, base, k->at)) < 0)
+        if (units_parse_bool(s->value, AT(bool, base, k->at)) < 0)
                 return FAIL(s, "%s=%s: expected yes or no", s->key, s->value);
         return 0;
 }
@@ -150,7 +150,7 @@ static int parse_enum(const struct setting *s, const struct key_def *k, void *ba
         for (unsigned i = 0; i < e->n; i++)
                 if (strcmp(s->value, e->names[i]) == 0) {
                         mark_set(k, base);
-                        *FIELD(unsigned, base, k->at) = i;
+                        *AT(unsigned, base, k->at) = i;
                         return 0;
                 }
         return FAIL(s, "%s=%s: expected %s", s->key, s->value, e->expect);
@@ -158,7 +158,7 @@ static int parse_enum(const struct setting *s, const struct key_def *k, void *ba
 
 static int parse_path_or_none(const struct setting *s, const struct key_def *k, void *base)
 {
-        char **p = FIELD(char *, base, k->at);
+        char **p = AT(char *, base, k->at);
         bool none = strcmp(s->value, "none") == 0;
 
         if (s->value[0] != '/' && !none)
@@ -173,7 +173,7 @@ static int parse_path_or_none(const struct setting *s, const struct key_def *k, 
 static int parse_cgroup_root(const struct setting *s, const struct key_def *k, void *base)
 {
         const char *value = s->value;
-        char **p = FIELD(char *, base, k->at);
+        char **p = AT(char *, base, k->at);
 
         if (value[0] != '/')
                 return FAIL(s, "%s= must be an absolute path, not \"%s\"", s->key, value);
@@ -195,7 +195,7 @@ static int parse_cgroup_root(const struct setting *s, const struct key_def *k, v
 /* The group's name, checked against the groups once all files are read (validate.c): remember where it was. */
 static int parse_default_group(const struct setting *s, const struct key_def *k, void *base)
 {
-        char **p = FIELD(char *, base, k->at);
+        char **p = AT(char *, base, k->at);
 
         if (strcmp(s->value, "unmanaged") != 0 && !group_name_valid(s->value))
                 return FAIL(s, "%s=%s: not a group name", s->key, s->value);
@@ -208,8 +208,8 @@ static int parse_default_group(const struct setting *s, const struct key_def *k,
 
 static int parse_glob_list(const struct setting *s, const struct key_def *k, void *base)
 {
-        char ***v = FIELD(char **, base, k->at);
-        size_t *n = FIELD(size_t, base, k->n_at);
+        char ***v = AT(char **, base, k->at);
+        size_t *n = AT(size_t, base, k->n_at);
 
         strv_free(*v, *n);
         *v = NULL;
@@ -224,8 +224,8 @@ static int parse_glob_list(const struct setting *s, const struct key_def *k, voi
 static int parse_glob_list_lower(const struct setting *s, const struct key_def *k, void *base)
 {
         int r = parse_glob_list(s, k, base);
-        char **v = *FIELD(char **, base, k->at);
-        size_t n = *FIELD(size_t, base, k->n_at);
+        char **v = *AT(char **, base, k->at);
+        size_t n = *AT(size_t, base, k->n_at);
 
         for (size_t i = 0; r == 0 && i < n; i++)
                 for (char *c = v[i]; *c; c++)
@@ -236,7 +236,7 @@ static int parse_glob_list_lower(const struct setting *s, const struct key_def *
 static int parse_user_list(const struct setting *s, const struct key_def *k, void *base)
 {
         const struct config_env *env = s->l->env;
-        uid_t **users = FIELD(uid_t *, base, k->at);
+        uid_t **users = AT(uid_t *, base, k->at);
         char **words = NULL;
         size_t n = 0;
         int r = strv_split(s->value, &words, &n);
@@ -264,7 +264,7 @@ static int parse_user_list(const struct setting *s, const struct key_def *k, voi
                 }
                 (*users)[i] = (uid_t)u;
         }
-        *FIELD(size_t, base, k->n_at) = n;
+        *AT(size_t, base, k->n_at) = n;
         strv_free(words, n);
         return 0;
 }
@@ -272,7 +272,7 @@ static int parse_user_list(const struct setting *s, const struct key_def *k, voi
 /* CPUWeight=: a weight, or "idle" for cpu.idle. The field is the group's struct limits. */
 static int parse_cpu_weight(const struct setting *s, const struct key_def *k, void *base)
 {
-        struct limits *lim = FIELD(struct limits, base, k->at);
+        struct limits *lim = AT(struct limits, base, k->at);
         uint64_t w;
 
         if (strcmp(s->value, "idle") == 0) {
@@ -297,7 +297,7 @@ static int parse_cpu_quota(const struct setting *s, const struct key_def *k, voi
                 return FAIL(s, "%s=%s: expected a percentage above 0%% and at most 1000000%%, e.g. 150%%", s->key,
                             s->value);
         mark_set(k, base);
-        *FIELD(uint64_t, base, k->at) = v;
+        *AT(uint64_t, base, k->at) = v;
         return 0;
 }
 
@@ -310,7 +310,7 @@ static int parse_memory_limit(const struct setting *s, const struct key_def *k, 
                 return FAIL(s, "%s=%s: %s; expected bytes with K/M/G/T, a percentage of RAM, or infinity", s->key,
                             s->value, units_error(r));
         mark_set(k, base);
-        *FIELD(uint64_t, base, k->at) = v;
+        *AT(uint64_t, base, k->at) = v;
         return 0;
 }
 
@@ -332,7 +332,7 @@ static int parse_io_limit(const struct setting *s, const struct key_def *k, void
 {
         const struct config_env *env = s->l->env;
         const char *key = s->key, *value = s->value;
-        struct limits *lim = FIELD(struct limits, base, k->at);
+        struct limits *lim = AT(struct limits, base, k->at);
         char device[INI_LINE_MAX + 1], amount[INI_LINE_MAX + 1];
         unsigned major, minor;
         uint64_t v;
@@ -371,7 +371,7 @@ static int parse_io_limit(const struct setting *s, const struct key_def *k, void
         struct io_device_limit *d = limits_io_device(lim, major, minor);
         if (!d)
                 return FAIL(s, "%s=: too many devices (at most %d)", key, IO_DEVICES_MAX);
-        *FIELD(uint64_t, d, *(const size_t *)k->spec) = v;
+        *AT(uint64_t, d, *(const size_t *)k->spec) = v;
         return 0;
 }
 
@@ -382,7 +382,7 @@ static int parse_bitrate(const struct setting *s, const struct key_def *k, void 
         if (units_parse_bitrate(s->value, &v) < 0 || v == 0)
                 return FAIL(s, "%s=%s: expected a rate in bits per second, e.g. 100M or 1G", s->key, s->value);
         mark_set(k, base);
-        *FIELD(uint64_t, base, k->at) = v;
+        *AT(uint64_t, base, k->at) = v;
         return 0;
 }
 
@@ -392,14 +392,14 @@ static int parse_burst(const struct setting *s, const struct key_def *k, void *b
 
         if (units_parse_size(s->value, &v) < 0 || v == 0 || v > (1ULL << 30))
                 return FAIL(s, "%s=%s: expected a size from 1 byte to 1G, e.g. 64K", s->key, s->value);
-        *FIELD(uint64_t, base, k->at) = v;
+        *AT(uint64_t, base, k->at) = v;
         return 0;
 }
 
 /* Adapt=: which laws run. The field is the group's struct adapt_policy. */
 static int parse_adapt_list(const struct setting *s, const struct key_def *k, void *base)
 {
-        struct adapt_policy *a = FIELD(struct adapt_policy, base, k->at);
+        struct adapt_policy *a = AT(struct adapt_policy, base, k->at);
         char copy[INI_LINE_MAX + 1], *save = NULL;
 
         snprintf(copy, sizeof(copy), "%s", s->value);
@@ -473,8 +473,8 @@ static int parse_range(const struct setting *s, const struct key_def *k, void *b
         if (a > b)
                 return FAIL(s, "%s=%s: the range is reversed (%s is above %s)", s->key, s->value, lo, hi);
         mark_set(k, base);
-        *FIELD(uint64_t, base, k->at) = a;
-        *FIELD(uint64_t, base, k->max_at) = b;
+        *AT(uint64_t, base, k->at) = a;
+        *AT(uint64_t, base, k->max_at) = b;
         return 0;
 }
 
@@ -485,7 +485,7 @@ static int parse_pressure_target(const struct setting *s, const struct key_def *
         if (units_parse_percent(s->value, UNITS_PERMYRIAD_100, &permyriad) < 0 || permyriad == 0)
                 return FAIL(s, "%s=%s: expected a percentage of time stalled, above 0%% and at most 100%%", s->key,
                             s->value);
-        *FIELD(uint32_t, base, k->at) = (uint32_t)(permyriad * 100);
+        *AT(uint32_t, base, k->at) = (uint32_t)(permyriad * 100);
         return 0;
 }
 
