@@ -56,14 +56,6 @@ static uint64_t baseline_memory_high(const struct group_policy *g)
         return g->limits.memory_high_set ? g->limits.memory_high : g->adapt.memory_high_max;
 }
 
-static const struct io_device_limit *baseline_io(const struct group_policy *g, unsigned major, unsigned minor)
-{
-        for (unsigned i = 0; i < g->limits.n_io_devices; i++)
-                if (g->limits.io_devices[i].major == major && g->limits.io_devices[i].minor == minor)
-                        return &g->limits.io_devices[i];
-        return NULL;
-}
-
 /* A reload makes a new policy, whose groups may be allocated where the old ones were: the generation tells them
  * apart, so a state is never kept for a group it was not built for. Within one generation the group itself is
  * compared: a VM may change group without a reload (QEMU's -runas changes the user MatchUser= sees). */
@@ -446,20 +438,6 @@ static bool io_protect(struct control_vm *vm, struct control_global *global, uin
         return true;
 }
 
-static struct io_device_limit *state_io_device(struct control_state *st, unsigned major, unsigned minor)
-{
-        struct limits *lim = &st->limits;
-
-        for (unsigned i = 0; i < lim->n_io_devices; i++)
-                if (lim->io_devices[i].major == major && lim->io_devices[i].minor == minor)
-                        return &lim->io_devices[i];
-        if (lim->n_io_devices >= IO_DEVICES_MAX)
-                return NULL;
-        struct io_device_limit *d = &lim->io_devices[lim->n_io_devices++];
-        *d = (struct io_device_limit){major, minor, LIMIT_MAX, LIMIT_MAX, LIMIT_MAX, LIMIT_MAX};
-        return d;
-}
-
 static void io_yield(struct control_vm *vm, const struct control_global *global, bool missed_now, uint64_t now)
 {
         const struct group_policy *g = vm->group;
@@ -486,7 +464,7 @@ static void io_yield(struct control_vm *vm, const struct control_global *global,
                 return;
 
         const struct io_device_rates *r = device_rates(s, st->io_major, st->io_minor);
-        struct io_device_limit *d = state_io_device(st, st->io_major, st->io_minor);
+        struct io_device_limit *d = limits_io_device_get(&st->limits, st->io_major, st->io_minor);
         if (!d)
                 return;
         uint64_t cur = MIN(d->rbps, d->wbps);
@@ -510,7 +488,7 @@ static void io_yield(struct control_vm *vm, const struct control_global *global,
                 return;
         }
 
-        const struct io_device_limit *base = baseline_io(g, st->io_major, st->io_minor);
+        const struct io_device_limit *base = limits_io_device_find(&g->limits, st->io_major, st->io_minor);
         uint64_t base_bw = base ? MIN(base->rbps, base->wbps) : LIMIT_MAX;
         if (cur >= base_bw || !probe_allowed(st, KNOB_IO_MAX, now, global->last_io_unsettled_usec))
                 return;

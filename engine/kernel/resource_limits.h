@@ -47,3 +47,24 @@ struct limits {
         unsigned n_io_devices;
         struct io_device_limit io_devices[IO_DEVICES_MAX];
 };
+
+/* The limit lim holds for device major:minor, or NULL. */
+static inline struct io_device_limit *limits_io_device_find(const struct limits *lim, unsigned major, unsigned minor)
+{
+        for (unsigned i = 0; i < lim->n_io_devices; i++)
+                if (lim->io_devices[i].major == major && lim->io_devices[i].minor == minor)
+                        return (struct io_device_limit *)&lim->io_devices[i];
+        return NULL;
+}
+
+/* The same, added unlimited when lim has none for it yet; NULL when it already holds IO_DEVICES_MAX devices. */
+static inline struct io_device_limit *limits_io_device_get(struct limits *lim, unsigned major, unsigned minor)
+{
+        struct io_device_limit *d = limits_io_device_find(lim, major, minor);
+
+        if (d || lim->n_io_devices >= IO_DEVICES_MAX)
+                return d;
+        d = &lim->io_devices[lim->n_io_devices++];
+        *d = (struct io_device_limit){major, minor, LIMIT_MAX, LIMIT_MAX, LIMIT_MAX, LIMIT_MAX};
+        return d;
+}

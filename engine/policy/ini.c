@@ -16,6 +16,7 @@
 
 #include <ini.h>
 
+#include "kernel/fileio.h"
 #include "kernel/macro.h"
 #include "policy/config-internal.h"
 
@@ -175,11 +176,9 @@ static int read_policy_file(struct loader *l, const char *path, char **ret_text,
         if (!buf)
                 return -ENOMEM;
         while (size < (size_t)st.st_size) {
-                ssize_t n = read(fd, buf + size, st.st_size - size);
-                if (n < 0 && errno == EINTR)
-                        continue;
+                ssize_t n = read_retry(fd, buf + size, st.st_size - size, -1);
                 if (n < 0)
-                        return fail_errno(l, path, -errno);
+                        return fail_errno(l, path, (int)n);
                 if (n == 0)
                         break;
                 size += n;

@@ -314,18 +314,6 @@ static int parse_memory_limit(const struct setting *s, const struct key_def *k, 
         return 0;
 }
 
-static struct io_device_limit *limits_io_device(struct limits *lim, unsigned major, unsigned minor)
-{
-        for (unsigned i = 0; i < lim->n_io_devices; i++)
-                if (lim->io_devices[i].major == major && lim->io_devices[i].minor == minor)
-                        return &lim->io_devices[i];
-        if (lim->n_io_devices >= IO_DEVICES_MAX)
-                return NULL;
-        struct io_device_limit *d = &lim->io_devices[lim->n_io_devices++];
-        *d = (struct io_device_limit){major, minor, LIMIT_MAX, LIMIT_MAX, LIMIT_MAX, LIMIT_MAX};
-        return d;
-}
-
 /* "DEVICE VALUE" for IO{Read,Write}{Bandwidth,IOPS}Max=. DEVICE is a path or MAJ:MIN. The field is the group's
  * struct limits; the spec is the offset of the value in struct io_device_limit. */
 static int parse_io_limit(const struct setting *s, const struct key_def *k, void *base)
@@ -368,7 +356,7 @@ static int parse_io_limit(const struct setting *s, const struct key_def *k, void
                                     r == -ENOTBLK ? "not a block device" : strerror(-r));
         }
 
-        struct io_device_limit *d = limits_io_device(lim, major, minor);
+        struct io_device_limit *d = limits_io_device_get(lim, major, minor);
         if (!d)
                 return FAIL(s, "%s=: too many devices (at most %d)", key, IO_DEVICES_MAX);
         *AT(uint64_t, d, *(const size_t *)k->spec) = v;
