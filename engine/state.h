@@ -83,6 +83,16 @@ struct vm_state {
         /* act */
         bool reclaim_missing_noted; /* said once that MemoryProbe=reclaim has no memory.reclaim here */
         struct metrics_counters counters;
+        /* publish */
+        bool totals_started;          /* totals hold at least one tick (or a returning VM's earlier ones) */
+        struct metrics_totals totals; /* its counters and histograms, for the metrics */
+};
+
+/* The counters of a VM that exited, kept for a VM of the same name, uuid and group that comes back. */
+struct retired_totals {
+        uint64_t key; /* hash of name, uuid and group */
+        unsigned tick;
+        struct metrics_totals totals;
 };
 
 struct engine {
@@ -141,6 +151,8 @@ struct engine {
         uint64_t last_tick_usec; /* how long the last tick took */
         int record_fd;
         bool warned_metrics;
+        struct retired_totals *retired; /* at most RETIRED_TOTALS_MAX, the oldest dropped first */
+        size_t n_retired, retired_allocated;
         bool snapshot_on; /* run: write the live view each tick (and remove it at the end) */
         bool warned_snapshot;
         struct snapshot_text snapshot;

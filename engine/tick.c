@@ -37,6 +37,7 @@ static void engine_forget_gone(struct engine *e)
                 log_info("VM pid %d exited", (int)vm->id.pid);
                 sense_stage_release(e, vm);
                 place_stage_release(e, vm);
+                publish_stage_release(e, vm);
         }
         e->n_vms = j;
         e->n_gone = 0;

@@ -41,11 +41,22 @@ enum runq_source {
         RUNQ_SOURCE_SCHEDSTAT /* /proc/PID/task/TID/schedstat run-queue wait deltas */
 };
 
+#define RUNQ_BUCKETS 32 /* log2 of the wait in ns, as bpf/schedlat.h counts them */
+
+/* Waits counted as log2 buckets: bucket b holds [2^b, 2^(b+1)) ns (bucket 0 also 0 ns), the last everything from
+ * 2^31 ns on. Without buckets (schedstat), only the number of waits and their sum are known. */
+struct runq_histogram {
+        bool buckets;
+        uint64_t count[RUNQ_BUCKETS];
+        uint64_t samples, sum_ns;
+};
+
 struct runq_latency {
         enum runq_source source;
         uint64_t samples;                      /* wake-up-to-run events seen in the tick */
         uint64_t p50_usec, p90_usec, p99_usec; /* over the VM's threads in the tick */
         uint64_t vcpu_p99_usec;                /* over its "CPU n/KVM" threads only (0 if none seen) */
+        struct runq_histogram tick, vcpu_tick; /* the tick's waits: all of the VM's threads, its vCPU threads */
 };
 
 #define SIGNALS_IO_DEVICES 8

@@ -48,6 +48,69 @@ void metrics_count(struct metrics_counters *c, const char *file, int apply_resul
                 c->write_errors++;
 }
 
+/* ---- Counters ---- */
+
+static void histogram_add(struct runq_histogram *acc, const struct runq_histogram *tick)
+{
+        acc->buckets = tick->buckets;
+        for (unsigned b = 0; b < RUNQ_BUCKETS; b++)
+                acc->count[b] += tick->count[b];
+        acc->samples += tick->samples;
+        acc->sum_ns += tick->sum_ns;
+}
+
+static struct metrics_io_device *totals_io_device(struct metrics_totals *t, unsigned major, unsigned minor)
+{
+        for (unsigned i = 0; i < t->n_io_devices; i++)
+                if (t->io[i].major == major && t->io[i].minor == minor)
+                        return &t->io[i];
+        if (t->n_io_devices >= METRICS_IO_DEVICES)
+                return NULL;
+        t->io[t->n_io_devices] = (struct metrics_io_device){.major = major, .minor = minor};
+        return &t->io[t->n_io_devices++];
+}
+
+void metrics_totals_add(struct metrics_totals *t, const struct vm_signals *sig)
+{
+        const struct psi_resource *psi[3] = {&sig->psi.cpu, &sig->psi.memory, &sig->psi.io};
+
+        /* PSI totals are the cgroup's own, cumulative: a delta needs the last tick's, of the same cgroup. */
+        for (unsigned r = 0; r < 3; r++) {
+                const uint64_t now[2] = {psi[r]->some.total_usec, psi[r]->full.total_usec};
+                for (unsigned k = 0; k < 2; k++) {
+                        if (sig->interval_usec && t->psi_seen && now[k] >= t->psi_last[r][k])
+                                t->stall_usec[r][k] += now[k] - t->psi_last[r][k];
+                        t->psi_last[r][k] = now[k];
+                }
+        }
+        t->psi_seen = true;
+        if (!sig->interval_usec)
+                return;
+
+        t->cpu_usage_usec += sig->cpu_usage_usec;
+        t->cpu_throttled_usec += sig->cpu_throttled_usec;
+        t->cpu_periods += sig->cpu_nr_periods;
+        t->cpu_throttled_periods += sig->cpu_nr_throttled;
+        t->memory_events[0] += sig->memory_events_high;
+        t->memory_events[1] += sig->memory_events_max;
+        t->memory_events[2] += sig->memory_events_oom;
+        t->memory_events[3] += sig->memory_events_oom_kill;
+        for (unsigned i = 0; i < sig->n_io_devices && i < SIGNALS_IO_DEVICES; i++) {
+                const struct io_device_rates *d = &sig->io_devices[i];
+                struct metrics_io_device *io = totals_io_device(t, d->major, d->minor);
+                if (!io)
+                        continue;
+                io->rbytes += d->rbytes;
+                io->wbytes += d->wbytes;
+                io->rios += d->rios;
+                io->wios += d->wios;
+        }
+        if (sig->runq.source != RUNQ_SOURCE_NONE) {
+                histogram_add(&t->runq, &sig->runq.tick);
+                histogram_add(&t->vcpu_runq, &sig->runq.vcpu_tick);
+        }
+}
+
 /* ---- Label values ---- */
 
 /* C0 controls other than tab and newline, DEL, and C1 controls (U+0080..U+009F, which some terminals take as ESC
@@ -160,18 +223,33 @@ _printf_(2, 3) static void out_printf(struct out *o, const char *fmt, ...)
 
 #define VALUE_MAX 48
 
-/* num / 10^6 with up to six decimals, trailing zeros dropped: 2100 → "0.0021", 1500000 → "1.5". */
-static const char *fmt_micro(uint64_t num, char *buf)
+/* num / 10^digits with up to that many decimals, trailing zeros dropped: (2100, 6) → "0.0021". */
+static const char *fmt_fixed(uint64_t num, unsigned digits, char *buf)
 {
-        uint64_t frac = num % 1000000;
-        int n = snprintf(buf, VALUE_MAX, "%" PRIu64, num / 1000000);
+        uint64_t scale = 1;
+
+        for (unsigned d = 0; d < digits; d++)
+                scale *= 10;
+        uint64_t frac = num % scale;
+        int n = snprintf(buf, VALUE_MAX, "%" PRIu64, num / scale);
 
         if (frac) {
-                n += snprintf(buf + n, VALUE_MAX - n, ".%06" PRIu64, frac);
+                n += snprintf(buf + n, VALUE_MAX - n, ".%0*" PRIu64, (int)digits, frac);
                 while (buf[n - 1] == '0')
                         buf[--n] = '\0';
         }
         return buf;
+}
+
+/* µs or ns as seconds: 1500000 µs → "1.5", 2 ns → "0.000000002". */
+static const char *fmt_micro(uint64_t usec, char *buf)
+{
+        return fmt_fixed(usec, 6, buf);
+}
+
+static const char *fmt_nano(uint64_t nsec, char *buf)
+{
+        return fmt_fixed(nsec, 9, buf);
 }
 
 static const char *fmt_u64(uint64_t v, char *buf)
@@ -183,14 +261,6 @@ static const char *fmt_u64(uint64_t v, char *buf)
 static const char *fmt_u64_or_inf(uint64_t v, char *buf)
 {
         return v == LIMIT_MAX ? "+Inf" : fmt_u64(v, buf);
-}
-
-/* a / b as a decimal with six places (truncated); b > 0. */
-static const char *fmt_ratio(uint64_t a, uint64_t b, char *buf)
-{
-        unsigned __int128 q = (unsigned __int128)a * 1000000 / b;
-
-        return fmt_micro(q > UINT64_MAX ? UINT64_MAX : (uint64_t)q, buf);
 }
 
 /* ---- Families ---- */
@@ -213,11 +283,12 @@ static const struct family F_DECISIONS = {"vmgov_decisions_total", "counter",
 static const struct family F_WRITE_ERRORS = {
         "vmgov_write_errors_total", "counter",
         "Reads or writes of a cgroup file that failed, over every VM since the engine started"};
-static const struct family F_HOST_PRESSURE = {"vmgov_host_pressure_ratio", "gauge",
-                                              "Share of the last tick in which some (kind=some) or all (kind=full) "
-                                              "non-idle tasks of the host stalled on the resource (/proc/pressure)"};
+static const struct family F_HOST_STALLED = {
+        "vmgov_host_pressure_stalled_seconds_total", "counter",
+        "Time in which some (kind=some) or all (kind=full) non-idle tasks of the host stalled on the resource, since "
+        "boot (/proc/pressure total)"};
 static const struct family F_VM_INFO = {"vmgov_vm_info", "gauge",
-                                        "A QEMU process the engine tracks, always 1; labels name its uuid, cgroup "
+                                        "A QEMU process the engine tracks, always 1; labels name its pid, cgroup "
                                         "(relative to the cgroup2 mount) and executable"};
 static const struct family F_VM_CPU_WEIGHT = {"vmgov_vm_cpu_weight", "gauge",
                                               "cpu.weight the engine holds the VM at (in dry-run: would hold)"};
@@ -236,27 +307,49 @@ static const struct family F_VM_IO_BPS = {"vmgov_vm_io_max_bytes_per_second", "g
                                           "io.max bandwidth limit by device (MAJ:MIN) and direction; +Inf for max"};
 static const struct family F_VM_IO_IOPS = {"vmgov_vm_io_max_operations_per_second", "gauge",
                                            "io.max IOPS limit by device (MAJ:MIN) and direction; +Inf for max"};
-static const struct family F_VM_PRESSURE = {"vmgov_vm_pressure_ratio", "gauge",
-                                            "Share of the last tick in which some (kind=some) or all (kind=full) of "
-                                            "the VM's tasks stalled on the resource"};
-static const struct family F_VM_RUNQ = {"vmgov_vm_runqueue_latency_seconds", "gauge",
-                                        "Run-queue latency (wake-up to running) of the VM's threads in the last tick, "
-                                        "by quantile; source is bpf or schedstat"};
-static const struct family F_VM_VCPU_RUNQ = {
-        "vmgov_vm_vcpu_runqueue_latency_seconds", "gauge",
-        "Run-queue latency of the VM's vCPU threads (CPU n/KVM) in the last tick, by quantile"};
-static const struct family F_VM_RUNQ_SAMPLES = {
-        "vmgov_vm_runqueue_latency_samples", "gauge",
-        "Wake-ups measured for the run-queue latency quantiles in the last tick"};
-static const struct family F_VM_CPU_USAGE = {"vmgov_vm_cpu_usage_ratio", "gauge",
-                                             "CPU time the VM used per second of the last tick (1 = one CPU)"};
-static const struct family F_VM_CPU_THROTTLED = {"vmgov_vm_cpu_throttled_ratio", "gauge",
-                                                 "Time the VM spent throttled by cpu.max per second of the last tick"};
-static const struct family F_VM_CPU_THROTTLED_PERIODS = {
-        "vmgov_vm_cpu_throttled_periods_ratio", "gauge",
-        "Share of the last tick's cpu.max periods in which the VM was throttled"};
 static const struct family F_VM_MEMORY_CURRENT = {"vmgov_vm_memory_current_bytes", "gauge",
                                                   "memory.current: memory charged to the VM's cgroup"};
+static const struct family F_VM_CPU_USAGE = {"vmgov_vm_cpu_usage_seconds_total", "counter",
+                                             "CPU time the VM used (cpu.stat usage_usec), since it was first tracked"};
+static const struct family F_VM_CPU_THROTTLED = {
+        "vmgov_vm_cpu_throttled_seconds_total", "counter",
+        "Time the VM's tasks were throttled by cpu.max (cpu.stat throttled_usec), since it was first tracked"};
+static const struct family F_VM_CPU_PERIODS = {
+        "vmgov_vm_cpu_periods_total", "counter",
+        "cpu.max enforcement periods in which the VM ran (cpu.stat nr_periods), since it was first tracked"};
+static const struct family F_VM_CPU_THROTTLED_PERIODS = {
+        "vmgov_vm_cpu_throttled_periods_total", "counter",
+        "Of those, the periods in which the VM was throttled (cpu.stat nr_throttled)"};
+static const struct family F_VM_STALLED = {
+        "vmgov_vm_pressure_stalled_seconds_total", "counter",
+        "Time in which some (kind=some) or all (kind=full) of the VM's tasks stalled on the resource (PSI), since it "
+        "was first tracked"};
+static const struct family F_VM_MEMORY_EVENTS = {
+        "vmgov_vm_memory_events_total", "counter",
+        "memory.events of the VM's cgroup: times it went over memory.high (high), hit memory.max (max), the OOM "
+        "killer was invoked (oom) or killed a process in it (oom_kill), since it was first tracked"};
+static const struct family F_VM_IO_BYTES = {"vmgov_vm_io_bytes_total", "counter",
+                                            "Bytes the VM read or wrote, by device (MAJ:MIN), since it was first "
+                                            "tracked (io.stat)"};
+static const struct family F_VM_IO_OPS = {"vmgov_vm_io_operations_total", "counter",
+                                          "Read or write operations of the VM, by device (MAJ:MIN), since it was "
+                                          "first tracked (io.stat)"};
+static const struct family F_VM_RUNQ_BPF = {
+        "vmgov_vm_runqueue_latency_seconds", "histogram",
+        "Run-queue latency (wake-up to running) of the VM's threads since it was first tracked, in the log2 buckets "
+        "eBPF counts"};
+static const struct family F_VM_RUNQ_SCHEDSTAT = {
+        "vmgov_vm_runqueue_latency_seconds", "histogram",
+        "Run-queue latency (wake-up to running) of the VM's threads since it was first tracked; measured from "
+        "schedstat, which gives only the sum and the count, so there are no buckets"};
+static const struct family F_VM_VCPU_RUNQ_BPF = {
+        "vmgov_vm_vcpu_runqueue_latency_seconds", "histogram",
+        "Run-queue latency of the VM's vCPU threads (CPU n/KVM) since it was first tracked, in the log2 buckets eBPF "
+        "counts"};
+static const struct family F_VM_VCPU_RUNQ_SCHEDSTAT = {
+        "vmgov_vm_vcpu_runqueue_latency_seconds", "histogram",
+        "Run-queue latency of the VM's vCPU threads (CPU n/KVM) since it was first tracked; measured from schedstat, "
+        "which gives only the sum and the count, so there are no buckets"};
 static const struct family F_VM_DECISIONS = {
         "vmgov_vm_decisions_total", "counter",
         "Changes of the VM's cgroup files the engine made (in dry-run: would have made), by file"};
@@ -276,8 +369,10 @@ static void family_begin(struct emitter *em, const struct family *f)
         em->started = false;
 }
 
-/* One sample, NAME{LABELS,EXTRA} VALUE; labels and extra are escaped already, and either may be NULL or "". */
-static void sample(struct emitter *em, const char *labels, const char *extra, const char *value)
+/* One sample, NAME{LABELS,EXTRA} VALUE (NAME_SUFFIX for a histogram's _bucket, _sum and _count); labels and extra
+ * are escaped already, and either may be NULL or "". */
+static void sample_as(struct emitter *em, const char *suffix, const char *labels, const char *extra,
+                      const char *value)
 {
         const struct family *f = em->f;
         bool l = labels && labels[0], x = extra && extra[0];
@@ -286,8 +381,10 @@ static void sample(struct emitter *em, const char *labels, const char *extra, co
                 out_printf(em->o, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help, f->name, f->type);
                 em->started = true;
         }
-        /* the hottest line of the file (some 40 per VM): plain appends, no format to interpret */
+        /* the hottest line of the file (some 100 per VM): plain appends, no format to interpret */
         out_add(em->o, f->name);
+        if (suffix)
+                out_add(em->o, suffix);
         if (l || x) {
                 out_add(em->o, "{");
                 if (l)
@@ -301,6 +398,11 @@ static void sample(struct emitter *em, const char *labels, const char *extra, co
         out_add(em->o, " ");
         out_add(em->o, value);
         out_add(em->o, "\n");
+}
+
+static void sample(struct emitter *em, const char *labels, const char *extra, const char *value)
+{
+        sample_as(em, NULL, labels, extra, value);
 }
 
 /* Append key="escaped value" to a label list, with a comma after an earlier label. */
@@ -322,15 +424,19 @@ static void out_label(struct out *o, const char *key, const char *value)
         out_add(o, "\"");
 }
 
-/* The labels of every series of one VM: vm, group, pid. NULL when out of memory. */
-static char *vm_labels(const struct metrics_vm *vm)
+/* The labels of every series of one VM: vm, uuid (where it has one), group, and pid when with_pid. NULL when out
+ * of memory. */
+static char *vm_labels(const struct metrics_vm *vm, bool with_pid)
 {
         struct out o = {};
         char pid[VALUE_MAX];
 
         out_label(&o, "vm", vm->id->name);
+        if (vm->id->uuid[0])
+                out_label(&o, "uuid", vm->id->uuid);
         out_label(&o, "group", vm->group);
-        out_label(&o, "pid", fmt_u64((uint64_t)vm->id->pid, pid));
+        if (with_pid)
+                out_label(&o, "pid", fmt_u64((uint64_t)vm->id->pid, pid));
         if (o.oom) {
                 free(o.buf);
                 return NULL;
@@ -338,18 +444,55 @@ static char *vm_labels(const struct metrics_vm *vm)
         return o.buf;
 }
 
-static const char *const resource_names[] = {"cpu", "memory", "io"};
+static int labels_compare(const void *a, const void *b, void *userdata)
+{
+        char **labels = userdata;
+        return strcmp(labels[*(const size_t *)a], labels[*(const size_t *)b]);
+}
 
-static void pressures(struct emitter *em, const char *labels, const struct pressure p[3])
+/* Every VM's labels; two VMs that would have the same ones (same -name, no uuid, same group) get their pid too,
+ * or the file would hold one series twice and be refused. -ENOMEM. */
+static int vms_labels(const struct metrics_vm *vms, size_t n, char **labels)
+{
+        _cleanup_free_ size_t *order = calloc(n ? n : 1, sizeof(size_t));
+
+        if (!order)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                labels[i] = vm_labels(&vms[i], false);
+                if (!labels[i])
+                        return -ENOMEM;
+                order[i] = i;
+        }
+        qsort_r(order, n, sizeof(size_t), labels_compare, labels);
+        for (size_t i = 0; i < n;) {
+                size_t j = i + 1;
+                while (j < n && strcmp(labels[order[i]], labels[order[j]]) == 0)
+                        j++;
+                for (size_t k = i; j - i > 1 && k < j; k++) {
+                        free(labels[order[k]]);
+                        labels[order[k]] = vm_labels(&vms[order[k]], true);
+                        if (!labels[order[k]])
+                                return -ENOMEM;
+                }
+                i = j;
+        }
+        return 0;
+}
+
+static const char *const resource_names[] = {"cpu", "memory", "io"};
+static const char *const kind_names[] = {"some", "full"};
+
+static void stalled(struct emitter *em, const char *labels, const uint64_t usec[3][2])
 {
         char v[VALUE_MAX], extra[64];
 
-        for (size_t i = 0; i < 3; i++) {
-                snprintf(extra, sizeof(extra), "resource=\"%s\",kind=\"some\"", resource_names[i]);
-                sample(em, labels, extra, fmt_micro(p[i].some_ppm, v));
-                snprintf(extra, sizeof(extra), "resource=\"%s\",kind=\"full\"", resource_names[i]);
-                sample(em, labels, extra, fmt_micro(p[i].full_ppm, v));
-        }
+        for (size_t r = 0; r < 3; r++)
+                for (size_t k = 0; k < 2; k++) {
+                        snprintf(extra, sizeof(extra), "resource=\"%s\",kind=\"%s\"", resource_names[r],
+                                 kind_names[k]);
+                        sample(em, labels, extra, fmt_micro(usec[r][k], v));
+                }
 }
 
 static void decisions(struct emitter *em, const char *labels, const struct metrics_counters *c)
@@ -362,21 +505,6 @@ static void decisions(struct emitter *em, const char *labels, const struct metri
                 snprintf(extra, sizeof(extra), "file=\"%s\"", file_names[f]);
                 sample(em, labels, extra, fmt_u64(c->decisions[f], v));
         }
-}
-
-static bool vm_has_deltas(const struct metrics_vm *vm)
-{
-        return vm->sig && vm->sig->interval_usec > 0;
-}
-
-static bool vm_has_runq(const struct metrics_vm *vm)
-{
-        return vm->sig && vm->sig->runq.source != RUNQ_SOURCE_NONE;
-}
-
-static const char *runq_source_name(enum runq_source s)
-{
-        return s == RUNQ_SOURCE_BPF ? "bpf" : s == RUNQ_SOURCE_SCHEDSTAT ? "schedstat" : "none";
 }
 
 static void io_limits(struct emitter *em, const char *labels, const struct limits *lim, bool iops)
@@ -437,60 +565,84 @@ static void vm_limits(struct emitter *em, const struct metrics_vm *vms, size_t n
                         io_limits(em, labels[i], vms[i].limits, true);
 }
 
-static void vm_signals(struct emitter *em, const struct metrics_vm *vms, size_t n, char **labels)
+/* A Prometheus histogram from log2 buckets: le is each bucket's upper bound, 2^(b+1) ns (a wait of exactly that
+ * many ns is counted in the next bucket: the bounds are the kernel's, to the nanosecond); the last bucket, open
+ * above 2^31 ns, is +Inf. Without buckets, only _sum and _count. */
+static void histogram(struct emitter *em, const char *labels, const struct runq_histogram *h)
 {
-        static const char *const quantiles[] = {"0.5", "0.9", "0.99"};
-        char v[VALUE_MAX], extra[64];
+        char v[VALUE_MAX], le[VALUE_MAX + 8], bound[VALUE_MAX];
+        uint64_t cumulative = 0;
 
-        family_begin(em, &F_VM_PRESSURE);
-        for (size_t i = 0; i < n; i++)
-                if (vm_has_deltas(&vms[i]))
-                        pressures(em, labels[i],
-                                  (const struct pressure[3]){vms[i].sig->cpu, vms[i].sig->memory, vms[i].sig->io});
-
-        family_begin(em, &F_VM_RUNQ);
-        for (size_t i = 0; i < n; i++)
-                if (vm_has_runq(&vms[i])) {
-                        const struct runq_latency *q = &vms[i].sig->runq;
-                        const uint64_t usec[] = {q->p50_usec, q->p90_usec, q->p99_usec};
-                        for (size_t k = 0; k < ELEMENTSOF(quantiles); k++) {
-                                snprintf(extra, sizeof(extra), "quantile=\"%s\",source=\"%s\"", quantiles[k],
-                                         runq_source_name(q->source));
-                                sample(em, labels[i], extra, fmt_micro(usec[k], v));
-                        }
+        if (h->buckets) {
+                for (unsigned b = 0; b + 1 < RUNQ_BUCKETS; b++) {
+                        cumulative += h->count[b];
+                        snprintf(le, sizeof(le), "le=\"%s\"", fmt_nano(UINT64_C(2) << b, bound));
+                        sample_as(em, "_bucket", labels, le, fmt_u64(cumulative, v));
                 }
-        family_begin(em, &F_VM_VCPU_RUNQ);
-        for (size_t i = 0; i < n; i++)
-                if (vm_has_runq(&vms[i])) {
-                        snprintf(extra, sizeof(extra), "quantile=\"0.99\",source=\"%s\"",
-                                 runq_source_name(vms[i].sig->runq.source));
-                        sample(em, labels[i], extra, fmt_micro(vms[i].sig->runq.vcpu_p99_usec, v));
-                }
-        family_begin(em, &F_VM_RUNQ_SAMPLES);
-        for (size_t i = 0; i < n; i++)
-                if (vm_has_runq(&vms[i]))
-                        sample(em, labels[i], NULL, fmt_u64(vms[i].sig->runq.samples, v));
+                cumulative += h->count[RUNQ_BUCKETS - 1];
+                sample_as(em, "_bucket", labels, "le=\"+Inf\"", fmt_u64(cumulative, v));
+        } else
+                cumulative = h->samples;
+        sample_as(em, "_sum", labels, NULL, fmt_nano(h->sum_ns, v));
+        sample_as(em, "_count", labels, NULL, fmt_u64(cumulative, v));
+}
 
-        family_begin(em, &F_VM_CPU_USAGE);
-        for (size_t i = 0; i < n; i++)
-                if (vm_has_deltas(&vms[i]))
-                        sample(em, labels[i], NULL,
-                               fmt_ratio(vms[i].sig->cpu_usage_usec, vms[i].sig->interval_usec, v));
-        family_begin(em, &F_VM_CPU_THROTTLED);
-        for (size_t i = 0; i < n; i++)
-                if (vm_has_deltas(&vms[i]))
-                        sample(em, labels[i], NULL,
-                               fmt_ratio(vms[i].sig->cpu_throttled_usec, vms[i].sig->interval_usec, v));
-        family_begin(em, &F_VM_CPU_THROTTLED_PERIODS);
-        for (size_t i = 0; i < n; i++)
-                if (vm_has_deltas(&vms[i]) && vms[i].sig->cpu_nr_periods > 0)
-                        sample(em, labels[i], NULL,
-                               fmt_ratio(vms[i].sig->cpu_nr_throttled, vms[i].sig->cpu_nr_periods, v));
+static void vm_counters(struct emitter *em, const struct metrics_vm *vms, size_t n, char **labels, bool bpf)
+{
+        static const char *const events[] = {"high", "max", "oom", "oom_kill"};
+        char v[VALUE_MAX], extra[96];
 
         family_begin(em, &F_VM_MEMORY_CURRENT);
         for (size_t i = 0; i < n; i++)
                 if (vms[i].sig)
                         sample(em, labels[i], NULL, fmt_u64(vms[i].sig->memory_current, v));
+
+        family_begin(em, &F_VM_CPU_USAGE);
+        for (size_t i = 0; i < n; i++)
+                if (vms[i].totals)
+                        sample(em, labels[i], NULL, fmt_micro(vms[i].totals->cpu_usage_usec, v));
+        family_begin(em, &F_VM_CPU_THROTTLED);
+        for (size_t i = 0; i < n; i++)
+                if (vms[i].totals)
+                        sample(em, labels[i], NULL, fmt_micro(vms[i].totals->cpu_throttled_usec, v));
+        family_begin(em, &F_VM_CPU_PERIODS);
+        for (size_t i = 0; i < n; i++)
+                if (vms[i].totals)
+                        sample(em, labels[i], NULL, fmt_u64(vms[i].totals->cpu_periods, v));
+        family_begin(em, &F_VM_CPU_THROTTLED_PERIODS);
+        for (size_t i = 0; i < n; i++)
+                if (vms[i].totals)
+                        sample(em, labels[i], NULL, fmt_u64(vms[i].totals->cpu_throttled_periods, v));
+        family_begin(em, &F_VM_STALLED);
+        for (size_t i = 0; i < n; i++)
+                if (vms[i].totals)
+                        stalled(em, labels[i], vms[i].totals->stall_usec);
+        family_begin(em, &F_VM_MEMORY_EVENTS);
+        for (size_t i = 0; i < n; i++)
+                for (size_t k = 0; vms[i].totals && k < ELEMENTSOF(events); k++) {
+                        snprintf(extra, sizeof(extra), "event=\"%s\"", events[k]);
+                        sample(em, labels[i], extra, fmt_u64(vms[i].totals->memory_events[k], v));
+                }
+        for (int ops = 0; ops < 2; ops++) {
+                family_begin(em, ops ? &F_VM_IO_OPS : &F_VM_IO_BYTES);
+                for (size_t i = 0; i < n; i++)
+                        for (unsigned d = 0; vms[i].totals && d < vms[i].totals->n_io_devices; d++) {
+                                const struct metrics_io_device *io = &vms[i].totals->io[d];
+                                snprintf(extra, sizeof(extra), "device=\"%u:%u\",op=\"read\"", io->major, io->minor);
+                                sample(em, labels[i], extra, fmt_u64(ops ? io->rios : io->rbytes, v));
+                                snprintf(extra, sizeof(extra), "device=\"%u:%u\",op=\"write\"", io->major, io->minor);
+                                sample(em, labels[i], extra, fmt_u64(ops ? io->wios : io->wbytes, v));
+                        }
+        }
+
+        family_begin(em, bpf ? &F_VM_RUNQ_BPF : &F_VM_RUNQ_SCHEDSTAT);
+        for (size_t i = 0; i < n; i++)
+                if (vms[i].totals && vms[i].totals->runq.samples)
+                        histogram(em, labels[i], &vms[i].totals->runq);
+        family_begin(em, bpf ? &F_VM_VCPU_RUNQ_BPF : &F_VM_VCPU_RUNQ_SCHEDSTAT);
+        for (size_t i = 0; i < n; i++)
+                if (vms[i].totals && vms[i].totals->vcpu_runq.samples)
+                        histogram(em, labels[i], &vms[i].totals->vcpu_runq);
 }
 
 int metrics_format(const struct metrics_engine *e, const struct metrics_vm *vms, size_t n_vms, char **ret_text,
@@ -503,11 +655,8 @@ int metrics_format(const struct metrics_engine *e, const struct metrics_vm *vms,
         labels = calloc(n_vms ? n_vms : 1, sizeof(char *));
         if (!labels)
                 return -ENOMEM;
-        for (size_t i = 0; i < n_vms && !o.oom; i++) {
-                labels[i] = vm_labels(&vms[i]);
-                if (!labels[i])
-                        o.oom = true;
-        }
+        if (vms_labels(vms, n_vms, labels) < 0)
+                o.oom = true;
 
         /* The engine. */
         family_begin(&em, &F_DRY_RUN);
@@ -526,17 +675,23 @@ int metrics_format(const struct metrics_engine *e, const struct metrics_vm *vms,
                 family_begin(&em, &F_WRITE_ERRORS);
                 sample(&em, NULL, NULL, fmt_u64(e->totals->write_errors, v));
         }
-        if (e->host && e->host->interval_usec > 0) {
-                family_begin(&em, &F_HOST_PRESSURE);
-                pressures(&em, NULL, (const struct pressure[3]){e->host->cpu, e->host->memory, e->host->io});
+        if (e->host) {
+                const struct psi_resource *r[3] = {&e->host->psi.cpu, &e->host->psi.memory, &e->host->psi.io};
+                const uint64_t usec[3][2] = {{r[0]->some.total_usec, r[0]->full.total_usec},
+                                             {r[1]->some.total_usec, r[1]->full.total_usec},
+                                             {r[2]->some.total_usec, r[2]->full.total_usec}};
+                family_begin(&em, &F_HOST_STALLED);
+                stalled(&em, NULL, usec);
         }
 
-        /* Each VM: who it is, its limits, its signals, its counters. */
+        /* Each VM: who it is, its limits, its levels, its counters and histograms. */
         family_begin(&em, &F_VM_INFO);
         for (size_t i = 0; i < n_vms && !o.oom; i++) {
                 struct out info = {};
+                char pid[VALUE_MAX];
 
-                out_label(&info, "uuid", vms[i].id->uuid);
+                if (!strstr(labels[i], ",pid=\""))
+                        out_label(&info, "pid", fmt_u64((uint64_t)vms[i].id->pid, pid));
                 out_label(&info, "cgroup", vms[i].cgroup);
                 out_label(&info, "exe", vms[i].id->exe);
                 if (info.oom)
@@ -547,7 +702,7 @@ int metrics_format(const struct metrics_engine *e, const struct metrics_vm *vms,
         }
         if (!o.oom) {
                 vm_limits(&em, vms, n_vms, labels);
-                vm_signals(&em, vms, n_vms, labels);
+                vm_counters(&em, vms, n_vms, labels, e->runq_source != RUNQ_SOURCE_SCHEDSTAT);
 
                 family_begin(&em, &F_VM_DECISIONS);
                 for (size_t i = 0; i < n_vms; i++)

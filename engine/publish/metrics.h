@@ -15,17 +15,19 @@
  *
  * Every family has HELP and TYPE lines before its samples, and all samples of a family are together (node_exporter
  * refuses a file otherwise). No timestamps (node_exporter refuses those too). Names are vmgov_*, with the unit in the
- * name (_bytes, _seconds, _ratio; counters end in _total). Per-VM series carry vm, group and pid labels, so two VMs
- * with the same -name stay apart; vmgov_vm_info adds uuid, cgroup and exe.
+ * name (_bytes, _seconds; counters end in _total). What accumulates is a counter (CPU time, throttling, PSI stall
+ * time, memory.events, io bytes and operations) and run-queue latency a histogram, so that rate() and
+ * histogram_quantile() are exact over any window; a gauge is only a level (a limit, a weight, memory.current).
+ * Per-VM series carry vm (the -name), uuid (where it has one) and group, which stay the same across a restart of
+ * the VM's QEMU; vmgov_vm_info adds pid, cgroup and exe. Only VMs that would share all three labels get a pid label
+ * too, so that no two series are the same.
  *
  * Label values are escaped as the format wants (backslash, double quote and newline as \\, \" and \n); any byte
  * that is not part of valid UTF-8 becomes U+FFFD, because Prometheus parsers refuse a file with invalid UTF-8 and a
  * hostile -name must not take every other metric down with it. Control characters (C0 but tab and newline, DEL,
  * C1) become U+FFFD too, so that reading the file on a terminal is safe.
  *
- * Limits are "+Inf" for max/infinity. Signals that are deltas over a tick (pressures, CPU usage and throttling)
- * appear only when the tick had a previous one to compare with (sig->interval_usec > 0); run-queue latencies only
- * when they were measured (runq.source != RUNQ_SOURCE_NONE).
+ * Limits are "+Inf" for max/infinity. Counters and histograms appear once the VM has been sensed for a tick.
  */
 
 #define METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
@@ -58,13 +60,39 @@ struct metrics_counters {
  * failure. */
 void metrics_count(struct metrics_counters *c, const char *file, int apply_result);
 
+/* What a VM's signals have added up to since it was first tracked: the counters and histograms of the metrics. The
+ * publish stage keeps one per VM, and keeps it for a while when the VM exits, so that a VM of the same name, uuid
+ * and group that comes back continues its series instead of starting them at zero. */
+#define METRICS_IO_DEVICES 16
+
+struct metrics_io_device {
+        unsigned major, minor;
+        uint64_t rbytes, wbytes, rios, wios;
+};
+
+struct metrics_totals {
+        uint64_t cpu_usage_usec, cpu_throttled_usec, cpu_periods, cpu_throttled_periods;
+        uint64_t stall_usec[3][2]; /* [cpu, memory, io][some, full] */
+        uint64_t memory_events[4]; /* high, max, oom, oom_kill */
+        unsigned n_io_devices;
+        struct metrics_io_device io[METRICS_IO_DEVICES]; /* devices beyond these are not counted */
+        struct runq_histogram runq, vcpu_runq;
+        bool psi_seen;            /* psi_last holds the cgroup's raw PSI totals of the last tick */
+        uint64_t psi_last[3][2];
+};
+
+/* Pure: add one tick's signals. The first tick of a sensor (sig->interval_usec == 0) only takes the PSI totals
+ * as the base for the next one's deltas. */
+void metrics_totals_add(struct metrics_totals *t, const struct vm_signals *sig);
+
 struct metrics_vm {
         const struct vm_identity *id;            /* name, uuid, pid, exe */
         const char *group;                       /* its policy group; NULL or "" when unmanaged */
         const char *cgroup;                      /* relative to the cgroup2 mount; NULL or "" before placement */
         const struct limits *limits;             /* what the engine holds it at (would, in dry-run); NULL: none */
-        const struct vm_signals *sig;            /* this tick's signals; NULL: not sensed */
+        const struct vm_signals *sig;            /* this tick's signals (levels: memory.current); NULL: not sensed */
         const struct metrics_counters *counters; /* NULL: not counted */
+        const struct metrics_totals *totals;     /* NULL: nothing sensed yet */
 };
 
 struct metrics_engine {
@@ -74,6 +102,7 @@ struct metrics_engine {
         uint64_t interval_usec;
         const struct host_signals *host;       /* NULL: not sensed */
         const struct metrics_counters *totals; /* over every VM ever governed; NULL: not counted */
+        enum runq_source runq_source;          /* how run-queue latency is measured: the histograms' HELP says */
 };
 
 /* Pure: the whole exposition text in a fresh NUL-terminated buffer. Returns 0 or -ENOMEM. */

@@ -114,6 +114,60 @@ static void publish_status(struct engine *e)
                 e->warned_snapshot = false;
 }
 
+/* Retired counters, kept this many at most: a VM that comes back usually does so soon (a restart), and each entry
+ * is a VM's worth of counters and histograms (about 1.3 KiB). */
+#define RETIRED_TOTALS_MAX 256
+
+static uint64_t totals_key(const struct vm_state *vm)
+{
+        const char *parts[] = {vm->id.name, vm->id.uuid, vm->group};
+        uint64_t h = UINT64_C(14695981039346656037); /* FNV-1a, over the three with their NULs */
+
+        for (size_t i = 0; i < ELEMENTSOF(parts); i++)
+                for (const unsigned char *p = (const unsigned char *)parts[i];; p++) {
+                        h = (h ^ *p) * UINT64_C(1099511628211);
+                        if (!*p)
+                                break;
+                }
+        return h;
+}
+
+void publish_stage_release(struct engine *e, struct vm_state *vm)
+{
+        size_t slot = e->n_retired;
+
+        if (!vm->totals_started)
+                return;
+        if (e->n_retired >= RETIRED_TOTALS_MAX) {
+                slot = 0;
+                for (size_t i = 1; i < e->n_retired; i++)
+                        if (e->retired[i].tick < e->retired[slot].tick)
+                                slot = i;
+        } else if (GREEDY_REALLOC(e->retired, e->retired_allocated, e->n_retired + 1) < 0)
+                return; /* its series start again at zero if it comes back, which rate() takes as a reset */
+        else
+                e->n_retired++;
+        e->retired[slot] = (struct retired_totals){.key = totals_key(vm), .tick = e->ticks, .totals = vm->totals};
+        e->retired[slot].totals.psi_seen = false; /* a new cgroup's PSI totals start afresh */
+}
+
+/* A VM's counters, this tick's signals added; a VM sensed for the first time takes over what a VM of its name,
+ * uuid and group left, if one did. */
+static void totals_update(struct engine *e, struct vm_state *vm)
+{
+        if (!vm->totals_started) {
+                uint64_t key = totals_key(vm);
+                for (size_t i = 0; i < e->n_retired; i++)
+                        if (e->retired[i].key == key) {
+                                vm->totals = e->retired[i].totals;
+                                e->retired[i] = e->retired[--e->n_retired];
+                                break;
+                        }
+                vm->totals_started = true;
+        }
+        metrics_totals_add(&vm->totals, &vm->sig);
+}
+
 /* The Prometheus textfile: every VM's limits, signals and decision counts, replaced atomically each tick. */
 static void publish_metrics(struct engine *e)
 {
@@ -125,6 +179,9 @@ static void publish_metrics(struct engine *e)
 
         if (!path || strcmp(path, "none") == 0)
                 return;
+        for (size_t i = 0; i < e->n_vms; i++)
+                if (vm_sensed(&e->vms[i]))
+                        totals_update(e, &e->vms[i]);
         mv = calloc(e->n_vms ? e->n_vms : 1, sizeof(*mv));
         if (!mv)
                 return;
@@ -137,6 +194,7 @@ static void publish_metrics(struct engine *e)
                         .limits = vm_managed(vm) && vm->ctl.initialized ? &vm->ctl.limits : NULL,
                         .sig = vm_sensed(vm) ? &vm->sig : NULL,
                         .counters = &vm->counters,
+                        .totals = vm->totals_started ? &vm->totals : NULL,
                 };
         }
         struct metrics_engine me = {
@@ -146,6 +204,7 @@ static void publish_metrics(struct engine *e)
                 .interval_usec = e->interval_usec,
                 .host = e->host_sensor ? &e->host : NULL,
                 .totals = &e->totals,
+                .runq_source = e->schedlat ? schedlat_source(e->schedlat) : RUNQ_SOURCE_NONE,
         };
         r = metrics_format(&me, mv, n, &text, &len);
         if (r == 0)
@@ -174,4 +233,7 @@ void publish_stage_stop(struct engine *e)
         e->snapshot_on = false;
         free(e->snapshot.buf);
         e->snapshot = (struct snapshot_text){0};
+        free(e->retired);
+        e->retired = NULL;
+        e->n_retired = e->retired_allocated = 0;
 }

@@ -14,5 +14,8 @@
 /* now is the tick's start (sense_now_usec()): the tick's duration is measured from it. */
 void publish_stage(struct engine *e, uint64_t now);
 
+/* A VM is gone: its counters are kept for a while, for a VM of the same name, uuid and group that comes back. */
+void publish_stage_release(struct engine *e, struct vm_state *vm);
+
 /* The daemon stops: a stopped daemon has no live view, so its status file goes (status then samples). */
 void publish_stage_stop(struct engine *e);

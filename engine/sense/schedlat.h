@@ -30,7 +30,7 @@
  * threads allocate.
  */
 
-#define SCHEDLAT_NBUCKETS          32 /* = SCHEDLAT_BUCKETS of bpf/schedlat.h */
+#define SCHEDLAT_NBUCKETS          RUNQ_BUCKETS /* = SCHEDLAT_BUCKETS of bpf/schedlat.h */
 #define SCHEDLAT_DEFAULT_MAX_VMS   1024
 #define SCHEDLAT_DEFAULT_MAX_VCPUS 4096
 

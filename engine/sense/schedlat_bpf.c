@@ -337,6 +337,10 @@ int schedlat_bpf_read(struct schedlat *s, unsigned id, struct vm_entry *vm, stru
         ret->p90_usec = (schedlat_percentile_ns(&d, 900) + 500) / 1000;
         ret->p99_usec = (schedlat_percentile_ns(&d, 990) + 500) / 1000;
         ret->vcpu_p99_usec = (schedlat_percentile_ns(&vd, 990) + 500) / 1000;
+        ret->tick = (struct runq_histogram){.buckets = true, .samples = d.total, .sum_ns = d.sum_ns};
+        ret->vcpu_tick = (struct runq_histogram){.buckets = true, .samples = vd.total, .sum_ns = vd.sum_ns};
+        memcpy(ret->tick.count, d.count, sizeof(ret->tick.count));
+        memcpy(ret->vcpu_tick.count, vd.count, sizeof(ret->vcpu_tick.count));
         *totals = (struct schedlat_totals){
                 .samples = d.total, .wait_ns = d.sum_ns, .vcpu_samples = vd.total, .vcpu_wait_ns = vd.sum_ns};
         return 0;

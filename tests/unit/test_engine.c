@@ -287,7 +287,14 @@ static int fixture_teardown(void **state)
         return 0;
 }
 
+static void engine_start_metrics(struct fixture *f, bool dry_run, const char *audit, const char *metrics);
+
 static void engine_start(struct fixture *f, bool dry_run, const char *audit)
+{
+        engine_start_metrics(f, dry_run, audit, "none");
+}
+
+static void engine_start_metrics(struct fixture *f, bool dry_run, const char *audit, const char *metrics)
 {
         char proc[4200], sys[4200], root[4200];
         static char roots[3][4200];
@@ -307,7 +314,7 @@ static void engine_start(struct fixture *f, bool dry_run, const char *audit)
                 .policy_path = f->policy,
                 .roots = {.proc = roots[0], .sys = roots[1], .root = roots[2]},
                 .audit_log = audit,
-                .metrics_file = "none",
+                .metrics_file = metrics,
                 .status_path = "none",
                 .state_path = f->state,
                 .dry_run = dry_run,
@@ -589,6 +596,61 @@ static void test_close_restores(void **state)
         assert_int_equal(lines_matching(f->audit, "restore original on exit"), 7);
 }
 
+/* The value of a series in the metrics file, -1 when it is not there. */
+static double metric(const char *path, const char *series)
+{
+        char line[4096];
+        double v = -1;
+        FILE *in = fopen(path, "re");
+
+        assert_non_null(in);
+        while (fgets(line, sizeof(line), in))
+                if (strncmp(line, series, strlen(series)) == 0 && line[strlen(series)] == ' ')
+                        v = strtod(line + strlen(series) + 1, NULL);
+        fclose(in);
+        return v;
+}
+
+/* A VM's counters only grow, across ticks and across its QEMU exiting and a new one of the same name coming back. */
+static void test_metrics_counters_across_return(void **state)
+{
+        struct fixture *f = *state;
+        static const char usage[] = "vmgov_vm_cpu_usage_seconds_total{vm=\"batch-1\",group=\"batch\"}";
+        char metrics[4300];
+
+        snprintf(metrics, sizeof(metrics), "%s/vmgov.prom", f->path);
+        engine_start_metrics(f, false, "none", metrics);
+        assert_int_equal(engine_tick(&f->e), 0); /* placed; its sensor's first tick: no deltas yet */
+        assert_true(metric(metrics, usage) == 0);
+
+        tmptree_write_string(f->fd, MOUNT "/vmgov/batch/batch-1/cpu.stat",
+                             "usage_usec 3000000\nuser_usec 2000000\nsystem_usec 1000000\nnr_periods 20\n"
+                             "nr_throttled 4\nthrottled_usec 70000\n");
+        assert_int_equal(engine_tick(&f->e), 0);
+        assert_true(metric(metrics, usage) == 2.999);
+        assert_true(metric(metrics, "vmgov_vm_cpu_throttled_periods_total{vm=\"batch-1\",group=\"batch\"}") == 4);
+
+        /* it exits: no series while it is away */
+        process_exit(f, PID_BATCH);
+        tmptree_write_string(f->fd, MOUNT "/vmgov/batch/batch-1/cgroup.procs", "");
+        assert_int_equal(engine_tick(&f->e), 0);
+        assert_true(metric(metrics, usage) == -1);
+
+        /* a new QEMU of that name: its series go on from where the old one's stopped */
+        process_new(f, PID_BATCH + 1, "/usr/bin/qemu-system-x86_64", "batch-1", "machine.slice/vm-batch2.scope");
+        assert_int_equal(engine_tick(&f->e), 0);
+        assert_true(metric(metrics, usage) == 2.999);
+        tmptree_write_string(f->fd, MOUNT "/vmgov/batch/batch-1/cpu.stat",
+                             "usage_usec 501000\nuser_usec 1000\nsystem_usec 0\nnr_periods 0\nnr_throttled 0\n"
+                             "throttled_usec 0\n");
+        assert_int_equal(engine_tick(&f->e), 0);
+        assert_true(metric(metrics, usage) == 3.499);
+        assert_true(metric(metrics, "vmgov_vm_cpu_throttled_periods_total{vm=\"batch-1\",group=\"batch\"}") == 4);
+        /* pid, cgroup and exe are on the info series only */
+        assert_true(metric(metrics, "vmgov_vm_info{vm=\"batch-1\",group=\"batch\",pid=\"4201\",cgroup=\""
+                                    "vmgov/batch/batch-1\",exe=\"qemu-system-x86_64\"}") == 1);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -599,6 +661,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_vm_exits_mid_tick, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_refused_write, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_close_restores, fixture_setup, fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_metrics_counters_across_return, fixture_setup, fixture_teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
