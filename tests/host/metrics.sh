@@ -132,4 +132,8 @@ shrunk=$(awk 'FNR == 1 { file++ }
 [ -z "$shrunk" ] || echo "$shrunk" | sed 's/^/    shrank: /'
 check "counters and histograms only grow between two textfiles ($(grep -c _total "$tmp/first.prom") counter samples)" \
 	[ -z "$shrunk" ] && [ -s "$tmp/first.prom" ]
+out=$("$PROMTOOL" test rules "$SRC/tests/host/metrics-queries.yml" 2>&1)
+echo "$out" | grep -q SUCCESS || echo "$out" | sed 's/^/    /'
+check "the README's two queries give what they should on the engine's series (promtool test rules)" \
+	sh -c 'echo "$1" | grep -q SUCCESS' sh "$out"
 finish
