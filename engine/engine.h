@@ -31,6 +31,10 @@ int engine_probe(const struct host_roots *roots, char *why, size_t len);
 /* vmgov restore: put back every original a previous engine journalled. Returns the number of failures or -errno. */
 int engine_restore_journal(const struct host_roots *roots, const char *state_path);
 
-/* status.c: print the running daemon's view (its status file), or, without a running daemon, the discovered VMs,
- * their current limits and their signals sampled over one interval; as tables or as one JSON object on stdout. */
+/* cli/status.c, vmgov status: the running daemon's view from its status file, which needs no engine and no policy.
+ * Returns 1 when it printed it, 0 when there is no running daemon's file (none, or one a dead daemon left: said),
+ * or -errno. */
+int status_show_live(const struct engine_options *opt, bool json);
+/* Without a running daemon: the discovered VMs, their current limits and their signals sampled over one interval.
+ * Both print tables, or one JSON object, on stdout. */
 int engine_status(struct engine *e, bool json);

@@ -282,6 +282,20 @@ int main(int argc, char **argv)
                 return EXIT_USAGE;
         }
 
+        if (strcmp(cmd, "status") == 0) {
+                /* a running daemon's view needs no policy */
+                r = status_show_live(&opt, json);
+                if (r != 0)
+                        return r > 0 ? EXIT_OK : EXIT_RUNTIME;
+                if (!opt.policy_path && access(default_policy_path(), F_OK) < 0) {
+                        fprintf(stderr,
+                                "vmgov status: no vmgov is running (no status file at %s), and there is no policy to "
+                                "sample the VMs with (%s does not exist): give one with --policy FILE, e.g. "
+                                "--policy policies/default.ini in the source tree\n",
+                                opt.status_path ? opt.status_path : SNAPSHOT_DEFAULT, default_policy_path());
+                        return EXIT_USAGE;
+                }
+        }
         if (!opt.policy_path)
                 opt.policy_path = default_policy_path();
         r = load_policy(opt.policy_path, &env, &policy);

@@ -396,25 +396,40 @@ static int status_sample(struct engine *e, struct snapshot_vm **ret_rows, size_t
         return 0;
 }
 
-int engine_status(struct engine *e, bool json)
+int status_show_live(const struct engine_options *opt, bool json)
 {
-        const char *path = e->opt.status_path ? e->opt.status_path : SNAPSHOT_DEFAULT;
+        const char *path = opt->status_path ? opt->status_path : SNAPSHOT_DEFAULT;
+        _cleanup_close_ int proc_fd = -1;
         _cleanup_free_ struct snapshot_vm *rows = NULL;
         struct status_view v = {0};
         size_t n = 0;
-        int r = 0;
+        int r;
 
-        if (strcmp(path, "none") != 0)
-                r = status_read_live(e->proc_fd, path, &v, &rows, &n);
-        if (r <= 0) {
-                v = (struct status_view){
-                        .interval_usec = e->interval_usec,
-                        .runq_source = e->schedlat ? schedlat_mode(e->schedlat) : "none",
-                };
-                r = status_sample(e, &rows, &n);
-                if (r < 0)
-                        return r;
-        }
+        if (strcmp(path, "none") == 0)
+                return 0;
+        proc_fd = open(opt->roots.proc, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (proc_fd < 0)
+                return log_err_errno(-errno, "open %s: %m", opt->roots.proc);
+        r = status_read_live(proc_fd, path, &v, &rows, &n);
+        if (r <= 0)
+                return r;
+        print_view(&v, rows, n, json, opt->roots.proc);
+        return 1;
+}
+
+int engine_status(struct engine *e, bool json)
+{
+        _cleanup_free_ struct snapshot_vm *rows = NULL;
+        struct status_view v = {
+                .interval_usec = e->interval_usec,
+                .runq_source = e->schedlat ? schedlat_mode(e->schedlat) : "none",
+        };
+        size_t n = 0;
+        int r;
+
+        r = status_sample(e, &rows, &n);
+        if (r < 0)
+                return r;
         print_view(&v, rows, n, json, e->opt.roots.proc);
         return 0;
 }
