@@ -371,8 +371,7 @@ static void family_begin(struct emitter *em, const struct family *f)
 
 /* One sample, NAME{LABELS,EXTRA} VALUE (NAME_SUFFIX for a histogram's _bucket, _sum and _count); labels and extra
  * are escaped already, and either may be NULL or "". */
-static void sample_as(struct emitter *em, const char *suffix, const char *labels, const char *extra,
-                      const char *value)
+static void sample_as(struct emitter *em, const char *suffix, const char *labels, const char *extra, const char *value)
 {
         const struct family *f = em->f;
         bool l = labels && labels[0], x = extra && extra[0];
@@ -489,8 +488,7 @@ static void stalled(struct emitter *em, const char *labels, const uint64_t usec[
 
         for (size_t r = 0; r < 3; r++)
                 for (size_t k = 0; k < 2; k++) {
-                        snprintf(extra, sizeof(extra), "resource=\"%s\",kind=\"%s\"", resource_names[r],
-                                 kind_names[k]);
+                        snprintf(extra, sizeof(extra), "resource=\"%s\",kind=\"%s\"", resource_names[r], kind_names[k]);
                         sample(em, labels, extra, fmt_micro(usec[r][k], v));
                 }
 }

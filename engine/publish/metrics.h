@@ -77,7 +77,7 @@ struct metrics_totals {
         unsigned n_io_devices;
         struct metrics_io_device io[METRICS_IO_DEVICES]; /* devices beyond these are not counted */
         struct runq_histogram runq, vcpu_runq;
-        bool psi_seen;            /* psi_last holds the cgroup's raw PSI totals of the last tick */
+        bool psi_seen; /* psi_last holds the cgroup's raw PSI totals of the last tick */
         uint64_t psi_last[3][2];
 };
 
