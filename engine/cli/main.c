@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -68,6 +69,20 @@ static void help(void)
                "  -h, --help           this text\n"
                "\n"
                "Exit status: 0 success, 1 runtime error, 2 bad usage or refused policy, 3 cannot enforce (probe).\n");
+}
+
+/* Descriptors grow with the VMs (held cgroup and statistics files): take what the hard limit allows. systemd gives a
+ * unit a soft limit of 1024 unless it says otherwise. */
+static void nofile_raise(void)
+{
+        struct rlimit rl;
+
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max)
+                return;
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+                log_warn_errno(-errno, "cannot raise the soft limit of open files to %llu: %m",
+                               (unsigned long long)rl.rlim_max);
 }
 
 static const char *default_policy_path(void)
@@ -303,6 +318,7 @@ int main(int argc, char **argv)
                 return r;
 
         opt.sense = true;
+        nofile_raise();
         if (strcmp(cmd, "status") == 0) {
                 /* status only reads: no audit, no journal, no tree to create, and only warnings in the log */
                 opt.audit_log = "none";
