@@ -74,7 +74,12 @@ static void fill(struct limits *hostile_limits, struct vm_signals *hostile_sig, 
                 .cpu_nr_throttled = 2,
                 .cpu_throttled_usec = 30000,
                 .memory_current = 1073741824,
-                .runq = {RUNQ_SOURCE_BPF, 8500, 40, 900, 2100, 1800},
+                .runq = {.source = RUNQ_SOURCE_BPF,
+                         .samples = 8500,
+                         .p50_usec = 40,
+                         .p90_usec = 900,
+                         .p99_usec = 2100,
+                         .vcpu_p99_usec = 1800},
         };
         *hostile_c = (struct metrics_counters){0};
         hostile_c->decisions[METRICS_FILE_CPU_MAX] = 1;
