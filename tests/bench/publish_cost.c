@@ -43,6 +43,7 @@ struct fleet {
         struct snapshot_state *st;
         struct limits *lim;
         struct metrics_counters *cnt;
+        struct metrics_totals *tot;
         struct metrics_vm *mv;
 };
 
@@ -95,7 +96,20 @@ static void fleet_fill(struct fleet *f, unsigned i)
                 .memory_reclaim = 1,
                 .n_io_devices = 1,
                 .io_devices = {{253, 0, 10485760, 2097152, 2560, 512}},
-                .runq = {RUNQ_SOURCE_BPF, 5321, 12, 85, 940, 1210},
+                .runq = {.source = RUNQ_SOURCE_BPF,
+                         .samples = 5321,
+                         .p50_usec = 12,
+                         .p90_usec = 85,
+                         .p99_usec = 940,
+                         .vcpu_p99_usec = 1210,
+                         .tick = {.buckets = true,
+                                  .count = {[10] = 2000, [13] = 2500, [16] = 800, [19] = 21},
+                                  .samples = 5321,
+                                  .sum_ns = 93000000},
+                         .vcpu_tick = {.buckets = true,
+                                       .count = {[12] = 900, [17] = 100},
+                                       .samples = 1000,
+                                       .sum_ns = 21000000}},
         };
         s->psi.cpu.some = (struct psi_line){1659, 1055, 304, 10785764};
         s->psi.memory.some = (struct psi_line){976, 460, 146, 27828520};
@@ -129,8 +143,16 @@ static void fleet_fill(struct fleet *f, unsigned i)
         snprintf(st->reason, sizeof(st->reason),
                  "cpu: run-queue p99 940us > target 500us on web-%u: cpu.weight 150 -> 200 (x1.33, max step 2)", i);
 
-        f->mv[i] = (struct metrics_vm){
-                .id = id, .group = "web", .cgroup = id->cgroup, .limits = l, .sig = s, .counters = &f->cnt[i]};
+        /* its counters and histograms after a few hundred such ticks */
+        for (unsigned t = 0; t < 300; t++)
+                metrics_totals_add(&f->tot[i], s);
+        f->mv[i] = (struct metrics_vm){.id = id,
+                                       .group = "web",
+                                       .cgroup = id->cgroup,
+                                       .limits = l,
+                                       .sig = s,
+                                       .counters = &f->cnt[i],
+                                       .totals = &f->tot[i]};
 }
 
 static const struct snapshot_daemon daemon_line = {
@@ -237,6 +259,7 @@ int main(int argc, char **argv)
         f.st = xcalloc(f.n, sizeof(*f.st));
         f.lim = xcalloc(f.n, sizeof(*f.lim));
         f.cnt = xcalloc(f.n, sizeof(*f.cnt));
+        f.tot = xcalloc(f.n, sizeof(*f.tot));
         f.mv = xcalloc(f.n, sizeof(*f.mv));
         for (unsigned i = 0; i < f.n; i++)
                 fleet_fill(&f, i);
@@ -294,6 +317,7 @@ int main(int argc, char **argv)
         free(f.st);
         free(f.lim);
         free(f.cnt);
+        free(f.tot);
         free(f.mv);
         return 0;
 }
