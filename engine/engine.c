@@ -214,6 +214,11 @@ int engine_open(struct engine *e, const struct engine_options *opt, struct polic
         audit_path = opt->audit_log ? opt->audit_log : policy->engine.audit_log;
         if (audit_path && strcmp(audit_path, "none") != 0) {
                 r = audit_open_with_dir(audit_path, &e->audit_fd);
+                if (r == -EPERM || r == -ELOOP || r == -EBADFD)
+                        return log_err_errno(r,
+                                             "audit log %s: refused: it must be a regular file (not a symlink) "
+                                             "owned by the engine's user and not writable by group or others",
+                                             audit_path);
                 if (r < 0)
                         return log_err_errno(r, "audit log %s: %m", audit_path);
         }
