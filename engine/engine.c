@@ -265,6 +265,8 @@ int engine_open(struct engine *e, const struct engine_options *opt, struct polic
         }
         if (!e->dry_run) {
                 e->act->state_path = opt->state_path ? opt->state_path : STATEFILE_DEFAULT;
+                snprintf(e->act->state_holder, sizeof(e->act->state_holder), "vmgov %s",
+                         opt->command ? opt->command : "run");
                 r = actuator_take_over(e->act);
                 if (r < 0)
                         return log_err_errno(r, "cannot take over the originals in %s: %m", e->act->state_path);
@@ -333,6 +335,7 @@ int engine_restore_journal(const struct host_roots *roots, const char *state_pat
                 return r;
         actuator_init(&a, false, mount_fd, -1);
         a.state_path = state_path;
+        snprintf(a.state_holder, sizeof(a.state_holder), "vmgov restore");
         /* Rates on tap devices are originals too. */
         if (netshape_open(&ns) == 0) {
                 struct actuator_net_ops ops;
