@@ -214,6 +214,11 @@ int engine_open(struct engine *e, const struct engine_options *opt, struct polic
         audit_path = opt->audit_log ? opt->audit_log : policy->engine.audit_log;
         if (audit_path && strcmp(audit_path, "none") != 0) {
                 r = audit_open_with_dir(audit_path, &e->audit_fd);
+                if (r == -EPERM || r == -ELOOP || r == -EBADFD)
+                        return log_err_errno(r,
+                                             "audit log %s: refused: it must be a regular file (not a symlink) "
+                                             "owned by the engine's user and not writable by group or others",
+                                             audit_path);
                 if (r < 0)
                         return log_err_errno(r, "audit log %s: %m", audit_path);
         }
@@ -260,6 +265,8 @@ int engine_open(struct engine *e, const struct engine_options *opt, struct polic
         }
         if (!e->dry_run) {
                 e->act->state_path = opt->state_path ? opt->state_path : STATEFILE_DEFAULT;
+                snprintf(e->act->state_holder, sizeof(e->act->state_holder), "vmgov %s",
+                         opt->command ? opt->command : "run");
                 r = actuator_take_over(e->act);
                 if (r < 0)
                         return log_err_errno(r, "cannot take over the originals in %s: %m", e->act->state_path);
@@ -328,6 +335,7 @@ int engine_restore_journal(const struct host_roots *roots, const char *state_pat
                 return r;
         actuator_init(&a, false, mount_fd, -1);
         a.state_path = state_path;
+        snprintf(a.state_holder, sizeof(a.state_holder), "vmgov restore");
         /* Rates on tap devices are originals too. */
         if (netshape_open(&ns) == 0) {
                 struct actuator_net_ops ops;

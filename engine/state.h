@@ -51,6 +51,7 @@ struct engine_options {
         bool dry_run;             /* or DryRun=yes in the policy */
         const char *record_path;  /* append each tick's signals here (vmgov replay reads them) */
         const char *state_path;   /* the journal of originals; NULL: STATEFILE_DEFAULT */
+        const char *command;      /* "run", "once": who holds the journal's lock, as a refused one is told */
         const char *status_path;  /* run's live view for status; NULL: SNAPSHOT_DEFAULT; "none": not written */
         bool sense;               /* load the sensors (eBPF): run and once; not status, check, restore */
         bool no_proc_events;      /* scan every tick only (benchmarks, or a kernel whose connector misbehaves) */

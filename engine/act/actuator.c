@@ -164,6 +164,7 @@ void actuator_done(struct actuator *a)
 {
         originals_free(&a->originals, &a->n_originals, &a->originals_allocated);
         originals_free(&a->shadow, &a->n_shadow, &a->shadow_allocated);
+        a->journal = statefile_close(a->journal);
 }
 
 static bool same_file(const struct setting *x, const struct setting *y)
@@ -258,6 +259,65 @@ static int net_write(struct actuator *a, const struct setting *s)
         return a->net.write ? a->net.write(a->net.userdata, s) : -EOPNOTSUPP;
 }
 
+/* Rewrite the journal with the live originals when it has grown past its rule; a failure only means it grows. */
+static void journal_maybe_compact(struct actuator *a, size_t n_live)
+{
+        int r;
+
+        if (!a->journal || !statefile_needs_compact(a->journal, n_live))
+                return;
+        r = statefile_compact(a->journal, a->originals, n_live);
+        if (r < 0)
+                log_warn_errno(r, "state file %s: cannot compact it, appending to it as it is: %m", a->state_path);
+}
+
+/* The journal, opened, locked and taken over at the first need: the originals it holds are the originals (the
+ * first value seen of a file is its original), whatever this engine has seen since. Returns how many it held. */
+static int journal_open(struct actuator *a)
+{
+        struct statefile_contents c;
+        size_t had = a->n_originals;
+        int r;
+
+        if (a->journal || !a->state_path)
+                return 0;
+        r = statefile_open(a->state_path, a->state_holder[0] ? a->state_holder : "vmgov", &a->journal);
+        if (r < 0)
+                return r;
+        r = statefile_read(a->journal, &c);
+        if (r < 0) {
+                a->journal = statefile_close(a->journal);
+                return r;
+        }
+        r = array_reserve((void **)&a->originals, &a->originals_allocated, had + c.n, sizeof(*a->originals));
+        for (size_t i = 0; i < c.n && r == 0; i++) {
+                if (had == 0) { /* the journal's are unique: no search, so a take-over is linear */
+                        a->originals[a->n_originals++] = c.originals[i];
+                        c.originals[i].cgroup = NULL;
+                        continue;
+                }
+                struct original *o = original_find(a->originals, had, c.originals[i].cgroup, &c.originals[i].setting);
+                if (o) /* the journal's value came first */
+                        o->setting = c.originals[i].setting;
+                else
+                        r = original_record(&a->originals, &a->n_originals, &a->originals_allocated,
+                                            c.originals[i].cgroup, &c.originals[i].setting,
+                                            c.originals[i].setting.value, false);
+        }
+        size_t n = c.n;
+        statefile_contents_done(&c);
+        if (r < 0) {
+                a->journal = statefile_close(a->journal);
+                return r;
+        }
+        if (n)
+                log_info("took over %zu original values from %s (left by an engine that did not restore them)", n,
+                         a->state_path);
+        /* the journal now holds exactly what is live: an old format, skipped lines, forgotten originals go */
+        journal_maybe_compact(a, a->n_originals);
+        return (int)MIN(n, (size_t)__INT_MAX__);
+}
+
 int actuator_apply(struct actuator *a, const struct actuator_target *t, const struct setting *s, const char *reason)
 {
         char text[4096], current[CGV_VALUE_MAX], name[AUDIT_LOG_NAME_MAX], where[4200];
@@ -313,13 +373,20 @@ int actuator_apply(struct actuator *a, const struct actuator_target *t, const st
                 return 1;
         }
 
+        r = journal_open(a);
+        if (r < 0) {
+                a->errors++;
+                return log_err_errno(r, "state file %s: cannot journal the original of %s, so it is not written: %m",
+                                     a->state_path, where);
+        }
         size_t had = a->n_originals;
         r = original_record(&a->originals, &a->n_originals, &a->originals_allocated, t->cgroup, s, current, false);
         if (r < 0)
                 return log_err_errno(r, "cannot record the original of %s: %m", where);
-        if (a->n_originals > had && a->state_path) {
+        if (a->n_originals > had && a->journal) {
                 /* The original is on disk before the file changes, or the file does not change. */
-                r = statefile_save(a->state_path, a->originals, a->n_originals);
+                journal_maybe_compact(a, had);
+                r = statefile_append(a->journal, &a->originals[had]);
                 if (r < 0) {
                         free(a->originals[--a->n_originals].cgroup);
                         a->errors++;
@@ -379,43 +446,23 @@ int actuator_request(struct actuator *a, const struct actuator_target *t, const 
         return 1;
 }
 
+/* The journal rewritten with the originals as they are now. */
 static void actuator_journal(struct actuator *a)
 {
         int r;
 
-        if (!a->state_path)
+        if (!a->journal)
                 return;
-        r = statefile_save(a->state_path, a->originals, a->n_originals);
+        r = statefile_compact(a->journal, a->originals, a->n_originals);
         if (r < 0)
                 log_err_errno(r, "state file %s: cannot update it: %m", a->state_path);
 }
 
 int actuator_take_over(struct actuator *a)
 {
-        struct original *v = NULL;
-        size_t n = 0;
-        int r;
-
-        if (!a->state_path)
-                return 0;
-        r = statefile_load(a->state_path, &v, &n);
-        if (r == -ENOENT)
-                return 0;
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < n; i++) {
-                r = original_record(&a->originals, &a->n_originals, &a->originals_allocated, v[i].cgroup, &v[i].setting,
-                                    v[i].setting.value, false);
-                if (r < 0)
-                        break;
-        }
-        statefile_free(v, n);
-        if (r < 0)
-                return r;
-        if (n)
-                log_info("took over %zu original values from %s (left by an engine that did not restore them)", n,
-                         a->state_path);
-        return (int)n;
+        if (a->journal)
+                return 0; /* taken over already, at its first need */
+        return journal_open(a);
 }
 
 int actuator_restore(struct actuator *a)
@@ -474,9 +521,14 @@ static void originals_forget(struct original *v, size_t *n, const char *cgroup)
 void actuator_forget(struct actuator *a, const char *cgroup)
 {
         size_t had = a->n_originals;
+        int r;
 
         originals_forget(a->originals, &a->n_originals, cgroup);
         originals_forget(a->shadow, &a->n_shadow, cgroup);
-        if (a->n_originals != had)
-                actuator_journal(a);
+        if (a->n_originals == had || !a->journal)
+                return;
+        r = statefile_append_forget(a->journal, cgroup);
+        if (r < 0) /* the originals stay in the journal until it is compacted: a restore then finds them gone */
+                log_warn_errno(r, "state file %s: cannot journal that %s is gone: %m", a->state_path, cgroup);
+        journal_maybe_compact(a, a->n_originals);
 }

@@ -64,11 +64,15 @@ struct original {
         struct setting setting; /* the original value, ready to be written back */
 };
 
+struct statefile;
+
 struct actuator {
         bool dry_run;
-        int audit_fd;           /* -1: no audit file */
-        const char *state_path; /* the journal of originals (statefile.h); NULL: none (dry-run, tests) */
-        int mount_fd;           /* the cgroup2 mount, for restore */
+        int audit_fd;              /* -1: no audit file */
+        const char *state_path;    /* the journal of originals (statefile.h); NULL: none (dry-run, tests) */
+        char state_holder[32];     /* who this process is, in the journal's lock ("vmgov run"); "": "vmgov" */
+        struct statefile *journal; /* state_path opened, locked and taken over at the first need; NULL: not yet */
+        int mount_fd;              /* the cgroup2 mount, for restore */
         uint64_t page_size;
         struct original *originals;
         size_t n_originals, originals_allocated;
@@ -83,6 +87,7 @@ struct actuator {
 void actuator_init(struct actuator *a, bool dry_run, int mount_fd, int audit_fd);
 /* Route settings with an ifname (net.ingress, net.egress) through ops (copied). */
 void actuator_set_net_ops(struct actuator *a, const struct actuator_net_ops *ops);
+/* Free the originals and close the journal, releasing its lock (what is in it stays, for the next engine). */
 void actuator_done(struct actuator *a);
 
 /* Make the kernel hold s for the target. Returns 1 if it wrote (or would write), 0 if already equal, -errno when
@@ -100,7 +105,9 @@ int actuator_restore(struct actuator *a);
 int actuator_request(struct actuator *a, const struct actuator_target *t, const char *file, const char *value,
                      const char *reason);
 
-/* Load the originals a previous engine journalled and did not restore. Returns how many, or -errno. */
+/* Open the journal (taking its lock: -EBUSY, logged, while another process holds it) and load the originals a
+ * previous engine journalled and did not restore. Returns how many, or -errno. The journal stays open, and locked,
+ * until actuator_done. */
 int actuator_take_over(struct actuator *a);
 
 /* Forget the originals of one cgroup (its VM is gone and the cgroup removed). */

@@ -319,6 +319,7 @@ int main(int argc, char **argv)
 
         opt.sense = true;
         nofile_raise();
+        opt.command = cmd;
         if (strcmp(cmd, "status") == 0) {
                 /* status only reads: no audit, no journal, no tree to create, and only warnings in the log */
                 opt.audit_log = "none";

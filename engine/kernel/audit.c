@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -211,14 +212,24 @@ int audit_record_format_alloc(const struct audit_record *rec, char **ret_line)
 
 int audit_open(const char *path, int *ret_fd)
 {
-        int fd;
+        _cleanup_close_ int fd = -1;
+        struct stat st;
 
         if (!path || !*path)
                 return -EINVAL;
-        fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+        /* Never through a symlink, never a FIFO or a device: the engine runs as root and appends to it for good. */
+        fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK, 0640);
         if (fd < 0)
                 return -errno;
-        *ret_fd = fd;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+        if (st.st_uid != geteuid() || (st.st_mode & 0022))
+                return -EPERM;
+        if (fcntl(fd, F_SETFL, O_WRONLY | O_APPEND) < 0) /* O_NONBLOCK was for the open alone */
+                return -errno;
+        *ret_fd = TAKE_FD(fd);
         return 0;
 }
 

@@ -61,7 +61,10 @@ int audit_record_format(const struct audit_record *rec, char *buf, size_t size);
 /* Same, into a new allocation (*ret freed by the caller). */
 int audit_record_format_alloc(const struct audit_record *rec, char **ret_line);
 
-/* Open (create, mode 0640) for appending: O_WRONLY|O_APPEND|O_CREAT|O_CLOEXEC|O_NOCTTY. */
+/* Open (create, mode 0640) for appending: O_WRONLY|O_APPEND|O_CREAT|O_CLOEXEC|O_NOCTTY|O_NOFOLLOW. A symlink is
+ * -ELOOP; anything but a regular file -EBADFD (a FIFO without a reader -ENXIO: the open never blocks); a file that
+ * is not the engine's (euid) or that group or others may write, -EPERM: the audit log is a record only while no
+ * one else can write into it. */
 int audit_open(const char *path, int *ret_fd);
 
 /*

@@ -12,10 +12,12 @@ ssize_t read_retry(int fd, void *buf, size_t len, off_t offset);
 int write_all(int fd, const void *buf, size_t len);
 
 /*
- * Replace path with data atomically: a reader sees the old file or the new one, never a part. The data goes to
- * ".NAME.tmp" beside it (a leftover or planted one is removed first, never written through or followed), is
- * fsync()ed, given mode (whatever the umask) and renamed over path. durable: the directory is fsync()ed too, so
- * the rename itself survives a power cut. 0 or -errno; on failure path is untouched and no temporary file stays.
+ * Replace path with data atomically: a reader sees the old file or the new one, never a part. The data goes to an
+ * unnamed file in path's directory (O_TMPFILE), is fsync()ed, given mode (whatever the umask), linked under a fresh
+ * random name (".NAME.<16 hex digits>.tmp") and renamed over path. Where the filesystem has no O_TMPFILE, or the
+ * file cannot be linked, the data goes to such a name created with O_EXCL|O_NOFOLLOW instead: never a fixed or
+ * guessable name, never through anything already there. durable: the directory is fsync()ed too, so the rename
+ * itself survives a power cut. 0 or -errno; on failure path is untouched and no temporary file stays.
  */
 int atomic_write_file(const char *path, const void *data, size_t len, mode_t mode, bool durable);
 

@@ -528,6 +528,26 @@ static void test_writer(void **state)
         assert_int_equal(fd, 12345);
         assert_int_equal(audit_open("", &fd), -EINVAL);
         assert_int_equal(audit_open(NULL, &fd), -EINVAL);
+
+        /* Only the engine's own regular file: never through a symlink, never one others may write, no FIFO. */
+        char other[320], link[320], fifo[320];
+        snprintf(other, sizeof(other), "%s/elsewhere", dir);
+        snprintf(link, sizeof(link), "%s/audit-link.jsonl", dir);
+        snprintf(fifo, sizeof(fifo), "%s/audit-fifo.jsonl", dir);
+        assert_int_equal(symlink(other, link), 0);
+        assert_int_equal(audit_open(link, &fd), -ELOOP);
+        assert_int_equal(fd, 12345);
+        assert_int_equal(access(other, F_OK), -1); /* not created through the link */
+        assert_int_equal(mkfifo(fifo, 0600), 0);
+        assert_int_equal(audit_open(fifo, &fd), -ENXIO); /* O_NONBLOCK: a FIFO without a reader never blocks the open */
+        assert_int_equal(chmod(path, 0662), 0);
+        assert_int_equal(audit_open(path, &fd), -EPERM);
+        assert_int_equal(chmod(path, 0640), 0);
+        assert_int_equal(audit_open(path, &fd), 0);
+        assert_false(fcntl(fd, F_GETFL) & O_NONBLOCK);
+        assert_int_equal(audit_close(fd), 0);
+        assert_int_equal(unlink(link), 0);
+        assert_int_equal(unlink(fifo), 0);
         int full = open("/dev/full", O_WRONLY | O_CLOEXEC);
         if (full >= 0) {
                 assert_int_equal(audit_write(full, &sample), -ENOSPC);

@@ -343,31 +343,33 @@ static void test_statefile(void **state)
                  .setting = {.file = "net.egress", .ifname = "tap0", .value = "tap0 rate=max"}},
                 {.cgroup = (char *)"vmgov/web/web-1", .setting = {.file = "cpu.max", .value = "max 100000"}},
         };
-        struct original *out;
-        size_t n;
-        unsigned line;
+        struct statefile_contents c;
         char *text;
 
         assert_int_equal(statefile_format(in, 2, &text), 0);
         assert_contains(text, " file=net.egress dev=0:0 controller=0 ifname=tap0 value=tap0%20rate%3Dmax\n");
-        assert_int_equal(statefile_parse(text, &out, &n, &line), 0);
+        assert_int_equal(statefile_parse(text, strlen(text), &c), 0);
         free(text);
-        assert_int_equal(n, 2);
-        assert_string_equal(out[0].setting.ifname, "tap0");
-        assert_string_equal(out[0].setting.value, "tap0 rate=max");
-        assert_string_equal(out[1].setting.ifname, "");
-        statefile_free(out, n);
+        assert_int_equal(c.n, 2);
+        assert_int_equal(c.n_bad, 0);
+        assert_string_equal(c.originals[0].setting.ifname, "tap0");
+        assert_string_equal(c.originals[0].setting.value, "tap0 rate=max");
+        assert_string_equal(c.originals[1].setting.ifname, "");
+        statefile_contents_done(&c);
 
-        /* a net.* line without a valid tap, or an ifname on a cgroup file: refused */
+        /* a net.* line without a valid tap, or an ifname on a cgroup file: refused (skipped, and named) */
         static const char *const bad[] = {
-                "vmgov-state 1\noriginal cgroup=a file=net.egress dev=0:0 controller=0 value=x\n",
-                "vmgov-state 1\noriginal cgroup=a file=net.egress dev=0:0 controller=0 ifname=a/b value=x\n",
-                "vmgov-state 1\noriginal cgroup=a file=cpu.max dev=0:0 controller=0 ifname=tap0 value=max\n",
-                "vmgov-state 1\noriginal cgroup=a file=net.other dev=0:0 controller=0 ifname=tap0 value=x\n",
+                "vmgov-state 2\noriginal cgroup=a file=net.egress dev=0:0 controller=0 value=x\n",
+                "vmgov-state 2\noriginal cgroup=a file=net.egress dev=0:0 controller=0 ifname=a/b value=x\n",
+                "vmgov-state 2\noriginal cgroup=a file=cpu.max dev=0:0 controller=0 ifname=tap0 value=max\n",
+                "vmgov-state 2\noriginal cgroup=a file=net.other dev=0:0 controller=0 ifname=tap0 value=x\n",
         };
-        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
-                if (statefile_parse(bad[i], &out, &n, &line) != -EINVAL)
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                assert_int_equal(statefile_parse(bad[i], strlen(bad[i]), &c), 0);
+                if (c.n != 0 || c.n_bad != 1 || c.bad_lines[0] != 2)
                         fail_msg("accepted: %s", bad[i]);
+                statefile_contents_done(&c);
+        }
 }
 
 int main(void)
