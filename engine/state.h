@@ -58,6 +58,14 @@ struct engine_options {
         const struct placement_ops *placement; /* NULL: libcgroup (placement_libcgroup_ops) */
 };
 
+/* A process that was refused as QEMU because its executable is not trusted (discover/exetrust.h): said once. */
+struct discover_refusal {
+        pid_t pid;
+        uint64_t start_time;
+        bool seen; /* in the scan that is running: mark and sweep, as the VMs */
+};
+#define DISCOVER_REFUSALS_MAX 256 /* the budget; beyond it, further refusals are made without a word */
+
 /* One governed (or deliberately unmanaged) QEMU process. */
 struct vm_state {
         /* discover */
@@ -121,6 +129,9 @@ struct engine {
         /* discover */
         struct procevents *procevents; /* NULL: scanning every tick only */
         bool rescan;                   /* a VM exited between ticks: scan at once (its daemonized child may carry on) */
+        struct discover_refusal refusals[DISCOVER_REFUSALS_MAX];
+        size_t n_refusals;
+        bool refusals_full; /* said once that the budget is reached */
 
         /* place */
         const struct placement_ops *placement;

@@ -57,7 +57,7 @@ int discover_vm_identify(int proc_fd, pid_t pid, discover_is_qemu_t is_qemu, voi
         if (r < 0)
                 return log_debug_errno(r, "pid %d: cannot read its exe link, skipping: %m", (int)pid);
 
-        if (!is_qemu(exe, userdata))
+        if (!is_qemu(&(const struct discover_candidate){.pid = pid, .pid_fd = pid_fd, .exe = exe}, userdata))
                 return 0;
 
         r = procfs_stat_read(pid_fd, &st);

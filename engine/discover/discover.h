@@ -9,11 +9,20 @@
 
 /*
  * Finding QEMU processes under a /proc directory fd (or a fixture tree) and telling who they are.
- * Which executables count as QEMU is the policy's call, made through a predicate on the exe basename.
+ * Which processes count as QEMU is the caller's call, made through a predicate on each process with an executable:
+ * its basename (the policy's QemuExecutables=), and its /proc/PID fd for whatever else the caller checks (the
+ * discover stage: that the executable is root's, exetrust.h).
  * A process that exits while it is being read is skipped (logged at debug); -ENOMEM is never swallowed.
  */
 
-typedef bool (*discover_is_qemu_t)(const char *exe, void *userdata);
+/* A process with an executable, as the predicate sees it. */
+struct discover_candidate {
+        pid_t pid;
+        int pid_fd;      /* its /proc/PID directory: reads through it describe this process or fail */
+        const char *exe; /* basename of the executable, " (deleted)" cut */
+};
+
+typedef bool (*discover_is_qemu_t)(const struct discover_candidate *c, void *userdata);
 
 /* Read one process's identity. Returns 1 with ret filled for a VM, 0 for a process whose exe does not satisfy
  * is_qemu, or -errno: -ENOENT/-ESRCH it is gone, -EACCES its exe cannot be read (kernel threads: -ENOENT),

@@ -1,18 +1,110 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The discover stage: /proc (a scan, or one exec event) → the engine's table of VMs. Reads, never writes. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "discover/discover.h"
+#include "discover/exetrust.h"
 #include "discover/stage.h"
 #include "kernel/log.h"
 #include "kernel/macro.h"
+#include "kernel/procfs.h"
 #include "policy/policy.h"
 
-bool discover_stage_is_qemu(const char *exe, void *userdata)
+/* Was this refusal said already? If not, remember it (within the budget) and return false. */
+static bool refusal_said(struct engine *e, pid_t pid, uint64_t start_time)
 {
-        const struct engine *e = userdata;
-        return policy_is_qemu_exe(e->policy, exe);
+        for (size_t i = 0; i < e->n_refusals; i++)
+                if (e->refusals[i].pid == pid && e->refusals[i].start_time == start_time) {
+                        e->refusals[i].seen = true;
+                        return true;
+                }
+        if (e->n_refusals >= DISCOVER_REFUSALS_MAX) {
+                if (!e->refusals_full)
+                        log_warn("more than %d processes are refused as QEMU: the next ones are refused without a "
+                                 "word",
+                                 DISCOVER_REFUSALS_MAX);
+                e->refusals_full = true;
+                return true;
+        }
+        e->refusals[e->n_refusals++] = (struct discover_refusal){pid, start_time, true};
+        return false;
+}
+
+static void refusals_unmark(struct engine *e)
+{
+        for (size_t i = 0; i < e->n_refusals; i++)
+                e->refusals[i].seen = false;
+}
+
+/* After a scan: forget the refused processes that are gone (a pid reused later is said afresh). */
+static void refusals_sweep(struct engine *e)
+{
+        size_t j = 0;
+
+        for (size_t i = 0; i < e->n_refusals; i++)
+                if (e->refusals[i].seen)
+                        e->refusals[j++] = e->refusals[i];
+        e->n_refusals = j;
+        if (j < DISCOVER_REFUSALS_MAX)
+                e->refusals_full = false;
+}
+
+static bool is_trusted_path(const char *path, const void *userdata)
+{
+        return policy_path_trusted(userdata, path);
+}
+
+/* The executable of a process whose name says QEMU: only root could have put it there, or the operator vouches for
+ * its path. A refusal is said once per process (pid and start time), at info. */
+static bool exe_trusted(struct engine *e, const struct discover_candidate *c)
+{
+        _cleanup_close_ int root_fd = -1;
+        struct exe_facts f;
+        struct exe_trust t;
+        struct procfs_stat st;
+        char why[2 * AUDIT_LOG_NAME_MAX + 128];
+        int r;
+
+        root_fd = open(e->opt.roots.root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (root_fd < 0) {
+                log_err_errno(-errno, "open %s: %m", e->opt.roots.root);
+                return false;
+        }
+        r = exe_facts_read(c->pid_fd, root_fd, &f);
+        if (errno_is_vanished(r)) {
+                log_debug_errno(r, "pid %d: exited while its executable was checked: %m", (int)c->pid);
+                return false;
+        }
+        if (r < 0) {
+                t = (struct exe_trust){EXE_PATH_ELSEWHERE, 0};
+                snprintf(why, sizeof(why), "its executable cannot be checked: %s", strerror(-r));
+        } else {
+                t = exe_trust_decide(&f, is_trusted_path, e->policy);
+                if (exe_trust_ok(t))
+                        return true;
+                exe_trust_describe(&f, t, why, sizeof(why));
+        }
+
+        /* The start time tells this process from a later one with its pid. */
+        if (procfs_stat_read(c->pid_fd, &st) < 0)
+                return false;
+        if (!refusal_said(e, c->pid, st.start_time))
+                log_info("pid %d: not taken for QEMU, left alone: %s (QemuTrustedPaths= can vouch for a path)",
+                         (int)c->pid, why);
+        return false;
+}
+
+bool discover_stage_is_qemu(const struct discover_candidate *c, void *userdata)
+{
+        struct engine *e = userdata;
+
+        if (!policy_is_qemu_exe(e->policy, c->exe))
+                return false;
+        return exe_trusted(e, c);
 }
 
 static struct vm_state *vm_find(struct engine *e, const struct vm_identity *id)
@@ -23,11 +115,32 @@ static struct vm_state *vm_find(struct engine *e, const struct vm_identity *id)
         return NULL;
 }
 
+static const char *cgroup_display(const struct vm_identity *id, char *buf, size_t size)
+{
+        return audit_escape_for_log(id->cgroup, buf, size);
+}
+
+/* A new VM that the policy leaves alone for who runs it or where, rather than for its name: said once, here. */
+static void say_unmanaged(struct engine *e, const struct vm_identity *id)
+{
+        char name[AUDIT_LOG_NAME_MAX], cg[AUDIT_LOG_NAME_MAX];
+        enum policy_verdict why;
+
+        (void)policy_match_why(e->policy, id, &why);
+        if (why == POLICY_OTHER_USER)
+                log_info("VM %s (pid %d) runs as uid %u, not root, and no group's MatchUser= names that user: left "
+                         "unmanaged",
+                         vm_display_name(id, name, sizeof(name)), (int)id->pid, (unsigned)id->uid);
+        else if (why == POLICY_MACHINED)
+                log_info("VM %s (pid %d) is libvirt's (cgroup %s): left unmanaged (ManageLibvirt=no)",
+                         vm_display_name(id, name, sizeof(name)), (int)id->pid, cgroup_display(id, cg, sizeof(cg)));
+}
+
 /* Add a VM to the table, or refresh the identity of one it holds (its cgroup may have changed). */
 static int vm_track(struct engine *e, const struct vm_identity *id, struct vm_state **ret)
 {
         struct vm_state *vm = vm_find(e, id);
-        char name[AUDIT_LOG_NAME_MAX];
+        char name[AUDIT_LOG_NAME_MAX], cg[AUDIT_LOG_NAME_MAX];
 
         if (!vm) {
                 if (GREEDY_REALLOC(e->vms, e->vms_allocated, e->n_vms + 1) < 0)
@@ -35,9 +148,10 @@ static int vm_track(struct engine *e, const struct vm_identity *id, struct vm_st
                 vm = &e->vms[e->n_vms++];
                 *vm = (struct vm_state){.id = *id, .cgroup_fd = -1, .sense_fd = -1};
                 log_info("found VM %s (pid %d, uuid %s, %s) in cgroup %s", vm_display_name(id, name, sizeof(name)),
-                         (int)id->pid, id->uuid[0] ? id->uuid : "none", id->exe, id->cgroup);
+                         (int)id->pid, id->uuid[0] ? id->uuid : "none", id->exe, cgroup_display(id, cg, sizeof(cg)));
                 if (id->name_truncated)
                         log_warn("VM pid %d: its -name is longer than %d bytes and was cut", (int)id->pid, VM_NAME_MAX);
+                say_unmanaged(e, id);
         } else
                 vm->id = *id;
         vm->seen = true;
@@ -59,9 +173,11 @@ int discover_stage(struct engine *e)
         size_t n = 0;
         int r;
 
+        refusals_unmark(e);
         r = discover_vms_scan(e->proc_fd, discover_stage_is_qemu, e, &ids, &n);
         if (r < 0)
                 return log_err_errno(r, "scan %s: %m", e->opt.roots.proc);
+        refusals_sweep(e);
         for (size_t i = 0; i < e->n_vms; i++)
                 e->vms[i].seen = false;
         for (size_t i = 0; i < n; i++) {

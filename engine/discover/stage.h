@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "discover/discover.h"
 #include "state.h"
 
 /*
@@ -21,5 +22,7 @@ int discover_stage_exec(struct engine *e, pid_t pid, struct vm_state **ret_vm);
 /* An exit event: mark the VM of pid gone. Returns whether pid was a VM. */
 bool discover_stage_exit(struct engine *e, pid_t pid);
 
-/* The discovery callback: is exe (a basename) one of the policy's QEMU executables? userdata is the engine. */
-bool discover_stage_is_qemu(const char *exe, void *userdata);
+/* The discovery callback: is the candidate's executable one of the policy's QEMU executables (by basename), and one
+ * only root could have put there or whose path QemuTrustedPaths= vouches for (discover/exetrust.h)? A process
+ * refused for its executable is said once (pid and start time), at info. userdata is the engine. */
+bool discover_stage_is_qemu(const struct discover_candidate *c, void *userdata);

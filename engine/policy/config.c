@@ -120,6 +120,7 @@ void policy_free(struct policy *p)
         free(p->engine.audit_log);
         free(p->engine.metrics_file);
         strv_free(p->engine.qemu_exe, p->engine.n_qemu_exe);
+        strv_free(p->engine.trusted_paths, p->engine.n_trusted_paths);
         free(p->engine.default_group);
         free(p);
 }

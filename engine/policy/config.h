@@ -87,6 +87,9 @@ struct engine_settings {
         char *metrics_file; /* Prometheus textfile, rewritten each tick; NULL: none */
         char **qemu_exe;    /* globs on the executable basename that make a process a VM */
         size_t n_qemu_exe;
+        char **trusted_paths; /* QemuTrustedPaths=: executables, or directories, trusted though not root's */
+        size_t n_trusted_paths;
+        bool manage_libvirt; /* ManageLibvirt=: govern QEMUs in machine-qemu*.scope cgroups too */
         char *default_group; /* group for VMs no rule matches; NULL = leave them unmanaged */
         bool dry_run;
 };

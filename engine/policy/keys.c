@@ -220,6 +220,33 @@ static int parse_glob_list(const struct setting *s, const struct key_def *k, voi
         return r;
 }
 
+/* QemuTrustedPaths=: absolute paths, each of a file or a directory, "/" excepted; stored without trailing slashes
+ * so that the prefix test on whole components (policy_path_trusted) has one spelling to compare. */
+static int parse_trusted_paths(const struct setting *s, const struct key_def *k, void *base)
+{
+        int r = parse_glob_list(s, k, base);
+        char **v = *AT(char **, base, k->at);
+        size_t n = *AT(size_t, base, k->n_at);
+
+        for (size_t i = 0; r == 0 && i < n; i++) {
+                char *path = v[i];
+                size_t len = strlen(path);
+
+                while (len > 1 && path[len - 1] == '/')
+                        path[--len] = '\0';
+                if (path[0] != '/')
+                        return FAIL(s, "%s=: \"%s\" is not an absolute path", s->key, path);
+                if (strcmp(path, "/") == 0)
+                        return FAIL(s, "%s=: \"/\" would trust every executable", s->key);
+                for (const char *c = path; c; c = strchr(c + 1, '/'))
+                        if (strncmp(c, "//", 2) == 0 || strncmp(c, "/./", 3) == 0 || strcmp(c, "/.") == 0 ||
+                            strncmp(c, "/../", 4) == 0 || strcmp(c, "/..") == 0)
+                                return FAIL(s, "%s=: \"%s\" is not a plain path (\"//\", \".\" or \"..\")", s->key,
+                                            path);
+        }
+        return r;
+}
+
 /* MatchUUID=: compared lower-case. */
 static int parse_glob_list_lower(const struct setting *s, const struct key_def *k, void *base)
 {
@@ -487,6 +514,9 @@ static const struct key_def engine_keys[] = {
         {"AuditLog", parse_path_or_none, .at = E(audit_log), .canonical = true},
         {"MetricsFile", parse_path_or_none, .at = E(metrics_file), .canonical = true},
         {"QemuExecutables", parse_glob_list, .at = E(qemu_exe), .n_at = E(n_qemu_exe)},
+        {"QemuTrustedPaths", parse_trusted_paths, .at = E(trusted_paths), .n_at = E(n_trusted_paths),
+         .canonical = true},
+        {"ManageLibvirt", parse_bool, .at = E(manage_libvirt), .canonical = true},
         {"DefaultGroup", parse_default_group, .at = E(default_group), .canonical = true},
         {"DryRun", parse_bool, .at = E(dry_run), .canonical = true},
 };

@@ -155,6 +155,8 @@ static void test_defaults(void **state)
         assert_null(p->engine.cgroup_root); /* the engine puts it beneath the cgroup2 mount it finds */
         assert_null(p->engine.default_group);
         assert_null(p->engine.audit_log);
+        assert_int_equal(p->engine.n_trusted_paths, 0); /* only root's executables */
+        assert_false(p->engine.manage_libvirt);         /* libvirt's VMs are left alone */
         assert_int_equal(p->n_groups, 0);
         policy_free(p);
 }
@@ -229,6 +231,18 @@ static void test_errors_name_file_and_line(void **state)
                 {"[engine]\nCgroupRoot = relative/path\n", "test.ini:2: CgroupRoot= must be an absolute path"},
                 {"[engine]\nCgroupRoot = /sys/fs/cgroup/../etc\n", "test.ini:2: CgroupRoot= must not"},
                 {"[engine]\nDryRun = perhaps\n", "test.ini:2: DryRun=perhaps"},
+                {"[engine]\nQemuTrustedPaths = /opt/qemu bin/qemu\n",
+                 "test.ini:2: QemuTrustedPaths=: \"bin/qemu\" is not an absolute path"},
+                {"[engine]\nQemuTrustedPaths = //\n",
+                 "test.ini:2: QemuTrustedPaths=: \"/\" would trust every executable"},
+                {"[engine]\nQemuTrustedPaths = /opt/../tmp\n",
+                 "test.ini:2: QemuTrustedPaths=: \"/opt/../tmp\" is not a plain path"},
+                {"[engine]\nQemuTrustedPaths = /opt//q\n", "test.ini:2: QemuTrustedPaths=: \"/opt//q\" is not a plain"},
+                {"[engine]\nQemuTrustedPaths = /a\nqemutrustedpaths = /b\n",
+                 "test.ini:3: qemutrustedpaths= is already set at test.ini:2"},
+                {"[engine]\nManageLibvirt = sometimes\n", "test.ini:2: ManageLibvirt=sometimes: expected yes or no"},
+                {"[group a]\nMatchName = a\nManageLibvirt = yes\n",
+                 "test.ini:3: unknown key ManageLibvirt= in [group a]"},
                 {"Interval = 1s\n", "test.ini:1: Interval= outside of any section"},
                 {"[engine]\nInterval 1s\n", "test.ini:2: expected \"Key = value\""},
                 {"[engine\n", "test.ini:1: section header without a closing ']'"},
@@ -394,7 +408,9 @@ static void test_match_first_wins_then_default(void **state)
         assert_string_equal(policy_match(p, &v)->name, "pinned");
         v = vm("x", "", "qemu-kvm", 64055);
         assert_string_equal(policy_match(p, &v)->name, "kvm");
-        v = vm("x", "", "qemu-kvm", 1000); /* every rule of a group must hold */
+        v = vm("x", "", "qemu-kvm", 1000); /* every rule of a group must hold: not kvm; and rest is root's only */
+        assert_null(policy_match(p, &v));
+        v = vm("x", "", "qemu-system-x86_64", 0);
         assert_string_equal(policy_match(p, &v)->name, "rest");
 
         assert_true(policy_is_qemu_exe(p, "qemu-system-x86_64"));
@@ -405,6 +421,136 @@ static void test_match_first_wins_then_default(void **state)
         p = load_ok("[group web]\nMatchName = web-*\n");
         v = vm("other", "", "qemu-system-x86_64", 0);
         assert_null(policy_match(p, &v)); /* no default group: unmanaged */
+        policy_free(p);
+}
+
+static void test_trusted_paths(void **state)
+{
+        struct policy *p = load_ok("[engine]\n"
+                                   "QemuTrustedPaths = /opt/qemu/ /usr/local/bin/qemu-system-x86_64\n"
+                                   "ManageLibvirt = yes\n");
+
+        assert_int_equal(p->engine.n_trusted_paths, 2);
+        assert_string_equal(p->engine.trusted_paths[0], "/opt/qemu"); /* one spelling */
+        assert_string_equal(p->engine.trusted_paths[1], "/usr/local/bin/qemu-system-x86_64");
+        assert_true(p->engine.manage_libvirt);
+
+        /* A directory vouches for what is beneath it, by whole components; a file for itself. */
+        assert_true(policy_path_trusted(p, "/opt/qemu"));
+        assert_true(policy_path_trusted(p, "/opt/qemu/bin/qemu-system-x86_64"));
+        assert_false(policy_path_trusted(p, "/opt/qemux/qemu-system-x86_64"));
+        assert_false(policy_path_trusted(p, "/opt"));
+        assert_true(policy_path_trusted(p, "/usr/local/bin/qemu-system-x86_64"));
+        assert_false(policy_path_trusted(p, "/usr/local/bin/qemu-system-x86_64.old"));
+        assert_false(policy_path_trusted(p, "/usr/local/bin/python3"));
+        policy_free(p);
+
+        p = load_ok("[engine]\n");
+        assert_false(policy_path_trusted(p, "/usr/bin/qemu-system-x86_64"));
+        policy_free(p);
+}
+
+/* Another user's QEMU is governed only by a group whose MatchUser= names that user. */
+static void test_owner_rule(void **state)
+{
+        struct policy *p = load_ok("[engine]\n"
+                                   "DefaultGroup = rest\n"
+                                   "[group web]\n"
+                                   "MatchName = web-*\n"
+                                   "[group alice]\n"
+                                   "MatchName = web-*\n"
+                                   "MatchUser = 1000\n"
+                                   "[group rest]\n"
+                                   "Class = batch\n");
+        enum policy_verdict why = POLICY_MANAGED;
+        struct vm_identity v;
+
+        v = vm("web-1", "", "qemu-system-x86_64", 0);
+        assert_string_equal(policy_match_why(p, &v, &why)->name, "web");
+        assert_int_equal(why, POLICY_MANAGED);
+        v = vm("other", "", "qemu-system-x86_64", 0);
+        assert_string_equal(policy_match_why(p, &v, &why)->name, "rest");
+
+        /* uid 1000: web has no MatchUser=, so alice, which names it, takes the VM. */
+        v = vm("web-1", "", "qemu-system-x86_64", 1000);
+        assert_string_equal(policy_match_why(p, &v, &why)->name, "alice");
+        assert_int_equal(why, POLICY_MANAGED);
+        /* uid 1000 by a name only web and rest would take: neither names the user. */
+        v = vm("db-1", "", "qemu-system-x86_64", 1000);
+        assert_null(policy_match_why(p, &v, &why));
+        assert_int_equal(why, POLICY_OTHER_USER);
+        /* uid 65534 (the nobody, -name web-x): no group names it. */
+        v = vm("web-x", "", "qemu-system-x86_64", 65534);
+        assert_null(policy_match_why(p, &v, &why));
+        assert_int_equal(why, POLICY_OTHER_USER);
+        assert_null(policy_match(p, &v));
+        policy_free(p);
+
+        /* A DefaultGroup= that names users takes theirs, and still root's. */
+        p = load_ok("[engine]\nDefaultGroup = users\n[group users]\nMatchUser = 1000 0\n");
+        v = vm("x", "", "qemu-system-x86_64", 1000);
+        assert_string_equal(policy_match(p, &v)->name, "users");
+        v = vm("x", "", "qemu-system-x86_64", 1001);
+        assert_null(policy_match(p, &v));
+        policy_free(p);
+
+        /* No group at all: no group, whoever runs it. */
+        p = load_ok("[group web]\nMatchName = web-*\n");
+        v = vm("db", "", "qemu-system-x86_64", 1000);
+        assert_null(policy_match_why(p, &v, &why));
+        assert_int_equal(why, POLICY_NO_GROUP);
+        policy_free(p);
+}
+
+/* The shipped policy governs root's VMs only, as the host needs. */
+static void test_shipped_default_policy_owner(void **state)
+{
+        struct config_error e = {0};
+        struct policy *p = NULL;
+        struct vm_identity v;
+
+        assert_int_equal(config_load(FIXTURES_DIR "/../../policies/default.ini", &env, &p, &e), 0);
+        v = vm("web-x", "", "qemu-system-x86_64", 0);
+        assert_string_equal(policy_match(p, &v)->name, "default");
+        v = vm("web-x", "", "qemu-system-x86_64", 65534);
+        assert_null(policy_match(p, &v));
+        v = vm("ci-1", "", "qemu-system-x86_64", 65534);
+        assert_null(policy_match(p, &v));
+        policy_free(p);
+}
+
+/* libvirt's VMs (systemd-machined's machine-qemu*.scope) are left alone unless ManageLibvirt=yes. */
+static void test_machined_rule(void **state)
+{
+        static const char scope[] = "/machine.slice/machine-qemu\\x2d1\\x2ddb.scope/libvirt/emulator";
+        enum policy_verdict why = POLICY_MANAGED;
+        struct policy *p;
+        struct vm_identity v;
+
+        assert_true(policy_cgroup_is_machined(scope));
+        assert_true(policy_cgroup_is_machined("/machine.slice/machine-qemu\\x2d1\\x2ddb.scope"));
+        assert_true(policy_cgroup_is_machined("/machine.slice/machine-qemu1.scope/vcpu0"));
+        assert_false(policy_cgroup_is_machined("/machine.slice/vm-web.scope"));
+        assert_false(policy_cgroup_is_machined("/machine.slice/machine-qemu1.scope.d"));
+        assert_false(policy_cgroup_is_machined("/machine.slice/my-machine-qemu1.scope"));
+        assert_false(policy_cgroup_is_machined("/vmgov/web/machine-qemu"));
+        assert_false(policy_cgroup_is_machined("/"));
+        assert_false(policy_cgroup_is_machined(""));
+
+        p = load_ok("[engine]\nDefaultGroup = all\n[group all]\nCPUWeight = 100\n");
+        v = vm("db", "", "qemu-system-x86_64", 0);
+        snprintf(v.cgroup, sizeof(v.cgroup), "%s", scope);
+        assert_null(policy_match_why(p, &v, &why));
+        assert_int_equal(why, POLICY_MACHINED);
+        snprintf(v.cgroup, sizeof(v.cgroup), "/machine.slice/vm-db.scope");
+        assert_string_equal(policy_match_why(p, &v, &why)->name, "all");
+        assert_int_equal(why, POLICY_MANAGED);
+        policy_free(p);
+
+        p = load_ok("[engine]\nDefaultGroup = all\nManageLibvirt = yes\n[group all]\nCPUWeight = 100\n");
+        snprintf(v.cgroup, sizeof(v.cgroup), "%s", scope);
+        assert_string_equal(policy_match_why(p, &v, &why)->name, "all");
+        assert_int_equal(why, POLICY_MANAGED);
         policy_free(p);
 }
 
@@ -534,6 +680,10 @@ int main(void)
                 cmocka_unit_test(test_missing_file),
                 cmocka_unit_test(test_shipped_default_policy_loads),
                 cmocka_unit_test(test_match_first_wins_then_default),
+                cmocka_unit_test(test_trusted_paths),
+                cmocka_unit_test(test_owner_rule),
+                cmocka_unit_test(test_shipped_default_policy_owner),
+                cmocka_unit_test(test_machined_rule),
                 cmocka_unit_test(test_adapt_keys),
                 cmocka_unit_test(test_adapt_errors),
                 cmocka_unit_test(test_net_keys),

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "discover/discover.h"
+#include "discover/exetrust.h"
 #include "kernel/log.h"
 #include "kernel/macro.h"
 #include "testutil.h"
@@ -20,29 +21,41 @@
 #define PROC_FIXTURE FIXTURES_DIR "/proc"
 
 /* The default rule: qemu-system-* or qemu-kvm. */
-static bool is_qemu(const char *exe, void *userdata)
+static bool is_qemu(const struct discover_candidate *c, void *userdata)
 {
-        return fnmatch("qemu-system-*", exe, 0) == 0 || strcmp(exe, "qemu-kvm") == 0;
+        return fnmatch("qemu-system-*", c->exe, 0) == 0 || strcmp(c->exe, "qemu-kvm") == 0;
 }
 
-static bool is_nothing(const char *exe, void *userdata)
+static bool is_nothing(const struct discover_candidate *c, void *userdata)
 {
         return false;
 }
 
-/* Records every exe it is asked about, joined by spaces. */
-static bool record_exe(const char *exe, void *userdata)
+/* Records every exe it is asked about, joined by spaces; checks the candidate's pid and fd are its own. */
+static bool record_exe(const struct discover_candidate *c, void *userdata)
 {
-        char *seen = userdata;
+        char *seen = userdata, buf[64];
+        ssize_t n = readlinkat(c->pid_fd, "exe", buf, sizeof(buf) - 1);
 
-        strcat(seen, exe);
+        assert_true(c->pid > 0);
+        assert_true(n > 0);
+        strcat(seen, c->exe);
         strcat(seen, "|");
         return false;
 }
 
-static bool is_self(const char *exe, void *userdata)
+static bool is_self(const struct discover_candidate *c, void *userdata)
 {
-        return strcmp(exe, "test_discover") == 0;
+        return strcmp(c->exe, "test_discover") == 0;
+}
+
+static unsigned occurrences(const char *s, char c)
+{
+        unsigned n = 0;
+
+        for (; *s; s++)
+                n += *s == c;
+        return n;
 }
 
 static int fixture_open(void)
@@ -210,6 +223,235 @@ static void test_identify_errors(void **state)
         tmptree_remove(path, dir_fd);
 }
 
+/* ---- the executable trust rule, on synthetic stat results ---- */
+
+#define ROOT_DIR(mode) ((struct exe_node){S_IFDIR | (mode), 0})
+
+/* /usr/bin/qemu-system-x86_64, root's 0755 in root's 0755 directories. */
+static struct exe_facts facts_good(void)
+{
+        struct exe_facts f = {
+                .path = "/usr/bin/qemu-system-x86_64",
+                .file = {S_IFREG | 0755, 0},
+                .path_names_file = true,
+                .n_dirs = 3,
+                .dirs = {ROOT_DIR(0755), ROOT_DIR(0755), ROOT_DIR(0755)},
+        };
+        return f;
+}
+
+static bool trust_opt(const char *path, const void *userdata)
+{
+        size_t n = strlen(userdata);
+        return strncmp(path, userdata, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+static void test_exe_trust_rule(void **state)
+{
+        struct exe_facts f;
+        struct exe_trust t;
+        char why[1024];
+
+        f = facts_good();
+        t = exe_trust_decide(&f, NULL, NULL);
+        assert_int_equal(t.verdict, EXE_TRUSTED);
+        assert_true(exe_trust_ok(t));
+
+        /* The file writable by group, or by others. */
+        f.file.mode = S_IFREG | 0775;
+        assert_int_equal(exe_trust_decide(&f, NULL, NULL).verdict, EXE_WRITABLE);
+        f.file.mode = S_IFREG | 0757;
+        t = exe_trust_decide(&f, NULL, NULL);
+        assert_int_equal(t.verdict, EXE_WRITABLE);
+        assert_false(exe_trust_ok(t));
+        assert_string_equal(exe_trust_describe(&f, t, why, sizeof(why)),
+                            "/usr/bin/qemu-system-x86_64 is writable by group or others (mode 0757)");
+
+        /* The file owned by another uid (the nobody), even 0555. */
+        f = facts_good();
+        f.file = (struct exe_node){S_IFREG | 0555, 65534};
+        t = exe_trust_decide(&f, NULL, NULL);
+        assert_int_equal(t.verdict, EXE_NOT_ROOT_OWNED);
+        assert_string_equal(exe_trust_describe(&f, t, why, sizeof(why)),
+                            "/usr/bin/qemu-system-x86_64 is owned by uid 65534, not root");
+
+        /* Not a regular file. */
+        f = facts_good();
+        f.file.mode = S_IFLNK | 0777;
+        assert_int_equal(exe_trust_decide(&f, NULL, NULL).verdict, EXE_NOT_REGULAR);
+
+        /* A root-owned file in a sticky /tmp-like directory others may write: refused, with that directory named. */
+        f = facts_good();
+        snprintf(f.path, sizeof(f.path), "/tmp/x/qemu-system-x86_64");
+        f.dirs[1] = ROOT_DIR(01777);
+        t = exe_trust_decide(&f, NULL, NULL);
+        assert_int_equal(t.verdict, EXE_DIR_WRITABLE);
+        assert_int_equal(t.dir, 1);
+        assert_string_equal(exe_trust_describe(&f, t, why, sizeof(why)),
+                            "/tmp/x/qemu-system-x86_64 is in /tmp, which is writable by group or others (mode 1777)");
+
+        /* A directory of another user's, deeper down; and / itself. */
+        f = facts_good();
+        snprintf(f.path, sizeof(f.path), "/home/u/qemu-system-x86_64");
+        f.dirs[2] = (struct exe_node){S_IFDIR | 0755, 1000};
+        t = exe_trust_decide(&f, NULL, NULL);
+        assert_int_equal(t.verdict, EXE_DIR_NOT_ROOT_OWNED);
+        assert_string_equal(exe_trust_describe(&f, t, why, sizeof(why)),
+                            "/home/u/qemu-system-x86_64 is in /home/u, which is owned by uid 1000, not root");
+        f = facts_good();
+        f.dirs[0] = ROOT_DIR(0775);
+        t = exe_trust_decide(&f, NULL, NULL);
+        assert_int_equal(t.verdict, EXE_DIR_WRITABLE);
+        assert_int_equal(t.dir, 0);
+        assert_string_equal(exe_trust_describe(&f, t, why, sizeof(why)),
+                            "/usr/bin/qemu-system-x86_64 is in /, which is writable by group or others (mode 0775)");
+
+        /* A path that does not name the file here, and facts without a single directory. */
+        f = facts_good();
+        f.path_names_file = false;
+        assert_int_equal(exe_trust_decide(&f, NULL, NULL).verdict, EXE_PATH_ELSEWHERE);
+        f = facts_good();
+        f.n_dirs = 0;
+        assert_int_equal(exe_trust_decide(&f, NULL, NULL).verdict, EXE_PATH_ELSEWHERE);
+        f = facts_good();
+        f.dirs[2].mode = S_IFREG | 0755;
+        assert_int_equal(exe_trust_decide(&f, NULL, NULL).verdict, EXE_PATH_ELSEWHERE);
+
+        /* The operator vouches for /opt/qemu: a build user's QEMU there is accepted; /opt/qemux is not that. */
+        f = facts_good();
+        snprintf(f.path, sizeof(f.path), "/opt/qemu/bin/qemu-system-x86_64");
+        f.file.uid = 1000;
+        f.n_dirs = 4;
+        f.dirs[2] = f.dirs[3] = (struct exe_node){S_IFDIR | 0775, 1000};
+        assert_int_equal(exe_trust_decide(&f, NULL, NULL).verdict, EXE_NOT_ROOT_OWNED);
+        t = exe_trust_decide(&f, trust_opt, "/opt/qemu");
+        assert_int_equal(t.verdict, EXE_TRUSTED_PATH);
+        assert_true(exe_trust_ok(t));
+        assert_int_equal(exe_trust_decide(&f, trust_opt, "/opt/qemu/bin/qemu-system-x86_64").verdict, EXE_TRUSTED_PATH);
+        snprintf(f.path, sizeof(f.path), "/opt/qemux/qemu-system-x86_64");
+        assert_int_equal(exe_trust_decide(&f, trust_opt, "/opt/qemu").verdict, EXE_NOT_ROOT_OWNED);
+        /* Vouching turns no path that lies, nor a file that is not regular, into a trusted one. */
+        snprintf(f.path, sizeof(f.path), "/opt/qemu/bin/qemu-system-x86_64");
+        f.path_names_file = false;
+        assert_int_equal(exe_trust_decide(&f, trust_opt, "/opt/qemu").verdict, EXE_PATH_ELSEWHERE);
+        f.path_names_file = true;
+        f.file.mode = S_IFCHR | 0755;
+        assert_int_equal(exe_trust_decide(&f, trust_opt, "/opt/qemu").verdict, EXE_NOT_REGULAR);
+
+        /* The path escaped for the log line: its name is whoever made the file's. */
+        f = facts_good();
+        snprintf(f.path, sizeof(f.path), "/tmp/\n<3>forged");
+        f.file.uid = 65534;
+        t = exe_trust_decide(&f, NULL, NULL);
+        assert_null(strchr(exe_trust_describe(&f, t, why, sizeof(why)), '\n'));
+}
+
+static void test_exe_path_parse(void **state)
+{
+        char path[64];
+        bool deleted = true;
+
+        assert_int_equal(exe_path_parse("/usr/bin/qemu-system-x86_64", path, sizeof(path), &deleted), 0);
+        assert_string_equal(path, "/usr/bin/qemu-system-x86_64");
+        assert_false(deleted);
+        assert_int_equal(exe_path_parse("/usr/bin/qemu-kvm (deleted)", path, sizeof(path), &deleted), 0);
+        assert_string_equal(path, "/usr/bin/qemu-kvm");
+        assert_true(deleted);
+        assert_int_equal(exe_path_parse("qemu", path, sizeof(path), &deleted), -EINVAL);
+        assert_int_equal(exe_path_parse(" (deleted)", path, sizeof(path), &deleted), -EINVAL);
+        assert_int_equal(exe_path_parse("/a/very/long/path/that/does/not/fit/in/sixty/four/bytes/qemu-system", path,
+                                        sizeof(path), &deleted),
+                         -ENAMETOOLONG);
+}
+
+/* The reader on a tree: a fake /proc/PID/exe link to a real file, its path checked beneath a fake root. */
+static void test_exe_facts_read(void **state)
+{
+        char path[4096], target[4096], mirror[4096];
+        int tree_fd = tmptree_new(path, sizeof(path)), proc_fd, root_fd;
+        struct exe_facts f;
+        struct exe_trust t;
+
+        /* TREE/bin/qemu-system-x86_64, and TREE/root/TREE/bin/ the same inode: the path names it beneath root. */
+        tmptree_write_string(tree_fd, "bin/qemu-system-x86_64", "#!/bin/false\n");
+        assert_int_equal(fchmodat(tree_fd, "bin/qemu-system-x86_64", 0755, 0), 0);
+        assert_true(snprintf(target, sizeof(target), "%s/bin/qemu-system-x86_64", path) < (int)sizeof(target));
+        assert_true(snprintf(mirror, sizeof(mirror), "root%s/bin", path) < (int)sizeof(mirror));
+        tmptree_mkdir(tree_fd, mirror);
+        assert_true(strlen(mirror) + 20 < sizeof(mirror));
+        strcat(mirror, "/qemu-system-x86_64");
+        assert_int_equal(linkat(tree_fd, "bin/qemu-system-x86_64", tree_fd, mirror, 0), 0);
+        tmptree_mkdir(tree_fd, "proc/7");
+        assert_int_equal(symlinkat(target, tree_fd, "proc/7/exe"), 0);
+        proc_fd = openat(tree_fd, "proc/7", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        root_fd = openat(tree_fd, "root", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_true(proc_fd >= 0 && root_fd >= 0);
+
+        assert_int_equal(exe_facts_read(proc_fd, root_fd, &f), 0);
+        assert_string_equal(f.path, target);
+        assert_false(f.deleted);
+        assert_true(S_ISREG(f.file.mode));
+        assert_int_equal(f.file.uid, geteuid());
+        assert_int_equal(f.file.mode & 07777, 0755);
+        assert_true(f.path_names_file);
+        assert_int_equal(f.n_dirs, (size_t)occurrences(target, '/')); /* "/" and each directory down to bin */
+        for (size_t i = 0; i < f.n_dirs; i++)
+                assert_true(S_ISDIR(f.dirs[i].mode));
+        /* mkdtemp made TREE 0700, TREE/root/... 0755: the mode read is the mirror's. */
+        assert_int_equal(f.dirs[f.n_dirs - 1].mode & 07777, 0755);
+        /* Root's here and in CI: trusted; anyone else's file is refused for its owner (no case is skipped). */
+        assert_int_equal(exe_trust_decide(&f, NULL, NULL).verdict, geteuid() == 0 ? EXE_TRUSTED : EXE_NOT_ROOT_OWNED);
+        /* Its directory made a sticky /tmp-like one: refused, that directory named. */
+        mirror[strlen(mirror) - strlen("/qemu-system-x86_64")] = '\0';
+        assert_int_equal(fchmodat(tree_fd, mirror, 01777, 0), 0);
+        assert_int_equal(exe_facts_read(proc_fd, root_fd, &f), 0);
+        f.file.uid = 0; /* as root's, whoever runs the test */
+        t = exe_trust_decide(&f, NULL, NULL);
+        assert_int_equal(t.verdict, EXE_DIR_WRITABLE);
+        assert_int_equal(t.dir, f.n_dirs - 1);
+        assert_int_equal(fchmodat(tree_fd, mirror, 0755, 0), 0);
+        strcat(mirror, "/qemu-system-x86_64");
+
+        /* Another file at the path beneath root: the path does not name the process's executable. */
+        assert_int_equal(unlinkat(tree_fd, mirror, 0), 0);
+        tmptree_write_string(tree_fd, mirror, "#!/bin/false\n");
+        assert_int_equal(exe_facts_read(proc_fd, root_fd, &f), 0);
+        assert_false(f.path_names_file);
+        t = exe_trust_decide(&f, NULL, NULL);
+        assert_int_equal(t.verdict, EXE_PATH_ELSEWHERE);
+
+        /* A symbolic link on the way is not followed: the path does not name the file either. */
+        assert_int_equal(unlinkat(tree_fd, mirror, 0), 0);
+        assert_int_equal(linkat(tree_fd, "bin/qemu-system-x86_64", tree_fd, mirror, 0), 0);
+        assert_int_equal(exe_facts_read(proc_fd, root_fd, &f), 0);
+        assert_true(f.path_names_file);
+        assert_int_equal(renameat(tree_fd, "root", tree_fd, "real-root"), 0);
+        tmptree_mkdir(tree_fd, "root");
+        /* root/FIRST -> ../real-root/FIRST: every name below it resolves, through a link */
+        {
+                char first[4096], *slash, link_at[4096];
+                assert_true(snprintf(first, sizeof(first), "%s", path + 1) < (int)sizeof(first));
+                slash = strchr(first, '/');
+                if (slash)
+                        *slash = '\0';
+                assert_true(snprintf(mirror, sizeof(mirror), "../real-root/%s", first) < (int)sizeof(mirror));
+                assert_true(snprintf(link_at, sizeof(link_at), "root/%s", first) < (int)sizeof(link_at));
+                assert_int_equal(symlinkat(mirror, tree_fd, link_at), 0);
+        }
+        close(root_fd);
+        root_fd = openat(tree_fd, "root", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_int_equal(exe_facts_read(proc_fd, root_fd, &f), 0);
+        assert_false(f.path_names_file);
+
+        /* A process gone: its exe link is gone. */
+        assert_int_equal(unlinkat(tree_fd, "proc/7/exe", 0), 0);
+        assert_int_equal(exe_facts_read(proc_fd, root_fd, &f), -ENOENT);
+
+        close(proc_fd);
+        close(root_fd);
+        tmptree_remove(path, tree_fd);
+}
+
 static void test_verify(void **state)
 {
         _cleanup_close_ int proc_fd = fixture_open();
@@ -283,10 +525,11 @@ static void test_real_proc(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_scan_fixture), cmocka_unit_test(test_scan_predicate),
-                cmocka_unit_test(test_identify),     cmocka_unit_test(test_identify_errors),
-                cmocka_unit_test(test_verify),       cmocka_unit_test(test_threads_list),
-                cmocka_unit_test(test_real_proc),
+                cmocka_unit_test(test_scan_fixture),   cmocka_unit_test(test_scan_predicate),
+                cmocka_unit_test(test_identify),       cmocka_unit_test(test_identify_errors),
+                cmocka_unit_test(test_verify),         cmocka_unit_test(test_exe_trust_rule),
+                cmocka_unit_test(test_exe_path_parse), cmocka_unit_test(test_exe_facts_read),
+                cmocka_unit_test(test_threads_list),   cmocka_unit_test(test_real_proc),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

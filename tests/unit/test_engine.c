@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The engine as a whole, on a fixture tree: a fake /proc with three QEMU processes (and one that is not), a cgroup2
+ * The engine as a whole, on a fixture tree: a fake /proc with three QEMU processes (and one that is not), their
+ * executables (real files the tree holds, root's, or vouched for by QemuTrustedPaths=), a cgroup2
  * mount with the files the kernel would have, an empty sys/class/net, and placement through a fake that does what
  * the kernel does for mkdir, cgroup.procs and rmdir. Whole ticks run through every stage, and what a user would see
  * is read back from the tree: where each VM went, the limits in its files, the audit log, the originals put back.
  */
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -26,10 +28,11 @@
 
 #define MOUNT "root/sys/fs/cgroup" /* the cgroup2 mount beneath the fixture's root */
 
-enum { PID_WEB = 4100, PID_BATCH = 4200, PID_LEGACY = 4300, PID_SHELL = 4400 };
+enum { PID_WEB = 4100, PID_BATCH = 4200, PID_LEGACY = 4300, PID_SHELL = 4400, PID_FAKE = 4500 };
 
 static const char POLICY[] = "[engine]\n"
                              "Interval = 1s\n"
+                             "QemuTrustedPaths = %s\n"
                              "\n"
                              "[group web]\n"
                              "MatchName = web-*\n"
@@ -55,6 +58,8 @@ struct fixture {
         int fd;       /* the tree: proc/, sys/, root/ */
         int mount_fd; /* root/sys/fs/cgroup */
         char audit[4200], state[4200], policy[4200];
+        char qemu[PATH_MAX], qemu_kvm[PATH_MAX], bash[PATH_MAX], fake[PATH_MAX]; /* the executables' paths */
+        char vouched[PATH_MAX]; /* the directory QemuTrustedPaths= names */
         struct placement_ops ops;
         pid_t vanish_on_create; /* the fake makes this process exit as its cgroup is created */
         unsigned creates, attaches, removes;
@@ -127,6 +132,39 @@ static void cgroup_populate(int dir_fd, const char *rel)
                 snprintf(path, sizeof(path), "%s/%s", rel, files[i][0]);
                 tmptree_write_string(dir_fd, path, files[i][1]);
         }
+}
+
+/*
+ * An executable at TREE/DIR/NAME: a real file, so that the fake /proc/PID/exe link, an absolute path to it, leads
+ * stat to it as the kernel's magic link does. The engine checks its path beneath its root, TREE/root: there the
+ * same path holds the same inode (a hard link) in directories of the given mode, all made by the test. Running as
+ * root (here and in CI) they are root's, so that the ownership rule itself admits them; ret_path is the path.
+ */
+static void exe_new(struct fixture *f, const char *dir, mode_t dir_mode, const char *name, char *ret_path, size_t size)
+{
+        char rel[PATH_MAX], mirror[PATH_MAX];
+        size_t n;
+
+        if (geteuid() != 0)
+                fail_msg("test_engine makes root-owned executables for the exe trust rule: run it as root");
+        assert_true(snprintf(rel, sizeof(rel), "%s/%s", dir, name) < (int)sizeof(rel));
+        tmptree_write_string(f->fd, rel, "#!/bin/false\n");
+        assert_int_equal(fchmodat(f->fd, rel, 0755, 0), 0);
+        assert_true(snprintf(ret_path, size, "%s/%s/%s", f->path, dir, name) < (int)size);
+
+        /* TREE/root/TREE/DIR/NAME, each directory made 0755 (or dir_mode for DIR), the file a hard link. */
+        assert_true(snprintf(mirror, sizeof(mirror), "root%s/%s", f->path, dir) < (int)sizeof(mirror));
+        tmptree_mkdir(f->fd, mirror);
+        assert_int_equal(fchmodat(f->fd, "root", 0755, 0), 0);
+        for (char *p = mirror + strlen("root"); (p = strchr(p + 1, '/'));) {
+                *p = '\0';
+                assert_int_equal(fchmodat(f->fd, mirror, 0755, 0), 0);
+                *p = '/';
+        }
+        assert_int_equal(fchmodat(f->fd, mirror, dir_mode, 0), 0);
+        n = strlen(mirror);
+        assert_true(snprintf(mirror + n, sizeof(mirror) - n, "/%s", name) < (int)(sizeof(mirror) - n));
+        assert_int_equal(linkat(f->fd, rel, f->fd, mirror, 0), 0);
 }
 
 static void process_new(struct fixture *f, pid_t pid, const char *exe, const char *name, const char *cgroup)
@@ -230,10 +268,10 @@ static int fake_remove(void *userdata, int mount_fd, const char *rel_path)
 
 static void policy_write(struct fixture *f, unsigned web_weight)
 {
-        char text[2048];
+        char text[8192];
         int fd;
 
-        snprintf(text, sizeof(text), POLICY, web_weight);
+        assert_true(snprintf(text, sizeof(text), POLICY, f->vouched, web_weight) < (int)sizeof(text));
         fd = open(f->policy, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         assert_true(fd >= 0);
         assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
@@ -261,10 +299,15 @@ static int fixture_setup(void **state)
         f->mount_fd = openat(f->fd, MOUNT, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         assert_true(f->mount_fd >= 0);
 
-        process_new(f, PID_WEB, "/usr/bin/qemu-system-x86_64", "web-1", "machine.slice/vm-web.scope");
-        process_new(f, PID_BATCH, "/usr/bin/qemu-system-x86_64", "batch-1", "machine.slice/vm-batch.scope");
-        process_new(f, PID_LEGACY, "/usr/libexec/qemu-kvm", "legacy", "machine.slice/legacy.scope");
-        process_new(f, PID_SHELL, "/usr/bin/bash", "web-2", "user.slice/session-1.scope"); /* not QEMU */
+        /* QEMU in root's directories; qemu-kvm in one that others may write, which the policy vouches for. */
+        exe_new(f, "usr/bin", 0755, "qemu-system-x86_64", f->qemu, sizeof(f->qemu));
+        exe_new(f, "usr/bin", 0755, "bash", f->bash, sizeof(f->bash));
+        exe_new(f, "opt/legacy", 0777, "qemu-kvm", f->qemu_kvm, sizeof(f->qemu_kvm));
+        assert_true(snprintf(f->vouched, sizeof(f->vouched), "%s/opt/legacy", f->path) < (int)sizeof(f->vouched));
+        process_new(f, PID_WEB, f->qemu, "web-1", "machine.slice/vm-web.scope");
+        process_new(f, PID_BATCH, f->qemu, "batch-1", "machine.slice/vm-batch.scope");
+        process_new(f, PID_LEGACY, f->qemu_kvm, "legacy", "machine.slice/legacy.scope");
+        process_new(f, PID_SHELL, f->bash, "web-2", "user.slice/session-1.scope"); /* not QEMU */
 
         snprintf(f->audit, sizeof(f->audit), "%s/audit.jsonl", f->path);
         snprintf(f->state, sizeof(f->state), "%s/state", f->path);
@@ -573,6 +616,79 @@ static void test_refused_write(void **state)
         assert_int_equal(f->attaches, 1); /* only batch moved */
 }
 
+static unsigned occurrences(const char *haystack, const char *needle)
+{
+        unsigned n = 0;
+
+        for (const char *p = haystack; (p = strstr(p, needle)); p++)
+                n++;
+        return n;
+}
+
+/* A "QEMU" any user could have made, another user's QEMU and libvirt's are left alone, each said once. */
+static void test_left_alone_said_once(void **state)
+{
+        enum { PID_OTHER_USER = 4600, PID_LIBVIRT = 4700 };
+        struct fixture *f = *state;
+        const struct vm_state *other, *libvirt;
+        char expect[3 * PATH_MAX];
+        char *log;
+
+        /* python3 copied to a sticky /tmp-like directory as qemu-system-x86_64, with the web group's name. */
+        exe_new(f, "tmp/x", 01777, "qemu-system-x86_64", f->fake, sizeof(f->fake));
+        process_new(f, PID_FAKE, f->fake, "web-x", "user.slice/user-65534.slice/session-9.scope");
+        /* The real QEMU, run by uid 1000. */
+        process_new(f, PID_OTHER_USER, f->qemu, "web-3", "user.slice/user-1000.slice/session-2.scope");
+        tmptree_write_string(f->fd, "proc/4600/status", "Name:\tqemu\nUid:\t1000\t1000\t1000\t1000\n");
+        /* The real QEMU, in the scope systemd-machined makes for libvirt. */
+        process_new(f, PID_LIBVIRT, f->qemu, "web-db",
+                    "machine.slice/machine-qemu\\x2d1\\x2ddb.scope/libvirt/emulator");
+
+        engine_start(f, false, f->audit);
+        stderr_capture_start();
+        assert_int_equal(engine_tick(&f->e), 0);
+        assert_int_equal(engine_tick(&f->e), 0);
+        assert_int_equal(engine_tick(&f->e), 0);
+        log = stderr_capture_stop();
+
+        /* Not a VM at all; refused once with the reason, not every tick. */
+        assert_null(vm_of(f, PID_FAKE));
+        snprintf(expect, sizeof(expect),
+                 "pid 4500: not taken for QEMU, left alone: %s is in %s/tmp/x, which is writable by group or others "
+                 "(mode 1777)",
+                 f->fake, f->path);
+        assert_contains(log, expect);
+        assert_int_equal(occurrences(log, "pid 4500"), 1);
+
+        /* VMs, but nobody's to govern: said once each. */
+        other = vm_of(f, PID_OTHER_USER);
+        libvirt = vm_of(f, PID_LIBVIRT);
+        assert_non_null(other);
+        assert_non_null(libvirt);
+        assert_false(vm_managed(other));
+        assert_false(vm_managed(libvirt));
+        assert_string_equal(other->group, "");
+        assert_string_equal(libvirt->group, "");
+        assert_contains(log, "VM web-3 (pid 4600) runs as uid 1000, not root, and no group's MatchUser= names that "
+                             "user: left unmanaged");
+        assert_int_equal(occurrences(log, "left unmanaged"), 2);
+        assert_contains(log, "VM web-db (pid 4700) is libvirt's (cgroup "
+                             "/machine.slice/machine-qemu\\\\x2d1\\\\x2ddb.scope/libvirt/emulator): left unmanaged "
+                             "(ManageLibvirt=no)");
+        free(log);
+
+        /* Nothing of theirs was moved or written: only web and batch were, as ever. */
+        assert_int_equal(f->attaches, 2);
+        assert_string_equal(cg_file(f, "user.slice/user-65534.slice/session-9.scope", "cgroup.procs"), "4500");
+        assert_string_equal(cg_file(f, "user.slice/user-65534.slice/session-9.scope", "cpu.weight"), "100");
+        assert_string_equal(cg_file(f, "user.slice/user-1000.slice/session-2.scope", "cpu.weight"), "100");
+        assert_string_equal(cg_file(f, "machine.slice/machine-qemu\\x2d1\\x2ddb.scope/libvirt/emulator", "cpu.weight"),
+                            "100");
+        assert_int_equal(lines_matching(f->audit, "\"pid\":4500"), 0);
+        assert_int_equal(lines_matching(f->audit, "\"pid\":4600"), 0);
+        assert_int_equal(lines_matching(f->audit, "\"pid\":4700"), 0);
+}
+
 /* What SIGTERM does after the loop: every original written back. */
 static void test_close_restores(void **state)
 {
@@ -637,7 +753,7 @@ static void test_metrics_counters_across_return(void **state)
         assert_true(metric(metrics, usage) == -1);
 
         /* a new QEMU of that name: its series go on from where the old one's stopped */
-        process_new(f, PID_BATCH + 1, "/usr/bin/qemu-system-x86_64", "batch-1", "machine.slice/vm-batch2.scope");
+        process_new(f, PID_BATCH + 1, f->qemu, "batch-1", "machine.slice/vm-batch2.scope");
         assert_int_equal(engine_tick(&f->e), 0);
         assert_true(metric(metrics, usage) == 2.999);
         tmptree_write_string(f->fd, MOUNT "/vmgov/batch/batch-1/cpu.stat",
@@ -662,6 +778,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_refused_write, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_close_restores, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_metrics_counters_across_return, fixture_setup, fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_left_alone_said_once, fixture_setup, fixture_teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

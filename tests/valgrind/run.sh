@@ -27,6 +27,25 @@ cp /proc/self/mountinfo "$tmp/proc/self/mountinfo"
 good=$src/tests/fixtures/policy/good.d
 bad=$src/tests/fixtures/policy/bad.d
 
+# The fixture's exe links name /usr/bin/qemu-system-x86_64 and the like, which this machine may not have, and the
+# engine takes a process for QEMU only if its executable is root's or vouched for: each link is pointed at a file of
+# its name in $tmp/exe (" (deleted)" too, as the kernel writes it), which the policy vouches for. Its VMs run as
+# uids 1000, 1002 and 107, and one is libvirt's: the policy names those users and takes libvirt's VMs, so that the
+# engine governs them all, as before.
+mkdir "$tmp/exe"
+for link in "$tmp"/proc/*/exe; do
+	name=$(readlink "$link")
+	name=${name##*/}
+	: >"$tmp/exe/$name"
+	chmod 755 "$tmp/exe/$name"
+	ln -sfn "$tmp/exe/$name" "$link"
+done
+policy=$tmp/policy
+cp -a "$good" "$policy"
+printf '[engine]\nQemuTrustedPaths = %s\nManageLibvirt = yes\n\n[group users]\nMatchUser = 1000 1002 107\n' \
+	"$tmp/exe" >"$policy/30-fixture.ini"
+chmod 644 "$policy/30-fixture.ini"
+
 failures=0
 # vg EXPECTED_STATUS ARGS...: one vmgov run under memcheck.
 vg() {
@@ -53,20 +72,30 @@ runs=0
 
 case "$mode" in
 once)
-	vg 0 --proc "$tmp/proc" --policy "$good" --dry-run --audit-log none --log-level debug once
+	vg 0 --proc "$tmp/proc" --policy "$policy" --dry-run --audit-log none --log-level debug once
+	# and the fixture's QEMUs were all taken, and governed
+	for pid in 100 200 400 500; do
+		grep -q "found VM .*(pid $pid," "$tmp/err" || {
+			echo "pid $pid was not found as a VM"
+			failures=$((failures + 1))
+		}
+	done
+	if grep "not taken for QEMU\|left unmanaged" "$tmp/err"; then
+		failures=$((failures + 1))
+	fi
 	;;
 status)
-	vg 0 --proc "$tmp/proc" --policy "$good" status
-	vg 0 --proc "$tmp/proc" --policy "$good" --json status
+	vg 0 --proc "$tmp/proc" --policy "$policy" status
+	vg 0 --proc "$tmp/proc" --policy "$policy" --json status
 	;;
 check)
 	vg 0 check "$good"
 	vg 2 check "$bad"
 	;;
 replay)
-	"$vmgov" --proc "$tmp/proc" --policy "$good" --dry-run --audit-log none --record-signals "$tmp/signals" once \
+	"$vmgov" --proc "$tmp/proc" --policy "$policy" --dry-run --audit-log none --record-signals "$tmp/signals" once \
 		2>/dev/null
-	vg 0 --policy "$good" replay "$tmp/signals"
+	vg 0 --policy "$policy" replay "$tmp/signals"
 	;;
 probe)
 	# one_line EXPECTED_STATUS EXPECTED_LINE ARGS...: the whole output is that one line ("" = any one line).
