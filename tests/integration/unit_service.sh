@@ -44,6 +44,8 @@ Interval = 300ms
 
 [group svc]
 MatchName = svc-*
+; a QEMU started with -runas nobody is nobody's once it runs: only a group that names the user takes it
+MatchUser = root nobody
 CPUQuota = $1
 CPUWeight = 50
 INI
