@@ -248,8 +248,14 @@ static void retry_removals(struct engine *e)
 void place_stage_release(struct engine *e, struct vm_state *vm)
 {
         vm->cgroup_fd = safe_close(vm->cgroup_fd);
-        if (vm->own && vm->placed && !e->dry_run && vm->cgroup[0])
+        if (!vm->placed || !vm->cgroup[0])
+                return;
+        if (vm->own && !e->dry_run)
                 remove_or_retry(e, vm->cgroup);
+        else if (!vm->own)
+                /* Placement=inplace: the cgroup was never the engine's, only its VM was. With the VM gone, the
+                 * engine manages it no more: its originals are forgotten, never written back into it later. */
+                actuator_forget(e->act, vm->cgroup);
 }
 
 int place_stage(struct engine *e)

@@ -16,5 +16,5 @@ int place_stage(struct engine *e);
 int place_stage_vm(struct engine *e, struct vm_state *vm);
 
 /* A VM is gone: let go of its cgroup, and remove it if the engine made it (now, or on a later tick while the
- * kernel still counts the dying task in it). */
+ * kernel still counts the dying task in it); an inplace cgroup's originals are forgotten. */
 void place_stage_release(struct engine *e, struct vm_state *vm);

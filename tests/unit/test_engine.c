@@ -564,12 +564,19 @@ static void test_vm_exits(void **state)
         assert_int_equal(f->e.n_pending_rmdir, 0);
         assert_int_not_equal(faccessat(f->fd, MOUNT "/vmgov/batch/batch-1", F_OK, 0), 0);
 
-        /* An inplace VM's cgroup is not the engine's: never removed. */
+        /* An inplace VM's cgroup is not the engine's: never removed, and once its VM is gone its originals are
+         * forgotten (the journal says so), so that nothing is written back into it later. */
+        assert_true(lines_matching(f->state, "cgroup=machine.slice/legacy.scope ") >= 1);
         process_exit(f, PID_LEGACY);
         tmptree_write_string(f->fd, MOUNT "/machine.slice/legacy.scope/cgroup.procs", "");
+        tmptree_write_string(f->fd, MOUNT "/machine.slice/legacy.scope/cpu.weight", "300\n");
         assert_int_equal(engine_tick(&f->e), 0);
         assert_int_equal(f->e.n_vms, 1);
         assert_int_equal(faccessat(f->fd, MOUNT "/machine.slice/legacy.scope", F_OK, 0), 0);
+        assert_int_equal(lines_matching(f->state, "forget cgroup=machine.slice/legacy.scope"), 1);
+        assert_int_equal(engine_close(&f->e), 0);
+        f->open = false;
+        assert_string_equal(cg_file(f, "machine.slice/legacy.scope", "cpu.weight"), "300");
 }
 
 /* A VM that exits while the tick places it: no error, no empty cgroup left, gone at the next scan. */
