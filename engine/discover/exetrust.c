@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "discover/exetrust.h"
+#include "kernel/procfs.h"
 #include "kernel/audit.h"
 #include "kernel/macro.h"
 
@@ -193,16 +194,12 @@ int exe_facts_read(int pid_fd, int root_fd, struct exe_facts *ret)
 {
         char target[PATH_MAX];
         struct stat file;
-        ssize_t n;
         int r;
 
         *ret = (struct exe_facts){0};
-        n = readlinkat(pid_fd, "exe", target, sizeof(target));
-        if (n < 0)
-                return -errno;
-        if ((size_t)n >= sizeof(target))
-                return -ENAMETOOLONG;
-        target[n] = '\0';
+        r = procfs_exe_link(pid_fd, target, sizeof(target));
+        if (r < 0)
+                return r;
         /* Through the magic link: the inode the process runs, wherever it is and whatever its path says. */
         if (fstatat(pid_fd, "exe", &file, 0) < 0)
                 return -errno;

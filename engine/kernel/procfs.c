@@ -533,16 +533,22 @@ int procfs_uid_read(int pid_fd, uid_t *ret_uid)
         return procfs_status_parse_uid(buf, size, ret_uid);
 }
 
+int procfs_exe_link(int pid_fd, char *buf, size_t size)
+{
+        ssize_t n = readlinkat(pid_fd, "exe", buf, size);
+
+        if (n < 0)
+                return -errno;
+        if ((size_t)n >= size)
+                return -ENAMETOOLONG;
+        buf[n] = '\0';
+        return 0;
+}
+
 int procfs_exe_read(int pid_fd, char *ret_exe)
 {
         char target[PATH_MAX];
-        ssize_t n;
+        int r = procfs_exe_link(pid_fd, target, sizeof(target));
 
-        n = readlinkat(pid_fd, "exe", target, sizeof(target));
-        if (n < 0)
-                return -errno;
-        if ((size_t)n >= sizeof(target))
-                return -ENAMETOOLONG;
-        target[n] = '\0';
-        return procfs_exe_parse(target, ret_exe);
+        return r < 0 ? r : procfs_exe_parse(target, ret_exe);
 }

@@ -84,3 +84,5 @@ int procfs_uid_read(int pid_fd, uid_t *ret_uid);
 /* Basename of the executable (see procfs_exe_parse). Kernel threads have no exe link (-ENOENT), and processes of
  * other users may refuse it (-EACCES). */
 int procfs_exe_read(int pid_fd, char *ret_exe);
+/* The exe link's target as the kernel gives it (" (deleted)" and all) into buf: 0, -ENAMETOOLONG, or -errno. */
+int procfs_exe_link(int pid_fd, char *buf, size_t size);

@@ -205,19 +205,30 @@ static int loader_finish(struct loader *l, int r, struct policy **ret_policy)
         return 0;
 }
 
+/* A loader with an empty policy, or NULL when out of memory. */
+static struct loader *loader_new(const struct config_env *env, struct config_error *error)
+{
+        struct loader *l = calloc(1, sizeof(*l));
+
+        if (!l)
+                return NULL;
+        *l = (struct loader){.env = env, .error = error, .policy = policy_new()};
+        if (!l->policy) {
+                free(l);
+                return NULL;
+        }
+        return l;
+}
+
 int config_load_string(const char *file, const char *text, const struct config_env *env, struct policy **ret_policy,
                        struct config_error *ret_error)
 {
-        struct loader *l = calloc(1, sizeof(*l));
+        struct loader *l = loader_new(env, ret_error);
         int r;
 
         if (!l)
                 return -ENOMEM;
-        *l = (struct loader){.env = env, .error = ret_error, .policy = policy_new()};
-        if (!l->policy)
-                r = -ENOMEM;
-        else
-                r = ini_load_text(l, file, text, strlen(text));
+        r = ini_load_text(l, file, text, strlen(text));
         r = loader_finish(l, r, ret_policy);
         free(l);
         return r;
@@ -226,17 +237,12 @@ int config_load_string(const char *file, const char *text, const struct config_e
 int config_load(const char *path, const struct config_env *env, struct policy **ret_policy,
                 struct config_error *ret_error)
 {
-        struct loader *l = calloc(1, sizeof(*l));
+        struct loader *l = loader_new(env, ret_error);
         int r;
 
         if (!l)
                 return -ENOMEM;
-        *l = (struct loader){.env = env, .error = ret_error, .policy = policy_new()};
-        if (!l->policy)
-                r = -ENOMEM;
-        else
-                r = ini_load_path(l, path);
-
+        r = ini_load_path(l, path);
         r = loader_finish(l, r, ret_policy);
         /* Group and error file names point at copies owned by the groups; the loader's copies can go. */
         strv_free(l->file_names, l->n_file_names);

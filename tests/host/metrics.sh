@@ -9,32 +9,11 @@
 # Usage: metrics.sh VMGOV BUILD_DIR SOURCE_DIR. One "ok"/"FAIL" line per check, "N passed, N failed" last. It FAILS
 # (never skips) when it cannot run: not root, no cgroup2 mount, no QEMU, no promtool.
 set -uo pipefail
+# shellcheck source=tests/host/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 VMGOV=${1:-} BUILD=${2:-} SRC=${3:-}
-passed=0
-failed=0
 
-finish() {
-	echo "$passed passed, $failed failed"
-	[ "$failed" -eq 0 ]
-	exit
-}
-cannot_run() {
-	echo "FAIL cannot run: $*"
-	failed=$((failed + 1))
-	finish
-}
-check() { # check NAME COMMAND...: ok or FAIL
-	local name=$1
-	shift
-	if "$@"; then
-		echo "ok   $name"
-		passed=$((passed + 1))
-	else
-		echo "FAIL $name"
-		failed=$((failed + 1))
-	fi
-}
 
 [ -x "$VMGOV" ] || cannot_run "vmgov not found at '$VMGOV'"
 [ "$(id -u)" = 0 ] || cannot_run "needs root (cgroups, BPF)"

@@ -4,37 +4,13 @@
 # running daemon's view (read from its status file: no --policy needed), and after the daemon stops, without a
 # policy to sample with, say how to give one. Usage: readme_status.sh SOURCE_DIR.
 set -uo pipefail
+# shellcheck source=tests/host/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 SRC=${1:-}
-passed=0
-failed=0
-finish() {
-	echo "$passed passed, $failed failed"
-	[ "$failed" -eq 0 ]
-	exit
-}
-check() { # check NAME COMMAND...
-	local name=$1
-	shift
-	if "$@"; then
-		echo "ok   $name"
-		passed=$((passed + 1))
-	else
-		echo "FAIL $name"
-		failed=$((failed + 1))
-	fi
-}
-[ "$(id -u)" = 0 ] || {
-	echo "FAIL cannot run: needs root (scripts/run)"
-	failed=1
-	finish
-}
+[ "$(id -u)" = 0 ] || cannot_run "needs root (scripts/run)"
 cd "$SRC" || exit 1
-[ ! -e /run/vmgov/status ] || {
-	echo "FAIL cannot run: /run/vmgov/status exists: another vmgov is running here"
-	failed=1
-	finish
-}
+[ ! -e /run/vmgov/status ] || cannot_run "/run/vmgov/status exists: another vmgov is running here"
 
 tmp=$(mktemp -d)
 setsid scripts/run >"$tmp/run.log" 2>&1 &

@@ -8,21 +8,11 @@
 # Usage: schedlat.sh PATH/TO/schedlat-check. One "ok"/"FAIL" line per run, "N passed, N failed" last.
 # It FAILS (never skips) when it cannot run: not root, no cgroup2 mount.
 set -uo pipefail
+# shellcheck source=tests/host/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 TOOL=${1:-}
-passed=0
-failed=0
 
-finish() {
-	echo "$passed passed, $failed failed"
-	[ "$failed" -eq 0 ]
-	exit
-}
-cannot_run() {
-	echo "FAIL cannot run: $*"
-	failed=$((failed + 1))
-	finish
-}
 
 [ -x "$TOOL" ] || cannot_run "schedlat-check not found at '$TOOL' (build the tests: meson compile)"
 [ "$(id -u)" = 0 ] || cannot_run "needs root (BPF, cgroups)"
