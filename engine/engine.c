@@ -24,6 +24,7 @@
 #include "kernel/log.h"
 #include "kernel/macro.h"
 #include "place/placement.h"
+#include "place/stage.h"
 #include "policy/policy.h"
 #include "publish/recorder.h"
 #include "publish/stage.h"
@@ -175,6 +176,32 @@ static int roots_open(const struct host_roots *roots, int *ret_proc_fd, int *ret
         return 0;
 }
 
+/* What changing anything needs: the engine's own tree, and the journal that takes each original before it is
+ * overwritten. At start, or when a reload turns DryRun= off. Logs what failed. */
+static int engine_enforce_prepare(struct engine *e)
+{
+        int r;
+
+        if (!e->mount.hybrid) {
+                /* Made at start, while the engine may still write into the cgroup2 root (mode 0555): later
+                 * cgroups go beneath it, which needs no capability once the engine drops CAP_DAC_OVERRIDE. */
+                r = engine_check_delegated(e);
+                if (r < 0)
+                        return r;
+                r = e->placement->create(e->placement->userdata, &e->mount, e->root_rel);
+                if (r < 0)
+                        return log_err_errno(r, "cannot create the engine's cgroup tree %s/%s: %m", e->mount.path,
+                                             e->root_rel);
+        }
+        e->act->state_path = e->opt.state_path ? e->opt.state_path : STATEFILE_DEFAULT;
+        snprintf(e->act->state_holder, sizeof(e->act->state_holder), "vmgov %s",
+                 e->opt.command ? e->opt.command : "run");
+        r = actuator_take_over(e->act);
+        if (r < 0)
+                return log_err_errno(r, "cannot take over the originals in %s: %m", e->act->state_path);
+        return 0;
+}
+
 int engine_open(struct engine *e, const struct engine_options *opt, struct policy *policy)
 {
         const char *root, *audit_path;
@@ -252,24 +279,10 @@ int engine_open(struct engine *e, const struct engine_options *opt, struct polic
                         return log_err_errno(r, "run-queue latency: %m");
                 log_info("run-queue latency from %s", schedlat_mode(e->schedlat));
         }
-        if (!e->dry_run && !e->mount.hybrid) {
-                /* Made now, while the engine may still write into the cgroup2 root (mode 0555): later
-                 * cgroups go beneath it, which needs no capability once the engine drops CAP_DAC_OVERRIDE. */
-                r = engine_check_delegated(e);
+        if (!e->dry_run) {
+                r = engine_enforce_prepare(e);
                 if (r < 0)
                         return r;
-                r = e->placement->create(e->placement->userdata, &e->mount, e->root_rel);
-                if (r < 0)
-                        return log_err_errno(r, "cannot create the engine's cgroup tree %s/%s: %m", e->mount.path,
-                                             e->root_rel);
-        }
-        if (!e->dry_run) {
-                e->act->state_path = opt->state_path ? opt->state_path : STATEFILE_DEFAULT;
-                snprintf(e->act->state_holder, sizeof(e->act->state_holder), "vmgov %s",
-                         opt->command ? opt->command : "run");
-                r = actuator_take_over(e->act);
-                if (r < 0)
-                        return log_err_errno(r, "cannot take over the originals in %s: %m", e->act->state_path);
         }
         log_info("vmgov: cgroup v2 at %s%s, engine tree %s/%s, interval %llums%s", e->mount.path,
                  e->mount.hybrid ? " (hybrid host)" : "", e->mount.path, e->root_rel,
@@ -377,6 +390,32 @@ int engine_probe(const struct host_roots *roots, char *why, size_t len)
         return 0;
 }
 
+/* A reload turned DryRun= off: journal and tree first, then the VMs that dry-run only pretended to place are placed
+ * for real at the next tick. If the engine cannot prepare, it stays in dry-run: nothing half-applied. */
+static void engine_enforce_begin(struct engine *e)
+{
+        if (engine_enforce_prepare(e) < 0) {
+                log_err("DryRun=no does not take effect: the engine stays in dry-run (the line above says why)");
+                e->dry_run = true;
+                return;
+        }
+        actuator_set_dry_run(e->act, false);
+        place_stage_reset(e);
+        log_info("DryRun=no: from now on the engine changes what it decides, each original journalled in %s first",
+                 e->act->state_path);
+}
+
+/* A reload turned DryRun= on: dry-run changes nothing, so what the engine changed goes back first. */
+static void engine_enforce_end(struct engine *e)
+{
+        size_t n = e->act->n_originals;
+        int failures = actuator_restore(e->act);
+
+        actuator_set_dry_run(e->act, true);
+        log_info("DryRun=yes: %zu original values put back%s; from now on the engine changes nothing", n - failures,
+                 failures ? " (the others stay in the state file for vmgov restore)" : "");
+}
+
 int engine_reload(struct engine *e)
 {
         struct config_error err = {0};
@@ -390,11 +429,15 @@ int engine_reload(struct engine *e)
                 log_err("reload refused, the old policy stays in force: %s", msg);
                 return r;
         }
+        bool was_dry_run = e->dry_run;
         policy_set_generation(p, e->policy->generation + 1);
         policy_free(e->policy);
         e->policy = p;
         engine_apply_overrides(e);
-        e->act->dry_run = e->dry_run;
         log_info("policy reloaded from %s: %zu groups", e->opt.policy_path, p->n_groups);
+        if (was_dry_run && !e->dry_run)
+                engine_enforce_begin(e);
+        else if (!was_dry_run && e->dry_run)
+                engine_enforce_end(e);
         return 0;
 }

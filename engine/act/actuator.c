@@ -160,6 +160,13 @@ static void originals_free(struct original **v, size_t *n, size_t *allocated)
         *allocated = 0;
 }
 
+void actuator_set_dry_run(struct actuator *a, bool dry_run)
+{
+        a->dry_run = dry_run;
+        /* what dry-run would have written stood in for the kernel's values; the kernel's own count from now on */
+        originals_free(&a->shadow, &a->n_shadow, &a->shadow_allocated);
+}
+
 void actuator_done(struct actuator *a)
 {
         originals_free(&a->originals, &a->n_originals, &a->originals_allocated);

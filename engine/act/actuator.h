@@ -89,6 +89,8 @@ void actuator_init(struct actuator *a, bool dry_run, int mount_fd, int audit_fd)
 void actuator_set_net_ops(struct actuator *a, const struct actuator_net_ops *ops);
 /* Free the originals and close the journal, releasing its lock (what is in it stays, for the next engine). */
 void actuator_done(struct actuator *a);
+/* Turn dry-run on or off (a reload of DryRun=): dry-run's record of what it would have written is dropped. */
+void actuator_set_dry_run(struct actuator *a, bool dry_run);
 
 /* Make the kernel hold s for the target. Returns 1 if it wrote (or would write), 0 if already equal, -errno when
  * the read or the write failed (already logged, naming the file and the value). */

@@ -258,6 +258,12 @@ void place_stage_release(struct engine *e, struct vm_state *vm)
                 actuator_forget(e->act, vm->cgroup);
 }
 
+void place_stage_reset(struct engine *e)
+{
+        for (size_t i = 0; i < e->n_vms; i++)
+                vm_unplace(e, &e->vms[i]);
+}
+
 int place_stage(struct engine *e)
 {
         int r;

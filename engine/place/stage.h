@@ -15,6 +15,9 @@ int place_stage(struct engine *e);
 /* Place one VM (an exec event). Returns 0, or -ENOMEM. */
 int place_stage_vm(struct engine *e, struct vm_state *vm);
 
+/* Every VM is placed afresh at the next tick (DryRun= turned off: dry-run only pretended to move them). */
+void place_stage_reset(struct engine *e);
+
 /* A VM is gone: let go of its cgroup, and remove it if the engine made it (now, or on a later tick while the
  * kernel still counts the dying task in it); an inplace cgroup's originals are forgotten. */
 void place_stage_release(struct engine *e, struct vm_state *vm);

@@ -32,6 +32,7 @@ enum { PID_WEB = 4100, PID_BATCH = 4200, PID_LEGACY = 4300, PID_SHELL = 4400, PI
 
 static const char POLICY[] = "[engine]\n"
                              "Interval = 1s\n"
+                             "DryRun = %s\n"
                              "QemuTrustedPaths = %s\n"
                              "\n"
                              "[group web]\n"
@@ -266,16 +267,22 @@ static int fake_remove(void *userdata, int mount_fd, const char *rel_path)
 
 /* ---- the engine on the tree ---- */
 
-static void policy_write(struct fixture *f, unsigned web_weight)
+static void policy_write_dry_run(struct fixture *f, unsigned web_weight, bool dry_run)
 {
         char text[8192];
         int fd;
 
-        assert_true(snprintf(text, sizeof(text), POLICY, f->vouched, web_weight) < (int)sizeof(text));
+        assert_true(snprintf(text, sizeof(text), POLICY, dry_run ? "yes" : "no", f->vouched, web_weight) <
+                    (int)sizeof(text));
         fd = open(f->policy, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         assert_true(fd >= 0);
         assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
         close(fd);
+}
+
+static void policy_write(struct fixture *f, unsigned web_weight)
+{
+        policy_write_dry_run(f, web_weight, false);
 }
 
 static int fixture_setup(void **state)
@@ -774,6 +781,46 @@ static void test_metrics_counters_across_return(void **state)
                                     "vmgov/batch/batch-1\",exe=\"qemu-system-x86_64\"}") == 1);
 }
 
+/* DryRun= turned off and on again by reloads: the engine starts changing things only once its journal is open
+ * (every original in it before its file is written), and turning dry-run back on puts back what it changed. */
+static void test_dry_run_reloads(void **state)
+{
+        struct fixture *f = *state;
+
+        policy_write_dry_run(f, 200, true);
+        engine_start(f, false, f->audit);
+        assert_int_equal(engine_tick(&f->e), 0);
+        assert_true(f->e.dry_run);
+        assert_int_equal(f->attaches, 0);
+        assert_string_equal(cg_file(f, "machine.slice/legacy.scope", "cpu.weight"), "100");
+        assert_int_not_equal(faccessat(f->fd, "state", F_OK, 0), 0); /* no journal in dry-run */
+
+        policy_write_dry_run(f, 200, false);
+        assert_int_equal(engine_reload(&f->e), 0);
+        assert_false(f->e.dry_run);
+        assert_int_equal(engine_tick(&f->e), 0);
+        /* the VMs dry-run only pretended to place are placed for real, and limited */
+        assert_int_equal(f->attaches, 2);
+        assert_string_equal(cg_file(f, "vmgov/web/web-1", "cgroup.procs"), "4100");
+        assert_string_equal(cg_file(f, "vmgov/web/web-1", "cpu.weight"), "200");
+        assert_string_equal(cg_file(f, "machine.slice/legacy.scope", "cpu.weight"), "300");
+        assert_true(lines_matching(f->state, "original cgroup=machine.slice/legacy.scope file=cpu.weight") == 1);
+
+        policy_write_dry_run(f, 200, true);
+        assert_int_equal(engine_reload(&f->e), 0);
+        assert_true(f->e.dry_run);
+        /* what it changed is back, and nothing is left in the journal to restore */
+        assert_string_equal(cg_file(f, "machine.slice/legacy.scope", "cpu.weight"), "100");
+        assert_string_equal(cg_file(f, "vmgov/web/web-1", "cpu.weight"), "100");
+        assert_string_equal(cg_file(f, "vmgov/web/web-1", "memory.high"), "max");
+        assert_int_equal(lines_matching(f->state, "original cgroup="), 0);
+        /* and from now on nothing is written */
+        unsigned written = lines_matching(f->audit, "\"dry_run\":false");
+        assert_int_equal(engine_tick(&f->e), 0);
+        assert_string_equal(cg_file(f, "machine.slice/legacy.scope", "cpu.weight"), "100");
+        assert_int_equal(lines_matching(f->audit, "\"dry_run\":false"), written);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -786,6 +833,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_close_restores, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_metrics_counters_across_return, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_left_alone_said_once, fixture_setup, fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_dry_run_reloads, fixture_setup, fixture_teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
