@@ -19,10 +19,12 @@
 #include "act/netshape.h"
 #include "act/statefile.h"
 #include "discover/procevents.h"
+#include "discover/stage.h"
 #include "engine.h"
 #include "kernel/audit.h"
 #include "kernel/log.h"
 #include "kernel/macro.h"
+#include "place/moveback.h"
 #include "place/placement.h"
 #include "place/stage.h"
 #include "policy/policy.h"
@@ -265,6 +267,13 @@ int engine_open(struct engine *e, const struct engine_options *opt, struct polic
                 return log_err_errno(-ENOMEM, "out of memory");
         actuator_init(e->act, e->dry_run, e->mount_fd, e->audit_fd);
         e->page_size = e->act->page_size;
+        e->mover = malloc(sizeof(*e->mover));
+        if (!e->mover)
+                return log_err_errno(-ENOMEM, "out of memory");
+        *e->mover = (struct placement_mover){e->placement, e->proc_fd, &e->mount, e->mount_fd};
+        struct actuator_move_ops move_ops;
+        placement_move_ops(e->mover, &move_ops);
+        actuator_set_move_ops(e->act, &move_ops);
         engine_net_open(e);
         if (opt->sense) {
                 if (sense_swap_present(e->proc_fd, &e->swap) < 0)
@@ -302,9 +311,14 @@ int engine_close(struct engine *e)
                 free(e->act);
                 e->act = NULL;
         }
+        if (e->mover) {
+                free(e->mover);
+                e->mover = NULL;
+        }
         for (size_t i = 0; i < e->n_vms; i++) {
                 sense_stage_release(e, &e->vms[i]);
                 e->vms[i].cgroup_fd = safe_close(e->vms[i].cgroup_fd);
+                discover_stage_release(e, &e->vms[i]);
         }
         free(e->vms);
         e->vms = NULL;
@@ -348,6 +362,11 @@ int engine_restore_journal(const struct host_roots *roots, const char *state_pat
                 return r;
         actuator_init(&a, false, mount_fd, -1);
         a.state_path = state_path;
+        /* VMs the engine moved go back where they came from. */
+        struct placement_mover mover = {&placement_libcgroup_ops, proc_fd, &m, mount_fd};
+        struct actuator_move_ops move_ops;
+        placement_move_ops(&mover, &move_ops);
+        actuator_set_move_ops(&a, &move_ops);
         snprintf(a.state_holder, sizeof(a.state_holder), "vmgov restore");
         /* Rates on tap devices are originals too. */
         if (netshape_open(&ns) == 0) {
@@ -412,6 +431,7 @@ static void engine_enforce_end(struct engine *e)
         int failures = actuator_restore(e->act);
 
         actuator_set_dry_run(e->act, true);
+        place_stage_reset(e); /* back where they came from: dry-run now only says where it would put them */
         log_info("DryRun=yes: %zu original values put back%s; from now on the engine changes nothing", n - failures,
                  failures ? " (the others stay in the state file for vmgov restore)" : "");
 }

@@ -27,6 +27,7 @@
 
 struct actuator;
 struct netshape;
+struct placement_mover;
 struct placement_ops;
 struct procevents;
 struct schedlat;
@@ -70,7 +71,8 @@ struct discover_refusal {
 struct vm_state {
         /* discover */
         struct vm_identity id;
-        bool seen; /* mark and sweep over scans; false after a scan (or an exit event): the VM is gone */
+        int pid_fd; /* its /proc/PID directory, held since discovery: pins the process, not its number (-1: none) */
+        bool seen;  /* mark and sweep over scans; false after a scan (or an exit event): the VM is gone */
         /* place */
         char group[GROUP_NAME_MAX + 1]; /* "" = unmanaged */
         char cgroup[4096];              /* target cgroup, relative to the mount */
@@ -135,8 +137,9 @@ struct engine {
 
         /* place */
         const struct placement_ops *placement;
-        char **pending_rmdir; /* cgroups of exited VMs not empty yet (the exit event comes before the kernel
-                               * takes the task out): removed on a later tick */
+        struct placement_mover *mover; /* how the actuator's restore puts moved VMs back */
+        char **pending_rmdir;          /* cgroups of exited VMs not empty yet (the exit event comes before the kernel
+                                        * takes the task out): removed on a later tick */
         size_t n_pending_rmdir, pending_rmdir_allocated;
         unsigned placement_errors; /* VMs whose placement was refused or failed */
 

@@ -150,10 +150,15 @@ void actuator_set_net_ops(struct actuator *a, const struct actuator_net_ops *ops
         a->net = *ops;
 }
 
+void actuator_set_move_ops(struct actuator *a, const struct actuator_move_ops *ops)
+{
+        a->move = *ops;
+}
+
 static void originals_free(struct original **v, size_t *n, size_t *allocated)
 {
         for (size_t i = 0; i < *n; i++)
-                free((*v)[i].cgroup);
+                original_done(&(*v)[i]);
         free(*v);
         *v = NULL;
         *n = 0;
@@ -206,6 +211,7 @@ static int original_record(struct original **v, size_t *n, size_t *allocated, co
         if (!o->cgroup)
                 return -ENOMEM;
         o->setting = *s;
+        o->move = (struct original_move){0};
         snprintf(o->setting.value, sizeof(o->setting.value), "%s", value);
         (*n)++;
         return 0;
@@ -300,16 +306,22 @@ static int journal_open(struct actuator *a)
         for (size_t i = 0; i < c.n && r == 0; i++) {
                 if (had == 0) { /* the journal's are unique: no search, so a take-over is linear */
                         a->originals[a->n_originals++] = c.originals[i];
-                        c.originals[i].cgroup = NULL;
+                        c.originals[i].cgroup = c.originals[i].move.from = NULL;
                         continue;
                 }
                 struct original *o = original_find(a->originals, had, c.originals[i].cgroup, &c.originals[i].setting);
-                if (o) /* the journal's value came first */
-                        o->setting = c.originals[i].setting;
-                else
+                if (!o) {
                         r = original_record(&a->originals, &a->n_originals, &a->originals_allocated,
                                             c.originals[i].cgroup, &c.originals[i].setting,
                                             c.originals[i].setting.value, false);
+                        o = r == 0 ? &a->originals[a->n_originals - 1] : NULL;
+                }
+                if (o) { /* the journal's value came first */
+                        o->setting = c.originals[i].setting;
+                        free(o->move.from);
+                        o->move = c.originals[i].move;
+                        c.originals[i].move.from = NULL;
+                }
         }
         size_t n = c.n;
         statefile_contents_done(&c);
@@ -395,7 +407,7 @@ int actuator_apply(struct actuator *a, const struct actuator_target *t, const st
                 journal_maybe_compact(a, had);
                 r = statefile_append(a->journal, &a->originals[had]);
                 if (r < 0) {
-                        free(a->originals[--a->n_originals].cgroup);
+                        original_done(&a->originals[--a->n_originals]);
                         a->errors++;
                         return log_err_errno(r,
                                              "state file %s: cannot journal the original of %s, so it is not "
@@ -472,43 +484,155 @@ int actuator_take_over(struct actuator *a)
         return journal_open(a);
 }
 
+static bool is_move(const struct original *o)
+{
+        return o->move.from != NULL;
+}
+
+/* A VM the engine moved goes back where it came from (or where the move ops say it could go); its emptied
+ * cgroup is removed. 0, or -errno (logged) when it could not go back. */
+static int restore_move(struct actuator *a, const struct original *o)
+{
+        char where[4200];
+        int r;
+
+        if (!a->move.back)
+                return log_err_errno(-EOPNOTSUPP, "restore %s: cannot move VM pid %d back to %s here", o->cgroup,
+                                     (int)o->move.pid, o->move.from);
+        r = a->move.back(a->move.userdata, o, where, sizeof(where));
+        if (r == -ESRCH || r == -EXDEV) {
+                log_debug_errno(r, "restore %s: VM pid %d is gone or elsewhere, nothing to move back: %m", o->cgroup,
+                                (int)o->move.pid);
+                return 0;
+        }
+        if (r < 0)
+                return log_err_errno(r, "restore %s: cannot move VM pid %d back to %s: %m", o->cgroup, (int)o->move.pid,
+                                     o->move.from);
+        struct audit_record rec = {
+                .pid = o->move.pid,
+                .cgroup = o->cgroup,
+                .file = "cgroup.procs",
+                .old_value = o->cgroup,
+                .new_value = where,
+                .reason = "restore: the VM goes back to the cgroup it came from",
+        };
+        log_info("moved VM pid %d back from %s to %s%s", (int)o->move.pid, o->cgroup, where,
+                 strcmp(where, o->move.from) == 0 ? "" : " (the nearest cgroup to where it came from that is left)");
+        if (a->audit_fd >= 0)
+                (void)audit_write(a->audit_fd, &rec);
+        return 0;
+}
+
+static int restore_setting(struct actuator *a, const struct original *o)
+{
+        _cleanup_close_ int fd = o->setting.ifname[0] ? -1 : cgroupfs_open_dir(a->mount_fd, o->cgroup);
+        int r = o->setting.ifname[0] ? net_write(a, &o->setting)
+                : fd < 0             ? fd
+                                     : cgroupfs_write(fd, o->setting.file, o->setting.value);
+
+        if (r < 0 && errno_is_vanished(r)) {
+                log_debug_errno(r, "restore %s/%s: gone: %m", o->cgroup, o->setting.file);
+                return 0;
+        }
+        if (r < 0)
+                return log_err_errno(r, "restore %s/%s \"%s\": %m; it stays in the state file", o->cgroup,
+                                     o->setting.file, o->setting.value);
+        struct audit_record rec = {
+                .cgroup = o->cgroup,
+                .file = o->setting.file,
+                .new_value = o->setting.value,
+                .reason = "restore original on exit",
+        };
+        log_info("restored %s/%s: \"%s\"", o->cgroup, o->setting.file, o->setting.value);
+        if (a->audit_fd >= 0)
+                (void)audit_write(a->audit_fd, &rec);
+        return 0;
+}
+
 int actuator_restore(struct actuator *a)
 {
         int failures = 0;
         size_t kept = 0;
 
-        for (size_t i = 0; i < a->n_originals; i++) {
-                const struct original *o = &a->originals[i];
-                _cleanup_close_ int fd = o->setting.ifname[0] ? -1 : cgroupfs_open_dir(a->mount_fd, o->cgroup);
-                int r = o->setting.ifname[0] ? net_write(a, &o->setting)
-                        : fd < 0             ? fd
-                                             : cgroupfs_write(fd, o->setting.file, o->setting.value);
+        /* The VMs first, out of the engine's cgroups, which are then removed; then the values (those of a removed
+         * cgroup go with it). What fails stays, for a later restore to retry. */
+        for (size_t pass = 0; pass < 2; pass++) {
+                kept = 0;
+                for (size_t i = 0; i < a->n_originals; i++) {
+                        struct original *o = &a->originals[i];
+                        int r;
 
-                if (r < 0 && errno_is_vanished(r))
-                        log_debug_errno(r, "restore %s/%s: gone: %m", o->cgroup, o->setting.file);
-                else if (r < 0) {
-                        failures++;
-                        log_err_errno(r, "restore %s/%s \"%s\": %m; it stays in the state file", o->cgroup,
-                                      o->setting.file, o->setting.value);
-                        a->originals[kept++] = a->originals[i]; /* not lost: a later restore retries it */
-                        continue;
-                } else {
-                        struct audit_record rec = {
-                                .cgroup = o->cgroup,
-                                .file = o->setting.file,
-                                .new_value = o->setting.value,
-                                .reason = "restore original on exit",
-                        };
-                        log_info("restored %s/%s: \"%s\"", o->cgroup, o->setting.file, o->setting.value);
-                        if (a->audit_fd >= 0)
-                                (void)audit_write(a->audit_fd, &rec);
+                        if (is_move(o) != (pass == 0)) {
+                                a->originals[kept++] = *o;
+                                continue;
+                        }
+                        r = is_move(o) ? restore_move(a, o) : restore_setting(a, o);
+                        if (r < 0) {
+                                failures++;
+                                a->originals[kept++] = *o;
+                                continue;
+                        }
+                        if (is_move(o) && a->move.remove) {
+                                r = a->move.remove(a->move.userdata, o->cgroup);
+                                if (r < 0 && r != -ENOENT)
+                                        log_debug_errno(r, "remove %s: %m", o->cgroup);
+                        }
+                        original_done(o);
                 }
-                free(a->originals[i].cgroup);
+                a->n_originals = kept;
         }
-        a->n_originals = kept;
         actuator_journal(a);
         actuator_done(a);
         return failures;
+}
+
+int actuator_note_move(struct actuator *a, const char *cgroup, pid_t pid, uint64_t start_time, const char *from)
+{
+        struct original o = {.move = {.pid = pid, .start_time = start_time}};
+        int r;
+
+        if (a->dry_run)
+                return 0;
+        r = journal_open(a);
+        if (r < 0)
+                return log_err_errno(r,
+                                     "state file %s: cannot journal where VM pid %d comes from, so it is not moved: %m",
+                                     a->state_path, (int)pid);
+        snprintf(o.setting.file, sizeof(o.setting.file), "cgroup.procs");
+        snprintf(o.setting.value, sizeof(o.setting.value), "%d", (int)pid);
+        /* From one of the engine's cgroups to another (a reload changed its group): it still came from where it
+         * came from before. */
+        for (size_t i = 0; i < a->n_originals; i++)
+                if (is_move(&a->originals[i]) && from[0] == '/' && strcmp(a->originals[i].cgroup, from + 1) == 0 &&
+                    a->originals[i].move.pid == pid && a->originals[i].move.start_time == start_time) {
+                        from = a->originals[i].move.from;
+                        break;
+                }
+        o.move.from = strdup(from);
+        if (!o.move.from)
+                return log_err_errno(-ENOMEM, "out of memory");
+        if (original_find(a->originals, a->n_originals, cgroup, &o.setting))
+                actuator_forget(a, cgroup); /* a VM before this one, gone: its cgroup is this one's now */
+        o.cgroup = strdup(cgroup);
+        if (!o.cgroup ||
+            array_reserve((void **)&a->originals, &a->originals_allocated, a->n_originals + 1, sizeof(o)) < 0) {
+                original_done(&o);
+                return log_err_errno(-ENOMEM, "out of memory");
+        }
+        journal_maybe_compact(a, a->n_originals);
+        if (a->journal) {
+                r = statefile_append(a->journal, &o);
+                if (r < 0) {
+                        original_done(&o);
+                        a->errors++;
+                        return log_err_errno(r,
+                                             "state file %s: cannot journal where VM pid %d comes from, so it is "
+                                             "not moved: %m",
+                                             a->state_path, (int)pid);
+                }
+        }
+        a->originals[a->n_originals++] = o;
+        return 0;
 }
 
 static void originals_forget(struct original *v, size_t *n, const char *cgroup)
@@ -517,7 +641,7 @@ static void originals_forget(struct original *v, size_t *n, const char *cgroup)
 
         for (size_t i = 0; i < *n; i++) {
                 if (strcmp(v[i].cgroup, cgroup) == 0) {
-                        free(v[i].cgroup);
+                        original_done(&v[i]);
                         continue;
                 }
                 v[j++] = v[i];

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <sys/types.h>
 
 #include "kernel/cgroupfs.h"
@@ -59,9 +60,35 @@ struct actuator_target {
         int cgroup_fd;      /* held dir fd; -1 in dry-run when the cgroup does not exist yet */
 };
 
+/* A VM the engine moved into a cgroup of its own, and where it came from: journalled as the original of that
+ * cgroup's "cgroup.procs", so that a stop or `vmgov restore` puts the VM back. */
+struct original_move {
+        pid_t pid;
+        uint64_t start_time; /* with pid, the process moved: a pid reused since is never moved back */
+        char *from;          /* the cgroup it was in, as /proc/PID/cgroup shows it ("/user.slice/...", "/") */
+};
+
 struct original {
-        char *cgroup;           /* relative to the mount */
-        struct setting setting; /* the original value, ready to be written back */
+        char *cgroup;              /* relative to the mount */
+        struct setting setting;    /* the original value, ready to be written back */
+        struct original_move move; /* setting.file "cgroup.procs" only; else from is NULL */
+};
+
+static inline void original_done(struct original *o)
+{
+        free(o->cgroup);
+        free(o->move.from);
+        o->cgroup = o->move.from = NULL;
+}
+
+/* How a moved VM goes back (place/moveback.h fills them in). back: 0 with the cgroup it went to in where, or
+ * -errno: -ESRCH it exited or its pid now belongs to another process, -EXDEV it is no longer in o->cgroup (someone
+ * else moved it). remove: rmdir the engine's emptied cgroup, -EBUSY while it is not empty. Without them, moves stay
+ * in the journal. */
+struct actuator_move_ops {
+        int (*back)(void *userdata, const struct original *o, char *where, size_t size);
+        int (*remove)(void *userdata, const char *cgroup);
+        void *userdata;
 };
 
 struct statefile;
@@ -81,16 +108,25 @@ struct actuator {
         struct original *shadow;
         size_t n_shadow, shadow_allocated;
         unsigned writes, would_writes, errors;
-        struct actuator_net_ops net; /* for settings with an ifname; zero: none */
+        struct actuator_net_ops net;   /* for settings with an ifname; zero: none */
+        struct actuator_move_ops move; /* for putting moved VMs back; zero: none */
 };
 
 void actuator_init(struct actuator *a, bool dry_run, int mount_fd, int audit_fd);
 /* Route settings with an ifname (net.ingress, net.egress) through ops (copied). */
 void actuator_set_net_ops(struct actuator *a, const struct actuator_net_ops *ops);
+/* Put VMs moved into the engine's cgroups back through ops (copied) when originals are restored. */
+void actuator_set_move_ops(struct actuator *a, const struct actuator_move_ops *ops);
 /* Free the originals and close the journal, releasing its lock (what is in it stays, for the next engine). */
 void actuator_done(struct actuator *a);
 /* Turn dry-run on or off (a reload of DryRun=): dry-run's record of what it would have written is dropped. */
 void actuator_set_dry_run(struct actuator *a, bool dry_run);
+
+/* Journal, before the engine moves it, that the VM (pid, start_time) goes from cgroup `from` (as /proc/PID/cgroup
+ * shows it) into the engine's cgroup: its original place. A cgroup holds one VM: an older move into it is forgotten
+ * first, with the originals of that cgroup. 0 (also in dry-run, which journals nothing), or -errno (logged): then the
+ * VM must not be moved. */
+int actuator_note_move(struct actuator *a, const char *cgroup, pid_t pid, uint64_t start_time, const char *from);
 
 /* Make the kernel hold s for the target. Returns 1 if it wrote (or would write), 0 if already equal, -errno when
  * the read or the write failed (already logged, naming the file and the value). */

@@ -30,6 +30,12 @@ static int format_original(FILE *f, const struct original *o)
                 (int)s->controller);
         if (s->ifname[0]) /* net.*: the tap (a valid interface name: nothing to escape) */
                 fprintf(f, " ifname=%s", s->ifname);
+        if (o->move.from) { /* cgroup.procs: the VM moved, and where from */
+                char from[3 * 4096 + 1];
+                if (escape_percent(o->move.from, from, sizeof(from)) < 0)
+                        return -ENOBUFS;
+                fprintf(f, " pid=%d start=%" PRIu64 " from=%s", (int)o->move.pid, o->move.start_time, from);
+        }
         fprintf(f, " value=%s\n", value);
         return 0;
 }
@@ -79,7 +85,7 @@ int statefile_format_original(const struct original *o, char **ret_line, size_t 
 void statefile_free(struct original *originals, size_t n)
 {
         for (size_t i = 0; i < n; i++)
-                free(originals[i].cgroup);
+                original_done(&originals[i]);
         free(originals);
 }
 
@@ -125,15 +131,39 @@ static int parse_line(const char *line, struct original *ret)
                 known = true;
                 snprintf(s.ifname, sizeof(s.ifname), "%s", ifname);
         }
+        /* A VM the engine moved: who (pid and start time) and from where (a path as /proc shows it). */
+        struct original_move move = {0};
+        char from[4096], pid[16], start[32];
+        if (strcmp(file, "cgroup.procs") == 0) {
+                unsigned long long p, t;
+                if (known || s.ifname[0] || field(line, "pid", pid, sizeof(pid)) < 0 ||
+                    field(line, "start", start, sizeof(start)) < 0 || field(line, "from", from, sizeof(from)) < 0 ||
+                    sscanf(pid, "%llu", &p) != 1 || p == 0 || p > INT32_MAX || sscanf(start, "%llu", &t) != 1 ||
+                    from[0] != '/' || strstr(from, ".."))
+                        return -EINVAL;
+                move = (struct original_move){.pid = (pid_t)p, .start_time = t};
+                known = true;
+        }
         if (!known)
                 return -EINVAL;
         snprintf(s.file, sizeof(s.file), "%s", file);
         snprintf(s.value, sizeof(s.value), "%s", value);
         s.controller = (enum cg_controller)c;
         ret->cgroup = strdup(cg);
-        if (!ret->cgroup)
+        if (move.pid) {
+                move.from = strdup(from);
+                if (!move.from) {
+                        free(ret->cgroup);
+                        ret->cgroup = NULL;
+                        return -ENOMEM;
+                }
+        }
+        if (!ret->cgroup) {
+                free(move.from);
                 return -ENOMEM;
+        }
         ret->setting = s;
+        ret->move = move;
         return 0;
 }
 
@@ -247,10 +277,10 @@ static int replay(struct entry *v, size_t n, struct original **ret, size_t *ret_
         }
         for (size_t i = 0; i < n; i++)
                 if (v[i].live)
-                        v[i].o.cgroup = NULL; /* moved, once the tables no longer look at it */
+                        v[i].o.cgroup = v[i].o.move.from = NULL; /* moved, once the tables no longer look at it */
 out:
         for (size_t i = 0; i < n; i++)
-                free(v[i].o.cgroup);
+                original_done(&v[i].o);
         free(forgets.slots);
         free(files.slots);
         if (r < 0) {
@@ -332,7 +362,7 @@ int statefile_parse(const char *text, size_t len, struct statefile_contents *ret
         c.records = n;
         if (r < 0) {
                 for (size_t i = 0; i < n; i++)
-                        free(v[i].o.cgroup);
+                        original_done(&v[i].o);
                 free(v);
                 return r;
         }

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "discover/discover.h"
 #include "kernel/log.h"
@@ -156,11 +158,23 @@ int discover_vms_scan(int proc_fd, discover_is_qemu_t is_qemu, void *userdata, s
 
 int discover_vm_verify(int proc_fd, const struct vm_identity *vm)
 {
-        _cleanup_close_ int pid_fd = -1;
+        return discover_vm_verify_held(proc_fd, -1, vm);
+}
+
+int discover_vm_verify_held(int proc_fd, int pid_fd, const struct vm_identity *vm)
+{
+        _cleanup_close_ int own_fd = -1;
         struct procfs_stat st;
         int r;
 
-        pid_fd = procfs_pid_open(proc_fd, vm->pid);
+        /* A held /proc/PID directory is a pidfd to the kernel: it answers for that process and no later one. A
+         * fixture tree's directory is not one (-EBADF, -EINVAL); its reads below still answer. */
+        if (pid_fd >= 0 && syscall(SYS_pidfd_send_signal, pid_fd, 0, NULL, 0) < 0 && errno == ESRCH) {
+                log_debug("pid %d: exited (its pidfd says so)", (int)vm->pid);
+                return 0;
+        }
+        if (pid_fd < 0)
+                pid_fd = own_fd = procfs_pid_open(proc_fd, vm->pid);
         r = pid_fd < 0 ? pid_fd : procfs_stat_read(pid_fd, &st);
         if (errno_is_vanished(r)) {
                 log_debug_errno(r, "pid %d: exited: %m", (int)vm->pid);
@@ -180,6 +194,21 @@ int discover_vm_verify(int proc_fd, const struct vm_identity *vm)
                 return 0;
         }
         return 1;
+}
+
+int discover_vm_hold(int proc_fd, const struct vm_identity *vm)
+{
+        int pid_fd = procfs_pid_open(proc_fd, vm->pid);
+        int r;
+
+        if (pid_fd < 0)
+                return pid_fd;
+        r = discover_vm_verify_held(proc_fd, pid_fd, vm);
+        if (r <= 0) {
+                safe_close(pid_fd);
+                return r < 0 ? r : -ESRCH;
+        }
+        return pid_fd;
 }
 
 int discover_threads_list(int proc_fd, pid_t pid, pid_t **ret_tids, size_t *ret_n)

@@ -38,5 +38,14 @@ int discover_vms_scan(int proc_fd, discover_is_qemu_t is_qemu, void *userdata, s
  * process; -errno if that cannot be told (e.g. -ENOMEM). */
 int discover_vm_verify(int proc_fd, const struct vm_identity *vm);
 
+/* The same through pid_fd, a /proc/PID directory held since discovery (discover_vm_hold), or -1 to open one now.
+ * A held one pins the process, not its number: once it has exited, it says so even if the pid was reused. */
+int discover_vm_verify_held(int proc_fd, int pid_fd, const struct vm_identity *vm);
+
+/* Open and return vm's /proc/PID directory, checked to be the process identified (pid + start time): the handle that
+ * discover_vm_verify_held() asks at every act (the kernel takes it for a pidfd, pidfd_send_signal(2)). -ESRCH when the
+ * pid now belongs to another process or exited, -errno (e.g. -EMFILE) when it cannot be opened. */
+int discover_vm_hold(int proc_fd, const struct vm_identity *vm);
+
 /* The thread ids of a process, from /proc/PID/task, in ascending order. -ENOENT/-ESRCH if it is gone. */
 int discover_threads_list(int proc_fd, pid_t pid, pid_t **ret_tids, size_t *ret_n);

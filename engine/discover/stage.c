@@ -143,10 +143,20 @@ static int vm_track(struct engine *e, const struct vm_identity *id, struct vm_st
         char name[AUDIT_LOG_NAME_MAX], cg[AUDIT_LOG_NAME_MAX];
 
         if (!vm) {
-                if (GREEDY_REALLOC(e->vms, e->vms_allocated, e->n_vms + 1) < 0)
+                int pid_fd = discover_vm_hold(e->proc_fd, id);
+                if (pid_fd == -ESRCH || pid_fd == -ENOENT) {
+                        log_debug("pid %d: exited before it could be held", (int)id->pid);
+                        *ret = NULL;
+                        return 0;
+                }
+                if (pid_fd < 0) /* no fd to spare: its pid and start time are checked by number at every act */
+                        log_debug_errno(pid_fd, "pid %d: cannot hold /proc/%d: %m", (int)id->pid, (int)id->pid);
+                if (GREEDY_REALLOC(e->vms, e->vms_allocated, e->n_vms + 1) < 0) {
+                        safe_close(pid_fd);
                         return -ENOMEM;
+                }
                 vm = &e->vms[e->n_vms++];
-                *vm = (struct vm_state){.id = *id, .cgroup_fd = -1, .sense_fd = -1};
+                *vm = (struct vm_state){.id = *id, .pid_fd = pid_fd < 0 ? -1 : pid_fd, .cgroup_fd = -1, .sense_fd = -1};
                 log_info("found VM %s (pid %d, uuid %s, %s) in cgroup %s", vm_display_name(id, name, sizeof(name)),
                          (int)id->pid, id->uuid[0] ? id->uuid : "none", id->exe, cgroup_display(id, cg, sizeof(cg)));
                 if (id->name_truncated)
@@ -215,4 +225,15 @@ bool discover_stage_exit(struct engine *e, pid_t pid)
                 }
         count_gone(e);
         return found;
+}
+
+int discover_stage_vm_same(struct engine *e, const struct vm_state *vm)
+{
+        return discover_vm_verify_held(e->proc_fd, vm->pid_fd, &vm->id);
+}
+
+void discover_stage_release(struct engine *e, struct vm_state *vm)
+{
+        (void)e;
+        vm->pid_fd = safe_close(vm->pid_fd);
 }

@@ -22,6 +22,13 @@ int discover_stage_exec(struct engine *e, pid_t pid, struct vm_state **ret_vm);
 /* An exit event: mark the VM of pid gone. Returns whether pid was a VM. */
 bool discover_stage_exit(struct engine *e, pid_t pid);
 
+/* Is the VM still the process discovered (pid and start time, through the /proc/PID directory held since then)?
+ * 1 yes, 0 it exited or the pid was reused, -errno when that cannot be told. Asked before and after every move. */
+int discover_stage_vm_same(struct engine *e, const struct vm_state *vm);
+
+/* Let go of what discovery holds for a VM that is forgotten (its /proc/PID directory). */
+void discover_stage_release(struct engine *e, struct vm_state *vm);
+
 /* The discovery callback: is the candidate's executable one of the policy's QEMU executables (by basename), and one
  * only root could have put there or whose path QemuTrustedPaths= vouches for (discover/exetrust.h)? A process
  * refused for its executable is said once (pid and start time), at info. userdata is the engine. */

@@ -293,6 +293,11 @@ int procfs_stat_parse(const char *buf, size_t len, struct procfs_stat *ret)
                         if (p - tok != 1)
                                 return -EINVAL;
                         st.state = *tok;
+                } else if (field == 4) {
+                        uint64_t ppid;
+                        if (parse_u64(tok, p, &ppid) < 0 || ppid > INT_MAX)
+                                return -EINVAL;
+                        st.ppid = (pid_t)ppid;
                 } else if (field == 22 && parse_u64(tok, p, &st.start_time) < 0)
                         return -EINVAL;
         }

@@ -31,6 +31,7 @@ struct qemu_cmdline {
 struct procfs_stat {
         char comm[PROCFS_COMM_MAX + 1];
         char state;          /* 'R', 'S', 'Z', ... */
+        pid_t ppid;          /* field 4: the parent (0 for none) */
         uint64_t start_time; /* field 22: clock ticks after boot */
 };
 

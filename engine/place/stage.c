@@ -7,9 +7,11 @@
 #include <unistd.h>
 
 #include "act/actuator.h"
+#include "discover/stage.h"
 #include "kernel/audit.h"
 #include "kernel/log.h"
 #include "kernel/macro.h"
+#include "kernel/procfs.h"
 #include "place/placement.h"
 #include "place/stage.h"
 #include "policy/policy.h"
@@ -68,27 +70,138 @@ static void audit_move(struct engine *e, struct vm_state *vm, const char *from, 
                 log_err_errno(r, "audit log: cannot append: %m");
 }
 
-/* Placement=own: ROOT/GROUP/LEAF, created and entered unless the VM is already there. */
-static int place_own(struct engine *e, struct vm_state *vm)
+/* Is the engine's cgroup at path free for vm: not there yet, or there and holding no process but the VM's own?
+ * 1 free, 0 another process lives there (*ret_foreign), -errno. */
+static int cgroup_free_for(struct engine *e, const struct vm_state *vm, const char *path, pid_t *ret_foreign)
 {
-        char leaf[PLACEMENT_LEAF_MAX + 1], path[4096], name[AUDIT_LOG_NAME_MAX];
+        _cleanup_close_ int fd = cgroupfs_open_dir(e->mount_fd, path);
+        int r;
+
+        if (fd == -ENOENT)
+                return 1;
+        if (fd < 0)
+                return fd;
+        r = cgroupfs_check_exclusive(fd, vm->id.pid, ret_foreign);
+        if (r == -EBUSY)
+                return 0;
+        return r < 0 ? r : 1;
+}
+
+#define PLACE_LEAF_TRIES 16
+
+/* The VM's own cgroup: ROOT/GROUP/LEAF, unless another live VM has that (two VMs with one -name), or a process that
+ * is not this VM lives there (left by an earlier process that claimed the name): then a fresh leaf, said once. */
+static int own_path(struct engine *e, struct vm_state *vm, char *path, size_t size)
+{
+        char leaf[PLACEMENT_LEAF_MAX + 1], unique[PLACEMENT_LEAF_MAX + 48], name[AUDIT_LOG_NAME_MAX];
+        char squatted[4096] = "";
+        pid_t foreign = 0, squatter = 0;
         int r;
 
         r = placement_leaf_name(&vm->id, leaf, sizeof(leaf));
         if (r < 0)
                 return r;
-        r = placement_own_path(e->root_rel, vm->group, leaf, path, sizeof(path));
-        if (r >= 0 && cgroup_taken(e, vm, path)) {
-                char unique[PLACEMENT_LEAF_MAX + 32];
-                snprintf(unique, sizeof(unique), "%s-pid%d", leaf, (int)vm->id.pid);
-                r = placement_own_path(e->root_rel, vm->group, unique, path, sizeof(path));
+        for (unsigned i = 0; i < PLACE_LEAF_TRIES; i++) {
+                if (i == 0)
+                        snprintf(unique, sizeof(unique), "%s", leaf);
+                else if (i == 1)
+                        snprintf(unique, sizeof(unique), "%s-pid%d", leaf, (int)vm->id.pid);
+                else
+                        snprintf(unique, sizeof(unique), "%s-pid%d-%u", leaf, (int)vm->id.pid, i);
+                r = placement_own_path(e->root_rel, vm->group, unique, path, size);
+                if (r < 0)
+                        return r;
+                if (cgroup_taken(e, vm, path))
+                        continue;
+                if (strcmp(vm->id.cgroup + 1, path) == 0)
+                        return 0; /* there already (an engine before this one put it there) */
+                r = cgroup_free_for(e, vm, path, &foreign);
+                if (r < 0)
+                        return log_err_errno(r, "read %s/%s/cgroup.procs: %m", e->mount.path, path);
+                if (r == 0) {
+                        if (!squatter) {
+                                squatter = foreign;
+                                snprintf(squatted, sizeof(squatted), "%s", path);
+                        }
+                        continue;
+                }
+                if (squatter)
+                        log_warn("VM %s (pid %d): cgroup %s/%s holds pid %d, which is not the VM: placed in a fresh "
+                                 "cgroup, %s/%s, instead",
+                                 vm_display_name(&vm->id, name, sizeof(name)), (int)vm->id.pid, e->mount.path, squatted,
+                                 (int)squatter, e->mount.path, path);
+                return 0;
         }
+        return log_err_errno(-EEXIST, "VM %s (pid %d): no free cgroup for it in %s/%s/%s after %d tries",
+                             vm_display_name(&vm->id, name, sizeof(name)), (int)vm->id.pid, e->mount.path, e->root_rel,
+                             vm->group, PLACE_LEAF_TRIES);
+}
+
+/* After a move that raced with the VM's exit: if its pid now belongs to another process and that one was moved,
+ * it goes back where fork put it, its parent's cgroup. */
+static void undo_stranger_move(struct engine *e, const struct vm_state *vm, const char *path)
+{
+        _cleanup_close_ int pid_fd = procfs_pid_open(e->proc_fd, vm->id.pid), parent_fd = -1;
+        _cleanup_free_ char *cg = NULL, *parent_cg = NULL;
+        struct procfs_stat st;
+        int r;
+
+        if (pid_fd < 0 || procfs_stat_read(pid_fd, &st) < 0 || st.start_time == vm->id.start_time ||
+            procfs_cgroup_read(pid_fd, &cg) < 0 || cg[0] != '/' || strcmp(cg + 1, path) != 0)
+                return; /* gone too, or not moved */
+        parent_fd = procfs_pid_open(e->proc_fd, st.ppid);
+        r = parent_fd < 0 ? parent_fd : procfs_cgroup_read(parent_fd, &parent_cg);
+        if (r >= 0 && (parent_cg[0] != '/' || !parent_cg[1]))
+                r = -EINVAL; /* the root takes no limits and no VM came from it: not a place to guess */
+        if (r >= 0)
+                r = e->placement->attach(e->placement->userdata, &e->mount, parent_cg + 1, vm->id.pid);
+        if (r < 0)
+                log_err_errno(r,
+                              "pid %d now belongs to another process, which was moved into %s by mistake, and "
+                              "cannot be moved back: %m",
+                              (int)vm->id.pid, path);
+        else
+                log_warn("pid %d now belongs to another process (start time %llu, the VM's was %llu), which was "
+                         "moved into %s by mistake: moved it to its parent's cgroup, %s",
+                         (int)vm->id.pid, (unsigned long long)st.start_time, (unsigned long long)vm->id.start_time,
+                         path, parent_cg);
+}
+
+/* Move the VM into path, checking before and after that the pid is still the VM's (a pid reused in between is
+ * never moved, and a move that raced is undone). The move is journalled first, for restore. */
+static int move_vm(struct engine *e, struct vm_state *vm, const char *path)
+{
+        int r;
+
+        r = discover_stage_vm_same(e, vm);
+        if (r <= 0)
+                return r < 0 ? r : -ESRCH;
+        r = actuator_note_move(e->act, path, vm->id.pid, vm->id.start_time, vm->id.cgroup);
+        if (r < 0)
+                return r;
+        r = e->placement->attach(e->placement->userdata, &e->mount, path, vm->id.pid);
+        if (r < 0)
+                return r;
+        if (discover_stage_vm_same(e, vm) <= 0) {
+                undo_stranger_move(e, vm, path);
+                return -ESRCH;
+        }
+        return 0;
+}
+
+/* Placement=own: ROOT/GROUP/LEAF, created and entered unless the VM is already there. */
+static int place_own(struct engine *e, struct vm_state *vm)
+{
+        char path[4096], name[AUDIT_LOG_NAME_MAX];
+        int r;
+
+        /* /proc/PID/cgroup paths start with '/' and are relative to the mount. */
+        r = own_path(e, vm, path, sizeof(path));
         if (r < 0)
                 return r;
         snprintf(vm->cgroup, sizeof(vm->cgroup), "%s", path);
         vm->own = true;
 
-        /* /proc/PID/cgroup paths start with '/' and are relative to the mount. */
         if (strcmp(vm->id.cgroup + 1, path) != 0) {
                 if (e->dry_run) {
                         log_info("dry-run: would create cgroup %s/%s and move VM %s (pid %d) there from %s",
@@ -104,10 +217,11 @@ static int place_own(struct engine *e, struct vm_state *vm)
                 r = cgroup_create(e, path);
                 if (r < 0)
                         return r;
-                r = e->placement->attach(e->placement->userdata, &e->mount, path, vm->id.pid);
+                r = move_vm(e, vm, path);
                 if (r < 0) {
                         /* Most often the VM exited in between: leave no empty cgroup behind. */
-                        (void)cgroup_remove(e, path);
+                        if (cgroup_remove(e, path) == 0)
+                                actuator_forget(e->act, path);
                         return log_full_errno(errno_is_vanished(r) ? LOG_DEBUG : LOG_ERR, r, "move pid %d into %s: %m",
                                               (int)vm->id.pid, path);
                 }
@@ -250,9 +364,11 @@ void place_stage_release(struct engine *e, struct vm_state *vm)
         vm->cgroup_fd = safe_close(vm->cgroup_fd);
         if (!vm->placed || !vm->cgroup[0])
                 return;
-        if (vm->own && !e->dry_run)
+        if (vm->own && !e->dry_run) {
+                /* Nothing of it to put back: its cgroup is the engine's own, and goes. */
+                actuator_forget(e->act, vm->cgroup);
                 remove_or_retry(e, vm->cgroup);
-        else if (!vm->own)
+        } else if (!vm->own)
                 /* Placement=inplace: the cgroup was never the engine's, only its VM was. With the VM gone, the
                  * engine manages it no more: its originals are forgotten, never written back into it later. */
                 actuator_forget(e->act, vm->cgroup);

@@ -63,6 +63,8 @@ struct fixture {
         char vouched[PATH_MAX]; /* the directory QemuTrustedPaths= names */
         struct placement_ops ops;
         pid_t vanish_on_create; /* the fake makes this process exit as its cgroup is created */
+        pid_t reuse_on_create;  /* ... or exit, its pid taken by another process, as its cgroup is created */
+        pid_t reuse_on_attach;  /* ... or the same just before the move into it */
         unsigned creates, attaches, removes;
         struct engine e;
         bool open;
@@ -209,6 +211,31 @@ static void process_exit(struct fixture *f, pid_t pid)
         nftw(path, tmptree_remove_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* The VM of pid exits and a shell, forked by pid 77 in user.slice/u.scope, gets its pid. */
+static void process_reuse(struct fixture *f, pid_t pid)
+{
+        char path[64];
+
+        process_exit(f, pid);
+        if (faccessat(f->fd, "proc/77", F_OK, 0) != 0) {
+                tmptree_mkdir(f->fd, "proc/77");
+                tmptree_write_string(f->fd, "proc/77/cgroup", "0::/user.slice/u.scope\n");
+                tmptree_mkdir(f->fd, MOUNT "/user.slice/u.scope");
+                tmptree_write_string(f->fd, MOUNT "/user.slice/u.scope/cgroup.procs", "77\n");
+        }
+        snprintf(path, sizeof(path), "proc/%d", (int)pid);
+        tmptree_mkdir(f->fd, path);
+        snprintf(path, sizeof(path), "proc/%d/exe", (int)pid);
+        assert_int_equal(symlinkat(f->bash, f->fd, path), 0);
+        snprintf(path, sizeof(path), "proc/%d/stat", (int)pid);
+        write_fmt(f->fd, path,
+                  "%d (bash) S 77 %d %d 0 -1 4194560 1000 0 10 0 500 200 0 0 20 0 1 0 99999 2147483648 65536 "
+                  "18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
+                  (int)pid, (int)pid, (int)pid);
+        snprintf(path, sizeof(path), "proc/%d/cgroup", (int)pid);
+        tmptree_write_string(f->fd, path, "0::/user.slice/u.scope\n");
+}
+
 /* ---- placement as the kernel does it ---- */
 
 static int fake_create(void *userdata, const struct cgroup_mount *m, const char *rel_path)
@@ -224,6 +251,10 @@ static int fake_create(void *userdata, const struct cgroup_mount *m, const char 
                 process_exit(f, f->vanish_on_create);
                 f->vanish_on_create = 0;
         }
+        if (f->reuse_on_create) {
+                process_reuse(f, f->reuse_on_create);
+                f->reuse_on_create = 0;
+        }
         return 0;
 }
 
@@ -233,6 +264,10 @@ static int fake_attach(void *userdata, const struct cgroup_mount *m, const char 
         char path[4096], *old;
 
         f->attaches++;
+        if (f->reuse_on_attach == pid) {
+                process_reuse(f, pid);
+                f->reuse_on_attach = 0;
+        }
         snprintf(path, sizeof(path), "proc/%d/cgroup", (int)pid);
         old = read_at(f->fd, path);
         if (!old)
@@ -395,6 +430,28 @@ static const char *cg_file(struct fixture *f, const char *cgroup, const char *fi
                 fail_msg("%s: missing", path);
         s[strcspn(s, "\n")] = '\0';
         return s;
+}
+
+/* The cgroup /proc says a process is in, as "/PATH". */
+static const char *proc_cgroup(struct fixture *f, pid_t pid)
+{
+        char path[64];
+        char *s;
+
+        snprintf(path, sizeof(path), "proc/%d/cgroup", (int)pid);
+        s = read_at(f->fd, path);
+        if (!s)
+                fail_msg("%s: missing", path);
+        s[strcspn(s, "\n")] = '\0';
+        return strncmp(s, "0::", 3) == 0 ? s + 3 : s;
+}
+
+static bool cg_exists(struct fixture *f, const char *cgroup)
+{
+        char path[4096];
+
+        snprintf(path, sizeof(path), "%s/%s", MOUNT, cgroup);
+        return faccessat(f->fd, path, F_OK, 0) == 0;
 }
 
 static unsigned lines_matching(const char *path, const char *needle)
@@ -703,7 +760,60 @@ static void test_left_alone_said_once(void **state)
         assert_int_equal(lines_matching(f->audit, "\"pid\":4700"), 0);
 }
 
-/* What SIGTERM does after the loop: every original written back. */
+/* The VM exits and its pid is taken by another process after the engine made its cgroup: nothing is moved. */
+static void test_pid_reused_before_move(void **state)
+{
+        struct fixture *f = *state;
+
+        f->reuse_on_create = 4100;
+        engine_start(f, false, f->audit);
+        assert_int_equal(engine_tick(&f->e), 0);
+        assert_string_equal(proc_cgroup(f, 4100), "/user.slice/u.scope");
+        assert_int_equal(f->attaches, 1); /* batch-1 only */
+        assert_false(cg_exists(f, "vmgov/web/web-1"));
+        assert_int_equal(lines_matching(f->audit, "\"pid\":4100"), 0);
+        assert_int_equal(lines_matching(f->state, "pid=4100 "), 0); /* checked before it is journalled */
+}
+
+/* The pid is taken over in the instant between the check and the move: the process moved by mistake goes back
+ * where fork put it, its parent's cgroup, and the engine's cgroup goes. */
+static void test_pid_reused_during_move(void **state)
+{
+        struct fixture *f = *state;
+
+        f->reuse_on_attach = 4100;
+        engine_start(f, false, f->audit);
+        assert_int_equal(engine_tick(&f->e), 0);
+        assert_int_equal(f->attaches, 3); /* web-1 (the stranger, by mistake), batch-1, and the stranger back */
+        assert_string_equal(proc_cgroup(f, 4100), "/user.slice/u.scope");
+        assert_false(cg_exists(f, "vmgov/web/web-1"));
+        assert_int_equal(lines_matching(f->audit, "\"pid\":4100"), 0);
+        assert_int_equal(engine_tick(&f->e), 0); /* the shell is no QEMU: left alone */
+        assert_string_equal(proc_cgroup(f, 4100), "/user.slice/u.scope");
+        assert_null(vm_of(f, 4100));
+}
+
+/* A process that is not the VM lives in the cgroup the VM's name gives (left there by an earlier process that
+ * claimed the name): the VM gets a fresh, empty leaf, and the squatter's cgroup is not touched. */
+static void test_squatted_cgroup(void **state)
+{
+        struct fixture *f = *state;
+
+        cgroup_populate(f->fd, MOUNT "/vmgov/web/web-1");
+        tmptree_write_string(f->fd, MOUNT "/vmgov/web/web-1/cgroup.procs", "777\n");
+        engine_start(f, false, f->audit);
+        assert_int_equal(engine_tick(&f->e), 0);
+        assert_string_equal(proc_cgroup(f, 4100), "/vmgov/web/web-1-pid4100");
+        assert_string_equal(cg_file(f, "vmgov/web/web-1-pid4100", "cpu.weight"), "200");
+        assert_string_equal(cg_file(f, "vmgov/web/web-1", "cgroup.procs"), "777");
+        assert_string_equal(cg_file(f, "vmgov/web/web-1", "cpu.weight"), "100");
+        assert_int_equal(engine_tick(&f->e), 0); /* and it stays there */
+        assert_string_equal(proc_cgroup(f, 4100), "/vmgov/web/web-1-pid4100");
+        assert_int_equal(f->attaches, 2);
+}
+
+/* What SIGTERM does after the loop: every VM back in the cgroup it came from, the engine's cgroups gone, and every
+ * original written back. */
 static void test_close_restores(void **state)
 {
         struct fixture *f = *state;
@@ -712,18 +822,39 @@ static void test_close_restores(void **state)
         assert_int_equal(engine_tick(&f->e), 0);
         assert_string_equal(cg_file(f, "machine.slice/legacy.scope", "cpu.weight"), "300");
         assert_string_equal(cg_file(f, "vmgov/web/web-1", "memory.high"), "1073741824");
+        assert_string_equal(proc_cgroup(f, 4100), "/vmgov/web/web-1");
         assert_true(lines_matching(f->state, " file=cpu.weight ") >= 3);
+        assert_int_equal(lines_matching(f->state, "file=cgroup.procs "), 2);
+        assert_int_equal(lines_matching(f->state, "pid=4100 start=5100 from=/machine.slice/vm-web.scope"), 1);
 
         assert_int_equal(engine_close(&f->e), 0);
         f->open = false;
+        assert_string_equal(proc_cgroup(f, 4100), "/machine.slice/vm-web.scope");
+        assert_string_equal(cg_file(f, "machine.slice/vm-web.scope", "cgroup.procs"), "4100");
+        assert_string_equal(proc_cgroup(f, 4200), "/machine.slice/vm-batch.scope");
+        assert_false(cg_exists(f, "vmgov/web/web-1"));
+        assert_false(cg_exists(f, "vmgov/batch/batch-1"));
         assert_string_equal(cg_file(f, "machine.slice/legacy.scope", "cpu.weight"), "100");
-        assert_string_equal(cg_file(f, "vmgov/web/web-1", "cpu.weight"), "100");
-        assert_string_equal(cg_file(f, "vmgov/web/web-1", "cpu.max"), "max 100000");
-        assert_string_equal(cg_file(f, "vmgov/web/web-1", "memory.high"), "max");
-        assert_string_equal(cg_file(f, "vmgov/web/web-1", "memory.max"), "max");
-        assert_string_equal(cg_file(f, "vmgov/batch/batch-1", "cpu.max"), "max 100000");
+        assert_string_equal(proc_cgroup(f, 4300), "/machine.slice/legacy.scope"); /* inplace: never moved */
         assert_int_equal(lines_matching(f->state, "original cgroup="), 0);
-        assert_int_equal(lines_matching(f->audit, "restore original on exit"), 7);
+        assert_int_equal(lines_matching(f->audit, "restore original on exit"), 1);
+        assert_int_equal(lines_matching(f->audit, "goes back to the cgroup it came from"), 2);
+}
+
+/* A VM whose scope systemd removed once the engine took the VM out goes back to the nearest cgroup left. */
+static void test_close_restores_to_ancestor(void **state)
+{
+        struct fixture *f = *state;
+        char path[4200];
+
+        engine_start(f, false, f->audit);
+        assert_int_equal(engine_tick(&f->e), 0);
+        snprintf(path, sizeof(path), "%s/%s/machine.slice/vm-web.scope", f->path, MOUNT);
+        assert_int_equal(nftw(path, tmptree_remove_one, 16, FTW_DEPTH | FTW_PHYS), 0);
+        assert_int_equal(engine_close(&f->e), 0);
+        f->open = false;
+        assert_string_equal(proc_cgroup(f, 4100), "/machine.slice");
+        assert_false(cg_exists(f, "vmgov/web/web-1"));
 }
 
 /* The value of a series in the metrics file, -1 when it is not there. */
@@ -809,10 +940,10 @@ static void test_dry_run_reloads(void **state)
         policy_write_dry_run(f, 200, true);
         assert_int_equal(engine_reload(&f->e), 0);
         assert_true(f->e.dry_run);
-        /* what it changed is back, and nothing is left in the journal to restore */
+        /* what it changed is back (the VMs where they came from), and nothing is left in the journal to restore */
         assert_string_equal(cg_file(f, "machine.slice/legacy.scope", "cpu.weight"), "100");
-        assert_string_equal(cg_file(f, "vmgov/web/web-1", "cpu.weight"), "100");
-        assert_string_equal(cg_file(f, "vmgov/web/web-1", "memory.high"), "max");
+        assert_string_equal(proc_cgroup(f, 4100), "/machine.slice/vm-web.scope");
+        assert_false(cg_exists(f, "vmgov/web/web-1"));
         assert_int_equal(lines_matching(f->state, "original cgroup="), 0);
         /* and from now on nothing is written */
         unsigned written = lines_matching(f->audit, "\"dry_run\":false");
@@ -830,7 +961,11 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_vm_exits, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_vm_exits_mid_tick, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_refused_write, fixture_setup, fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_pid_reused_before_move, fixture_setup, fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_pid_reused_during_move, fixture_setup, fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_squatted_cgroup, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_close_restores, fixture_setup, fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_close_restores_to_ancestor, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_metrics_counters_across_return, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_left_alone_said_once, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_dry_run_reloads, fixture_setup, fixture_teardown),

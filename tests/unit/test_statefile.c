@@ -52,11 +52,45 @@ static void test_round_trip(void **state)
         free(text);
 }
 
+/* A VM the engine moved: who, and where it came from, read back as written. */
+static void test_move_round_trip(void **state)
+{
+        struct original in = orig("vmgov/web/web-1", "cgroup.procs", "4100");
+        struct statefile_contents c;
+        char *line = NULL;
+        size_t len;
+
+        in.move = (struct original_move){4100, 123456789012ULL, (char *)"/user.slice/odd name.scope"};
+        assert_int_equal(statefile_format_original(&in, &line, &len), 0);
+        assert_string_equal(line, "original cgroup=vmgov/web/web-1 file=cgroup.procs dev=0:0 controller=0 pid=4100 "
+                                  "start=123456789012 from=/user.slice/odd%20name.scope value=4100\n");
+        char *text = NULL;
+        assert_true(asprintf(&text, "vmgov-state 2\n%s", line) > 0);
+        assert_int_equal(statefile_parse(text, strlen(text), &c), 0);
+        assert_int_equal(c.n, 1);
+        assert_int_equal(c.n_bad, 0);
+        assert_int_equal(c.originals[0].move.pid, 4100);
+        assert_true(c.originals[0].move.start_time == 123456789012ULL);
+        assert_string_equal(c.originals[0].move.from, "/user.slice/odd name.scope");
+        statefile_contents_done(&c);
+        free(text);
+        free(line);
+}
+
 /* Each is one line the engine never wrote: skipped and named, never used. */
 static void test_refuses_what_the_engine_never_writes(void **state)
 {
         static const char *const bad[] = {
                 "vmgov-state 2\noriginal cgroup=a file=cgroup.procs dev=0:0 controller=0 value=1\n",
+                "vmgov-state 2\noriginal cgroup=a file=cgroup.procs dev=0:0 controller=0 pid=1 start=2 from=etc "
+                "value=1\n",
+                "vmgov-state 2\noriginal cgroup=a file=cgroup.procs dev=0:0 controller=0 pid=1 start=2 from=/a/../b "
+                "value=1\n",
+                "vmgov-state 2\noriginal cgroup=a file=cgroup.procs dev=0:0 controller=0 pid=0 start=2 from=/b "
+                "value=1\n",
+                "vmgov-state 2\noriginal cgroup=a file=cgroup.procs dev=0:0 controller=0 pid=x start=2 from=/b "
+                "value=1\n",
+                "vmgov-state 2\noriginal cgroup=a file=cgroup.procs dev=0:0 controller=0 start=2 from=/b value=1\n",
                 "vmgov-state 2\noriginal cgroup=../etc file=cpu.max dev=0:0 controller=0 value=1\n",
                 "vmgov-state 2\noriginal cgroup=%2Fetc file=cpu.max dev=0:0 controller=0 value=1\n",
                 "vmgov-state 2\noriginal cgroup=a file=cpu.max dev=0:0 controller=9 value=1\n",
@@ -71,7 +105,7 @@ static void test_refuses_what_the_engine_never_writes(void **state)
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                 assert_int_equal(statefile_parse(bad[i], strlen(bad[i]), &c), 0);
                 if (c.n != 0 || c.n_bad != 1 || c.bad_lines[0] != 2 || c.torn_line != 0)
-                        fail_msg("accepted, or not named as line 2: %s", bad[i]);
+                        fail_msg("accepted, or not named as line 2: %s", strchr(bad[i], 0x0a) + 1);
                 statefile_contents_done(&c);
         }
         /* a NUL inside a line */
@@ -536,6 +570,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_round_trip),
+                cmocka_unit_test(test_move_round_trip),
                 cmocka_unit_test(test_refuses_what_the_engine_never_writes),
                 cmocka_unit_test(test_replay),
                 cmocka_unit_test(test_journal_before_write),
