@@ -322,6 +322,8 @@ int engine_close(struct engine *e)
         }
         free(e->vms);
         e->vms = NULL;
+        index_free(&e->vm_by_pid);
+        index_free(&e->vm_by_cgroup);
         e->n_vms = 0;
         free(e->ctl_vms);
         e->ctl_vms = NULL;

@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "decide/control.h"
 #include "kernel/audit.h"
 #include "kernel/cgroupfs.h"
+#include "kernel/index.h"
 #include "kernel/signals.h"
 #include "kernel/vm.h"
 #include "policy/config.h"
@@ -126,7 +129,9 @@ struct engine {
         /* the VMs */
         struct vm_state *vms;
         size_t n_vms, vms_allocated;
-        size_t n_gone; /* VMs marked gone (seen == false) and not yet forgotten */
+        struct index vm_by_pid;    /* id.pid → position in vms */
+        struct index vm_by_cgroup; /* cgroup (placed) → position in vms; checked on read, as entries go stale */
+        size_t n_gone;             /* VMs marked gone (seen == false) and not yet forgotten */
 
         /* discover */
         struct procevents *procevents; /* NULL: scanning every tick only */
@@ -183,4 +188,46 @@ static inline const char *vm_display_name(const struct vm_identity *id, char *bu
 static inline bool vm_managed(const struct vm_state *vm)
 {
         return vm->group[0] && vm->placed && !vm->refused;
+}
+
+/* The next VM with this pid (start *iter at 0); NULL when there is none. O(1) on average. */
+static inline struct vm_state *vm_next_by_pid(struct engine *e, pid_t pid, size_t *iter)
+{
+        uint32_t pos;
+
+        while (index_next(&e->vm_by_pid, (uint64_t)pid, iter, &pos))
+                if (pos < e->n_vms && e->vms[pos].id.pid == pid)
+                        return &e->vms[pos];
+        return NULL;
+}
+
+/* The next VM placed in cgroup (relative to the mount); NULL when there is none. O(1) on average. */
+static inline struct vm_state *vm_next_by_cgroup(struct engine *e, const char *cgroup, size_t *iter)
+{
+        uint32_t pos;
+
+        while (index_next(&e->vm_by_cgroup, index_key_string(cgroup), iter, &pos))
+                if (pos < e->n_vms && strcmp(e->vms[pos].cgroup, cgroup) == 0)
+                        return &e->vms[pos];
+        return NULL;
+}
+
+/* After vm->cgroup is set: index it. 0 or -ENOMEM. */
+static inline int vm_index_cgroup(struct engine *e, const struct vm_state *vm)
+{
+        return index_put(&e->vm_by_cgroup, index_key_string(vm->cgroup), (uint32_t)(vm - e->vms));
+}
+
+/* After the table is compacted: index it afresh. 0 or -ENOMEM. */
+static inline int vm_index_rebuild(struct engine *e)
+{
+        index_clear(&e->vm_by_pid);
+        index_clear(&e->vm_by_cgroup);
+        for (size_t i = 0; i < e->n_vms; i++) {
+                if (index_put(&e->vm_by_pid, (uint64_t)e->vms[i].id.pid, (uint32_t)i) < 0)
+                        return -ENOMEM;
+                if (e->vms[i].cgroup[0] && vm_index_cgroup(e, &e->vms[i]) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
 }

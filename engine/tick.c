@@ -42,6 +42,8 @@ static void engine_forget_gone(struct engine *e)
         }
         e->n_vms = j;
         e->n_gone = 0;
+        if (vm_index_rebuild(e) < 0)
+                log_err_errno(-ENOMEM, "out of memory: the VM table's index is incomplete");
         act_stage_release(e);
 }
 

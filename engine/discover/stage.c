@@ -109,9 +109,11 @@ bool discover_stage_is_qemu(const struct discover_candidate *c, void *userdata)
 
 static struct vm_state *vm_find(struct engine *e, const struct vm_identity *id)
 {
-        for (size_t i = 0; i < e->n_vms; i++)
-                if (e->vms[i].id.pid == id->pid && e->vms[i].id.start_time == id->start_time)
-                        return &e->vms[i];
+        struct vm_state *vm;
+
+        for (size_t it = 0; (vm = vm_next_by_pid(e, id->pid, &it));)
+                if (vm->id.start_time == id->start_time)
+                        return vm;
         return NULL;
 }
 
@@ -131,6 +133,9 @@ static void say_unmanaged(struct engine *e, const struct vm_identity *id)
                 log_info("VM %s (pid %d) runs as uid %u, not root, and no group's MatchUser= names that user: left "
                          "unmanaged",
                          vm_display_name(id, name, sizeof(name)), (int)id->pid, (unsigned)id->uid);
+        else if (why == POLICY_NO_GROUP)
+                log_info("VM %s (pid %d) matches no group: left unmanaged", vm_display_name(id, name, sizeof(name)),
+                         (int)id->pid);
         else if (why == POLICY_MACHINED)
                 log_info("VM %s (pid %d) is libvirt's (cgroup %s): left unmanaged (ManageLibvirt=no)",
                          vm_display_name(id, name, sizeof(name)), (int)id->pid, cgroup_display(id, cg, sizeof(cg)));
@@ -152,6 +157,10 @@ static int vm_track(struct engine *e, const struct vm_identity *id, struct vm_st
                 if (pid_fd < 0) /* no fd to spare: its pid and start time are checked by number at every act */
                         log_debug_errno(pid_fd, "pid %d: cannot hold /proc/%d: %m", (int)id->pid, (int)id->pid);
                 if (GREEDY_REALLOC(e->vms, e->vms_allocated, e->n_vms + 1) < 0) {
+                        safe_close(pid_fd);
+                        return -ENOMEM;
+                }
+                if (index_put(&e->vm_by_pid, (uint64_t)id->pid, (uint32_t)e->n_vms) < 0) {
                         safe_close(pid_fd);
                         return -ENOMEM;
                 }
@@ -216,14 +225,15 @@ int discover_stage_exec(struct engine *e, pid_t pid, struct vm_state **ret_vm)
 
 bool discover_stage_exit(struct engine *e, pid_t pid)
 {
+        struct vm_state *vm;
         bool found = false;
 
-        for (size_t i = 0; i < e->n_vms; i++)
-                if (e->vms[i].id.pid == pid) {
-                        e->vms[i].seen = false;
+        for (size_t it = 0; (vm = vm_next_by_pid(e, pid, &it));)
+                if (vm->seen) {
+                        vm->seen = false;
+                        e->n_gone++;
                         found = true;
                 }
-        count_gone(e);
         return found;
 }
 

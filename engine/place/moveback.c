@@ -49,7 +49,7 @@ static int mover_back(void *userdata, const struct original *o, char *where, siz
                 _cleanup_close_ int fd = cgroupfs_open_dir(m->mount_fd, to[0] ? to : ".");
 
                 if (fd >= 0) {
-                        r = m->ops->attach(m->ops->userdata, m->mount, to[0] ? to : "/", o->move.pid);
+                        r = m->ops->back(m->ops->userdata, m->mount_fd, to, o->move.pid);
                         if (r == 0) {
                                 snprintf(where, size, "/%s", to);
                                 return 0;

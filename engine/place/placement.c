@@ -183,8 +183,20 @@ static int kernel_remove(void *userdata, int mount_fd, const char *rel_path)
         return 0;
 }
 
+static int kernel_back(void *userdata, int mount_fd, const char *rel_path, pid_t pid)
+{
+        _cleanup_close_ int fd = cgroupfs_open_dir(mount_fd, rel_path[0] ? rel_path : ".");
+        char value[16];
+
+        if (fd < 0)
+                return fd;
+        snprintf(value, sizeof(value), "%d", (int)pid);
+        return cgroupfs_write(fd, "cgroup.procs", value);
+}
+
 const struct placement_ops placement_libcgroup_ops = {
         .create = libcgroup_create,
         .attach = libcgroup_attach,
         .remove = kernel_remove,
+        .back = kernel_back,
 };

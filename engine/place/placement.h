@@ -33,13 +33,17 @@ int placement_root_relative(const char *mount_path, const char *root, char *buf,
  * How the engine's cgroups are made, entered and removed. placement_libcgroup_ops is the real one: create makes
  * rel_path (and its parents) beneath the mount with cpu, memory and io enabled down the path, through libcgroup
  * (idempotent; -EOPNOTSUPP on a hybrid host, where libcgroup would route cpu and memory to v1); attach moves every
- * thread of pid into it (-ESRCH if the process is gone); remove takes away an empty cgroup (-EBUSY if not empty).
+ * thread of pid into it (-ESRCH if the process is gone); remove takes away an empty cgroup (-EBUSY if not empty);
+ * back writes the pid to a cgroup.procs (-EBUSY where the cgroup's children have controllers: no internal process).
  * A test puts a fake in its place on a fixture tree. Each returns 0 or -errno, and logs nothing.
  */
 struct placement_ops {
         int (*create)(void *userdata, const struct cgroup_mount *m, const char *rel_path);
         int (*attach)(void *userdata, const struct cgroup_mount *m, const char *rel_path, pid_t pid);
         int (*remove)(void *userdata, int mount_fd, const char *rel_path);
+        /* back: move pid into a cgroup that is not the engine's ("" is the root), the one a VM came from, which
+         * need not have the controllers libcgroup's attach asks for (a systemd scope or service). */
+        int (*back)(void *userdata, int mount_fd, const char *rel_path, pid_t pid);
         void *userdata;
 };
 

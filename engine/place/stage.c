@@ -37,8 +37,10 @@ static int cgroup_remove(struct engine *e, const char *path)
 /* Is leaf taken, in the same group, by another live VM? Two VMs with the same -name get distinct cgroups. */
 static bool cgroup_taken(struct engine *e, const struct vm_state *self, const char *path)
 {
-        for (size_t i = 0; i < e->n_vms; i++)
-                if (&e->vms[i] != self && strcmp(e->vms[i].cgroup, path) == 0)
+        struct vm_state *vm;
+
+        for (size_t it = 0; (vm = vm_next_by_cgroup(e, path, &it));)
+                if (vm != self)
                         return true;
         return false;
 }
@@ -151,10 +153,10 @@ static void undo_stranger_move(struct engine *e, const struct vm_state *vm, cons
                 return; /* gone too, or not moved */
         parent_fd = procfs_pid_open(e->proc_fd, st.ppid);
         r = parent_fd < 0 ? parent_fd : procfs_cgroup_read(parent_fd, &parent_cg);
-        if (r >= 0 && (parent_cg[0] != '/' || !parent_cg[1]))
-                r = -EINVAL; /* the root takes no limits and no VM came from it: not a place to guess */
+        if (r >= 0 && parent_cg[0] != '/')
+                r = -EINVAL;
         if (r >= 0)
-                r = e->placement->attach(e->placement->userdata, &e->mount, parent_cg + 1, vm->id.pid);
+                r = e->placement->back(e->placement->userdata, e->mount_fd, parent_cg + 1, vm->id.pid);
         if (r < 0)
                 log_err_errno(r,
                               "pid %d now belongs to another process, which was moved into %s by mistake, and "
@@ -201,6 +203,8 @@ static int place_own(struct engine *e, struct vm_state *vm)
                 return r;
         snprintf(vm->cgroup, sizeof(vm->cgroup), "%s", path);
         vm->own = true;
+        if (vm_index_cgroup(e, vm) < 0)
+                return -ENOMEM;
 
         if (strcmp(vm->id.cgroup + 1, path) != 0) {
                 if (e->dry_run) {
@@ -260,6 +264,8 @@ static int place_inplace(struct engine *e, struct vm_state *vm)
         }
         snprintf(vm->cgroup, sizeof(vm->cgroup), "%s", vm->id.cgroup + 1);
         vm->own = false;
+        if (vm_index_cgroup(e, vm) < 0)
+                return -ENOMEM;
         vm->cgroup_fd = cgroupfs_open_dir(e->mount_fd, vm->cgroup);
         if (vm->cgroup_fd < 0) {
                 r = vm->cgroup_fd;
@@ -342,9 +348,8 @@ static void retry_removals(struct engine *e)
 
         for (size_t i = 0; i < e->n_pending_rmdir; i++) {
                 char *cg = e->pending_rmdir[i];
-                bool reused = false;
-                for (size_t k = 0; k < e->n_vms; k++)
-                        reused |= strcmp(e->vms[k].cgroup, cg) == 0;
+                size_t it = 0;
+                bool reused = vm_next_by_cgroup(e, cg, &it) != NULL;
                 int r = reused ? 0 : cgroup_remove(e, cg);
                 if (r == -EBUSY) {
                         e->pending_rmdir[j++] = cg;

@@ -57,7 +57,7 @@ bool policy_cgroup_is_machined(const char *cgroup)
 }
 
 /* Every Match*= the group has must hold; a group with none matches every VM. */
-static bool group_matches(const struct group_policy *g, const struct vm_identity *vm)
+static bool group_matches(const struct group_policy *g, const struct vm_identity *vm, bool any_user)
 {
         if (g->n_match_name && !glob_any(g->match_name, g->n_match_name, vm->name))
                 return false;
@@ -65,7 +65,7 @@ static bool group_matches(const struct group_policy *g, const struct vm_identity
                 return false;
         if (g->n_match_exe && !glob_any(g->match_exe, g->n_match_exe, vm->exe))
                 return false;
-        if (g->n_match_user && !uid_any(g->match_user, g->n_match_user, vm->uid))
+        if (!any_user && g->n_match_user && !uid_any(g->match_user, g->n_match_user, vm->uid))
                 return false;
         return true;
 }
@@ -75,19 +75,21 @@ static bool group_has_rules(const struct group_policy *g)
         return g->n_match_name || g->n_match_uuid || g->n_match_exe || g->n_match_user;
 }
 
-/* The group by the Match*= rules alone, then the default group. */
-static const struct group_policy *group_find(const struct policy *p, const struct vm_identity *vm, bool root_only)
+/* The group by the Match*= rules alone, then the default group. root_only: another user's VM, which only a group
+ * whose MatchUser= names that user takes. any_user: as if every MatchUser= named the VM's user. */
+static const struct group_policy *group_find(const struct policy *p, const struct vm_identity *vm, bool root_only,
+                                             bool any_user)
 {
         for (size_t i = 0; i < p->n_groups; i++) {
                 const struct group_policy *g = &p->groups[i];
-                if (group_has_rules(g) && group_matches(g, vm) && (!root_only || g->n_match_user))
+                if (group_has_rules(g) && group_matches(g, vm, any_user) && (!root_only || g->n_match_user))
                         return g;
         }
         if (p->engine.default_group)
                 for (size_t i = 0; i < p->n_groups; i++) {
                         const struct group_policy *g = &p->groups[i];
                         if (strcmp(g->name, p->engine.default_group) == 0 &&
-                            (!root_only || uid_any(g->match_user, g->n_match_user, vm->uid)))
+                            (any_user || !root_only || uid_any(g->match_user, g->n_match_user, vm->uid)))
                                 return g;
                 }
         return NULL;
@@ -104,10 +106,10 @@ const struct group_policy *policy_match_why(const struct policy *p, const struct
         else {
                 /* Another user's QEMU is theirs: only a group that names them takes it (MatchUser= holds, so it
                  * names this very user). */
-                g = group_find(p, vm, vm->uid != 0);
-                why = g                                          ? POLICY_MANAGED
-                      : vm->uid != 0 && group_find(p, vm, false) ? POLICY_OTHER_USER
-                                                                 : POLICY_NO_GROUP;
+                g = group_find(p, vm, vm->uid != 0, false);
+                why = g                                                ? POLICY_MANAGED
+                      : vm->uid != 0 && group_find(p, vm, false, true) ? POLICY_OTHER_USER
+                                                                       : POLICY_NO_GROUP;
         }
         if (ret_why)
                 *ret_why = why;

@@ -17,6 +17,7 @@ INI
 }
 write_policy 200
 vm=$(vm_idle reload-1)
+from=$(proc_cgroup "$vm")
 "$VMGOV" --policy "$policy" --state-file "$VMTEST_TMP/state" --interval 200ms run 2>"$VMTEST_TMP/run.log" &
 e=$!
 bg_track "$e"
@@ -38,5 +39,6 @@ pid_alive "$e" || fail "the engine died on a broken policy"
 
 kill -TERM "$e"
 wait "$e" || fail "engine exit status $?"
-assert_file_eq "$cg/cpu.weight" 100 "restored on exit"
+assert_eq "$from" "$(proc_cgroup "$vm")" "on exit the VM is back where it came from"
+[ ! -e "$cg" ] || fail "on exit the engine's cgroup $cg is still there"
 log "ok"

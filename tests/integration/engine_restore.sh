@@ -1,7 +1,7 @@
 #!/bin/sh
-# SIGTERM makes `vmgov run` put back every value it changed, and exit 0: in its own cgroups (the kernel's
-# defaults) and in a VM's existing cgroup under Placement=inplace (the operator's values). Placement=inplace
-# refuses a cgroup that holds anything besides the VM.
+# SIGTERM makes `vmgov run` put back everything it changed, and exit 0: a VM it moved into a cgroup of its own goes
+# back to the cgroup it came from (and the engine's cgroup goes), a VM's existing cgroup under Placement=inplace gets
+# the operator's values back. Placement=inplace refuses a cgroup that holds anything besides the VM.
 set -eu
 . /vmtest/lib.sh
 require_vmgov
@@ -31,6 +31,7 @@ cg_write "$cg" memory.high 1073741824
 crowded=$(cg_create operator/shared)
 
 own=$(vm_idle own-1)
+own_from=$(proc_cgroup "$own")
 keep=$(VM_CGROUP=$cg vm_idle keep-1)
 shared=$(VM_CGROUP=$crowded vm_idle keep-2)
 sleep 1000 &
@@ -62,10 +63,13 @@ cat "$VMTEST_TMP/run.log"
 
 assert_file_eq "$cg/cpu.max" "50000 100000" "inplace cpu.max restored to the operator's value"
 assert_file_eq "$cg/memory.high" 1073741824 "inplace memory.high restored"
-assert_file_eq "$o/cpu.max" "max 100000" "own cpu.max restored"
-assert_file_eq "$o/cpu.weight" 100 "own cpu.weight restored"
-assert_file_eq "$o/memory.max" max "own memory.max restored"
-assert_eq 5 "$(grep -c '"reason":"restore original on exit"' "$VMTEST_TMP/audit.jsonl")" "restore lines in the audit"
+assert_eq "$own_from" "$(proc_cgroup "$own")" "own-1 back in the cgroup it came from"
+[ ! -e "$o" ] || fail "the engine's cgroup $o is still there after the stop"
+assert_eq "" "$(find /sys/fs/cgroup/vmgov -name cgroup.procs -exec cat {} + 2>/dev/null)" \
+	"no process left in the engine's tree"
+assert_eq 2 "$(grep -c '"reason":"restore original on exit"' "$VMTEST_TMP/audit.jsonl")" "restore lines in the audit"
+assert_eq 1 "$(grep -c '"reason":"restore: the VM goes back to the cgroup it came from"' "$VMTEST_TMP/audit.jsonl")" \
+	"move-back lines in the audit"
 pid_alive "$own" || fail "own-1 died"
 pid_alive "$keep" || fail "keep-1 died"
 log "ok"

@@ -122,6 +122,7 @@ qemu_host_pid() {
 }
 wait_for 20 "QEMU web-1" qemu_host_pid
 qemu=$(qemu_host_pid)
+qemu_from=$(proc_cgroup "$qemu")
 log "QEMU web-1: pid $qemu, cgroup $(proc_cgroup "$qemu") (in the container's cgroup namespace)"
 
 # Without the controllers delegated to the container, Delegate=yes cannot give the unit any: the engine refuses to
@@ -217,34 +218,36 @@ wait_for 30 "the restarted engine's limits" reloaded
 assert_contains "$(cat "$vm_cg/cgroup.procs")" "$qemu" "QEMU still in its cgroup after the restart"
 log "restarted: main pid $old_main -> $(show MainPID) in the container; $vm_cg holds cpu.max $(cat "$vm_cg/cpu.max")"
 
-# A crash: SIGKILL to the engine. ExecStopPost= restores the originals it journalled (nothing tight is left while
-# no engine runs) and releases the controllers; Restart=on-failure starts a new engine RestartSec= later (1 s in
+# A crash: SIGKILL to the engine. ExecStopPost= restores the originals it journalled, the VM back in its own unit's
+# cgroup (nothing tight is left while no engine runs), and releases the controllers; Restart=on-failure starts a new engine RestartSec= later (1 s in
 # the test's drop-in, 5 s in the unit), which limits the VM again.
 crashed_main=$(show MainPID)
 kill -KILL "$engine"
 released() { [ -z "$(cat "$unit_cg/cgroup.subtree_control")" ]; }
 wait_for 20 "ExecStopPost to release the unit's controllers after the SIGKILL" released
-assert_eq "" "$(cat "$vm_cg/cgroup.controllers")" "web-1's controllers while no engine runs"
 restarted() { [ "$(show NRestarts)" = 1 ] && [ "$(show ActiveState)" = active ] && reloaded; }
 wait_for 30 "Restart=on-failure to bring a new engine up and limit web-1 again" restarted
 assert_ne "$crashed_main" "$(show MainPID)" "MainPID after the crash"
 engine=$(head -n 1 "$unit_cg/engine/cgroup.procs")
-assert_contains "$(in_ct journalctl -u vmgov.service --no-pager -o cat)" "restored machine.slice/vmgov.service/vms/web/web-1/cpu.max" \
-	"vmgov restore (ExecStopPost=) in the journal"
+assert_contains "$(in_ct journalctl -u vmgov.service --no-pager -o cat)" \
+	"back from machine.slice/vmgov.service/vms/web/web-1 to /system.slice/qemu-web-1.service" \
+	"vmgov restore (ExecStopPost=) moved the VM back, in the journal"
 pid_alive "$qemu" || fail "QEMU web-1 died in the crash"
 log "after SIGKILL: restarted once (NRestarts $(show NRestarts)), main pid $(show MainPID), cpu.max $(cat "$vm_cg/cpu.max")"
 
-# systemctl stop: SIGTERM, every original back (the audit log's restore records; the files themselves go with the
-# controllers that ExecStopPost= releases right after), exit 0; the VM keeps running (KillMode=process).
+# systemctl stop: SIGTERM, the VM back in its own unit's cgroup and the engine's cgroup for it gone (audited), exit 0;
+# the VM keeps running (KillMode=process), and the stop leaves no VM in the engine's tree.
 audit_before=$(wc -l </var/log/vmgov/audit.jsonl)
 in_ct systemctl stop vmgov.service || fail "systemctl stop failed"
 assert_eq inactive "$(show ActiveState)" "ActiveState after stop"
 assert_eq success "$(show Result)" "Result after stop"
 assert_eq 0 "$(show ExecMainStatus)" "the engine's exit status"
-restores=$(tail -n +$((audit_before + 1)) /var/log/vmgov/audit.jsonl | grep '"reason":"restore original on exit"' |
-	sed 's/.*"file":"\([^"]*\)",.*"new":"\([^"]*\)".*/\1=\2/' | sort | tr '\n' ' ')
-assert_eq "cpu.max=max 100000 cpu.weight=100 memory.high=max " "$restores" "the originals SIGTERM restored (audit log)"
-assert_eq "" "$(cat "$vm_cg/cgroup.controllers")" "web-1's controllers after the stop (released)"
+assert_eq "$qemu_from" "$(proc_cgroup "$qemu")" "web-1 back in its unit's cgroup after the stop"
+backs=$(tail -n +$((audit_before + 1)) /var/log/vmgov/audit.jsonl |
+	grep -c '"reason":"restore: the VM goes back to the cgroup it came from"' || true)
+assert_eq 1 "$backs" "the move back in the audit log"
+[ ! -e "$vm_cg" ] || fail "the engine's cgroup $vm_cg is still there after the stop"
+assert_eq "" "$(find "$unit_cg" -name cgroup.procs -exec cat {} + 2>/dev/null)" "no process left in the unit's tree"
 assert_eq "" "$(cat "$unit_cg/cgroup.subtree_control")" "the unit's controllers for its children after the stop"
 pid_alive "$qemu" || fail "QEMU web-1 died with the engine"
 assert_eq active "$(in_ct systemctl show qemu-web-1.service -p ActiveState --value)" "QEMU's own unit"

@@ -494,6 +494,18 @@ static void test_owner_rule(void **state)
         assert_null(policy_match(p, &v));
         policy_free(p);
 
+        /* A group whose name rule takes the VM, but whose MatchUser= names other users: said as the user's. */
+        p = load_ok("[group web]\nMatchName = web-*\nMatchUser = 0 65534\n");
+        v = vm("web-other", "", "qemu-system-x86_64", 1000);
+        assert_null(policy_match_why(p, &v, &why));
+        assert_int_equal(why, POLICY_OTHER_USER);
+        v = vm("db-1", "", "qemu-system-x86_64", 1000);
+        assert_null(policy_match_why(p, &v, &why));
+        assert_int_equal(why, POLICY_NO_GROUP);
+        v = vm("web-1", "", "qemu-system-x86_64", 65534);
+        assert_string_equal(policy_match_why(p, &v, &why)->name, "web");
+        policy_free(p);
+
         /* No group at all: no group, whoever runs it. */
         p = load_ok("[group web]\nMatchName = web-*\n");
         v = vm("db", "", "qemu-system-x86_64", 1000);
