@@ -147,8 +147,8 @@ static int engine_check_delegated(struct engine *e)
 }
 
 /* The host's roots as fds, and the cgroup2 mount found through them. Logs what failed; returns 0 or -errno. */
-static int roots_open(const struct host_roots *roots, int *ret_proc_fd, int *ret_sys_fd, struct cgroup_mount *ret_mount,
-                      int *ret_mount_fd)
+static int roots_open(const struct host_roots *roots, int *ret_proc_fd, int *ret_sys_fd, int *ret_root_fd,
+                      struct cgroup_mount *ret_mount, int *ret_mount_fd)
 {
         _cleanup_close_ int proc_fd = -1, sys_fd = -1, root_fd = -1, mount_fd = -1;
         struct cgroup_mount m;
@@ -173,6 +173,8 @@ static int roots_open(const struct host_roots *roots, int *ret_proc_fd, int *ret
 
         *ret_proc_fd = TAKE_FD(proc_fd);
         *ret_sys_fd = TAKE_FD(sys_fd);
+        if (ret_root_fd)
+                *ret_root_fd = TAKE_FD(root_fd);
         *ret_mount = m;
         *ret_mount_fd = TAKE_FD(mount_fd);
         return 0;
@@ -216,6 +218,7 @@ int engine_open(struct engine *e, const struct engine_options *opt, struct polic
                 .placement = opt->placement ? opt->placement : &placement_libcgroup_ops,
                 .proc_fd = -1,
                 .sys_fd = -1,
+                .root_fd = -1,
                 .mount_fd = -1,
                 .audit_fd = -1,
                 .record_fd = -1,
@@ -225,7 +228,7 @@ int engine_open(struct engine *e, const struct engine_options *opt, struct polic
         policy_set_generation(policy, 1);
         engine_apply_overrides(e);
 
-        r = roots_open(&opt->roots, &e->proc_fd, &e->sys_fd, &e->mount, &e->mount_fd);
+        r = roots_open(&opt->roots, &e->proc_fd, &e->sys_fd, &e->root_fd, &e->mount, &e->mount_fd);
         if (r < 0)
                 return r;
 
@@ -346,6 +349,7 @@ int engine_close(struct engine *e)
         e->mount_fd = safe_close(e->mount_fd);
         e->proc_fd = safe_close(e->proc_fd);
         e->sys_fd = safe_close(e->sys_fd);
+        e->root_fd = safe_close(e->root_fd);
         policy_free(e->policy);
         e->policy = NULL;
         return failures;
@@ -359,7 +363,7 @@ int engine_restore_journal(const struct host_roots *roots, const char *state_pat
         struct actuator a;
         int r;
 
-        r = roots_open(roots, &proc_fd, &sys_fd, &m, &mount_fd);
+        r = roots_open(roots, &proc_fd, &sys_fd, NULL, &m, &mount_fd);
         if (r < 0)
                 return r;
         actuator_init(&a, false, mount_fd, -1);

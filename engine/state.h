@@ -121,6 +121,7 @@ struct engine {
         /* the host's roots */
         int proc_fd;
         int sys_fd;
+        int root_fd; /* "/": where the executables' paths are checked (exetrust.h) */
         struct cgroup_mount mount;
         int mount_fd;
         int net_fd;          /* /sys/class/net */

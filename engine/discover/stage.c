@@ -62,19 +62,13 @@ static bool is_trusted_path(const char *path, const void *userdata)
  * its path. A refusal is said once per process (pid and start time), at info. */
 static bool exe_trusted(struct engine *e, const struct discover_candidate *c)
 {
-        _cleanup_close_ int root_fd = -1;
         struct exe_facts f;
         struct exe_trust t;
         struct procfs_stat st;
         char why[2 * AUDIT_LOG_NAME_MAX + 128];
         int r;
 
-        root_fd = open(e->opt.roots.root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (root_fd < 0) {
-                log_err_errno(-errno, "open %s: %m", e->opt.roots.root);
-                return false;
-        }
-        r = exe_facts_read(c->pid_fd, root_fd, &f);
+        r = exe_facts_read(c->pid_fd, e->root_fd, &f);
         if (errno_is_vanished(r)) {
                 log_debug_errno(r, "pid %d: exited while its executable was checked: %m", (int)c->pid);
                 return false;
