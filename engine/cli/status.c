@@ -22,6 +22,7 @@
 #include "place/placement.h"
 #include "policy/policy.h"
 #include "kernel/procfs.h"
+#include "kernel/utf8.h"
 #include "publish/snapshot.h"
 #include "sense/schedlat.h"
 #include "sense/sense.h"
@@ -73,15 +74,20 @@ static const char *text(const char *s, char *buf, size_t size)
 }
 
 /* One cell of a table, escaped, then padded to width columns and a space; width 0 ends the row. printf's "%-20s"
- * would count bytes, so a name in UTF-8 would shift every column after it. */
+ * counts bytes, so a name in UTF-8 would shift every column after it. */
 static void cell(const char *s, int width)
 {
         char buf[CELL_MAX];
         int cols = 0;
 
-        text(s, buf, sizeof(buf));
-        for (const char *p = buf; *p; p++)
-                cols += ((unsigned char)*p & 0xc0) != 0x80; /* one per character, not per byte */
+        text(s, buf, sizeof(buf)); /* valid UTF-8 from here on */
+        for (const unsigned char *p = (const unsigned char *)buf; *p;) {
+                size_t n = utf8_valid_len(p);
+                if (n == 0)
+                        break;                                    /* cannot be: escape_text leaves none */
+                cols += (int)utf8_columns(utf8_code_point(p, n)); /* columns, not bytes */
+                p += n;
+        }
         fputs(buf, stdout);
         if (width == 0)
                 putchar('\n');

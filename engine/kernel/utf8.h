@@ -77,3 +77,26 @@ static inline unsigned utf8_code_point(const unsigned char *s, size_t n)
                 c = c << 6 | (s[i] & 0x3f);
         return c;
 }
+
+/*
+ * How many terminal columns code point c takes: 2 for the wide East Asian scripts and emoji, 0 for combining marks,
+ * zero-width spaces and joiners and variation selectors, 1 for the rest. The common cases of wcwidth(3), without
+ * a locale; enough to keep a table's columns under their headers.
+ */
+static inline unsigned utf8_columns(unsigned c)
+{
+        static const struct {
+                unsigned lo, hi, columns;
+        } ranges[] = {
+                {0x0300, 0x036f, 0},   {0x1100, 0x115f, 2},   {0x200b, 0x200f, 0},   {0x20d0, 0x20ff, 0},
+                {0x2e80, 0x303e, 2},   {0x3041, 0x33ff, 2},   {0x3400, 0x4dbf, 2},   {0x4e00, 0x9fff, 2},
+                {0xa000, 0xa4cf, 2},   {0xac00, 0xd7a3, 2},   {0xf900, 0xfaff, 2},   {0xfe00, 0xfe0f, 0},
+                {0xfe30, 0xfe4f, 2},   {0xff00, 0xff60, 2},   {0xffe0, 0xffe6, 2},   {0x1f300, 0x1f64f, 2},
+                {0x1f900, 0x1f9ff, 2}, {0x20000, 0x2fffd, 2}, {0x30000, 0x3fffd, 2},
+        };
+
+        for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++)
+                if (c >= ranges[i].lo && c <= ranges[i].hi)
+                        return ranges[i].columns;
+        return 1;
+}

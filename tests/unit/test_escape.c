@@ -109,6 +109,19 @@ static void test_is_control(void **state)
         }
 }
 
+static void test_columns(void **state)
+{
+        assert_int_equal(utf8_columns('a'), 1);
+        assert_int_equal(utf8_columns(0xe9), 1);    /* é */
+        assert_int_equal(utf8_columns(0x65e5), 2);  /* 日 */
+        assert_int_equal(utf8_columns(0xac00), 2);  /* 가 */
+        assert_int_equal(utf8_columns(0x1f600), 2); /* 😀 */
+        assert_int_equal(utf8_columns(0x0301), 0);  /* combining acute accent */
+        assert_int_equal(utf8_columns(0x200d), 0);  /* zero-width joiner */
+        assert_int_equal(utf8_columns(0xfe0f), 0);  /* variation selector */
+        assert_int_equal(utf8_columns(0xfffd), 1);
+}
+
 /* Every byte but NUL reads back from its percent-encoding, which is one field of plain characters. */
 static void test_percent_round_trip(void **state)
 {
@@ -135,6 +148,7 @@ int main(void)
                 cmocka_unit_test(test_text),
                 cmocka_unit_test(test_text_all_bytes),
                 cmocka_unit_test(test_is_control),
+                cmocka_unit_test(test_columns),
                 cmocka_unit_test(test_percent_round_trip),
         };
 

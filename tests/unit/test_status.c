@@ -63,9 +63,10 @@ static int setup(void **state)
         snprintf(vms[0].st.reason, sizeof(vms[0].st.reason), "cpu: VM web\n<0>x");
 
         vms[1].id = (struct vm_identity){.pid = 4243, .start_time = 1, .uid = 0};
+        /* 6 characters, 10 bytes, 8 columns: 日本 are two wide characters */
         snprintf(vms[1].id.name, sizeof(vms[1].id.name),
                  "w\xc3\xa9"
-                 "b-\xc3\xbc"); /* 5 characters, 7 bytes */
+                 "b-\xe6\x97\xa5\xe6\x9c\xac");
         snprintf(vms[1].id.uuid, sizeof(vms[1].id.uuid), "6b29fc40-ca47-1067-b31d-00dd010662da");
         snprintf(vms[1].id.cgroup, sizeof(vms[1].id.cgroup),
                  "/vmgov/web/w\xc3\xa9"
@@ -117,7 +118,8 @@ static void assert_printable(const char *text)
         }
 }
 
-/* The display column (characters, not bytes) where needle starts in line, which ends at '\n'. */
+/* The display column where needle starts in line, which ends at '\n': one per character, and one more for each
+ * of the wide characters of the fixture's names (日 and 本, U+65E5 and U+672C, each E6 xx xx). */
 static int column_of(const char *line, const char *needle)
 {
         const char *at = strstr(line, needle), *end = strchr(line, '\n');
@@ -126,7 +128,7 @@ static int column_of(const char *line, const char *needle)
         assert_non_null(at);
         assert_true(!end || at < end);
         for (const char *p = line; p < at; p++)
-                col += ((unsigned char)*p & 0xc0) != 0x80;
+                col += (((unsigned char)*p & 0xc0) != 0x80) + ((unsigned char)*p == 0xe6);
         return col;
 }
 
@@ -192,7 +194,7 @@ static void test_json(void **state)
         assert_contains(out, "\"cgroup\":\"/user.slice/a\\u000a<3>b\\u202e\\ufffd/c\"");
         assert_contains(out, "\"io.max\":\"\\u009b31m\"");
         assert_contains(out, "\"name\":\"w\xc3\xa9"
-                             "b-\xc3\xbc\"");
+                             "b-\xe6\x97\xa5\xe6\x9c\xac\"");
         free(out);
 }
 
