@@ -5,6 +5,7 @@
 
 #include "act/actuator.h"
 #include "kernel/audit.h"
+#include "kernel/escape.h"
 #include "decide/control.h"
 #include "kernel/macro.h"
 #include "policy/policy.h"
@@ -102,10 +103,13 @@ int replay_run(FILE *in, const char *in_name, const struct policy *p, FILE *out,
                 for (size_t i = 0; i < n; i++)
                         for (int k = 0; k < _KNOB_MAX; k++)
                                 if (rp.ctl_vms[i].state->reason[k][0]) {
+                                        /* A reason may name a VM (the latency VM a batch VM yields to). */
+                                        char reason[ESCAPE_TEXT_SIZE(CONTROL_REASON_MAX)];
                                         decisions++;
+                                        (void)escape_text(rp.ctl_vms[i].state->reason[k], reason, sizeof(reason));
                                         fprintf(out, "+%.1fs %s [%s] %s\n", (t.now_usec - first) / 1e6,
                                                 audit_escape_for_log(rp.ctl_vms[i].name, name, sizeof(name)),
-                                                rp.ctl_vms[i].group->name, rp.ctl_vms[i].state->reason[k]);
+                                                rp.ctl_vms[i].group->name, reason);
                                 }
         }
         if (r < 0) {

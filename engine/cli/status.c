@@ -13,6 +13,7 @@
 
 #include "kernel/audit.h"
 #include "kernel/cgroupfs.h"
+#include "kernel/escape.h"
 #include "daemon/daemon.h"
 #include "discover/discover.h"
 #include "discover/stage.h"
@@ -21,6 +22,7 @@
 #include "place/placement.h"
 #include "policy/policy.h"
 #include "kernel/procfs.h"
+#include "kernel/utf8.h"
 #include "publish/snapshot.h"
 #include "sense/schedlat.h"
 #include "sense/sense.h"
@@ -61,6 +63,38 @@ static const char *or_dash(const char *s)
         return s && s[0] ? s : "-";
 }
 
+/* Room for the longest string a cell shows (a cgroup path), escaped. */
+#define CELL_MAX ESCAPE_TEXT_SIZE(sizeof(((struct vm_identity *)NULL)->cgroup))
+
+/* Text from outside (a status file, a command line, a cgroup's name or file) for the terminal: escape_text. */
+static const char *text(const char *s, char *buf, size_t size)
+{
+        (void)escape_text(s, buf, size); /* too long: cut, still escaped */
+        return buf;
+}
+
+/* One cell of a table, escaped, then padded to width columns and a space; width 0 ends the row. printf's "%-20s"
+ * counts bytes, so a name in UTF-8 would shift every column after it. */
+static void cell(const char *s, int width)
+{
+        char buf[CELL_MAX];
+        int cols = 0;
+
+        text(s, buf, sizeof(buf)); /* valid UTF-8 from here on */
+        for (const unsigned char *p = (const unsigned char *)buf; *p;) {
+                size_t n = utf8_valid_len(p);
+                if (n == 0)
+                        break;                                    /* cannot be: escape_text leaves none */
+                cols += (int)utf8_columns(utf8_code_point(p, n)); /* columns, not bytes */
+                p += n;
+        }
+        fputs(buf, stdout);
+        if (width == 0)
+                putchar('\n');
+        else
+                printf("%*s", width > cols ? width - cols + 1 : 1, "");
+}
+
 static const char *runq_source_name(enum runq_source s)
 {
         return s == RUNQ_SOURCE_BPF ? "bpf" : s == RUNQ_SOURCE_SCHEDSTAT ? "schedstat" : "none";
@@ -82,6 +116,7 @@ static void io_rates(const struct vm_signals *sg, double *ret_read, double *ret_
 static void print_header(const struct status_view *v)
 {
         const struct snapshot_daemon *d = &v->daemon;
+        char policy[ESCAPE_TEXT_SIZE(sizeof(d->policy))];
 
         if (!v->live) {
                 printf("no vmgov daemon is running: limits as the cgroups hold them now, signals sampled over "
@@ -91,8 +126,8 @@ static void print_header(const struct status_view *v)
         }
         printf("vmgov daemon pid %d (%s, policy %s): tick %llu every %.1fs, written %.1fs ago; %llu %s, %llu "
                "errors\n",
-               (int)d->pid, d->dry_run ? "dry-run" : "enforcing", d->policy, (unsigned long long)d->ticks,
-               d->interval_usec / 1e6, v->age_usec / 1e6, (unsigned long long)d->writes,
+               (int)d->pid, d->dry_run ? "dry-run" : "enforcing", text(d->policy, policy, sizeof(policy)),
+               (unsigned long long)d->ticks, d->interval_usec / 1e6, v->age_usec / 1e6, (unsigned long long)d->writes,
                d->dry_run ? "changes it would have made" : "changes", (unsigned long long)d->errors);
         if (v->stale)
                 printf("warning: not rewritten for %.0fs (%.1fs expected): the daemon may be stuck\n",
@@ -102,22 +137,27 @@ static void print_header(const struct status_view *v)
 
 static void print_table(const struct status_view *v, const struct snapshot_vm *rows, size_t n)
 {
-        char name[AUDIT_LOG_NAME_MAX];
+        char name[AUDIT_LOG_NAME_MAX], source[ESCAPE_TEXT_SIZE(sizeof(v->daemon.runq_source))];
 
         print_header(v);
         printf("%-7s %-20s %-36s %-10s %-36s %-16s %-7s %-12s %-12s %s\n", "PID", "NAME", "UUID", "GROUP", "CGROUP",
                "CPU.MAX", "WEIGHT", "MEM.HIGH", "MEM.MAX", "IO.MAX");
         for (size_t i = 0; i < n; i++) {
                 const struct snapshot_vm *r = &rows[i];
-                printf("%-7d %-20s %-36s %-10s %-36s %-16s %-7s %-12s %-12s %s\n", (int)r->id.pid,
-                       vm_display_name(&r->id, name, sizeof(name)), or_dash(r->id.uuid),
-                       r->st.group[0] ? r->st.group : "(unmanaged)", r->id.cgroup, or_dash(r->st.cpu_max),
-                       or_dash(r->st.cpu_weight), or_dash(r->st.memory_high), or_dash(r->st.memory_max),
-                       or_dash(r->st.io_max));
+                printf("%-7d ", (int)r->id.pid);
+                cell(vm_display_name(&r->id, name, sizeof(name)), 20);
+                cell(or_dash(r->id.uuid), 36);
+                cell(r->st.group[0] ? r->st.group : "(unmanaged)", 10);
+                cell(r->id.cgroup, 36);
+                cell(or_dash(r->st.cpu_max), 16);
+                cell(or_dash(r->st.cpu_weight), 7);
+                cell(or_dash(r->st.memory_high), 12);
+                cell(or_dash(r->st.memory_max), 12);
+                cell(or_dash(r->st.io_max), 0);
         }
 
         printf("\nover %.1fs: pressure is the share of time stalled (some), run-queue latency from %s\n",
-               v->interval_usec / 1e6, v->runq_source);
+               v->interval_usec / 1e6, text(v->runq_source, source, sizeof(source)));
         printf("%-7s %-20s %-8s %-8s %-8s %-8s %-10s %-8s %-8s %-10s %-10s %-10s %-10s\n", "PID", "NAME", "CPU.PSI",
                "MEM.PSI", "IO.PSI", "CPU", "THROTTLED", "MEM", "HIGH", "IO.READ/s", "IO.WRITE/s", "RUNQ.P50",
                "RUNQ.P99");
@@ -127,9 +167,10 @@ static void print_table(const struct status_view *v, const struct snapshot_vm *r
                 char a[16], b[16], c[16], d[16], m1[16], m2[16];
                 double rd, wr;
 
+                printf("%-7d ", (int)r->id.pid);
+                cell(vm_display_name(&r->id, name, sizeof(name)), 20);
                 if (!r->st.sensed) {
-                        printf("%-7d %-20s (not sensed: %s)\n", (int)r->id.pid,
-                               vm_display_name(&r->id, name, sizeof(name)),
+                        printf("(not sensed: %s)\n",
                                r->st.group[0] || !v->live ? "its cgroup holds other processes too, or is not there yet"
                                                           : "unmanaged");
                         continue;
@@ -137,8 +178,7 @@ static void print_table(const struct status_view *v, const struct snapshot_vm *r
                 io_rates(sg, &rd, &wr);
                 snprintf(d, sizeof(d), "%.0f%%",
                          sg->interval_usec ? 100.0 * sg->cpu_usage_usec / sg->interval_usec : 0);
-                printf("%-7d %-20s %-8s %-8s %-8s %-8s %-10llu %-8s %-8s %-10.0f %-10.0f %-10llu %-10llu us (%s)\n",
-                       (int)r->id.pid, vm_display_name(&r->id, name, sizeof(name)),
+                printf("%-8s %-8s %-8s %-8s %-10llu %-8s %-8s %-10.0f %-10.0f %-10llu %-10llu us (%s)\n",
                        fmt_ppm(sg->cpu.some_ppm, a, sizeof(a)), fmt_ppm(sg->memory.some_ppm, b, sizeof(b)),
                        fmt_ppm(sg->io.some_ppm, c, sizeof(c)), d, (unsigned long long)sg->cpu_nr_throttled,
                        fmt_bytes(sg->memory_current, m1, sizeof(m1)),
@@ -159,10 +199,10 @@ static void print_table(const struct status_view *v, const struct snapshot_vm *r
                         snprintf(ago, sizeof(ago), "%.0fs", (now - r->st.decided_usec) / 1e6);
                 else
                         snprintf(ago, sizeof(ago), "-");
-                printf("%-7d %-20s %-9llu %-6llu %-8s %s\n", (int)r->id.pid,
-                       vm_display_name(&r->id, name, sizeof(name)), (unsigned long long)r->st.decisions,
-                       (unsigned long long)r->st.errors, ago,
-                       r->st.reason[0] ? audit_escape_for_log(r->st.reason, reason, sizeof(reason)) : "-");
+                printf("%-7d ", (int)r->id.pid);
+                cell(vm_display_name(&r->id, name, sizeof(name)), 20);
+                printf("%-9llu %-6llu %-8s %s\n", (unsigned long long)r->st.decisions, (unsigned long long)r->st.errors,
+                       ago, r->st.reason[0] ? audit_escape_for_log(r->st.reason, reason, sizeof(reason)) : "-");
         }
 }
 
@@ -181,8 +221,10 @@ static void print_json(const struct status_view *v, const struct snapshot_vm *ro
 {
         const struct snapshot_daemon *d = &v->daemon;
 
-        printf("{\"source\":\"%s\",\"interval_usec\":%llu,\"runq_source\":\"%s\",\"daemon\":",
-               v->live ? "daemon" : "sample", (unsigned long long)v->interval_usec, v->runq_source);
+        printf("{\"source\":\"%s\",\"interval_usec\":%llu,", v->live ? "daemon" : "sample",
+               (unsigned long long)v->interval_usec);
+        json_string("runq_source", v->runq_source, true);
+        printf("\"daemon\":");
         if (v->live) {
                 printf("{\"pid\":%d,\"time_usec\":%llu,\"age_usec\":%llu,\"stale\":%s,\"ticks\":%llu,\"dry_run\":%s,",
                        (int)d->pid, (unsigned long long)d->time_usec, (unsigned long long)v->age_usec,

@@ -43,15 +43,13 @@ static void out_escaped(struct out *o, const char *str)
                         char e[2] = {'\\', (char)*s};
                         out_put(o, e, 2);
                         s++;
-                } else if (*s < 0x20 || *s == 0x7f) {
+                } else if ((n = utf8_valid_len(s)) > 0 && utf8_is_control(s, n)) {
+                        /* Valid JSON either way, but `jq -r` or a log viewer would print it raw to a terminal. */
                         char e[7];
-                        snprintf(e, sizeof(e), "\\u%04x", *s);
+                        snprintf(e, sizeof(e), "\\u%04x", utf8_code_point(s, n));
                         out_put(o, e, 6);
-                        s++;
-                } else if (*s < 0x80) {
-                        out_put(o, (const char *)s, 1);
-                        s++;
-                } else if ((n = utf8_valid_len(s)) > 0) {
+                        s += n;
+                } else if (n > 0) {
                         out_put(o, (const char *)s, n);
                         s += n;
                 } else {

@@ -14,9 +14,10 @@
  *    "reason":"policy","dry_run":false}
  *
  * Every string is escaped (the VM name comes from a QEMU command line someone else wrote): '"' and '\\'
- * are backslash-escaped, control characters and DEL become \u00XX, bytes that are not valid UTF-8 become
- * \ufffd, valid UTF-8 passes through. A NULL string is written as null, a pid <= 0 as null. Lines are never
- * truncated: formatting into a buffer too small fails with -ENOBUFS instead.
+ * are backslash-escaped, control characters become \uXXXX (C0, DEL, C1, and the line separators and bidi
+ * overrides of utf8_is_control), bytes that are not valid UTF-8 become \ufffd, other valid UTF-8 passes through. A NULL
+ * string is written as null, a pid <= 0 as null. Lines are never truncated: formatting into a buffer too small fails
+ * with -ENOBUFS instead.
  */
 
 struct audit_record {

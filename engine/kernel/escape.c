@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "kernel/escape.h"
+#include "kernel/utf8.h"
 
 static bool plain_byte(unsigned char c)
 {
@@ -33,6 +34,45 @@ int escape_percent(const char *s, char *buf, size_t size)
         }
         if (n >= size)
                 return -ENOBUFS;
+        buf[n] = '\0';
+        return (int)n;
+}
+
+int escape_text(const char *str, char *buf, size_t size)
+{
+        static const char hex[] = "0123456789abcdef";
+        const unsigned char *s = (const unsigned char *)str;
+        size_t n = 0;
+
+        if (size == 0)
+                return -ENOBUFS;
+        while (*s) {
+                size_t len = utf8_valid_len(s), step = len ? len : 1;
+                char e[4 * 4];
+                size_t elen = 0;
+
+                if (*s == '\n' || *s == '\t') {
+                        e[elen++] = '\\';
+                        e[elen++] = *s == '\n' ? 'n' : 't';
+                } else if (len == 0 || utf8_is_control(s, len))
+                        for (size_t i = 0; i < step; i++) {
+                                e[elen++] = '\\';
+                                e[elen++] = 'x';
+                                e[elen++] = hex[s[i] >> 4];
+                                e[elen++] = hex[s[i] & 15];
+                        }
+                else {
+                        memcpy(e, s, len);
+                        elen = len;
+                }
+                if (n + elen >= size) {
+                        buf[n] = '\0';
+                        return -ENOBUFS;
+                }
+                memcpy(buf + n, e, elen);
+                n += elen;
+                s += step;
+        }
         buf[n] = '\0';
         return (int)n;
 }

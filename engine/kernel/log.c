@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include <libcgroup.h>
 
+#include "kernel/escape.h"
 #include "kernel/log.h"
 
 static int max_level = LOG_INFO;
@@ -44,17 +46,26 @@ int log_level_from_string(const char *s)
         return -EINVAL;
 }
 
+#define LOG_MSG_MAX 2048
+
+/* The last line of defence for whatever a caller printed unescaped (a cgroup path, an executable's name): the line
+ * goes out through escape_text, so it stays one line, with no terminal escape in it, and the only "<N>" at its
+ * start is ours (a message's own leading '<' is written \x3c, so nothing downstream takes it for a priority). */
 static void log_write(int level, const char *msg)
 {
+        char line[ESCAPE_TEXT_SIZE(LOG_MSG_MAX + 160)];
+        bool lt = msg[0] == '<';
+
+        (void)escape_text(msg + lt, line, sizeof(line)); /* too long: cut, still escaped */
         if (with_prefix)
-                fprintf(stderr, "<%d>%s\n", level, msg);
+                fprintf(stderr, "<%d>%s%s\n", level, lt ? "\\x3c" : "", line);
         else
-                fprintf(stderr, "%s\n", msg);
+                fprintf(stderr, "%s%s\n", lt ? "\\x3c" : "", line);
 }
 
 int log_internal(int level, int error, const char *file, int line, const char *fmt, ...)
 {
-        char msg[2048];
+        char msg[LOG_MSG_MAX];
         va_list ap;
 
         if (level > max_level)
@@ -67,7 +78,7 @@ int log_internal(int level, int error, const char *file, int line, const char *f
         va_end(ap);
 
         if (max_level >= LOG_DEBUG) {
-                char full[2200];
+                char full[LOG_MSG_MAX + 160];
                 snprintf(full, sizeof(full), "%s (%s:%d)", msg, file, line);
                 log_write(level, full);
         } else

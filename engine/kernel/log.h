@@ -11,6 +11,11 @@
  * The *_errno variants take a negative errno, print it for %m, and return it, so that
  *     return log_warn_errno(r, "write %s: %m", path);
  * logs and propagates in one statement.
+ *
+ * Every line is written through escape_text (kernel/escape.h): a newline, a terminal escape or any other control
+ * character in a message, wherever it came from, is printed as \n or \xNN, and a message's leading '<' as \x3c,
+ * so one call is one line and only the logger's own "<N>" sets its priority. Callers still escape the names they
+ * print (vm_display_name), so that a name reads the same in the log, the status table and the audit log.
  */
 
 void log_set_max_level(int level);

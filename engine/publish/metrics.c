@@ -16,14 +16,12 @@
 
 /* ---- Label values ---- */
 
-/* C0 controls other than tab and newline, DEL, and C1 controls (U+0080..U+009F, which some terminals take as ESC
- * sequences): legal in a label value, but whoever reads the file with cat or curl must not have a VM's name drive
- * their terminal. */
+/* The controls of utf8_is_control (C0, DEL, C1, line separators, bidi overrides) but tab and newline (escaped as
+ * the format says): legal in a label value, but whoever reads the file with cat or curl must not have a VM's name
+ * drive their terminal or reorder the line. */
 static bool is_control(const unsigned char *p, size_t n)
 {
-        if (n == 1)
-                return (*p < 0x20 && *p != '\t' && *p != '\n') || *p == 0x7f;
-        return n == 2 && p[0] == 0xc2 && p[1] < 0xa0;
+        return utf8_is_control(p, n) && *p != '\t' && *p != '\n';
 }
 
 int metrics_escape_label(const char *s, char *buf, size_t size)

@@ -87,7 +87,7 @@ _printf_(2, 3) static void out_printf(struct out *o, const char *fmt, ...)
 
 static void out_encoded(struct out *o, const char *key, const char *s)
 {
-        char buf[3 * VM_NAME_MAX + 1];
+        char buf[3 * sizeof(((struct vm_identity *)NULL)->cgroup) + 1]; /* the longest field, each byte as %XX */
 
         out_printf(o, " %s=", key);
         if (escape_percent(s, buf, sizeof(buf)) < 0)

@@ -261,6 +261,18 @@ static void test_escape(void **state)
                 {"\xe2\x82x", "\\ufffd\\ufffdx"},   /* truncated mid-string */
                 {"\xc3\"", "\\ufffd\\\""},          /* a quote is never swallowed as a continuation */
                 {"\xc3\\", "\\ufffd\\\\"},
+                /* Valid UTF-8 that a terminal or a viewer takes as a command: C1 CSI, NEL, the line separator, the
+                 * right-to-left override and isolate, the Arabic letter mark. Escaped, so `jq -r` prints no escape. */
+                {"a\xc2\x9b"
+                 "31m",
+                 "a\\u009b31m"},
+                {"\xc2\x85\xc2\x9f\xc2\xa0", "\\u0085\\u009f\xc2\xa0"}, /* U+00A0 prints */
+                {"x\xe2\x80\xa8y", "x\\u2028y"},
+                {"gpj.\xe2\x80\xae"
+                 "exe",
+                 "gpj.\\u202eexe"},
+                {"\xe2\x81\xa7\xd8\x9c", "\\u2067\\u061c"},
+                {"\xe2\x80\x8d\xe2\x80\xaf", "\xe2\x80\x8d\xe2\x80\xaf"}, /* ZWJ, narrow no-break space print */
         };
         char buf[256];
 

@@ -468,6 +468,11 @@ static void test_escape_label(void **state)
                              "31m\xc2\xa0",
                              buf, sizeof(buf));
         assert_string_equal(buf, FFFD "31m\xc2\xa0");
+        /* A right-to-left override and a line separator would reorder or break the line in a viewer. */
+        metrics_escape_label("gpj.\xe2\x80\xae"
+                             "exe\xe2\x80\xa8",
+                             buf, sizeof(buf));
+        assert_string_equal(buf, "gpj." FFFD "exe" FFFD);
         /* Valid sequences of 2, 3 and 4 bytes pass through. */
         metrics_escape_label("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", buf, sizeof(buf));
         assert_string_equal(buf, "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");

@@ -74,6 +74,34 @@ static void test_round_trip(void **state)
         assert_int_equal(recorder_format_vm(&id, &sig, line, 64), -ENOBUFS);
 }
 
+/* The longest strings discovery hands over, every byte one that is encoded (a cgroup path of 4095 bytes under a
+ * user's delegated subtree, spaces and all; a 1024-byte -name; a 256-byte exe name), still make one line that reads
+ * back the same: the recording and the status file (which is made of these lines) never fail for a VM's strings. */
+static void test_longest_strings(void **state)
+{
+        static struct vm_identity id, id2;
+        struct vm_signals sig, sig2;
+        static char line[RECORDER_LINE_MAX];
+        int n;
+
+        fill(&id, &sig);
+        memset(id.name, '%', VM_NAME_MAX);
+        id.name[VM_NAME_MAX] = '\0';
+        memset(id.exe, '\x1b', VM_EXE_MAX);
+        id.exe[VM_EXE_MAX] = '\0';
+        memset(id.cgroup, ' ', sizeof(id.cgroup) - 1);
+        id.cgroup[0] = '/';
+        id.cgroup[sizeof(id.cgroup) - 1] = '\0';
+        n = recorder_format_vm(&id, &sig, line, sizeof(line));
+        assert_true(n > 0);
+        assert_null(memchr(line, '\n', n - 1));
+        line[n - 1] = '\0';
+        assert_int_equal(recorder_parse_vm(line, &id2, &sig2), 0);
+        assert_string_equal(id2.name, id.name);
+        assert_string_equal(id2.exe, id.exe);
+        assert_string_equal(id2.cgroup, id.cgroup);
+}
+
 static void test_bad_lines(void **state)
 {
         struct vm_identity id;
@@ -147,6 +175,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_round_trip),
+                cmocka_unit_test(test_longest_strings),
                 cmocka_unit_test(test_bad_lines),
                 cmocka_unit_test(test_read_ticks),
         };

@@ -30,7 +30,7 @@ static const char recording[] = "vmgov-signals 1\n"
                                 "vm pid=10 start=1 name=web interval_usec=1000000 runq_source=bpf runq_p99_usec=1900\n"
                                 "vm pid=11 start=1 name=batch interval_usec=1000000 cpu_usage_usec=1000000\n";
 
-static char *run(const char *rec, int *ret, char **ret_err)
+static char *run_policy(const char *policy, const char *rec, int *ret, char **ret_err)
 {
         static const struct config_env env = {.physical_memory = 1ULL << 34};
         struct config_error e = {0};
@@ -40,7 +40,7 @@ static char *run(const char *rec, int *ret, char **ret_err)
         FILE *in = fmemopen((void *)rec, strlen(rec), "r");
         FILE *o = open_memstream(&out, &outlen), *er = open_memstream(&err, &errlen);
 
-        assert_int_equal(config_load_string("p.ini", policy_text, &env, &p, &e), 0);
+        assert_int_equal(config_load_string("p.ini", policy, &env, &p, &e), 0);
         *ret = replay_run(in, "rec.txt", p, o, er);
         fclose(in);
         fclose(o);
@@ -48,6 +48,11 @@ static char *run(const char *rec, int *ret, char **ret_err)
         policy_free(p);
         *ret_err = err;
         return out;
+}
+
+static char *run(const char *rec, int *ret, char **ret_err)
+{
+        return run_policy(policy_text, rec, ret, ret_err);
 }
 
 static void test_decisions(void **state)
@@ -68,6 +73,41 @@ static void test_decisions(void **state)
                             "direction changes 0\n"
                             "  batch [batch]: cpu.max=\"140000 100000\"; changes cpu.weight 0 cpu.max 1 memory.high 0 "
                             "io.max 0; direction changes 0\n");
+        free(out);
+        free(err);
+}
+
+/* A recording keeps a VM's name as its command line had it, and a reason may name another VM (the latency VM a
+ * batch VM yields to): what replay prints stays one line per decision, with no terminal escape in it. */
+static void test_hostile_names(void **state)
+{
+        static const char policy[] = "[group web]\nMatchName = web*\nClass = latency\nAdapt = cpu\n"
+                                     "CPUWeightRange = 100..1000\nRunQueueLatencyTarget = 2ms\nAdaptDwellSec = 1s\n"
+                                     "[group batch]\nMatchName = batch*\nClass = batch\nCPUQuota = 200%\nAdapt = cpu\n"
+                                     "CPUQuotaRange = 10%..400%\nAdaptDwellSec = 1s\n";
+        static const char rec[] = "vmgov-signals 1\n"
+                                  "tick now_usec=1000000 interval_usec=0\n"
+                                  "vm pid=10 start=1 name=web%0A%3C0%3Eevil%1B%5B31m\n"
+                                  "vm pid=11 start=1 name=batch%1B%5D0%3Bx%07\n"
+                                  "tick now_usec=2000000 interval_usec=1000000\n"
+                                  "vm pid=10 start=1 name=web%0A%3C0%3Eevil%1B%5B31m interval_usec=1000000 "
+                                  "runq_source=bpf runq_p99_usec=6000\n"
+                                  "vm pid=11 start=1 name=batch%1B%5D0%3Bx%07 interval_usec=1000000 "
+                                  "cpu_usage_usec=1000000\n";
+        char *err, *out;
+        unsigned lines = 0;
+        int r;
+
+        out = run_policy(policy, rec, &r, &err);
+        assert_int_equal(r, 0);
+        for (const char *p = out; *p; p++) {
+                if ((*p > 0 && *p < 0x20 && *p != '\n') || *p == 0x7f)
+                        fail_msg("byte %02x in:\n%s", *p, out);
+                lines += *p == '\n';
+        }
+        assert_int_equal(lines, 5); /* two decisions, the summary, two VMs */
+        assert_non_null(strstr(out, "+1.0s batch\\u001b]0;x\\u0007 [batch] cpu: latency VM web\\n<0>evil\\x1b[31m: "
+                                    "run-queue p99 6000us > target 2000us; batch\\x1b]0;x\\x07 uses 1.00 CPUs"));
         free(out);
         free(err);
 }
@@ -93,6 +133,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_decisions),
+                cmocka_unit_test(test_hostile_names),
                 cmocka_unit_test(test_broken_recording),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

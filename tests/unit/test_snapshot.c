@@ -94,6 +94,36 @@ static void test_round_trip(void **state)
         free(text);
 }
 
+/* Any user's QEMU look-alike is in the status file too, unmanaged: the longest cgroup path it can have, every byte
+ * one that is encoded, and a 1 KiB name still make a file that reads back (once, such a VM made the whole file
+ * fail to write, and vmgov status fell back to sampling). */
+static void test_longest_strings(void **state)
+{
+        static struct snapshot_vm in[2];
+        struct snapshot_vm *out = NULL;
+        struct snapshot_daemon d;
+        size_t n = 0;
+        unsigned line = 0;
+
+        fill(&in[0], 0);
+        fill(&in[1], 1);
+        in[1].st = (struct snapshot_state){0};
+        memset(in[1].id.name, '\n', VM_NAME_MAX);
+        in[1].id.name[VM_NAME_MAX] = '\0';
+        memset(in[1].id.cgroup, ' ', sizeof(in[1].id.cgroup) - 1);
+        in[1].id.cgroup[0] = '/';
+        in[1].id.cgroup[sizeof(in[1].id.cgroup) - 1] = '\0';
+        char *text = format(in, 2);
+
+        assert_int_equal(snapshot_parse(text, &d, &out, &n, &line), 0);
+        assert_int_equal(n, 2);
+        assert_string_equal(out[1].id.name, in[1].id.name);
+        assert_string_equal(out[1].id.cgroup, in[1].id.cgroup);
+        assert_string_equal(out[0].id.name, in[0].id.name);
+        free(out);
+        free(text);
+}
+
 static void test_malformed(void **state)
 {
         static const struct {
@@ -149,6 +179,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_round_trip),
+                cmocka_unit_test(test_longest_strings),
                 cmocka_unit_test(test_malformed),
                 cmocka_unit_test(test_unknown_keys),
         };

@@ -95,34 +95,51 @@ static inline void tmptree_copy(int dir_fd, const char *path, const char *from)
         tmptree_write(dir_fd, path, buf, (size_t)n);
 }
 
-/* Capture what is written to stderr (where the log goes) between start and stop. */
-static int stderr_saved_fd __attribute__((unused)) = -1, stderr_capture_fd __attribute__((unused)) = -1;
+/* Capture what is written to a stream (stderr, where the log goes; stdout, what a command prints) between start
+ * and stop. */
+struct capture {
+        FILE *stream;
+        int saved_fd, memfd;
+};
 
-static inline void stderr_capture_start(void)
+static inline void capture_start(struct capture *c, FILE *stream)
 {
-        fflush(stderr);
-        stderr_saved_fd = dup(STDERR_FILENO);
-        stderr_capture_fd = memfd_create("stderr", MFD_CLOEXEC);
-        assert_true(stderr_saved_fd >= 0 && stderr_capture_fd >= 0);
-        assert_true(dup2(stderr_capture_fd, STDERR_FILENO) >= 0);
+        fflush(stream);
+        c->stream = stream;
+        c->saved_fd = dup(fileno(stream));
+        c->memfd = memfd_create("capture", MFD_CLOEXEC);
+        assert_true(c->saved_fd >= 0 && c->memfd >= 0);
+        assert_true(dup2(c->memfd, fileno(stream)) >= 0);
 }
 
-/* Restore stderr and return what was captured (free it). */
-static inline char *stderr_capture_stop(void)
+/* Restore the stream and return what was captured (free it). */
+static inline char *capture_stop(struct capture *c)
 {
         struct stat st;
         char *text;
 
-        fflush(stderr);
-        assert_true(dup2(stderr_saved_fd, STDERR_FILENO) >= 0);
-        close(stderr_saved_fd);
-        assert_true(fstat(stderr_capture_fd, &st) == 0);
+        fflush(c->stream);
+        assert_true(dup2(c->saved_fd, fileno(c->stream)) >= 0);
+        close(c->saved_fd);
+        assert_true(fstat(c->memfd, &st) == 0);
         text = calloc(1, (size_t)st.st_size + 1);
         assert_non_null(text);
-        assert_int_equal(pread(stderr_capture_fd, text, (size_t)st.st_size, 0), st.st_size);
-        close(stderr_capture_fd);
-        stderr_saved_fd = stderr_capture_fd = -1;
+        assert_int_equal(pread(c->memfd, text, (size_t)st.st_size, 0), st.st_size);
+        close(c->memfd);
+        c->saved_fd = c->memfd = -1;
         return text;
+}
+
+static struct capture stderr_capture __attribute__((unused));
+
+static inline void stderr_capture_start(void)
+{
+        capture_start(&stderr_capture, stderr);
+}
+
+static inline char *stderr_capture_stop(void)
+{
+        return capture_stop(&stderr_capture);
 }
 
 /* Fail unless haystack contains needle, showing both. */
