@@ -327,6 +327,10 @@ int engine_close(struct engine *e)
         e->vms = NULL;
         index_free(&e->vm_by_pid);
         index_free(&e->vm_by_cgroup);
+        free(e->heirs);
+        e->heirs = NULL;
+        e->n_heirs = e->n_heirs_dead = 0;
+        index_free(&e->heir_by_pid);
         e->n_vms = 0;
         free(e->ctl_vms);
         e->ctl_vms = NULL;

@@ -17,11 +17,17 @@ int engine_open(struct engine *e, const struct engine_options *opt, struct polic
 /* Load the policy again (SIGHUP). A refused policy is logged with its file:line and the old one stays in force.
  * Returns 0 or -errno. */
 int engine_reload(struct engine *e);
-/* One pass through every stage. Returns 0 or a negative errno for errors that stop the engine. */
+/* One pass through every stage. Discovery scans /proc only when it is due (discover_stage_scan_due): with process
+ * events, the first tick, lost events and a safety net once a minute. Returns 0 or a negative errno for errors that
+ * stop the engine. */
 int engine_tick(struct engine *e);
-/* The proc connector's events: the same stages, for one VM. */
+/* The proc connector's events: the same stages, for one VM. An exec is looked at as a new VM; an exit lets the VM go
+ * and looks at its heirs (the processes it forked: QEMU -daemonize); a fork makes an heir; a change of user ids looks
+ * at the VM again (-runas). */
 int engine_on_exec(pid_t pid, void *userdata);
 int engine_on_exit(pid_t pid, void *userdata);
+int engine_on_fork(pid_t parent, pid_t child, void *userdata);
+int engine_on_uid(pid_t pid, void *userdata);
 /* Restore the originals (unless dry-run) and release everything. Returns the number of restore failures. */
 int engine_close(struct engine *e);
 

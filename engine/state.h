@@ -70,6 +70,16 @@ struct discover_refusal {
 };
 #define DISCOVER_REFUSALS_MAX 256 /* the budget; beyond it, further refusals are made without a word */
 
+/* A process a VM forked, or one of its descendants: when the VM's process exits, the heirs still alive are looked at
+ * (QEMU -daemonize: the VM runs on in a grandchild, which brings no exec event). */
+struct discover_heir {
+        pid_t pid; /* 0: exited */
+        pid_t vm;  /* the VM it descends from */
+};
+#define DISCOVER_HEIRS_MAX 4096 /* the budget; beyond it a VM's exit costs a scan */
+#define DISCOVER_SAFETY_SCAN_USEC                                                                                      \
+        60000000ULL /* with events, /proc is scanned once a minute to catch what they missed */
+
 /* One governed (or deliberately unmanaged) QEMU process. */
 struct vm_state {
         /* discover */
@@ -136,7 +146,14 @@ struct engine {
 
         /* discover */
         struct procevents *procevents; /* NULL: scanning every tick only */
-        bool rescan;                   /* a VM exited between ticks: scan at once (its daemonized child may carry on) */
+        bool events;                   /* process events drive discovery: /proc is scanned only as a safety net */
+        bool rescan;                   /* scan /proc at the next tick, at once (events were lost) */
+        uint64_t next_scan_usec;       /* the safety net's next scan (CLOCK_MONOTONIC) */
+        unsigned scans;                /* full scans of /proc so far */
+        struct discover_heir *heirs;   /* processes VMs forked: QEMU -daemonize runs the VM in a grandchild */
+        size_t n_heirs, heirs_allocated, n_heirs_dead;
+        struct index heir_by_pid;
+        bool heirs_full; /* the budget was reached: a VM's exit then costs a scan */
         struct discover_refusal refusals[DISCOVER_REFUSALS_MAX];
         size_t n_refusals;
         bool refusals_full; /* said once that the budget is reached */

@@ -52,7 +52,7 @@ int engine_tick(struct engine *e)
         uint64_t now = sense_now_usec();
         int r;
 
-        r = discover_stage(e);
+        r = discover_stage_tick(e, now);
         if (r < 0)
                 return r;
         r = place_stage(e);
@@ -83,15 +83,44 @@ int engine_on_exec(pid_t pid, void *userdata)
         return 0;
 }
 
+#define HEIRS_AT_ONCE 64
+
 int engine_on_exit(pid_t pid, void *userdata)
 {
         struct engine *e = userdata;
+        pid_t heirs[HEIRS_AT_ONCE];
+        int n, r;
 
-        if (discover_stage_exit(e, pid)) {
-                engine_forget_gone(e);
-                /* QEMU -daemonize: the process that exec'd exits once its forked child runs the VM, and a fork
-                 * brings no exec event. A scan now finds the child. */
-                e->rescan = true;
+        if (!discover_stage_exit(e, pid))
+                return 0;
+        /* QEMU -daemonize: the process that exec'd exits once the grandchild it forked runs the VM, and a fork brings
+         * no exec event. Its heirs are looked at as new execs, after it is let go (its cgroup may be theirs). */
+        n = discover_stage_heirs_take(e, pid, heirs, ELEMENTSOF(heirs));
+        engine_forget_gone(e);
+        if (n < 0) {
+                e->rescan = true; /* more heirs than followed: look at everything */
+                return 0;
+        }
+        for (int i = 0; i < n; i++) {
+                r = engine_on_exec(heirs[i], e);
+                if (r < 0)
+                        return r;
         }
         return 0;
+}
+
+int engine_on_fork(pid_t parent, pid_t child, void *userdata)
+{
+        return discover_stage_fork(userdata, parent, child);
+}
+
+int engine_on_uid(pid_t pid, void *userdata)
+{
+        struct engine *e = userdata;
+        size_t it = 0;
+
+        /* -runas: a VM's user is known for sure only once it has changed; MatchUser= may now take it elsewhere. */
+        if (!vm_next_by_pid(e, pid, &it))
+                return 0;
+        return engine_on_exec(pid, e);
 }

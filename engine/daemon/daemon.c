@@ -78,6 +78,8 @@ int engine_run(struct engine *e)
                         log_warn_errno(r, "no process events (proc connector): %m; scanning every %llums instead",
                                        (unsigned long long)(e->interval_usec / 1000));
                 else {
+                        procevents_set_handlers(e->procevents, engine_on_fork, engine_on_uid);
+                        e->events = true;
                         pfd = procevents_fd(e->procevents);
                         ev.data.fd = pfd;
                         if (epoll_ctl(efd, EPOLL_CTL_ADD, pfd, &ev) < 0)
@@ -104,12 +106,12 @@ int engine_run(struct engine *e)
                 for (int i = 0; i < n; i++) {
                         if (events[i].data.fd == pfd) {
                                 r = procevents_dispatch(e->procevents);
-                                if (r == -ENOBUFS) /* events were lost: look at everything */
+                                if (r == -ENOBUFS) { /* events were lost: look at everything */
                                         log_debug("process events were lost: rescanning");
-                                if (r == -ENOBUFS || e->rescan) {
-                                        e->rescan = false;
-                                        r = engine_tick(e);
+                                        e->rescan = true;
                                 }
+                                if (e->rescan)
+                                        r = engine_tick(e);
                                 if (r == -ENOMEM)
                                         return r;
                         } else if (events[i].data.fd == wfd) {

@@ -25,6 +25,8 @@
 #define EV_EXEC_SIZE   (EV_DATA + 8)
 #define EV_EXIT_SIZE   (EV_DATA + 16)
 #define EV_ACK_SIZE    (EV_DATA + 4)
+#define EV_FORK_SIZE   (EV_DATA + 16) /* parent_pid, parent_tgid, child_pid, child_tgid */
+#define EV_UID_SIZE    (EV_DATA + 16) /* process_pid, process_tgid, ruid, euid */
 #define LISTEN_WAIT_MS 1000
 #define RCVBUF_BYTES   (4 * 1024 * 1024)
 
@@ -82,6 +84,27 @@ int procevents_parse(const void *buf, size_t len, struct procevent *ret)
                 if (e.pid <= 0 || e.tid <= 0)
                         return -EBADMSG;
                 break;
+        case PROC_EVENT_FORK:
+                if (ev_len < EV_FORK_SIZE)
+                        return -EBADMSG;
+                e.type = PROCEVENT_FORK;
+                e.parent = (pid_t)get_u32(ev + EV_DATA + 4);
+                e.tid = (pid_t)get_u32(ev + EV_DATA + 8);
+                e.pid = (pid_t)get_u32(ev + EV_DATA + 12);
+                if (e.pid <= 0 || e.tid <= 0 || e.parent <= 0)
+                        return -EBADMSG;
+                break;
+        case PROC_EVENT_UID:
+                if (ev_len < EV_UID_SIZE)
+                        return -EBADMSG;
+                e.type = PROCEVENT_UID;
+                e.tid = (pid_t)get_u32(ev + EV_DATA);
+                e.pid = (pid_t)get_u32(ev + EV_DATA + 4);
+                e.ruid = (uid_t)get_u32(ev + EV_DATA + 8);
+                e.euid = (uid_t)get_u32(ev + EV_DATA + 12);
+                if (e.pid <= 0 || e.tid <= 0)
+                        return -EBADMSG;
+                break;
         default:
                 break;
         }
@@ -109,7 +132,8 @@ size_t procevents_request_build(uint32_t cookie, int listen, void *buf)
 struct procevents {
         struct nl_sock *sock;
         struct nl_cb *cb;
-        procevents_handler_t on_exec, on_exit;
+        procevents_handler_t on_exec, on_exit, on_uid;
+        procevents_fork_handler_t on_fork;
         void *userdata;
         uint32_t cookie; /* our LISTEN request's ack field: the kernel answers with cookie + 1 */
         bool listening;  /* the kernel said yes: events go to the handlers from now on */
@@ -154,6 +178,18 @@ static int on_message(struct nl_msg *msg, void *arg)
                 p->handled++;
                 r = p->on_exit ? p->on_exit(e.pid, p->userdata) : 0;
                 break;
+        case PROCEVENT_FORK:
+                if (!p->listening || e.tid != e.pid || !p->on_fork) /* a new thread is no new process */
+                        return NL_OK;
+                p->handled++;
+                r = p->on_fork(e.parent, e.pid, p->userdata);
+                break;
+        case PROCEVENT_UID:
+                if (!p->listening || e.tid != e.pid || !p->on_uid)
+                        return NL_OK;
+                p->handled++;
+                r = p->on_uid(e.pid, p->userdata);
+                break;
         default:
                 return NL_OK;
         }
@@ -179,6 +215,12 @@ static uint64_t now_msec(void)
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void procevents_set_handlers(struct procevents *p, procevents_fork_handler_t on_fork, procevents_handler_t on_uid)
+{
+        p->on_fork = on_fork;
+        p->on_uid = on_uid;
 }
 
 /* Read until the kernel answers our LISTEN, or a second has passed. */

@@ -13,19 +13,21 @@
  *
  * The daemon opens it once, adds procevents_fd() to its epoll set (EPOLLIN) and calls procevents_dispatch() when
  * it is readable; dispatch drains every pending event and calls on_exec / on_exit with the process id (the thread
- * group id: a thread's exit is not reported, nor a fork). -ENOBUFS from dispatch means the kernel dropped events
- * because the socket was full: the caller rescans /proc. Nothing here replaces the periodic scan; it only makes
- * it less urgent.
+ * group id: a thread's exit is not reported), and, when set, on_fork for a new process and on_uid for a setuid.
+ * -ENOBUFS from dispatch means the kernel dropped events because the socket was full: the caller rescans /proc. Nothing
+ * here replaces the periodic scan; it only makes it less urgent.
  *
  * Events arrive as NLMSG_DONE messages, so libnl hands them to NL_CB_FINISH (not NL_CB_VALID), and sequence
  * checking and auto-ack are off (every event would otherwise fail with NLE_SEQ_MISMATCH).
  */
 
 enum procevent_type {
-        PROCEVENT_OTHER, /* fork, uid, comm, ...: not subscribed to, ignored */
+        PROCEVENT_OTHER, /* comm, sid, ptrace, ...: ignored */
         PROCEVENT_ACK,   /* the kernel's answer to a LISTEN/IGNORE request */
         PROCEVENT_EXEC,
         PROCEVENT_EXIT,
+        PROCEVENT_FORK, /* pid/tid: the child (a new thread of the parent when tid != pid), parent: its tgid */
+        PROCEVENT_UID,  /* pid/tid: the process whose credentials changed (setuid: -runas), ruid/euid: the new ones */
 };
 
 struct procevent {
@@ -33,6 +35,8 @@ struct procevent {
         pid_t pid;             /* EXEC/EXIT: the process (thread group) id */
         pid_t tid;             /* EXEC/EXIT: the thread; an EXIT with tid != pid is one thread of a live process */
         int exit_code;         /* EXIT: as wait(2) reports it */
+        pid_t parent;          /* FORK: the parent's thread group id */
+        uid_t ruid, euid;      /* UID */
         int ack_error;         /* ACK: 0 or a positive errno (EPERM: not allowed to listen) */
         uint32_t seq, ack;     /* from the connector header; an ACK carries the request's ack + 1 (and the
                                 * kernel's event counter in seq, not the request's) */
@@ -63,6 +67,11 @@ struct procevents;
  */
 int procevents_open(procevents_handler_t on_exec, procevents_handler_t on_exit, void *userdata,
                     struct procevents **ret);
+
+/* Also call on_fork(parent, child) for every new process (not a new thread), and on_uid(pid) when a process (its
+ * thread group leader) changes its user ids. Either may be NULL. */
+typedef int (*procevents_fork_handler_t)(pid_t parent, pid_t child, void *userdata);
+void procevents_set_handlers(struct procevents *p, procevents_fork_handler_t on_fork, procevents_handler_t on_uid);
 
 /* The socket, non-blocking, for epoll. */
 int procevents_fd(const struct procevents *p);

@@ -187,6 +187,7 @@ int discover_stage(struct engine *e)
         int r;
 
         refusals_unmark(e);
+        e->scans++;
         r = discover_vms_scan(e->proc_fd, discover_stage_is_qemu, e, &ids, &n);
         if (r < 0)
                 return log_err_errno(r, "scan %s: %m", e->opt.roots.proc);
@@ -217,9 +218,45 @@ int discover_stage_exec(struct engine *e, pid_t pid, struct vm_state **ret_vm)
         return 0;
 }
 
+static struct discover_heir *heir_find(struct engine *e, pid_t pid)
+{
+        uint32_t pos;
+
+        for (size_t it = 0; index_next(&e->heir_by_pid, (uint64_t)pid, &it, &pos);)
+                if (pos < e->n_heirs && e->heirs[pos].pid == pid)
+                        return &e->heirs[pos];
+        return NULL;
+}
+
+/* Drop the exited heirs once they are half the table: the index is rebuilt, so that the cost stays linear. */
+static void heirs_compact(struct engine *e)
+{
+        size_t j = 0;
+
+        if (2 * e->n_heirs_dead < e->n_heirs)
+                return;
+        index_clear(&e->heir_by_pid);
+        for (size_t i = 0; i < e->n_heirs; i++)
+                if (e->heirs[i].pid) {
+                        e->heirs[j] = e->heirs[i];
+                        (void)index_put(&e->heir_by_pid, (uint64_t)e->heirs[j].pid, (uint32_t)j); /* room: fewer */
+                        j++;
+                }
+        e->n_heirs = j;
+        e->n_heirs_dead = 0;
+}
+
+static void heir_gone(struct engine *e, struct discover_heir *h)
+{
+        h->pid = 0;
+        e->n_heirs_dead++;
+        heirs_compact(e);
+}
+
 bool discover_stage_exit(struct engine *e, pid_t pid)
 {
         struct vm_state *vm;
+        struct discover_heir *h;
         bool found = false;
 
         for (size_t it = 0; (vm = vm_next_by_pid(e, pid, &it));)
@@ -228,7 +265,77 @@ bool discover_stage_exit(struct engine *e, pid_t pid)
                         e->n_gone++;
                         found = true;
                 }
+        if (!found && (h = heir_find(e, pid)))
+                heir_gone(e, h);
         return found;
+}
+
+int discover_stage_fork(struct engine *e, pid_t parent, pid_t child)
+{
+        struct vm_state *vm;
+        struct discover_heir *h;
+        size_t it = 0;
+        pid_t root = 0;
+
+        if ((vm = vm_next_by_pid(e, parent, &it)) && vm->seen)
+                root = parent;
+        else if ((h = heir_find(e, parent)))
+                root = h->vm;
+        if (!root)
+                return 0;
+        if (e->n_heirs - e->n_heirs_dead >= DISCOVER_HEIRS_MAX) {
+                if (!e->heirs_full)
+                        log_debug("more than %d processes forked by VMs are followed: a VM's exit now costs a scan",
+                                  DISCOVER_HEIRS_MAX);
+                e->heirs_full = true;
+                return 0;
+        }
+        if (GREEDY_REALLOC(e->heirs, e->heirs_allocated, e->n_heirs + 1) < 0 ||
+            index_put(&e->heir_by_pid, (uint64_t)child, (uint32_t)e->n_heirs) < 0)
+                return -ENOMEM;
+        e->heirs[e->n_heirs++] = (struct discover_heir){child, root};
+        return 0;
+}
+
+int discover_stage_heirs_take(struct engine *e, pid_t vm, pid_t *ret, size_t max)
+{
+        size_t n = 0;
+        bool missing = e->heirs_full;
+
+        for (size_t i = 0; i < e->n_heirs; i++) {
+                struct discover_heir *h = &e->heirs[i];
+                if (!h->pid || h->vm != vm)
+                        continue;
+                if (n < max)
+                        ret[n++] = h->pid;
+                else
+                        missing = true;
+                h->pid = 0;
+                e->n_heirs_dead++;
+        }
+        heirs_compact(e);
+        if (e->n_heirs - e->n_heirs_dead < DISCOVER_HEIRS_MAX)
+                e->heirs_full = false;
+        return missing ? -E2BIG : (int)n;
+}
+
+bool discover_stage_scan_due(const struct engine *e, uint64_t now_usec)
+{
+        return !e->events || e->rescan || now_usec >= e->next_scan_usec;
+}
+
+int discover_stage_tick(struct engine *e, uint64_t now_usec)
+{
+        int r;
+
+        if (!discover_stage_scan_due(e, now_usec))
+                return 0;
+        r = discover_stage(e);
+        if (r < 0)
+                return r;
+        e->rescan = false;
+        e->next_scan_usec = now_usec + DISCOVER_SAFETY_SCAN_USEC;
+        return 0;
 }
 
 int discover_stage_vm_same(struct engine *e, const struct vm_state *vm)

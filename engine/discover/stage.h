@@ -19,8 +19,23 @@ int discover_stage(struct engine *e);
 /* An exec event: if pid is a QEMU, track it. *ret_vm is the VM, or NULL when pid is none (or gone already). */
 int discover_stage_exec(struct engine *e, pid_t pid, struct vm_state **ret_vm);
 
-/* An exit event: mark the VM of pid gone. Returns whether pid was a VM. */
+/* An exit event: mark the VM of pid gone. Returns whether pid was a VM; if it was not, and pid was one of a VM's
+ * heirs, it is one no more. */
 bool discover_stage_exit(struct engine *e, pid_t pid);
+
+/* A fork event: a process a VM (or one of its heirs) forked becomes that VM's heir. 0, or -ENOMEM. */
+int discover_stage_fork(struct engine *e, pid_t parent, pid_t child);
+
+/* The heirs of the VM whose process was pid, still alive, into ret (at most max): each is looked at as a new exec
+ * would be. They stop being heirs. Returns how many, or -E2BIG when some may be missing (the budget was reached, or
+ * more than max): then scan. */
+int discover_stage_heirs_take(struct engine *e, pid_t vm, pid_t *ret, size_t max);
+
+/* Is a full scan of /proc due (no events, events lost, the safety net's time)? Then the tick scans. */
+bool discover_stage_scan_due(const struct engine *e, uint64_t now_usec);
+
+/* The tick's discovery: a full scan when one is due (discover_stage), else nothing: events keep the table. */
+int discover_stage_tick(struct engine *e, uint64_t now_usec);
 
 /* Is the VM still the process discovered (pid and start time, through the /proc/PID directory held since then)?
  * 1 yes, 0 it exited or the pid was reused, -errno when that cannot be told. Asked before and after every move. */

@@ -834,6 +834,55 @@ static void test_squatted_cgroup(void **state)
         assert_int_equal(f->attaches, 2);
 }
 
+/* With process events, a tick scans /proc only when a scan is due; a daemonized QEMU's grandchild, which no exec
+ * event shows, is found through the forks of the process that exec'd, when that one exits; a setuid looks again. */
+static void test_events_drive_discovery(void **state)
+{
+        struct fixture *f = *state;
+        const struct vm_state *vm;
+
+        engine_start(f, false, f->audit);
+        f->e.events = true;
+        assert_int_equal(engine_tick(&f->e), 0); /* the first: a scan */
+        assert_int_equal(f->e.scans, 1);
+        assert_int_equal(f->e.n_vms, 3);
+        assert_int_equal(engine_tick(&f->e), 0); /* idle: none */
+        assert_int_equal(f->e.scans, 1);
+
+        /* web-1 daemonizes: 4100 forks 4101, which forks 4102 (in 4100's cgroup, as fork does) and exits */
+        assert_int_equal(engine_on_fork(4100, 4101, &f->e), 0);
+        assert_int_equal(engine_on_fork(4101, 4102, &f->e), 0);
+        assert_int_equal(engine_on_fork(1, 5555, &f->e), 0); /* no VM's: not followed */
+        assert_int_equal(f->e.n_heirs - f->e.n_heirs_dead, 2);
+        process_new(f, 4102, f->qemu, "web-1", "vmgov/web/web-1");
+        assert_int_equal(engine_on_exit(4101, &f->e), 0);
+        assert_null(vm_of(f, 4102)); /* not while the VM's first process lives */
+        process_exit(f, 4100);
+        assert_int_equal(engine_on_exit(4100, &f->e), 0);
+        assert_null(vm_of(f, 4100));
+        vm = vm_of(f, 4102);
+        assert_non_null(vm);
+        assert_true(vm_managed(vm));
+        assert_string_equal(vm->cgroup, "vmgov/web/web-1");
+        assert_string_equal(cg_file(f, "vmgov/web/web-1", "cpu.weight"), "200");
+        assert_int_equal(f->e.n_heirs - f->e.n_heirs_dead, 0);
+        assert_int_equal(f->e.scans, 1);
+
+        /* batch-1 drops to uid 65534 (-runas): no group names that user, so the engine lets it be */
+        tmptree_write_string(f->fd, "proc/4200/status", "Name:\tqemu\nUid:\t65534\t65534\t65534\t65534\n");
+        assert_int_equal(engine_on_uid(4200, &f->e), 0);
+        vm = vm_of(f, 4200);
+        assert_int_equal(vm->id.uid, 65534);
+        assert_false(vm_managed(vm));
+        assert_int_equal(f->e.scans, 1);
+
+        /* the safety net */
+        f->e.next_scan_usec = 0;
+        assert_int_equal(engine_tick(&f->e), 0);
+        assert_int_equal(f->e.scans, 2);
+        assert_non_null(vm_of(f, 4102));
+}
+
 /* What SIGTERM does after the loop: every VM back in the cgroup it came from, the engine's cgroups gone, and every
  * original written back. */
 static void test_close_restores(void **state)
@@ -986,6 +1035,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_pid_reused_before_move, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_pid_reused_during_move, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_squatted_cgroup, fixture_setup, fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_events_drive_discovery, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_close_restores, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_close_restores_to_ancestor, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_metrics_counters_across_return, fixture_setup, fixture_teardown),

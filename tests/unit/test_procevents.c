@@ -13,7 +13,7 @@
 #include "discover/procevents.h"
 
 enum { CN_IDX_PROC_ = 1, CN_VAL_PROC_ = 1 };
-enum { WHAT_NONE = 0, WHAT_FORK = 1, WHAT_EXEC = 2, WHAT_COMM = 0x200, WHAT_EXIT = 0x80000000u };
+enum { WHAT_NONE = 0, WHAT_FORK = 1, WHAT_EXEC = 2, WHAT_UID = 4, WHAT_COMM = 0x200, WHAT_EXIT = 0x80000000u };
 
 /* Little-endian (the only byte order this runs on: x86-64), written byte by byte. */
 static void put32(uint8_t *b, size_t off, uint32_t v)
@@ -102,14 +102,51 @@ static void test_ack(void **state)
         assert_int_equal(e.ack, 78);
 }
 
+/* A fork: the child process (or a new thread of the parent), with the parent's thread group. */
+static void test_fork(void **state)
+{
+        uint8_t b[128];
+        uint32_t data[] = {4201, 4200, 5000, 5000}; /* parent_pid, parent_tgid, child_pid, child_tgid */
+        struct procevent e;
+
+        assert_int_equal(procevents_parse(b, build(b, CN_IDX_PROC_, WHAT_FORK, 32, data, 4), &e), 0);
+        assert_int_equal(e.type, PROCEVENT_FORK);
+        assert_int_equal(e.parent, 4200);
+        assert_int_equal(e.pid, 5000);
+        assert_int_equal(e.tid, 5000);
+        /* a new thread: child_tgid is the parent's (dispatch does not call on_fork for it) */
+        data[2] = 5001;
+        data[3] = 4200;
+        assert_int_equal(procevents_parse(b, build(b, CN_IDX_PROC_, WHAT_FORK, 32, data, 4), &e), 0);
+        assert_int_equal(e.pid, 4200);
+        assert_int_equal(e.tid, 5001);
+        assert_int_equal(procevents_parse(b, build(b, CN_IDX_PROC_, WHAT_FORK, 31, data, 3), &e), -EBADMSG);
+        data[1] = 0;
+        assert_int_equal(procevents_parse(b, build(b, CN_IDX_PROC_, WHAT_FORK, 32, data, 4), &e), -EBADMSG);
+}
+
+/* A setuid (QEMU's -runas): the process and its new user ids. */
+static void test_uid(void **state)
+{
+        uint8_t b[128];
+        uint32_t data[] = {4200, 4200, 65534, 65534}; /* process_pid, process_tgid, ruid, euid */
+        struct procevent e;
+
+        assert_int_equal(procevents_parse(b, build(b, CN_IDX_PROC_, WHAT_UID, 32, data, 4), &e), 0);
+        assert_int_equal(e.type, PROCEVENT_UID);
+        assert_int_equal(e.pid, 4200);
+        assert_int_equal(e.tid, 4200);
+        assert_int_equal(e.ruid, 65534);
+        assert_int_equal(e.euid, 65534);
+        assert_int_equal(procevents_parse(b, build(b, CN_IDX_PROC_, WHAT_UID, 28, data, 3), &e), -EBADMSG);
+}
+
 static void test_other(void **state)
 {
         uint8_t b[128];
         uint32_t data[] = {1, 1, 2, 2};
         struct procevent e;
 
-        assert_int_equal(procevents_parse(b, build(b, CN_IDX_PROC_, WHAT_FORK, 40, data, 4), &e), 0);
-        assert_int_equal(e.type, PROCEVENT_OTHER);
         assert_int_equal(procevents_parse(b, build(b, CN_IDX_PROC_, WHAT_COMM, 40, data, 4), &e), 0);
         assert_int_equal(e.type, PROCEVENT_OTHER);
         assert_int_equal(procevents_parse(b, build(b, CN_IDX_PROC_, 0x400, 40, data, 4), &e), 0);
@@ -171,8 +208,9 @@ static void test_request(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_exec),  cmocka_unit_test(test_exit),      cmocka_unit_test(test_ack),
-                cmocka_unit_test(test_other), cmocka_unit_test(test_malformed), cmocka_unit_test(test_request),
+                cmocka_unit_test(test_exec),      cmocka_unit_test(test_exit),    cmocka_unit_test(test_ack),
+                cmocka_unit_test(test_fork),      cmocka_unit_test(test_uid),     cmocka_unit_test(test_other),
+                cmocka_unit_test(test_malformed), cmocka_unit_test(test_request),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
