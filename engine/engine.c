@@ -321,6 +321,7 @@ int engine_close(struct engine *e)
         for (size_t i = 0; i < e->n_vms; i++) {
                 sense_stage_release(e, &e->vms[i]);
                 e->vms[i].cgroup_fd = safe_close(e->vms[i].cgroup_fd);
+                e->vms[i].cgroup = mfree(e->vms[i].cgroup);
                 discover_stage_release(e, &e->vms[i]);
         }
         free(e->vms);

@@ -88,7 +88,7 @@ struct vm_state {
         bool seen;  /* mark and sweep over scans; false after a scan (or an exit event): the VM is gone */
         /* place */
         char group[GROUP_NAME_MAX + 1]; /* "" = unmanaged */
-        char cgroup[4096];              /* target cgroup, relative to the mount */
+        char *cgroup;                   /* target cgroup, relative to the mount; NULL until placed (vm_cgroup) */
         bool own;                       /* the engine created the cgroup (and removes it when the VM is gone) */
         int cgroup_fd;                  /* held, -1 until placed (always in dry-run for a new cgroup) */
         bool placed;
@@ -202,6 +202,12 @@ static inline const char *vm_display_name(const struct vm_identity *id, char *bu
         return id->name[0] ? audit_escape_for_log(id->name, buf, size) : "(unnamed)";
 }
 
+/* The VM's target cgroup, relative to the mount: "" until it is placed. */
+static inline const char *vm_cgroup(const struct vm_state *vm)
+{
+        return vm->cgroup ? vm->cgroup : "";
+}
+
 /* A VM the engine governs: in a group, placed, not refused. */
 static inline bool vm_managed(const struct vm_state *vm)
 {
@@ -225,7 +231,7 @@ static inline struct vm_state *vm_next_by_cgroup(struct engine *e, const char *c
         uint32_t pos;
 
         while (index_next(&e->vm_by_cgroup, index_key_string(cgroup), iter, &pos))
-                if (pos < e->n_vms && strcmp(e->vms[pos].cgroup, cgroup) == 0)
+                if (pos < e->n_vms && e->vms[pos].cgroup && strcmp(e->vms[pos].cgroup, cgroup) == 0)
                         return &e->vms[pos];
         return NULL;
 }
@@ -244,7 +250,7 @@ static inline int vm_index_rebuild(struct engine *e)
         for (size_t i = 0; i < e->n_vms; i++) {
                 if (index_put(&e->vm_by_pid, (uint64_t)e->vms[i].id.pid, (uint32_t)i) < 0)
                         return -ENOMEM;
-                if (e->vms[i].cgroup[0] && vm_index_cgroup(e, &e->vms[i]) < 0)
+                if (e->vms[i].cgroup && vm_index_cgroup(e, &e->vms[i]) < 0)
                         return -ENOMEM;
         }
         return 0;

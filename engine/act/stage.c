@@ -80,7 +80,7 @@ static void act_memory_reclaim(struct engine *e, struct vm_state *vm, const stru
                 vm->reclaim_missing_noted = true;
                 log_warn("[group %s] at %s:%u: MemoryProbe=reclaim, but cgroup %s has no memory.reclaim (kernel "
                          "5.19+): the memory law takes nothing back from VM pid %d",
-                         g->name, g->file, g->line, vm->cgroup, (int)vm->id.pid);
+                         g->name, g->file, g->line, vm_cgroup(vm), (int)vm->id.pid);
         }
         if (!vm->ctl.memory_reclaim_bytes || !controller_ok(e, CGROUP_MEMORY))
                 return;
@@ -112,7 +112,7 @@ void act_stage_vm(struct engine *e, struct vm_state *vm)
                 .uuid = vm->id.uuid,
                 .pid = vm->id.pid,
                 .group = g->name,
-                .cgroup = vm->cgroup,
+                .cgroup = vm_cgroup(vm),
                 .cgroup_fd = vm->cgroup_fd,
         };
         for (size_t i = 0; i < n; i++) {

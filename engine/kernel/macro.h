@@ -32,6 +32,13 @@ static inline int safe_close(int fd)
         return -1;
 }
 
+/* Free p and return NULL, for "p = mfree(p);": the pointer never dangles. */
+static inline void *mfree(void *p)
+{
+        free(p);
+        return NULL;
+}
+
 /*
  * Make room for n elements in *array, which holds *allocated: it grows to at least n, doubling, so that adding
  * elements one at a time costs amortised O(1). Returns 0, or -ENOMEM with the array and *allocated unchanged.

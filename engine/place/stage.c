@@ -55,7 +55,7 @@ static void audit_move(struct engine *e, struct vm_state *vm, const char *from, 
                 .uuid = vm->id.uuid[0] ? vm->id.uuid : NULL,
                 .pid = vm->id.pid,
                 .group = vm->group,
-                .cgroup = vm->cgroup,
+                .cgroup = vm_cgroup(vm),
                 .file = "cgroup.procs",
                 .old_value = from,
                 .new_value = pid,
@@ -70,6 +70,18 @@ static void audit_move(struct engine *e, struct vm_state *vm, const char *from, 
         r = audit_write(e->audit_fd, &rec);
         if (r < 0)
                 log_err_errno(r, "audit log: cannot append: %m");
+}
+
+/* The VM's target cgroup becomes path (a copy). 0 or -ENOMEM. */
+static int vm_set_cgroup(struct vm_state *vm, const char *path)
+{
+        char *copy = strdup(path);
+
+        if (!copy)
+                return -ENOMEM;
+        free(vm->cgroup);
+        vm->cgroup = copy;
+        return 0;
 }
 
 /* Is the engine's cgroup at path free for vm: not there yet, or there and holding no process but the VM's own?
@@ -201,7 +213,9 @@ static int place_own(struct engine *e, struct vm_state *vm)
         r = own_path(e, vm, path, sizeof(path));
         if (r < 0)
                 return r;
-        snprintf(vm->cgroup, sizeof(vm->cgroup), "%s", path);
+        r = vm_set_cgroup(vm, path);
+        if (r < 0)
+                return r;
         vm->own = true;
         if (vm_index_cgroup(e, vm) < 0)
                 return -ENOMEM;
@@ -268,7 +282,9 @@ static int place_inplace(struct engine *e, struct vm_state *vm)
                         vm_display_name(&vm->id, name, sizeof(name)), (int)vm->id.pid);
                 return -EPERM;
         }
-        snprintf(vm->cgroup, sizeof(vm->cgroup), "%s", vm->id.cgroup + 1);
+        r = vm_set_cgroup(vm, vm->id.cgroup + 1);
+        if (r < 0)
+                return r;
         vm->own = false;
         if (vm_index_cgroup(e, vm) < 0)
                 return -ENOMEM;
@@ -298,7 +314,7 @@ static void vm_unplace(struct engine *e, struct vm_state *vm)
         vm->cgroup_fd = safe_close(vm->cgroup_fd);
         vm->placed = false;
         vm->refused = false;
-        vm->cgroup[0] = '\0';
+        vm->cgroup = mfree(vm->cgroup);
 }
 
 int place_stage_vm(struct engine *e, struct vm_state *vm)
@@ -373,8 +389,10 @@ static void retry_removals(struct engine *e)
 void place_stage_release(struct engine *e, struct vm_state *vm)
 {
         vm->cgroup_fd = safe_close(vm->cgroup_fd);
-        if (!vm->placed || !vm->cgroup[0])
+        if (!vm->placed || !vm->cgroup) {
+                vm->cgroup = mfree(vm->cgroup);
                 return;
+        }
         if (vm->own && !e->dry_run) {
                 /* Nothing of it to put back: its cgroup is the engine's own, and goes. */
                 actuator_forget(e->act, vm->cgroup);
@@ -383,6 +401,7 @@ void place_stage_release(struct engine *e, struct vm_state *vm)
                 /* Placement=inplace: the cgroup was never the engine's, only its VM was. With the VM gone, the
                  * engine manages it no more: its originals are forgotten, never written back into it later. */
                 actuator_forget(e->act, vm->cgroup);
+        vm->cgroup = mfree(vm->cgroup);
 }
 
 void place_stage_reset(struct engine *e)

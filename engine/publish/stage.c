@@ -48,7 +48,7 @@ static void snapshot_state_of(const struct engine *e, const struct vm_state *vm,
                 .decided_usec = vm->decided_usec,
         };
         snprintf(st->group, sizeof(st->group), "%s", vm->group);
-        snprintf(st->cgroup, sizeof(st->cgroup), "%s", vm->cgroup);
+        snprintf(st->cgroup, sizeof(st->cgroup), "%s", vm_cgroup(vm));
         snprintf(st->reason, sizeof(st->reason), "%s", vm->last_reason);
         for (unsigned f = 0; f < _METRICS_FILE_MAX; f++)
                 st->decisions += vm->counters.decisions[f];
@@ -190,7 +190,7 @@ static void publish_metrics(struct engine *e)
                 mv[n++] = (struct metrics_vm){
                         .id = &vm->id,
                         .group = vm->group,
-                        .cgroup = vm->cgroup,
+                        .cgroup = vm_cgroup(vm),
                         .limits = vm_managed(vm) && vm->ctl.initialized ? &vm->ctl.limits : NULL,
                         .sig = vm_sensed(vm) ? &vm->sig : NULL,
                         .counters = &vm->counters,
