@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <libcgroup.h>
@@ -150,10 +151,58 @@ static int libcgroup_errno(void)
         return e > 0 ? -e : -EIO;
 }
 
+/* Does the parent hand cpu, memory and io to its children (its cgroup.subtree_control)? */
+static bool parent_ready(int parent_fd)
+{
+        static const char *const wanted[] = {"cpu", "memory", "io"};
+        char text[512];
+        unsigned found = 0;
+
+        if (cgroupfs_read(parent_fd, "cgroup.subtree_control", text, sizeof(text)) < 0)
+                return false;
+        for (char *save = NULL, *w = strtok_r(text, " \n", &save); w; w = strtok_r(NULL, " \n", &save))
+                for (size_t i = 0; i < ELEMENTSOF(wanted); i++)
+                        if (strcmp(w, wanted[i]) == 0)
+                                found |= 1u << i;
+        return found == (1u << ELEMENTSOF(wanted)) - 1;
+}
+
+/* A VM's leaf beneath a parent that already hands its children the controllers: mkdir is then all that libcgroup
+ * would do, without re-reading /proc/mounts for every controller at every level of the path (DESIGN.md section 6),
+ * which cost a VM tens of milliseconds at its exec under TCG. 1 made (or there), 0 the parent is not ready (libcgroup
+ * makes the path), -errno. */
+static int leaf_mkdir(const struct cgroup_mount *m, const char *rel_path)
+{
+        _cleanup_close_ int mount_fd = -1, parent_fd = -1;
+        const char *slash = strrchr(rel_path, '/');
+        char parent[4096];
+
+        if (!slash || (size_t)(slash - rel_path) >= sizeof(parent))
+                return 0;
+        memcpy(parent, rel_path, (size_t)(slash - rel_path));
+        parent[slash - rel_path] = '\0';
+        mount_fd = open(m->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (mount_fd < 0)
+                return -errno;
+        parent_fd = cgroupfs_open_dir(mount_fd, parent);
+        if (parent_fd < 0 || !parent_ready(parent_fd))
+                return 0;
+        if (mkdirat(parent_fd, slash + 1, 0755) < 0 && errno != EEXIST)
+                return -errno;
+        return 1;
+}
+
 static int libcgroup_create(void *userdata, const struct cgroup_mount *m, const char *rel_path)
 {
         struct cgroup *cg;
-        int r = placement_cgroup_get(m, rel_path, &cg);
+        int r;
+
+        if (m->hybrid)
+                return -EOPNOTSUPP;
+        r = leaf_mkdir(m, rel_path);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        r = placement_cgroup_get(m, rel_path, &cg);
 
         if (r < 0)
                 return r;
@@ -163,17 +212,24 @@ static int libcgroup_create(void *userdata, const struct cgroup_mount *m, const 
         return r != 0 ? libcgroup_errno() : 0;
 }
 
-static int libcgroup_attach(void *userdata, const struct cgroup_mount *m, const char *rel_path, pid_t pid)
+/* On cgroup v2, libcgroup's cgroup_attach_task_pid() writes the pid to the cgroup's cgroup.procs, after building
+ * the path from /proc/mounts, which it reads again for every value: one write of our own does the same, on the path
+ * beneath the mount that the engine found itself. Never on a hybrid host (placement_cgroup_get's rule). */
+static int kernel_attach(void *userdata, const struct cgroup_mount *m, const char *rel_path, pid_t pid)
 {
-        struct cgroup *cg;
-        int r = placement_cgroup_get(m, rel_path, &cg);
+        _cleanup_close_ int mount_fd = -1, fd = -1;
+        char value[16];
 
-        if (r < 0)
-                return r;
-        /* On cgroup v2 this writes the pid to cgroup.procs, which moves every thread of the process. */
-        r = cgroup_attach_task_pid(cg, pid);
-        cgroup_free(&cg);
-        return r != 0 ? libcgroup_errno() : 0;
+        if (m->hybrid)
+                return -EOPNOTSUPP;
+        mount_fd = open(m->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (mount_fd < 0)
+                return -errno;
+        fd = cgroupfs_open_dir(mount_fd, rel_path);
+        if (fd < 0)
+                return fd;
+        snprintf(value, sizeof(value), "%d", (int)pid);
+        return cgroupfs_write(fd, "cgroup.procs", value);
 }
 
 static int kernel_remove(void *userdata, int mount_fd, const char *rel_path)
@@ -196,7 +252,7 @@ static int kernel_back(void *userdata, int mount_fd, const char *rel_path, pid_t
 
 const struct placement_ops placement_libcgroup_ops = {
         .create = libcgroup_create,
-        .attach = libcgroup_attach,
+        .attach = kernel_attach,
         .remove = kernel_remove,
         .back = kernel_back,
 };

@@ -1,0 +1,55 @@
+#!/bin/sh
+# Run by scripts/bench/exec-enforced in the VM harness (VMTEST_SUITE=tests/bench/vm): the latency from a QEMU's exec
+# to its limit being written, enforcing, on the real kernel. The same launches (bench-exec-latency: N fake QEMUs,
+# one every GAP ms, each living LIFE ms) twice, one after the other in this guest: first against bench-exec-floor
+# (the same exec event, mkdir, cgroup.procs move and one limit write, nothing else), then against `vmgov run`
+# (Placement=own, CPUWeight=50, journal and audit log). Prints "BENCH floor ...", "BENCH vmgov ..." and the ratios.
+set -eu
+. /vmtest/lib.sh
+require_vmgov
+N=$(sed -n 's/.*vmgov\.bench_n=\([0-9]*\).*/\1/p' /proc/cmdline)
+N=${N:-1000}
+LIFE=500
+GAP=50
+
+dir=/usr/local/lib/vmgov-bench
+mkdir -p "$dir"
+chmod 0755 /usr/local /usr/local/lib "$dir"
+cp /usr/bin/bench-exec-latency "$dir/qemu-system-x86_64"
+
+floor=$(cg_create /sys/fs/cgroup/exec-floor)
+echo +cpu >"$floor/cgroup.subtree_control"
+: >"$VMTEST_TMP/floor.jsonl"
+bench-exec-floor "$floor" "$VMTEST_TMP/floor.jsonl" &
+fpid=$!
+bg_track "$fpid"
+sleep 1
+floor_line=$(bench-exec-latency "$VMTEST_TMP/floor.jsonl" "$N" "$LIFE" "$GAP" "$dir/qemu-system-x86_64")
+kill "$fpid"
+wait "$fpid" 2>/dev/null || true
+echo "BENCH floor  $floor_line"
+
+policy=$VMTEST_TMP/policy.ini
+cat >"$policy" <<INI
+[engine]
+Interval = 1s
+
+[group bench]
+MatchName = exec-bench-*
+CPUWeight = 50
+INI
+: >"$VMTEST_TMP/audit.jsonl"
+"$VMGOV" --policy "$policy" --audit-log "$VMTEST_TMP/audit.jsonl" --state-file "$VMTEST_TMP/state" \
+	--log-level warning run 2>"$VMTEST_TMP/run.log" &
+engine=$!
+bg_track "$engine"
+sleep 2
+vmgov_line=$(bench-exec-latency "$VMTEST_TMP/audit.jsonl" "$N" "$LIFE" "$GAP" "$dir/qemu-system-x86_64")
+kill -TERM "$engine"
+wait "$engine" || true
+echo "BENCH vmgov  $vmgov_line"
+echo "$floor_line" "$vmgov_line" | awk '{
+	for (i = 1; i < NF; i++) { if ($i == "p50_ms") { p50[++a] = $(i + 1) } if ($i == "p99_ms") { p99[++b] = $(i + 1) } }
+	printf "BENCH ratio  p50 %.2fx  p99 %.2fx (vmgov / floor)\n", p50[2] / p50[1], p99[2] / p99[1] }'
+grep '^<[0-3]>' "$VMTEST_TMP/run.log" | head -5 || true
+log "ok"
