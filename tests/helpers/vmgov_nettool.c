@@ -8,7 +8,7 @@
  *                                  "DIR shaped=0|1 partial=0|1 rate=BITS burst=BYTES limit=BYTES bytes=N packets=N
  *                                   drops=N root=KIND"
  *   gc                             netshape_gc: delete ifbs whose tap is gone; prints how many
- *   taps PID                       tapdev_read on /proc/PID and /sys/class/net: "SOURCE NAME..."
+ *   taps PID                       tapdev_read on /proc/PID and /sys/class/net: "fdinfo NAME... skip:NAME..."
  *   events SECONDS CMD [ARGS...]   listen to the proc connector, run CMD, print "exec PID" / "exit PID" for CMD's
  *                                  process until it exited or SECONDS passed ("open ERRNO-NAME" if it cannot)
  *   flood IF SECONDS [RATE_BPS]    send 1514-byte frames out of IF for SECONDS (paced to RATE_BPS when given,
@@ -153,12 +153,14 @@ static int cmd_taps(int argc, char **argv)
         pid_fd = procfs_pid_open(proc_fd, (pid_t)pid);
         if (pid_fd < 0)
                 return die(pid_fd, "open /proc/PID");
-        r = tapdev_read(pid_fd, net_fd, &l);
+        r = tapdev_read(&(const struct tapdev_host){.proc_fd = proc_fd, .net_fd = net_fd}, (pid_t)pid, pid_fd, &l);
         if (r < 0)
                 return die(r, "tapdev_read");
-        printf("%s", l.source == TAPDEV_SOURCE_FDINFO ? "fdinfo" : "cmdline");
+        printf("fdinfo"); /* the only source there is now */
         for (size_t i = 0; i < l.n; i++)
                 printf(" %s", l.names[i]);
+        for (size_t i = 0; i < l.n_skipped; i++)
+                printf(" skip:%s", l.skipped[i].name);
         printf("\n");
         return 0;
 }
