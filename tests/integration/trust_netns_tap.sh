@@ -4,7 +4,8 @@
 # one the engine would replace if it took that tap for a VM's. A managed QEMU started by `unshare -n` makes a tap of
 # the same name inside its namespace; the engine, asked to shape its group's taps, must leave the host's
 # vmgbarhost byte for byte as it was (qdiscs, filters, classes, no ifb), say why once, and still shape the tap of
-# a managed QEMU in its own namespace (the control that lets this test fail).
+# a managed QEMU in its own namespace (the control that lets this test fail). The same for a managed QEMU in the
+# host's namespace that holds the fd of a tap made in another namespace (what SCM_RIGHTS would give it).
 # vmtest-timeout: 400
 set -eu
 . /vmtest/lib.sh
@@ -68,6 +69,17 @@ for fd in "/proc/$evil"/fdinfo/*; do
 done
 assert_eq 1 "$found" "the QEMU $evil holds a tun fd whose fdinfo names $host_tap"
 
+# ---- the same name by another way: a managed QEMU in the host's namespace that holds the fd of a tap made in a
+# namespace of its own (as an fd passed over a unix socket from there would be): -netdev tap,fd=3
+command -v vmgov-nettool >/dev/null || fail "vmgov-nettool missing from the guest (tests/helpers not built?)"
+passer=$VMTEST_TMP/qemu-with-foreign-tap
+printf '#!/bin/sh\nexec vmgov-nettool tapns %s %s "$@"\n' $host_tap "$(command -v qemu-system-x86_64)" >"$passer"
+chmod 755 "$passer"
+passed=$(VMTEST_QEMU=$passer vm_start net-passed "" -machine pc -accel tcg -smp 1 -m 32 -S \
+	-netdev tap,id=n0,fd=3,vhost=off -device virtio-net-pci,netdev=n0,romfile=)
+assert_eq "$(readlink /proc/self/ns/net)" "$(readlink "/proc/$passed/ns/net")" "net-passed runs in the host's namespace"
+assert_contains "$(cat "/proc/$passed/fdinfo/3")" "$host_tap" "net-passed holds the foreign $host_tap as fd 3"
+
 # ---- the control: a managed QEMU in the host's namespace with its own tap
 good=$(vm_tap net-good "" $good_tap)
 ip link set $good_tap up
@@ -93,6 +105,8 @@ case "$audit" in
 esac
 skip_line="VM net-evil (pid $evil): tap $host_tap belongs to a QEMU in another network namespace than the engine's: not shaped"
 assert_contains "$(cat "$VMTEST_TMP/once.log")" "$skip_line" "the engine says why it skipped the tap"
+passed_line="VM net-passed (pid $passed): tap $host_tap lives in another network namespace than the engine's and the QEMU's (its fd came from there): not shaped"
+assert_contains "$(cat "$VMTEST_TMP/once.log")" "$passed_line" "the engine says why it skipped the passed tap"
 assert_contains "$(cat "$VMTEST_TMP/state")" "$good_tap" "the control's original is journalled"
 
 # ---- the daemon for a few ticks: the same, and the reason said once, not every tick
@@ -110,9 +124,11 @@ wait "$e" || fail "engine exit status $?"
 cat "$VMTEST_TMP/run.log"
 assert_eq 1 "$(grep -c "tap $host_tap belongs to a QEMU in another network namespace" "$VMTEST_TMP/run.log")" \
 	"the skip said once over several ticks"
+assert_eq 1 "$(grep -c "tap $host_tap lives in another network namespace" "$VMTEST_TMP/run.log")" \
+	"the passed tap's skip said once over several ticks"
 assert_eq "$before" "$(tap_state $host_tap)" "the host's $host_tap after the daemon ran and stopped"
 assert_eq "" "$($TC qdisc show dev $good_tap | grep -e tbf -e ingress || true)" "the control's qdiscs removed on stop"
-for p in "$other" "$evil" "$good"; do
+for p in "$other" "$evil" "$passed" "$good"; do
 	pid_alive "$p" || fail "QEMU $p died"
 done
 log "ok"
