@@ -106,6 +106,7 @@ struct vm_state {
         char last_reason[SNAPSHOT_REASON_MAX];
         /* act */
         bool reclaim_missing_noted; /* said once that MemoryProbe=reclaim has no memory.reclaim here */
+        bool taps_skip_noted;       /* said once which of its taps are not shaped, and why */
         struct metrics_counters counters;
         /* publish */
         bool totals_started;          /* totals hold at least one tick (or a returning VM's earlier ones) */

@@ -33,10 +33,34 @@ static void count(struct engine *e, struct vm_state *vm, const char *file, int r
         metrics_count(&e->totals, file, r);
 }
 
+/* The taps of a VM that are not shaped, and why: once per VM, not every tick. Device names are hostile. */
+static void note_taps_skipped(struct vm_state *vm, const struct tapdev_list *taps)
+{
+        char name_buf[AUDIT_LOG_NAME_MAX], dev[AUDIT_LOG_NAME_MAX];
+        const char *name;
+        int pid = (int)vm->id.pid;
+
+        if (vm->taps_skip_noted || (taps->n_skipped == 0 && !taps->unverified))
+                return;
+        vm->taps_skip_noted = true;
+        name = vm_display_name(&vm->id, name_buf, sizeof(name_buf));
+        for (size_t i = 0; i < taps->n_skipped; i++)
+                log_warn("VM %s (pid %d): tap %s %s: not shaped", name, pid,
+                         audit_escape_for_log(taps->skipped[i].name, dev, sizeof(dev)),
+                         tapdev_skip_reason_text(taps->skipped[i].reason));
+        if (taps->unverified)
+                log_full_errno(LOG_INFO, taps->unverified,
+                               "VM %s (pid %d): cannot ask the tun driver where its taps live (%m): they are shaped "
+                               "when the QEMU is in the engine's network namespace (pidfd_getfd needs "
+                               "CAP_SYS_PTRACE and kernel.yama.ptrace_scope < 3; Linux 5.6+)",
+                               name, pid);
+}
+
 /* The VM's tap devices get the group's rates (no cgroup file: through netshape, same decisions and audit). */
 static void act_net(struct engine *e, struct vm_state *vm, const struct group_policy *g,
                     const struct actuator_target *t, const char *reason)
 {
+        const struct tapdev_host host = {.proc_fd = e->proc_fd, .net_fd = e->net_fd};
         struct setting settings[NETSHAPE_SETTINGS_MAX];
         struct tapdev_list taps = {0};
         _cleanup_close_ int pid_fd = -1;
@@ -54,12 +78,13 @@ static void act_net(struct engine *e, struct vm_state *vm, const struct group_po
         pid_fd = procfs_pid_open(e->proc_fd, vm->id.pid);
         if (pid_fd < 0)
                 return;
-        r = tapdev_read(pid_fd, e->net_fd, &taps);
+        r = tapdev_read(&host, vm->id.pid, pid_fd, &taps);
         if (r < 0) {
                 log_full_errno(errno_is_vanished(r) ? LOG_DEBUG : LOG_WARNING, r, "taps of VM pid %d: %m",
                                (int)vm->id.pid);
                 return;
         }
+        note_taps_skipped(vm, &taps);
         r = netshape_plan(&g->net, &taps, settings, ELEMENTSOF(settings), &n);
         if (r < 0) {
                 log_err_errno(r, "[group %s]: cannot shape the taps of VM pid %d: %m", g->name, (int)vm->id.pid);

@@ -8,7 +8,9 @@
  *                                  "DIR shaped=0|1 partial=0|1 rate=BITS burst=BYTES limit=BYTES bytes=N packets=N
  *                                   drops=N root=KIND"
  *   gc                             netshape_gc: delete ifbs whose tap is gone; prints how many
- *   taps PID                       tapdev_read on /proc/PID and /sys/class/net: "SOURCE NAME..."
+ *   taps PID                       tapdev_read on /proc/PID and /sys/class/net: "fdinfo NAME... skip:NAME..."
+ *   tapns NAME CMD [ARGS...]       make tap NAME in a new network namespace, come back to this one and run CMD
+ *                                  with the tap's fd as fd 3 (what an fd passed over a socket from there gives)
  *   events SECONDS CMD [ARGS...]   listen to the proc connector, run CMD, print "exec PID" / "exit PID" for CMD's
  *                                  process until it exited or SECONDS passed ("open ERRNO-NAME" if it cannot)
  *   flood IF SECONDS [RATE_BPS]    send 1514-byte frames out of IF for SECONDS (paced to RATE_BPS when given,
@@ -23,12 +25,15 @@
 #include <fcntl.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
+#include <linux/if_tun.h>
 #include <net/if.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -153,14 +158,42 @@ static int cmd_taps(int argc, char **argv)
         pid_fd = procfs_pid_open(proc_fd, (pid_t)pid);
         if (pid_fd < 0)
                 return die(pid_fd, "open /proc/PID");
-        r = tapdev_read(pid_fd, net_fd, &l);
+        r = tapdev_read(&(const struct tapdev_host){.proc_fd = proc_fd, .net_fd = net_fd}, (pid_t)pid, pid_fd, &l);
         if (r < 0)
                 return die(r, "tapdev_read");
-        printf("%s", l.source == TAPDEV_SOURCE_FDINFO ? "fdinfo" : "cmdline");
+        printf("fdinfo"); /* the only source there is now */
         for (size_t i = 0; i < l.n; i++)
                 printf(" %s", l.names[i]);
+        for (size_t i = 0; i < l.n_skipped; i++)
+                printf(" skip:%s", l.skipped[i].name);
         printf("\n");
         return 0;
+}
+
+static int cmd_tapns(int argc, char **argv)
+{
+        _cleanup_close_ int home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+        struct ifreq ifr = {.ifr_flags = IFF_TAP | IFF_NO_PI};
+        int tun, r = 0;
+
+        if (argc < 2 || strlen(argv[0]) >= IFNAMSIZ)
+                return die(-EINVAL, "usage: tapns NAME CMD [ARGS...]");
+        if (home < 0)
+                return die(-errno, "open /proc/self/ns/net");
+        memcpy(ifr.ifr_name, argv[0], strlen(argv[0]));
+        if (unshare(CLONE_NEWNET) < 0)
+                return die(-errno, "unshare(CLONE_NEWNET)");
+        tun = open("/dev/net/tun", O_RDWR); /* not O_CLOEXEC: CMD gets it */
+        if (tun < 0 || ioctl(tun, TUNSETIFF, &ifr) < 0)
+                r = -errno;
+        if (setns(home, CLONE_NEWNET) < 0)
+                return die(-errno, "setns back");
+        if (r < 0)
+                return die(r, "a tap in the new namespace");
+        if (tun != 3 && (dup2(tun, 3) < 0 || close(tun) < 0))
+                return die(-errno, "dup2 to fd 3");
+        execvp(argv[1], argv + 1);
+        return die(-errno, argv[1]);
 }
 
 struct watch {
@@ -356,7 +389,7 @@ int main(int argc, char **argv)
         } cmds[] = {
                 {"shape", cmd_shape},       {"show", cmd_show},       {"gc", cmd_gc},
                 {"taps", cmd_taps},         {"events", cmd_events},   {"flood", cmd_flood},
-                {"udpflood", cmd_udpflood}, {"measure", cmd_measure},
+                {"udpflood", cmd_udpflood}, {"measure", cmd_measure}, {"tapns", cmd_tapns},
         };
 
         signal(SIGPIPE, SIG_IGN);
@@ -364,6 +397,6 @@ int main(int argc, char **argv)
         for (size_t i = 0; argc > 1 && i < ELEMENTSOF(cmds); i++)
                 if (strcmp(argv[1], cmds[i].name) == 0)
                         return cmds[i].fn(argc - 2, argv + 2);
-        fprintf(stderr, "usage: vmgov-nettool shape|show|gc|taps|events|flood|udpflood|measure ...\n");
+        fprintf(stderr, "usage: vmgov-nettool shape|show|gc|taps|tapns|events|flood|udpflood|measure ...\n");
         return 2;
 }
