@@ -106,6 +106,7 @@ struct vm_state {
         char last_reason[SNAPSHOT_REASON_MAX];
         /* act */
         bool reclaim_missing_noted; /* said once that MemoryProbe=reclaim has no memory.reclaim here */
+        bool egress_shaped;         /* its taps' egress went through an ifb, which outlives it */
         bool taps_skip_noted;       /* said once which of its taps are not shaped, and why */
         struct metrics_counters counters;
         /* publish */
@@ -183,6 +184,7 @@ struct engine {
         struct netshape *netshape; /* NULL: no network shaping (no netlink) */
         int audit_fd;
         bool warned_netshape;
+        bool ifb_gc_due; /* a VM whose egress was shaped is gone: collect its ifb */
         bool warned_controller[_CGROUP_CONTROLLER_MAX];
 
         /* publish */

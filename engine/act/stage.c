@@ -75,16 +75,23 @@ static void act_net(struct engine *e, struct vm_state *vm, const struct group_po
                 e->warned_netshape = true;
                 return;
         }
-        pid_fd = procfs_pid_open(e->proc_fd, vm->id.pid);
-        if (pid_fd < 0)
-                return;
-        r = tapdev_read(&host, vm->id.pid, pid_fd, &taps);
+        /* Through the VM's own /proc/PID, held since discovery: it answers for that process or fails, never for a
+         * later one with its pid. Without it (no fd to spare), by number, checked by its start time. */
+        if (vm->pid_fd < 0) {
+                struct procfs_stat st;
+                pid_fd = procfs_pid_open(e->proc_fd, vm->id.pid);
+                if (pid_fd < 0 || procfs_stat_read(pid_fd, &st) < 0 || st.start_time != vm->id.start_time)
+                        return;
+        }
+        r = tapdev_read(&host, vm->id.pid, vm->pid_fd >= 0 ? vm->pid_fd : pid_fd, &taps);
         if (r < 0) {
                 log_full_errno(errno_is_vanished(r) ? LOG_DEBUG : LOG_WARNING, r, "taps of VM pid %d: %m",
                                (int)vm->id.pid);
                 return;
         }
         note_taps_skipped(vm, &taps);
+        if (g->net.egress_set && taps.n)
+                vm->egress_shaped = true; /* its ifb outlives it: collected when it exits */
         r = netshape_plan(&g->net, &taps, settings, ELEMENTSOF(settings), &n);
         if (r < 0) {
                 log_err_errno(r, "[group %s]: cannot shape the taps of VM pid %d: %m", g->name, (int)vm->id.pid);
@@ -157,9 +164,16 @@ void act_stage(struct engine *e)
                         act_stage_vm(e, &e->vms[i]);
 }
 
+void act_stage_release_vm(struct engine *e, struct vm_state *vm)
+{
+        e->ifb_gc_due |= vm->egress_shaped;
+}
+
 void act_stage_release(struct engine *e)
 {
-        /* The kernel removes a tap and its qdiscs with the VM, but not the ifb that shaped its egress. */
-        if (e->netshape && !e->dry_run)
+        /* The kernel removes a tap and its qdiscs with the VM, but not the ifb that shaped its egress. Only then: a
+         * collection lists every link, which every VM's exit would otherwise pay for. */
+        if (e->netshape && !e->dry_run && e->ifb_gc_due)
                 (void)netshape_gc(e->netshape);
+        e->ifb_gc_due = false;
 }

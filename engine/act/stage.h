@@ -16,4 +16,7 @@ void act_stage(struct engine *e);
 void act_stage_vm(struct engine *e, struct vm_state *vm);
 
 /* VMs are gone: collect what the kernel does not remove with them (the ifb that shaped a VM's egress). */
+/* A VM is let go: remember whether its egress was shaped (its ifb is then collected by act_stage_release). */
+void act_stage_release_vm(struct engine *e, struct vm_state *vm);
+
 void act_stage_release(struct engine *e);

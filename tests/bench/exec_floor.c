@@ -62,7 +62,8 @@ static int on_exec(pid_t pid, void *userdata)
                 return 0;
         snprintf(value, sizeof(value), "%d", (int)pid);
         if (write_at(dir_fd, "cgroup.procs", value) == 0 && write_at(dir_fd, "cpu.weight", "50") == 0) {
-                int len = snprintf(line, sizeof(line), "{\"pid\":%d,\"file\":\"cpu.weight\",\"new\":\"50\"}\n", (int)pid);
+                int len =
+                        snprintf(line, sizeof(line), "{\"pid\":%d,\"file\":\"cpu.weight\",\"new\":\"50\"}\n", (int)pid);
                 (void)!write(f->audit_fd, line, (size_t)len);
         }
         close(dir_fd);
