@@ -122,6 +122,10 @@ int engine_run(struct engine *e)
                                 uint64_t expirations;
                                 if (read(tfd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
                                         return log_err_errno(-errno, "timerfd: %m");
+                                /* The QEMUs that exec'd meanwhile first: a tick over many VMs takes a while, and a
+                                 * new VM should not wait for it to be limited. */
+                                if (e->procevents && procevents_dispatch(e->procevents) == -ENOBUFS)
+                                        e->rescan = true;
                                 r = engine_tick(e);
                                 if (r < 0)
                                         return r;
