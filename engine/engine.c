@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysinfo.h>
 #include <sys/sysmacros.h>
@@ -207,6 +208,24 @@ static int engine_enforce_prepare(struct engine *e)
         return 0;
 }
 
+/* The eBPF maps are sized at load: for the VMs there are now with room to double, and never fewer than the
+ * default. A VM past that is not measured, said once (sense stage). */
+static unsigned engine_schedlat_size(struct engine *e)
+{
+        _cleanup_free_ struct vm_identity *ids = NULL;
+        unsigned size = SCHEDLAT_DEFAULT_MAX_VMS;
+        size_t n = 0;
+
+        if (discover_vms_scan(e->proc_fd, discover_stage_is_qemu, e, &ids, &n) < 0)
+                return size;
+        while (size < 2 * n && size < (1u << 20))
+                size *= 2;
+        if (size > SCHEDLAT_DEFAULT_MAX_VMS)
+                log_info("run-queue latency: room for %u VMs (%zu now)", size, n);
+        e->schedlat_max_vms = size;
+        return size;
+}
+
 int engine_open(struct engine *e, const struct engine_options *opt, struct policy *policy)
 {
         const char *root, *audit_path;
@@ -271,6 +290,9 @@ int engine_open(struct engine *e, const struct engine_options *opt, struct polic
                 return log_err_errno(-ENOMEM, "out of memory");
         actuator_init(e->act, e->dry_run, e->mount_fd, e->audit_fd);
         e->page_size = e->act->page_size;
+        struct rlimit nofile;
+        e->fd_limit = getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY ? nofile.rlim_cur
+                                                                                                 : UINT64_MAX / 2;
         e->mover = malloc(sizeof(*e->mover));
         if (!e->mover)
                 return log_err_errno(-ENOMEM, "out of memory");
@@ -286,7 +308,8 @@ int engine_open(struct engine *e, const struct engine_options *opt, struct polic
                 if (r < 0)
                         return log_err_errno(r, "cannot open the host's pressure files in %s/pressure: %m",
                                              opt->roots.proc);
-                struct schedlat_options so = {.proc_fd = e->proc_fd, .sys_fd = e->sys_fd};
+                struct schedlat_options so = {
+                        .proc_fd = e->proc_fd, .sys_fd = e->sys_fd, .max_vms = engine_schedlat_size(e)};
                 r = schedlat_new(&so, &e->schedlat);
                 if (r < 0)
                         return log_err_errno(r, "run-queue latency: %m");
@@ -301,6 +324,17 @@ int engine_open(struct engine *e, const struct engine_options *opt, struct polic
                  e->mount.hybrid ? " (hybrid host)" : "", e->mount.path, e->root_rel,
                  (unsigned long long)(e->interval_usec / 1000), e->dry_run ? ", dry-run: nothing will be changed" : "");
         return 0;
+}
+
+void engine_fds_spent(struct engine *e)
+{
+        if (e->fd_budget_said)
+                return;
+        e->fd_budget_said = true;
+        log_warn("file descriptors: with %zu VMs the engine holds what RLIMIT_NOFILE (%llu) allows: from now on a "
+                 "VM's files are opened at each tick instead of held, and past that its cgroup too (raise "
+                 "LimitNOFILE= to hold them); every VM is still governed",
+                 e->n_vms, (unsigned long long)e->fd_limit);
 }
 
 int engine_close(struct engine *e)

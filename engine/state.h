@@ -5,7 +5,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "decide/control.h"
 #include "kernel/audit.h"
@@ -139,6 +141,10 @@ struct engine {
         int net_fd;          /* /sys/class/net */
         char root_rel[4096]; /* the engine's CgroupRoot= relative to the mount */
 
+        /* file descriptors: what the engine may hold for its VMs (RLIMIT_NOFILE, less ENGINE_FD_RESERVE) */
+        uint64_t fd_limit;
+        bool fd_budget_said;
+
         /* the VMs */
         struct vm_state *vms;
         size_t n_vms, vms_allocated;
@@ -172,7 +178,9 @@ struct engine {
         struct schedlat *schedlat; /* NULL for status */
         struct sense_host *host_sensor;
         struct host_signals host;
-        bool swap; /* the host has swap: anon memory is reclaimable */
+        bool swap;                 /* the host has swap: anon memory is reclaimable */
+        unsigned schedlat_max_vms; /* the eBPF maps' size, fixed at start-up */
+        bool warned_schedlat_full;
 
         /* decide */
         struct control_global ctl_global;
@@ -203,6 +211,35 @@ struct engine {
 static inline const char *vm_display_name(const struct vm_identity *id, char *buf, size_t size)
 {
         return id->name[0] ? audit_escape_for_log(id->name, buf, size) : "(unnamed)";
+}
+
+/* Kept free for what the engine opens for a moment (a /proc scan, the files it rewrites, netlink, a VM's files at a
+ * tick when they are not held) whatever it holds for its VMs. */
+#define ENGINE_FD_RESERVE 128
+
+/* Are there n more fds to hold within the budget? The lowest free fd (where the next open lands) must stay that far
+ * below the limit. */
+static inline bool engine_fds_room(const struct engine *e, unsigned n)
+{
+        int probe = fcntl(e->proc_fd, F_DUPFD_CLOEXEC, 0);
+
+        if (probe < 0)
+                return false;
+        close(probe);
+        return (uint64_t)probe + n + ENGINE_FD_RESERVE <= e->fd_limit;
+}
+
+/* Said once, when the budget first turns a VM's fds away: how many VMs, and the limit. */
+void engine_fds_spent(struct engine *e);
+
+/* Hold *fd, just opened for a VM, only if it lies within the budget; else close it (*fd = -1) and say so once. */
+static inline void engine_fd_keep(struct engine *e, int *fd)
+{
+        if (*fd >= 0 && (uint64_t)*fd + ENGINE_FD_RESERVE > e->fd_limit) {
+                close(*fd);
+                *fd = -1;
+                engine_fds_spent(e);
+        }
 }
 
 /* The VM's target cgroup, relative to the mount: "" until it is placed. */

@@ -139,13 +139,16 @@ void act_stage_vm(struct engine *e, struct vm_state *vm)
         }
         snprintf(policy_reason, sizeof(policy_reason), "policy: [group %s] at %s:%u", g->name, g->file, g->line);
 
+        /* past the fd budget its cgroup is not held: opened for this act */
+        _cleanup_close_ int once =
+                vm->cgroup_fd < 0 && !e->dry_run ? cgroupfs_open_dir(e->mount_fd, vm_cgroup(vm)) : -1;
         struct actuator_target t = {
                 .vm = vm->id.name,
                 .uuid = vm->id.uuid,
                 .pid = vm->id.pid,
                 .group = g->name,
                 .cgroup = vm_cgroup(vm),
-                .cgroup_fd = vm->cgroup_fd,
+                .cgroup_fd = vm->cgroup_fd >= 0 ? vm->cgroup_fd : once,
         };
         for (size_t i = 0; i < n; i++) {
                 int knob = control_knob_of_file(settings[i].file);

@@ -67,6 +67,8 @@ struct sense_vm {
         char *name;
         int fd[_SENSE_FILE_MAX];
         unsigned missing; /* SENSE_FILE_BIT()s */
+        bool transient;   /* the files are opened beneath dir_fd (the caller's) at each tick, not held */
+        int dir_fd;
         bool swap;
         bool reclaim; /* memory.reclaim exists */
         struct sense_reader rd;
@@ -280,6 +282,12 @@ int sense_vm_open(int cgroup_fd, const struct sense_options *opts, struct sense_
         r = files_open(cgroup_fd, vm_files, _SENSE_FILE_MAX, s->fd, &s->missing);
         if (r < 0)
                 return r;
+        if (opts && opts->transient) { /* which files there are is known now: none is held */
+                s->transient = true;
+                s->dir_fd = cgroup_fd;
+                for (unsigned f = 0; f < _SENSE_FILE_MAX; f++)
+                        fd_drop(&s->fd[f]);
+        }
         if (s->missing & SENSE_FILE_BIT(SENSE_CPU_STAT)) /* cgroup core: no cgroup v2 directory, or a removed one */
                 return log_debug_errno(-ENOENT, "%s: no cpu.stat: not a cgroup, or it is gone", s->name);
 
@@ -400,9 +408,14 @@ int sense_vm_tick(struct sense_vm *s, uint64_t now_usec, struct vm_signals *ret)
         for (unsigned f = 0; f < _SENSE_FILE_MAX; f++) {
                 const char *text;
 
-                if (s->fd[f] < 0)
+                _cleanup_close_ int once = -1;
+                int fd = s->fd[f];
+
+                if (s->missing & SENSE_FILE_BIT(f))
                         continue;
-                r = reader_read(&s->rd, s->fd[f], vm_files[f]);
+                if (s->transient)
+                        fd = once = openat(s->dir_fd, vm_files[f], O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+                r = fd < 0 ? -errno : reader_read(&s->rd, fd, vm_files[f]);
                 if (r < 0) {
                         if (f == SENSE_CPU_STAT && errno_is_vanished(r))
                                 return log_debug_errno(-ENODEV, "%s: cgroup gone (cpu.stat: %s)", s->name,

@@ -64,6 +64,7 @@ struct sense_options {
         const char *name;   /* for messages, e.g. the cgroup's path; NULL: "cgroup" (host: "/proc") */
         bool swap;          /* the host has swap (sense_swap_present): anon and shmem can be reclaimed */
         sense_read_fn read; /* NULL: one pread() */
+        bool transient;     /* hold no file: open each through cgroup_fd (which must then stay open) at each tick */
 };
 
 struct sense_vm;

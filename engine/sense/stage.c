@@ -37,12 +37,21 @@ static void sense_start(struct engine *e, struct vm_state *vm)
                 return;
         if (vm->cgroup_fd >= 0)
                 vm->sense_fd = vm->cgroup_fd;
-        else if (strcmp(vm->id.cgroup, "/") != 0) {
+        else if (!e->dry_run) {
+                /* placed, but its cgroup is not held: the fd budget is spent (said once), so it is governed unsensed */
+                vm->sense_unavailable = true;
+                return;
+        } else if (strcmp(vm->id.cgroup, "/") != 0) {
                 int fd = cgroupfs_open_dir(e->mount_fd, vm->id.cgroup + 1);
                 if (fd >= 0 && cgroupfs_check_exclusive(fd, vm->id.pid, &foreign) == 0)
                         vm->sense_fd = fd;
                 else if (fd >= 0)
                         close(fd);
+                engine_fd_keep(e, &vm->sense_fd);
+                if (vm->sense_fd < 0 && fd >= 0) {
+                        vm->sense_unavailable = true;
+                        return;
+                }
         }
         if (vm->sense_fd < 0) {
                 log_info("VM %s (pid %d): its cgroup %s is shared, so it is not sensed until it has its own",
@@ -50,8 +59,12 @@ static void sense_start(struct engine *e, struct vm_state *vm)
                 vm->sense_unavailable = true;
                 return;
         }
-        struct sense_options so = {.name = vm->cgroup[0] && vm->cgroup_fd >= 0 ? vm->cgroup : vm->id.cgroup,
-                                   .swap = e->swap};
+        struct sense_options so = {.name = vm->cgroup && vm->cgroup_fd >= 0 ? vm->cgroup : vm->id.cgroup,
+                                   .swap = e->swap,
+                                   /* past the budget, its files are opened at each tick */
+                                   .transient = !engine_fds_room(e, _SENSE_FILE_MAX)};
+        if (so.transient)
+                engine_fds_spent(e);
         r = sense_vm_open(vm->sense_fd, &so, &vm->sensor);
         if (r < 0)
                 log_full_errno(errno_is_vanished(r) ? LOG_DEBUG : LOG_WARNING, r,
@@ -61,7 +74,14 @@ static void sense_start(struct engine *e, struct vm_state *vm)
                 r = schedlat_vm_add(e->schedlat, vm->sense_fd, vm->id.pid, &vm->schedlat_id);
                 if (r == 0)
                         vm->schedlat_tracked = true;
-                else
+                else if (r == -ENOSPC || r == -E2BIG) {
+                        if (!e->warned_schedlat_full)
+                                log_warn("run-queue latency: the eBPF maps, sized at start-up for %u VMs, are full: "
+                                         "VM pid %d and those after it are not measured (restart the engine to size "
+                                         "them for the VMs there are)",
+                                         e->schedlat_max_vms, (int)vm->id.pid);
+                        e->warned_schedlat_full = true;
+                } else
                         log_full_errno(errno_is_vanished(r) ? LOG_DEBUG : LOG_WARNING, r,
                                        "run-queue latency of VM pid %d is not measured: %m", (int)vm->id.pid);
         }

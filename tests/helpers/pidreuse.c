@@ -4,8 +4,10 @@
  * VM exits and another process gets its pid, as pid reuse would have it on a busy host.
  *
  *   PIDREUSE_PID=N     the VM's pid
- *   PIDREUSE_AT=mkdir  when the engine makes a cgroup whose path holds PIDREUSE_CGROUP (before its check of the VM)
- *   PIDREUSE_AT=procs  when it opens a cgroup.procs for writing (between its check and the move)
+ *   PIDREUSE_AT=mkdir  when the engine makes a cgroup whose path holds PIDREUSE_CGROUP (mkdir or mkdirat: before
+ *                      its check of the VM)
+ *   PIDREUSE_AT=procs  when it opens a cgroup.procs for writing (open, openat or fopen: between its check and the
+ *                      move)
  *   PIDREUSE_OUT=FILE  where the pid of the process that took N is written ("miss" if none could)
  *
  * The VM is killed and, once its parent has reaped it, /proc/sys/kernel/ns_last_pid is set to N-1 and a child
@@ -127,8 +129,8 @@ static int writing(const char *path, int flags)
         const char *at = getenv("PIDREUSE_AT");
         size_t n = strlen(path);
 
-        return at && strcmp(at, "procs") == 0 && (flags & (O_WRONLY | O_RDWR)) && n >= 13 &&
-               strcmp(path + n - 13, "/cgroup.procs") == 0;
+        return at && strcmp(at, "procs") == 0 && (flags & (O_WRONLY | O_RDWR)) &&
+               (strcmp(path, "cgroup.procs") == 0 || (n >= 13 && strcmp(path + n - 13, "/cgroup.procs") == 0));
 }
 
 FILE *fopen(const char *path, const char *mode)
@@ -186,6 +188,50 @@ int mkdir(const char *path, mode_t mode)
         if (!real)
                 real = (int (*)(const char *, mode_t))dlsym(RTLD_NEXT, "mkdir");
         int r = real(path, mode);
+        if (at && cg && strcmp(at, "mkdir") == 0 && strstr(path, cg))
+                reuse();
+        return r;
+}
+
+int openat(int dir_fd, const char *path, int flags, ...)
+{
+        static int (*real)(int, const char *, int, ...);
+        mode_t mode = 0;
+
+        if (!real)
+                real = (int (*)(int, const char *, int, ...))dlsym(RTLD_NEXT, "openat");
+        if (flags & O_CREAT) {
+                va_list ap;
+                va_start(ap, flags);
+                mode = (mode_t)va_arg(ap, int);
+                va_end(ap);
+        }
+        if (writing(path, flags))
+                reuse();
+        return real(dir_fd, path, flags, mode);
+}
+
+int openat64(int dir_fd, const char *path, int flags, ...)
+{
+        mode_t mode = 0;
+
+        if (flags & O_CREAT) {
+                va_list ap;
+                va_start(ap, flags);
+                mode = (mode_t)va_arg(ap, int);
+                va_end(ap);
+        }
+        return openat(dir_fd, path, flags, mode);
+}
+
+int mkdirat(int dir_fd, const char *path, mode_t mode)
+{
+        static int (*real)(int, const char *, mode_t);
+        const char *at = getenv("PIDREUSE_AT"), *cg = getenv("PIDREUSE_CGROUP");
+
+        if (!real)
+                real = (int (*)(int, const char *, mode_t))dlsym(RTLD_NEXT, "mkdirat");
+        int r = real(dir_fd, path, mode);
         if (at && cg && strcmp(at, "mkdir") == 0 && strstr(path, cg))
                 reuse();
         return r;

@@ -883,6 +883,40 @@ static void test_events_drive_discovery(void **state)
         assert_non_null(vm_of(f, 4102));
 }
 
+/* Past the fd budget (RLIMIT_NOFILE less the reserve) nothing more is held for a VM: it is still placed and limited,
+ * through files opened for each use, and the engine says so once, never a line per VM or per tick. */
+static void test_fd_budget(void **state)
+{
+        struct fixture *f = *state;
+        int probe;
+
+        engine_start(f, false, f->audit);
+        probe = fcntl(f->e.proc_fd, F_DUPFD_CLOEXEC, 0);
+        assert_true(probe >= 0);
+        close(probe);
+        f->e.fd_limit = (uint64_t)probe + ENGINE_FD_RESERVE; /* not one fd more */
+        stderr_capture_start();
+        assert_int_equal(engine_tick(&f->e), 0);
+        assert_int_equal(engine_tick(&f->e), 0);
+        char *log = stderr_capture_stop();
+        for (pid_t pid = 4100; pid <= 4300; pid += 100) {
+                const struct vm_state *vm = vm_of(f, pid);
+                assert_non_null(vm);
+                assert_true(vm_managed(vm));
+                assert_int_equal(vm->cgroup_fd, -1);
+                assert_int_equal(vm->pid_fd, -1);
+        }
+        assert_string_equal(cg_file(f, "vmgov/web/web-1", "cpu.weight"), "200");
+        assert_string_equal(cg_file(f, "machine.slice/legacy.scope", "cpu.weight"), "300");
+        assert_string_equal(proc_cgroup(f, 4100), "/vmgov/web/web-1");
+        assert_int_equal(occurrences(log, "file descriptors: with "), 1);
+        assert_int_equal(occurrences(log, "Too many open files"), 0);
+        free(log);
+        probe = fcntl(f->e.proc_fd, F_DUPFD_CLOEXEC, 0);
+        close(probe);
+        assert_true((uint64_t)probe + ENGINE_FD_RESERVE <= f->e.fd_limit); /* nothing held past it */
+}
+
 /* What SIGTERM does after the loop: every VM back in the cgroup it came from, the engine's cgroups gone, and every
  * original written back. */
 static void test_close_restores(void **state)
@@ -1036,6 +1070,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_pid_reused_during_move, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_squatted_cgroup, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_events_drive_discovery, fixture_setup, fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_fd_budget, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_close_restores, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_close_restores_to_ancestor, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_metrics_counters_across_return, fixture_setup, fixture_teardown),
