@@ -331,9 +331,9 @@ void engine_fds_spent(struct engine *e)
         if (e->fd_budget_said)
                 return;
         e->fd_budget_said = true;
-        log_warn("file descriptors: with %zu VMs the engine holds what RLIMIT_NOFILE (%llu) allows: from now on a "
-                 "VM's files are opened at each tick instead of held, and past that its cgroup too (raise "
-                 "LimitNOFILE= to hold them); every VM is still governed",
+        log_warn("file descriptors: with %zu VMs the engine holds half of what RLIMIT_NOFILE (%llu) allows: from now "
+                 "on a new VM holds only its cgroup, its files opened at each tick, and past the limit not even that "
+                 "(it is then governed unsensed); raise LimitNOFILE= to hold more",
                  e->n_vms, (unsigned long long)e->fd_limit);
 }
 

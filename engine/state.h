@@ -217,25 +217,38 @@ static inline const char *vm_display_name(const struct vm_identity *id, char *bu
  * tick when they are not held) whatever it holds for its VMs. */
 #define ENGINE_FD_RESERVE 128
 
-/* Are there n more fds to hold within the budget? The lowest free fd (where the next open lands) must stay that far
- * below the limit. */
-static inline bool engine_fds_room(const struct engine *e, unsigned n)
+/*
+ * The fd budget, RLIMIT_NOFILE less the reserve, in two halves. In the first, a VM gets all it can use held: its
+ * /proc/PID, its cgroup, its sensing files (one pread each per tick). In the second, only its cgroup: its files are
+ * opened at each tick through it, and its pid is checked by number; so that as many VMs as there are fds left stay
+ * sensed. Past the budget, nothing is held: its cgroup is opened for each act, and it is governed unsensed.
+ * generous: the first half's bound, else the whole budget's.
+ */
+static inline uint64_t engine_fd_bound(const struct engine *e, bool generous)
+{
+        uint64_t budget = e->fd_limit > ENGINE_FD_RESERVE ? e->fd_limit - ENGINE_FD_RESERVE : 0;
+
+        return generous ? budget / 2 : budget;
+}
+
+/* Are there n more fds to hold below the bound? The lowest free fd is where the next open lands. */
+static inline bool engine_fds_room(const struct engine *e, unsigned n, bool generous)
 {
         int probe = fcntl(e->proc_fd, F_DUPFD_CLOEXEC, 0);
 
         if (probe < 0)
                 return false;
         close(probe);
-        return (uint64_t)probe + n + ENGINE_FD_RESERVE <= e->fd_limit;
+        return (uint64_t)probe + n <= engine_fd_bound(e, generous);
 }
 
 /* Said once, when the budget first turns a VM's fds away: how many VMs, and the limit. */
 void engine_fds_spent(struct engine *e);
 
-/* Hold *fd, just opened for a VM, only if it lies within the budget; else close it (*fd = -1) and say so once. */
-static inline void engine_fd_keep(struct engine *e, int *fd)
+/* Hold *fd, just opened for a VM, only if it lies below the bound; else close it (*fd = -1) and say so once. */
+static inline void engine_fd_keep(struct engine *e, int *fd, bool generous)
 {
-        if (*fd >= 0 && (uint64_t)*fd + ENGINE_FD_RESERVE > e->fd_limit) {
+        if (*fd >= 0 && (uint64_t)*fd >= engine_fd_bound(e, generous)) {
                 close(*fd);
                 *fd = -1;
                 engine_fds_spent(e);

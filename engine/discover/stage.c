@@ -148,7 +148,7 @@ static int vm_track(struct engine *e, const struct vm_identity *id, struct vm_st
                         *ret = NULL;
                         return 0;
                 }
-                engine_fd_keep(e, &pid_fd);
+                engine_fd_keep(e, &pid_fd, true);
                 if (pid_fd < 0) /* no fd to spare: its pid and start time are checked by number at every act */
                         log_debug_errno(pid_fd, "pid %d: cannot hold /proc/%d: %m", (int)id->pid, (int)id->pid);
                 if (GREEDY_REALLOC(e->vms, e->vms_allocated, e->n_vms + 1) < 0) {

@@ -230,7 +230,7 @@ static int place_own(struct engine *e, struct vm_state *vm)
                         vm->cgroup_fd = cgroupfs_open_dir(e->mount_fd, path); /* exists only if made earlier */
                         if (vm->cgroup_fd < 0)
                                 vm->cgroup_fd = -1;
-                        engine_fd_keep(e, &vm->cgroup_fd);
+                        engine_fd_keep(e, &vm->cgroup_fd, false);
                         return 0;
                 }
                 r = cgroup_create(e, path);
@@ -267,7 +267,7 @@ static int place_own(struct engine *e, struct vm_state *vm)
                 vm->cgroup_fd = -1;
                 return log_err_errno(r, "open %s/%s: %m", e->mount.path, path);
         }
-        engine_fd_keep(e, &vm->cgroup_fd); /* past the budget, opened for each use */
+        engine_fd_keep(e, &vm->cgroup_fd, false); /* past the budget, opened for each use */
         vm->placed = true;
         return 0;
 }
@@ -305,7 +305,7 @@ static int place_inplace(struct engine *e, struct vm_state *vm)
         }
         if (r < 0)
                 return log_err_errno(r, "read %s/cgroup.procs: %m", vm->cgroup);
-        engine_fd_keep(e, &vm->cgroup_fd); /* past the budget, opened for each use */
+        engine_fd_keep(e, &vm->cgroup_fd, false); /* past the budget, opened for each use */
         vm->placed = true;
         return 0;
 }

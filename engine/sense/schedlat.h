@@ -76,6 +76,9 @@ int schedlat_vm_add(struct schedlat *s, int cgroup_fd, pid_t pid, unsigned *ret_
 /* Count one more cgroup for the VM (e.g. a child cgroup its vCPU threads were put in). */
 int schedlat_vm_add_cgroup(struct schedlat *s, unsigned id, int cgroup_fd);
 void schedlat_vm_remove(struct schedlat *s, unsigned id);
+/* Stop holding the VM's cgroup (the engine's fd budget is spent): its child cgroups made later are then not found
+ * by schedlat_vm_scan, the rest is measured as before. */
+void schedlat_vm_drop_fd(struct schedlat *s, unsigned id);
 /* Re-read /proc/PID/task: registers vCPU threads not yet known and forgets vanished ones; without BPF, opens the
  * schedstat of new threads. With BPF, tracks child cgroups created since. Call it every few ticks (or on a
  * thread or cgroup event of the VM). Allocates. */

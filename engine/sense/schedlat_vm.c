@@ -221,6 +221,16 @@ fail:
         return r;
 }
 
+void schedlat_vm_drop_fd(struct schedlat *s, unsigned id)
+{
+        struct vm_entry *vm = schedlat_vm_get(s, id);
+
+        if (vm && vm->cg_fd >= 0) {
+                close(vm->cg_fd);
+                vm->cg_fd = -1;
+        }
+}
+
 void schedlat_vm_remove(struct schedlat *s, unsigned id)
 {
         struct vm_entry *vm = schedlat_vm_get(s, id);
@@ -255,7 +265,7 @@ int schedlat_vm_scan(struct schedlat *s, unsigned id)
 
         if (!vm)
                 return -EINVAL;
-        if (s->source == RUNQ_SOURCE_BPF) {
+        if (s->source == RUNQ_SOURCE_BPF && vm->cg_fd >= 0) {
                 r = vm_track_children(s, vm, id, vm->cg_fd, 1);
                 if (r == -ENOMEM)
                         return r;

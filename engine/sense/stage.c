@@ -47,7 +47,7 @@ static void sense_start(struct engine *e, struct vm_state *vm)
                         vm->sense_fd = fd;
                 else if (fd >= 0)
                         close(fd);
-                engine_fd_keep(e, &vm->sense_fd);
+                engine_fd_keep(e, &vm->sense_fd, false);
                 if (vm->sense_fd < 0 && fd >= 0) {
                         vm->sense_unavailable = true;
                         return;
@@ -62,7 +62,7 @@ static void sense_start(struct engine *e, struct vm_state *vm)
         struct sense_options so = {.name = vm->cgroup && vm->cgroup_fd >= 0 ? vm->cgroup : vm->id.cgroup,
                                    .swap = e->swap,
                                    /* past the budget, its files are opened at each tick */
-                                   .transient = !engine_fds_room(e, _SENSE_FILE_MAX)};
+                                   .transient = !engine_fds_room(e, _SENSE_FILE_MAX + 1, true)};
         if (so.transient)
                 engine_fds_spent(e);
         r = sense_vm_open(vm->sense_fd, &so, &vm->sensor);
@@ -72,9 +72,11 @@ static void sense_start(struct engine *e, struct vm_state *vm)
                                so.name);
         if (e->schedlat) {
                 r = schedlat_vm_add(e->schedlat, vm->sense_fd, vm->id.pid, &vm->schedlat_id);
-                if (r == 0)
+                if (r == 0) {
                         vm->schedlat_tracked = true;
-                else if (r == -ENOSPC || r == -E2BIG) {
+                        if (so.transient)
+                                schedlat_vm_drop_fd(e->schedlat, vm->schedlat_id);
+                } else if (r == -ENOSPC || r == -E2BIG) {
                         if (!e->warned_schedlat_full)
                                 log_warn("run-queue latency: the eBPF maps, sized at start-up for %u VMs, are full: "
                                          "VM pid %d and those after it are not measured (restart the engine to size "

@@ -917,6 +917,31 @@ static void test_fd_budget(void **state)
         assert_true((uint64_t)probe + ENGINE_FD_RESERVE <= f->e.fd_limit); /* nothing held past it */
 }
 
+/* In the budget's second half a VM holds only its cgroup: its pid is checked by number and its files are opened at
+ * each tick, and it is sensed all the same. */
+static void test_fd_budget_second_half(void **state)
+{
+        struct fixture *f = *state;
+        const struct vm_state *vm;
+        int probe;
+
+        engine_start(f, false, f->audit);
+        probe = fcntl(f->e.proc_fd, F_DUPFD_CLOEXEC, 0);
+        assert_true(probe >= 8); /* room for the three VMs' cgroups in the second half */
+        close(probe);
+        f->e.fd_limit = 2 * (uint64_t)probe + ENGINE_FD_RESERVE; /* the first half is spent already */
+        assert_int_equal(engine_tick(&f->e), 0);
+        assert_int_equal(engine_tick(&f->e), 0);
+        vm = vm_of(f, 4100);
+        assert_true(vm_managed(vm));
+        assert_int_equal(vm->pid_fd, -1);
+        assert_true(vm->cgroup_fd >= 0);
+        assert_non_null(vm->sensor);
+        assert_true(vm->sig.memory_current > 0); /* read through its cgroup, file by file */
+        assert_true(vm->sig.cpu_usage_usec > 0 || vm->sig.interval_usec > 0);
+        assert_string_equal(cg_file(f, "vmgov/web/web-1", "cpu.weight"), "200");
+}
+
 /* What SIGTERM does after the loop: every VM back in the cgroup it came from, the engine's cgroups gone, and every
  * original written back. */
 static void test_close_restores(void **state)
@@ -1071,6 +1096,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_squatted_cgroup, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_events_drive_discovery, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_fd_budget, fixture_setup, fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_fd_budget_second_half, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_close_restores, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_close_restores_to_ancestor, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_metrics_counters_across_return, fixture_setup, fixture_teardown),
