@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -314,11 +315,26 @@ static int status_read_live(int proc_fd, const char *path, struct status_view *v
                             size_t *ret_n)
 {
         _cleanup_free_ char *text = NULL;
+        _cleanup_close_ int fd = -1;
         unsigned line = 0;
+        struct stat st;
         size_t len;
         int r;
 
-        r = procfs_file_read(AT_FDCWD, path, SNAPSHOT_FILE_MAX, &text, &len);
+        /* Only a file the daemon could have written: the engine user's (or root's) regular file that no one else
+         * may write, reached without a symlink. Anything else is refused, and the host sampled instead. */
+        fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0 && errno == ENOENT)
+                return log_debug("status file %s: none; sampling", path), 0;
+        if (fd >= 0 && fstat(fd, &st) < 0)
+                fd = safe_close(fd);
+        if (fd < 0 || !S_ISREG(st.st_mode) || (st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & 022)) {
+                log_warn("status file %s: refused: not a regular file of the engine's user that others cannot write "
+                         "(%s); sampling instead",
+                         path, fd < 0 ? strerror(errno) : "owner or mode");
+                return 0;
+        }
+        r = procfs_fd_read(fd, SNAPSHOT_FILE_MAX, &text, &len);
         if (r == -ENOENT)
                 return log_debug("status file %s: none; sampling", path), 0;
         if (r > 0)

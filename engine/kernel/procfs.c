@@ -418,13 +418,18 @@ int procfs_exe_parse(const char *target, char *ret_exe)
 int procfs_file_read(int dir_fd, const char *path, size_t max, char **ret_buf, size_t *ret_size)
 {
         _cleanup_close_ int fd = -1;
-        _cleanup_free_ char *buf = NULL;
-        size_t size = 0, allocated = 0;
-        bool truncated = false;
 
         fd = openat(dir_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return -errno;
+        return procfs_fd_read(fd, max, ret_buf, ret_size);
+}
+
+int procfs_fd_read(int fd, size_t max, char **ret_buf, size_t *ret_size)
+{
+        _cleanup_free_ char *buf = NULL;
+        size_t size = 0, allocated = 0;
+        bool truncated = false;
 
         /* /proc files say st_size 0: read until EOF, growing the buffer up to max. */
         for (;;) {

@@ -72,6 +72,8 @@ int procfs_exe_parse(const char *target, char *ret_exe);
 /* Read a whole file beneath dir_fd, at most max bytes, into a fresh NUL-terminated buffer.
  * Returns 0, or 1 when the file had more than max bytes and was cut; -errno otherwise. */
 int procfs_file_read(int dir_fd, const char *path, size_t max, char **ret_buf, size_t *ret_size);
+/* The same, from an fd open for reading (from where it stands). */
+int procfs_fd_read(int fd, size_t max, char **ret_buf, size_t *ret_size);
 
 /* Open /proc/PID as a directory fd. Everything read through it belongs to that one process: if the pid is
  * reused, reads through the old fd fail (ENOENT/ESRCH) instead of describing the new process. */

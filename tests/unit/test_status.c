@@ -198,11 +198,37 @@ static void test_json(void **state)
         free(out);
 }
 
+/* A status file someone else could have written (others may write it, or a symlink to one) is refused: the view is
+ * then sampled, and the reason said. */
+static void test_forged_file_refused(void **state)
+{
+        struct fixture *f = *state;
+        struct engine_options opt = {.roots = {.proc = f->proc}, .status_path = f->status};
+        char *err;
+
+        assert_int_equal(fchmodat(f->fd, "status", 0666, 0), 0);
+        stderr_capture_start();
+        assert_int_equal(status_show_live(&opt, false), 0);
+        err = stderr_capture_stop();
+        assert_non_null(strstr(err, "refused"));
+        free(err);
+
+        assert_int_equal(fchmodat(f->fd, "status", 0644, 0), 0);
+        assert_int_equal(renameat(f->fd, "status", f->fd, "real"), 0);
+        assert_int_equal(symlinkat("real", f->fd, "status"), 0);
+        stderr_capture_start();
+        assert_int_equal(status_show_live(&opt, false), 0);
+        err = stderr_capture_stop();
+        assert_non_null(strstr(err, "refused"));
+        free(err);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_table, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_json, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_forged_file_refused, setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
