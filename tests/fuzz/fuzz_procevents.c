@@ -27,7 +27,12 @@ static void parse(const void *buf, size_t len)
         switch (e.type) {
         case PROCEVENT_EXEC:
         case PROCEVENT_EXIT:
+        case PROCEVENT_UID:
                 if (e.pid <= 0 || e.tid <= 0)
+                        abort();
+                break;
+        case PROCEVENT_FORK:
+                if (e.pid <= 0 || e.tid <= 0 || e.parent <= 0)
                         abort();
                 break;
         case PROCEVENT_ACK:
