@@ -105,7 +105,9 @@ static void engine_net_open(struct engine *e)
         }
         netshape_actuator_ops(e->netshape, &ops);
         actuator_set_net_ops(e->act, &ops);
-        e->ifb_gc_due = true; /* the ifbs an engine before this one left, whose taps are gone: at the first exit */
+        /* the ifbs an engine before this one left, whose taps are gone since */
+        if (!e->dry_run)
+                (void)netshape_gc(e->netshape);
 }
 
 /* The engine's tree needs cpu, memory and io from the cgroup it is made in. Beneath the cgroup2 root (a Delegate=yes

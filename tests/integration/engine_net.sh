@@ -19,6 +19,8 @@ NetEgressRate = 4M
 NetEgressBurst = 32K
 INI
 
+ifbs_before=$(ls /sys/class/net | grep '^ifb-' || true)
+new_ifb() { ls /sys/class/net | grep '^ifb-' | grep -vxF "$ifbs_before" || true; }
 pid=$(vm_tap net-1 "" vmtap1)
 ip link set vmtap1 up
 
@@ -28,10 +30,10 @@ assert_eq "" "$($TC qdisc show dev vmtap1 | grep tbf || true)" "dry-run installe
 "$VMGOV" --policy "$policy" --state-file "$VMTEST_TMP/state" --interval 300ms run 2>"$VMTEST_TMP/run.log" &
 e=$!
 bg_track "$e"
-shaped() { $TC qdisc show dev vmtap1 | grep -q 'tbf 766d:' && ls /sys/class/net | grep -q '^ifb-'; }
+shaped() { $TC qdisc show dev vmtap1 | grep -q 'tbf 766d:' && [ -n "$(new_ifb)" ]; }
 wait_for 60 "the tap to be shaped" shaped
 qd=$($TC qdisc show dev vmtap1)
-ifb=$(ls /sys/class/net | grep '^ifb-')
+ifb=$(new_ifb)
 log "tap: $(echo "$qd" | tr '\n' '|')"
 log "$ifb: $($TC qdisc show dev "$ifb" | tr '\n' '|')"
 assert_contains "$qd" "rate 8Mbit" "VM ingress rate on the tap"
@@ -44,6 +46,6 @@ kill -TERM "$e"
 wait "$e" || fail "engine exit status $?"
 cat "$VMTEST_TMP/run.log"
 assert_eq "" "$($TC qdisc show dev vmtap1 | grep -e tbf -e ingress || true)" "the tap's qdiscs removed on exit"
-assert_eq "" "$(ls /sys/class/net | grep '^ifb-' || true)" "the ifb removed on exit"
+assert_eq "" "$(new_ifb)" "the ifb removed on exit"
 pid_alive "$pid" || fail "the VM died"
 log "ok"
