@@ -11,6 +11,7 @@
 #include "kernel/cgvalues.h"
 #include "kernel/log.h"
 #include "kernel/macro.h"
+#include "kernel/ratelimit.h"
 #include "sense/psi.h"
 #include "sense/sense.h"
 
@@ -306,10 +307,25 @@ int sense_vm_open(int cgroup_fd, const struct sense_options *opts, struct sense_
         return 0;
 }
 
+/*
+ * A read or parse that fails for a VM fails again each tick: say it once per VM, file and cause, then count, and
+ * summarise at most once a minute. Keyed by the sensor (forgotten when it is freed); beyond the table's room every
+ * other VM shares one key, so even a thousand failing VMs give one line a minute.
+ */
+#define REPEAT_INTERVAL_USEC (60ULL * 1000000ULL)
+static struct ratelimit_entry repeat_entries[256];
+static struct ratelimit repeat_rl = {
+        .interval_usec = REPEAT_INTERVAL_USEC,
+        .cap = ELEMENTSOF(repeat_entries),
+        .entries = repeat_entries,
+        .overflow = {.vm = RATELIMIT_OVERFLOW_VM},
+};
+
 struct sense_vm *sense_vm_free(struct sense_vm *s)
 {
         if (!s)
                 return NULL;
+        ratelimit_forget_vm(&repeat_rl, (uintptr_t)s);
         fd_drop_all(s->fd, _SENSE_FILE_MAX);
         reader_done(&s->rd);
         free(s->name);
@@ -390,6 +406,24 @@ static void io_devices_fill(const struct sense_vm *s, size_t n_cur, bool deltas,
         sig->n_io_devices = SIGNALS_IO_DEVICES;
 }
 
+enum { REPEAT_READ, REPEAT_PARSE };
+
+static int warn_repeat(struct sense_vm *s, unsigned f, unsigned cause, uint64_t now_usec, int r)
+{
+        const char *what = cause == REPEAT_READ ? "read" : "cannot parse";
+        unsigned n;
+
+        switch (ratelimit_hit(&repeat_rl, (uintptr_t)s, f * 2 + cause, now_usec, &n)) {
+        case RATELIMIT_LOG:
+                return log_warn_errno(r, "%s: %s %s: %m", s->name, what, vm_files[f]);
+        case RATELIMIT_SUMMARY:
+                return log_warn_errno(r, "%s: %s %s: %m (%u times since the last line; said at most once a minute)",
+                                      s->name, what, vm_files[f], n);
+        default:
+                return log_debug_errno(r, "%s: %s %s: %m", s->name, what, vm_files[f]);
+        }
+}
+
 int sense_vm_tick(struct sense_vm *s, uint64_t now_usec, struct vm_signals *ret)
 {
         struct vm_signals sig = {};
@@ -424,7 +458,7 @@ int sense_vm_tick(struct sense_vm *s, uint64_t now_usec, struct vm_signals *ret)
                                 vm_file_drop(s, f, r);
                                 continue;
                         }
-                        return log_warn_errno(r, "%s: read %s: %m", s->name, vm_files[f]);
+                        return warn_repeat(s, f, REPEAT_READ, now_usec, r);
                 }
                 text = read_buf.buf;
                 switch (f) {
@@ -464,7 +498,7 @@ int sense_vm_tick(struct sense_vm *s, uint64_t now_usec, struct vm_signals *ret)
                         r = -EINVAL;
                 }
                 if (r < 0)
-                        return log_warn_errno(r, "%s: cannot parse %s: %m", s->name, vm_files[f]);
+                        return warn_repeat(s, f, REPEAT_PARSE, now_usec, r);
         }
 
         deltas = s->have_prev && now_usec > s->prev_usec;

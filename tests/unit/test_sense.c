@@ -427,6 +427,24 @@ static void test_vanished(void **state)
         out = stderr_capture_stop();
         assert_contains(out, "cannot parse memory.current");
         free(out);
+
+        /* The same failure on the next ticks of the minute: quiet (debug level only), still returned. */
+        log_set_max_level(LOG_INFO);
+        stderr_capture_start();
+        for (unsigned i = 4; i < 10; i++)
+                assert_int_equal(sense_vm_tick(s, T0 + i * DT, &sig), -EINVAL);
+        out = stderr_capture_stop();
+        log_set_max_level(LOG_DEBUG);
+        assert_string_equal(out, "");
+        free(out);
+
+        /* A minute later: one summary that counts them. */
+        stderr_capture_start();
+        assert_int_equal(sense_vm_tick(s, T0 + 3 * DT + 60 * 1000000ULL, &sig), -EINVAL);
+        out = stderr_capture_stop();
+        assert_contains(out, "cannot parse memory.current");
+        assert_contains(out, "(7 times since the last line");
+        free(out);
 }
 
 /* With swap, anon and shmem can go; mlocked memory (unevictable) cannot. memory.swap.max 0 takes swap away. */
