@@ -17,7 +17,7 @@ int engine_open(struct engine *e, const struct engine_options *opt, struct polic
 /* Load the policy again (SIGHUP). A refused policy is logged with its file:line and the old one stays in force.
  * Returns 0 or -errno. */
 int engine_reload(struct engine *e);
-/* One pass through every stage. Discovery scans /proc only when it is due (discover_stage_scan_due): with process
+/* One pass through every stage. Discovery scans /proc only when it is due (discover_stage_tick): with process
  * events, the first tick, lost events and a safety net once a minute. Returns 0 or a negative errno for errors that
  * stop the engine. */
 int engine_tick(struct engine *e);

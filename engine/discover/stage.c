@@ -320,7 +320,7 @@ int discover_stage_heirs_take(struct engine *e, pid_t vm, pid_t *ret, size_t max
         return missing ? -E2BIG : (int)n;
 }
 
-bool discover_stage_scan_due(const struct engine *e, uint64_t now_usec)
+static bool scan_due(const struct engine *e, uint64_t now_usec)
 {
         return !e->events || e->rescan || now_usec >= e->next_scan_usec;
 }
@@ -329,7 +329,7 @@ int discover_stage_tick(struct engine *e, uint64_t now_usec)
 {
         int r;
 
-        if (!discover_stage_scan_due(e, now_usec))
+        if (!scan_due(e, now_usec))
                 return 0;
         r = discover_stage(e);
         if (r < 0)

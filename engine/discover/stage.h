@@ -31,10 +31,8 @@ int discover_stage_fork(struct engine *e, pid_t parent, pid_t child);
  * more than max): then scan. */
 int discover_stage_heirs_take(struct engine *e, pid_t vm, pid_t *ret, size_t max);
 
-/* Is a full scan of /proc due (no events, events lost, the safety net's time)? Then the tick scans. */
-bool discover_stage_scan_due(const struct engine *e, uint64_t now_usec);
-
-/* The tick's discovery: a full scan when one is due (discover_stage), else nothing: events keep the table. */
+/* The tick's discovery: a full scan when one is due (no events, events lost, the safety net's time), else nothing:
+ * events keep the table. */
 int discover_stage_tick(struct engine *e, uint64_t now_usec);
 
 /* Is the VM still the process discovered (pid and start time, through the /proc/PID directory held since then)?

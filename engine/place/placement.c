@@ -215,21 +215,18 @@ static int libcgroup_create(void *userdata, const struct cgroup_mount *m, const 
 /* On cgroup v2, libcgroup's cgroup_attach_task_pid() writes the pid to the cgroup's cgroup.procs, after building
  * the path from /proc/mounts, which it reads again for every value: one write of our own does the same, on the path
  * beneath the mount that the engine found itself. Never on a hybrid host (placement_cgroup_get's rule). */
+static int kernel_back(void *userdata, int mount_fd, const char *rel_path, pid_t pid);
+
 static int kernel_attach(void *userdata, const struct cgroup_mount *m, const char *rel_path, pid_t pid)
 {
-        _cleanup_close_ int mount_fd = -1, fd = -1;
-        char value[16];
+        _cleanup_close_ int mount_fd = -1;
 
         if (m->hybrid)
                 return -EOPNOTSUPP;
         mount_fd = open(m->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (mount_fd < 0)
                 return -errno;
-        fd = cgroupfs_open_dir(mount_fd, rel_path);
-        if (fd < 0)
-                return fd;
-        snprintf(value, sizeof(value), "%d", (int)pid);
-        return cgroupfs_write(fd, "cgroup.procs", value);
+        return kernel_back(userdata, mount_fd, rel_path, pid);
 }
 
 static int kernel_remove(void *userdata, int mount_fd, const char *rel_path)

@@ -209,7 +209,6 @@ static int place_own(struct engine *e, struct vm_state *vm)
         char path[4096], name[AUDIT_LOG_NAME_MAX];
         int r;
 
-        /* /proc/PID/cgroup paths start with '/' and are relative to the mount. */
         r = own_path(e, vm, path, sizeof(path));
         if (r < 0)
                 return r;

@@ -28,6 +28,17 @@
 #include <time.h>
 #include <unistd.h>
 
+/* open's third argument, there only with O_CREAT */
+#define MODE_ARG(flags, mode)                                                                                          \
+        do {                                                                                                           \
+                if ((flags)&O_CREAT) {                                                                                 \
+                        va_list ap;                                                                                    \
+                        va_start(ap, flags);                                                                           \
+                        (mode) = (mode_t)va_arg(ap, int);                                                              \
+                        va_end(ap);                                                                                    \
+                }                                                                                                      \
+        } while (0)
+
 static int fired;
 
 static void sleep_ms(long ms)
@@ -156,12 +167,7 @@ int open(const char *path, int flags, ...)
 
         if (!real)
                 real = (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, "open");
-        if (flags & O_CREAT) {
-                va_list ap;
-                va_start(ap, flags);
-                mode = (mode_t)va_arg(ap, int);
-                va_end(ap);
-        }
+        MODE_ARG(flags, mode);
         if (writing(path, flags))
                 reuse();
         return real(path, flags, mode);
@@ -171,12 +177,7 @@ int open64(const char *path, int flags, ...)
 {
         mode_t mode = 0;
 
-        if (flags & O_CREAT) {
-                va_list ap;
-                va_start(ap, flags);
-                mode = (mode_t)va_arg(ap, int);
-                va_end(ap);
-        }
+        MODE_ARG(flags, mode);
         return open(path, flags, mode);
 }
 
@@ -200,12 +201,7 @@ int openat(int dir_fd, const char *path, int flags, ...)
 
         if (!real)
                 real = (int (*)(int, const char *, int, ...))dlsym(RTLD_NEXT, "openat");
-        if (flags & O_CREAT) {
-                va_list ap;
-                va_start(ap, flags);
-                mode = (mode_t)va_arg(ap, int);
-                va_end(ap);
-        }
+        MODE_ARG(flags, mode);
         if (writing(path, flags))
                 reuse();
         return real(dir_fd, path, flags, mode);
@@ -215,12 +211,7 @@ int openat64(int dir_fd, const char *path, int flags, ...)
 {
         mode_t mode = 0;
 
-        if (flags & O_CREAT) {
-                va_list ap;
-                va_start(ap, flags);
-                mode = (mode_t)va_arg(ap, int);
-                va_end(ap);
-        }
+        MODE_ARG(flags, mode);
         return openat(dir_fd, path, flags, mode);
 }
 
