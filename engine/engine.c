@@ -19,6 +19,7 @@
 #include "act/actuator.h"
 #include "act/netshape.h"
 #include "act/statefile.h"
+#include "decide/stage.h"
 #include "discover/procevents.h"
 #include "discover/stage.h"
 #include "engine.h"
@@ -214,12 +215,13 @@ static int engine_enforce_prepare(struct engine *e)
  * default. A VM past that is not measured, said once (sense stage). */
 static unsigned engine_schedlat_size(struct engine *e)
 {
-        _cleanup_free_ struct vm_identity *ids = NULL;
+        struct vm_identity *ids = NULL;
         unsigned size = SCHEDLAT_DEFAULT_MAX_VMS;
         size_t n = 0;
 
         if (discover_vms_scan(e->proc_fd, discover_stage_is_qemu, e, &ids, &n) < 0)
                 return size;
+        vm_identities_free(ids, n);
         while (size < 2 * n && size < (1u << 20))
                 size *= 2;
         if (size > SCHEDLAT_DEFAULT_MAX_VMS)
@@ -359,6 +361,7 @@ int engine_close(struct engine *e)
                 sense_stage_release(e, &e->vms[i]);
                 e->vms[i].cgroup_fd = safe_close(e->vms[i].cgroup_fd);
                 e->vms[i].cgroup = mfree(e->vms[i].cgroup);
+                decide_stage_release(e, &e->vms[i]);
                 discover_stage_release(e, &e->vms[i]);
         }
         free(e->vms);

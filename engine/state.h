@@ -105,7 +105,7 @@ struct vm_state {
         /* decide */
         struct control_state ctl; /* the laws' state and the limits they want */
         uint64_t decided_usec;    /* CLOCK_REALTIME of the laws' last decision for it, 0 for none */
-        char last_reason[SNAPSHOT_REASON_MAX];
+        char *last_reason;        /* of that decision, for status (NULL for none) */
         /* act */
         bool reclaim_missing_noted; /* said once that MemoryProbe=reclaim has no memory.reclaim here */
         bool egress_shaped;         /* its taps' egress went through an ifb, which outlives it */

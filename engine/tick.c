@@ -39,6 +39,7 @@ static void engine_forget_gone(struct engine *e)
                 place_stage_release(e, vm);
                 publish_stage_release(e, vm);
                 act_stage_release_vm(e, vm);
+                decide_stage_release(e, vm);
                 discover_stage_release(e, vm);
         }
         e->n_vms = j;

@@ -118,7 +118,7 @@ static void act_memory_reclaim(struct engine *e, struct vm_state *vm, const stru
                 return;
         snprintf(value, sizeof(value), "%llu", (unsigned long long)vm->ctl.memory_reclaim_bytes);
         count(e, vm, "memory.reclaim",
-              actuator_request(e->act, t, "memory.reclaim", value, vm->ctl.reason[KNOB_MEMORY_RECLAIM]));
+              actuator_request(e->act, t, "memory.reclaim", value, control_reason(&vm->ctl, KNOB_MEMORY_RECLAIM)));
 }
 
 /* Write what the laws want (the policy's baseline until they move it); each change says why. */
@@ -152,7 +152,7 @@ void act_stage_vm(struct engine *e, struct vm_state *vm)
         };
         for (size_t i = 0; i < n; i++) {
                 int knob = control_knob_of_file(settings[i].file);
-                const char *reason = knob >= 0 && vm->ctl.reason[knob][0] ? vm->ctl.reason[knob] : policy_reason;
+                const char *reason = knob >= 0 && vm->ctl.reason[knob] ? vm->ctl.reason[knob] : policy_reason;
                 if (controller_ok(e, settings[i].controller))
                         count(e, vm, settings[i].file, actuator_apply(e->act, &t, &settings[i], reason));
         }

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -160,6 +161,15 @@ static int cmd_probe(const struct engine_options *opt)
         return EXIT_OK;
 }
 
+/* A daemon's memory comes back when it is freed. glibc raises its mmap threshold each time a large block is freed,
+ * so the next ones (the BTF libbpf parses at start, a scan's identities) come from the heap, whose freed middle it
+ * keeps: fixed at the default, every block of 128 KiB or more is its own mapping and goes back to the kernel. */
+static void malloc_tune(void)
+{
+        (void)mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+        (void)mallopt(M_TRIM_THRESHOLD, 128 * 1024);
+}
+
 int main(int argc, char **argv)
 {
         enum {
@@ -202,6 +212,8 @@ int main(int argc, char **argv)
         bool json = false;
         const char *cmd;
         int c, r;
+
+        malloc_tune();
 
         /* On a terminal the "<N>" priority prefixes are noise; journald wants them. */
         log_set_prefix(!isatty(STDERR_FILENO));

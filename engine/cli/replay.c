@@ -48,6 +48,7 @@ static struct replay_vm *replay_vm_get(struct replay *rp, const struct vm_identi
         }
         struct replay_vm *vm = &rp->vms[rp->n++];
         *vm = (struct replay_vm){.id = *id};
+        vm->id.cgroup = NULL; /* the tick's, freed with it: the laws need only the name */
         return vm;
 }
 
@@ -102,7 +103,7 @@ int replay_run(FILE *in, const char *in_name, const struct policy *p, FILE *out,
                 control_tick(rp.ctl_vms, n, &t.host, &rp.global, t.now_usec, REPLAY_PAGE_SIZE);
                 for (size_t i = 0; i < n; i++)
                         for (int k = 0; k < _KNOB_MAX; k++)
-                                if (rp.ctl_vms[i].state->reason[k][0]) {
+                                if (rp.ctl_vms[i].state->reason[k]) {
                                         /* A reason may name a VM (the latency VM a batch VM yields to). */
                                         char reason[ESCAPE_TEXT_SIZE(CONTROL_REASON_MAX)];
                                         decisions++;
@@ -133,6 +134,8 @@ int replay_run(FILE *in, const char *in_name, const struct policy *p, FILE *out,
         r = 0;
 finish:
         recorder_tick_done(&t);
+        for (size_t i = 0; i < rp.n; i++)
+                control_state_done(&rp.vms[i].ctl);
         free(rp.vms);
         free(rp.ctl_vms);
         return r;

@@ -65,7 +65,7 @@ static const char *or_dash(const char *s)
 }
 
 /* Room for the longest string a cell shows (a cgroup path), escaped. */
-#define CELL_MAX ESCAPE_TEXT_SIZE(sizeof(((struct vm_identity *)NULL)->cgroup))
+#define CELL_MAX ESCAPE_TEXT_SIZE(VM_CGROUP_MAX)
 
 /* Text from outside (a status file, a command line, a cgroup's name or file) for the terminal: escape_text. */
 static const char *text(const char *s, char *buf, size_t size)
@@ -149,7 +149,7 @@ static void print_table(const struct status_view *v, const struct snapshot_vm *r
                 cell(vm_display_name(&r->id, name, sizeof(name)), 20);
                 cell(or_dash(r->id.uuid), 36);
                 cell(r->st.group[0] ? r->st.group : "(unmanaged)", 10);
-                cell(r->id.cgroup, 36);
+                cell(r->id.cgroup ? r->id.cgroup : "", 36);
                 cell(or_dash(r->st.cpu_max), 16);
                 cell(or_dash(r->st.cpu_weight), 7);
                 cell(or_dash(r->st.memory_high), 12);
@@ -245,7 +245,7 @@ static void print_json(const struct status_view *v, const struct snapshot_vm *ro
                 json_string("name", r->id.name, true);
                 json_string("uuid", r->id.uuid, true);
                 json_string("group", r->st.group, true);
-                json_string("cgroup", r->id.cgroup, true);
+                json_string("cgroup", r->id.cgroup ? r->id.cgroup : "", true);
                 if (v->live)
                         json_string("target_cgroup", r->st.cgroup, true);
                 printf("\"limits\":{");
@@ -354,7 +354,7 @@ static int status_read_live(int proc_fd, const char *path, struct status_view *v
         if (!daemon_alive(proc_fd, v->daemon.pid)) {
                 log_warn("status file %s was left by vmgov pid %d, which is not running; sampling instead", path,
                          (int)v->daemon.pid);
-                free(*ret_rows);
+                snapshot_vms_free(*ret_rows, *ret_n);
                 *ret_rows = NULL;
                 return 0;
         }
@@ -400,7 +400,7 @@ static void sample_tick(struct engine *e, struct snapshot_vm *rows, struct sampl
 
 static int status_sample(struct engine *e, struct snapshot_vm **ret_rows, size_t *ret_n)
 {
-        _cleanup_free_ struct vm_identity *ids = NULL;
+        _cleanup_free_ struct vm_identity *ids = NULL; /* what each holds goes to its row */
         _cleanup_free_ struct snapshot_vm *rows = NULL;
         _cleanup_free_ struct sampler *s = NULL;
         size_t n = 0;
@@ -411,8 +411,10 @@ static int status_sample(struct engine *e, struct snapshot_vm **ret_rows, size_t
                 return log_err_errno(r, "scan %s: %m", e->opt.roots.proc);
         rows = calloc(n ? n : 1, sizeof(*rows));
         s = calloc(n ? n : 1, sizeof(*s));
-        if (!rows || !s)
+        if (!rows || !s) {
+                vm_identities_free(TAKE_PTR(ids), n);
                 return -ENOMEM;
+        }
 
         /* Limits as they are, and the cgroups that describe one VM each, sensed over one interval. */
         for (size_t i = 0; i < n; i++) {
@@ -458,7 +460,7 @@ int status_show_live(const struct engine_options *opt, bool json)
 {
         const char *path = opt->status_path ? opt->status_path : SNAPSHOT_DEFAULT;
         _cleanup_close_ int proc_fd = -1;
-        _cleanup_free_ struct snapshot_vm *rows = NULL;
+        struct snapshot_vm *rows = NULL;
         struct status_view v = {0};
         size_t n = 0;
         int r;
@@ -472,12 +474,13 @@ int status_show_live(const struct engine_options *opt, bool json)
         if (r <= 0)
                 return r;
         print_view(&v, rows, n, json, opt->roots.proc);
+        snapshot_vms_free(rows, n);
         return 1;
 }
 
 int engine_status(struct engine *e, bool json)
 {
-        _cleanup_free_ struct snapshot_vm *rows = NULL;
+        struct snapshot_vm *rows = NULL;
         struct status_view v = {
                 .interval_usec = e->interval_usec,
                 .runq_source = e->schedlat ? schedlat_mode(e->schedlat) : "none",
@@ -489,5 +492,6 @@ int engine_status(struct engine *e, bool json)
         if (r < 0)
                 return r;
         print_view(&v, rows, n, json, e->opt.roots.proc);
+        snapshot_vms_free(rows, n);
         return 0;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kernel/cgvalues.h"
@@ -64,10 +65,18 @@ static bool state_is_for(const struct control_state *st, const struct group_poli
         return st->initialized && st->generation == g->generation && st->group == g;
 }
 
+void control_state_done(struct control_state *st)
+{
+        for (int k = 0; k < _KNOB_MAX; k++)
+                st->reason[k] = mfree(st->reason[k]);
+        st->initialized = false;
+}
+
 static void state_init(struct control_state *st, const struct group_policy *g)
 {
         const struct adapt_policy *a = &g->adapt;
 
+        control_state_done(st);
         *st = (struct control_state){.initialized = true, .group = g, .generation = g->generation, .limits = g->limits};
         if (a->cpu && a->cpu_weight_range_set) {
                 st->limits.cpu_weight_set = true;
@@ -104,12 +113,17 @@ _printf_(5, 6) static void knob_changed(struct control_state *st, enum control_k
 {
         va_list ap;
 
+        char text[CONTROL_REASON_MAX];
+
         knob_step(st, k, now, step);
         st->last_change_usec[k] = now;
         st->changes[k]++;
         va_start(ap, fmt);
-        vsnprintf(st->reason[k], sizeof(st->reason[k]), fmt, ap);
+        vsnprintf(text, sizeof(text), fmt, ap);
         va_end(ap);
+        /* without memory for it the step stands, and the audit quotes the policy instead */
+        free(st->reason[k]);
+        st->reason[k] = strdup(text);
 }
 
 static bool dwell_passed(const struct control_state *st, enum control_knob k, uint64_t now)
@@ -523,7 +537,7 @@ void control_tick(struct control_vm *vms, size_t n, const struct host_signals *h
                 if (!state_is_for(st, vms[i].group))
                         state_init(st, vms[i].group);
                 for (int k = 0; k < _KNOB_MAX; k++)
-                        st->reason[k][0] = '\0';
+                        st->reason[k] = mfree(st->reason[k]);
                 st->memory_reclaim_bytes = 0;
         }
 

@@ -59,7 +59,9 @@ struct control_state {
         unsigned hold_shift[_KNOB_MAX];
         unsigned direction_changes[_KNOB_MAX];
         unsigned changes[_KNOB_MAX];
-        char reason[_KNOB_MAX][CONTROL_REASON_MAX]; /* set for the knobs changed in the last tick, else "" */
+        /* for the knobs changed in the last tick, else NULL: on the heap, as changes are few and a thousand VMs
+         * would otherwise carry 1.6 KB each of empty text (control_reason) */
+        char *reason[_KNOB_MAX];
 
         uint64_t last_miss_usec;       /* last time this (protected) VM missed a cpu target */
         uint64_t memory_high_written;  /* what the memory law last asked for, to notice someone else's change */
@@ -90,6 +92,15 @@ struct control_vm {
 /* Run every law for one tick. page_size rounds memory as the kernel will. */
 void control_tick(struct control_vm *vms, size_t n, const struct host_signals *host, struct control_global *global,
                   uint64_t now_usec, uint64_t page_size);
+
+/* Why knob k changed in the last tick, "" if it did not. */
+static inline const char *control_reason(const struct control_state *st, int k)
+{
+        return st->reason[k] ? st->reason[k] : "";
+}
+
+/* Release what a VM's state holds (its reasons); it starts afresh at its next tick. */
+void control_state_done(struct control_state *st);
 
 /* Which knob a cgroup file belongs to, or -1. */
 int control_knob_of_file(const char *file);

@@ -2,6 +2,7 @@
 /* The decide stage: the engine's VMs → the control laws' input, and their last decision kept for status. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "decide/stage.h"
 #include "kernel/log.h"
@@ -14,8 +15,12 @@ static void note_decision(struct vm_state *vm, uint64_t wall_usec)
         if (!vm_managed(vm) || !vm->ctl.initialized)
                 return;
         for (int k = 0; k < _KNOB_MAX; k++)
-                if (vm->ctl.reason[k][0]) {
-                        snprintf(vm->last_reason, sizeof(vm->last_reason), "%s", vm->ctl.reason[k]);
+                if (vm->ctl.reason[k]) {
+                        char *copy = strdup(vm->ctl.reason[k]);
+                        if (!copy)
+                                continue;
+                        free(vm->last_reason);
+                        vm->last_reason = copy;
                         vm->decided_usec = wall_usec;
                 }
 }
@@ -39,6 +44,13 @@ void decide_stage(struct engine *e, uint64_t now)
         uint64_t wall = audit_now_usec();
         for (size_t i = 0; i < e->n_vms; i++)
                 note_decision(&e->vms[i], wall);
+}
+
+void decide_stage_release(struct engine *e, struct vm_state *vm)
+{
+        (void)e;
+        control_state_done(&vm->ctl);
+        vm->last_reason = mfree(vm->last_reason);
 }
 
 void decide_stage_vm(struct engine *e, struct vm_state *vm, uint64_t now)

@@ -85,7 +85,7 @@ int discover_vm_identify(int proc_fd, pid_t pid, discover_is_qemu_t is_qemu, voi
                 return log_debug_errno(r, "pid %d: exited while it was being read: %m", (int)pid);
         if (r < 0)
                 return log_warn_errno(r, "pid %d: cannot read the QEMU process: %m", (int)pid);
-        if (strlen(cgroup) >= sizeof(ret->cgroup))
+        if (strlen(cgroup) >= VM_CGROUP_MAX)
                 return log_warn_errno(-ENAMETOOLONG, "pid %d: cgroup path too long, skipping", (int)pid);
 
         *ret = (struct vm_identity){
@@ -97,7 +97,7 @@ int discover_vm_identify(int proc_fd, pid_t pid, discover_is_qemu_t is_qemu, voi
         memcpy(ret->name, cmdline.name, sizeof(ret->name));
         memcpy(ret->uuid, cmdline.uuid, sizeof(ret->uuid));
         memcpy(ret->exe, exe, sizeof(ret->exe));
-        strcpy(ret->cgroup, cgroup);
+        ret->cgroup = TAKE_PTR(cgroup);
         return 1;
 }
 
@@ -117,7 +117,7 @@ int discover_vms_scan(int proc_fd, discover_is_qemu_t is_qemu, void *userdata, s
                       size_t *ret_n)
 {
         _cleanup_closedir_ DIR *d = NULL;
-        _cleanup_free_ struct vm_identity *vms = NULL;
+        struct vm_identity *vms = NULL;
         size_t n = 0, allocated = 0;
         struct dirent *de;
         int r;
@@ -131,29 +131,34 @@ int discover_vms_scan(int proc_fd, discover_is_qemu_t is_qemu, void *userdata, s
 
                 if (procfs_pid_parse(de->d_name, &pid) < 0)
                         continue;
-                if (GREEDY_REALLOC(vms, allocated, n + 1) < 0)
-                        return -ENOMEM;
+                if (GREEDY_REALLOC(vms, allocated, n + 1) < 0) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
 
                 r = discover_vm_identify(proc_fd, pid, is_qemu, userdata, &vms[n]);
                 if (r == -ENOMEM)
-                        return r;
+                        goto fail;
                 if (r > 0)
                         n++;
         }
-        if (errno != 0)
-                return -errno;
+        if (errno != 0) {
+                r = -errno;
+                goto fail;
+        }
 
         /* Sorted by pid, whatever order the directory gave. */
         if (n > 0)
                 qsort(vms, n, sizeof(*vms), vm_compare);
-        else {
-                free(vms);
-                vms = NULL;
-        }
+        else
+                vms = mfree(vms);
 
-        *ret_vms = TAKE_PTR(vms);
+        *ret_vms = vms;
         *ret_n = n;
         return 0;
+fail:
+        vm_identities_free(vms, n);
+        return r;
 }
 
 int discover_vm_verify(int proc_fd, const struct vm_identity *vm)

@@ -27,10 +27,12 @@ typedef bool (*discover_is_qemu_t)(const struct discover_candidate *c, void *use
 /* Read one process's identity. Returns 1 with ret filled for a VM, 0 for a process whose exe does not satisfy
  * is_qemu, or -errno: -ENOENT/-ESRCH it is gone, -EACCES its exe cannot be read (kernel threads: -ENOENT),
  * -EINVAL its command line is one QEMU refuses to start with (a malformed -uuid). Logs what it returns, at debug
- * level for the errors a scan meets every time (vanished, unreadable exe). */
+ * level for the errors a scan meets every time (vanished, unreadable exe). On 1, *ret holds its cgroup path:
+ * vm_identity_done(). */
 int discover_vm_identify(int proc_fd, pid_t pid, discover_is_qemu_t is_qemu, void *userdata, struct vm_identity *ret);
 
-/* Scan every /proc/PID once. Returns 0 with a malloc'd array (NULL when empty) and its length. */
+/* Scan every /proc/PID once. Returns 0 with a malloc'd array (NULL when empty) and its length: free it with
+ * vm_identities_free(). */
 int discover_vms_scan(int proc_fd, discover_is_qemu_t is_qemu, void *userdata, struct vm_identity **ret_vms,
                       size_t *ret_n);
 

@@ -135,8 +135,9 @@ static void say_unmanaged(struct engine *e, const struct vm_identity *id)
                          vm_display_name(id, name, sizeof(name)), (int)id->pid, cgroup_display(id, cg, sizeof(cg)));
 }
 
-/* Add a VM to the table, or refresh the identity of one it holds (its cgroup may have changed). */
-static int vm_track(struct engine *e, const struct vm_identity *id, struct vm_state **ret)
+/* Add a VM to the table, or refresh the identity of one it holds (its cgroup may have changed). The table takes
+ * what id holds (id is left with nothing to release) when it keeps the VM. */
+static int vm_track(struct engine *e, struct vm_identity *id, struct vm_state **ret)
 {
         struct vm_state *vm = vm_find(e, id);
         char name[AUDIT_LOG_NAME_MAX], cg[AUDIT_LOG_NAME_MAX];
@@ -166,8 +167,12 @@ static int vm_track(struct engine *e, const struct vm_identity *id, struct vm_st
                 if (id->name_truncated)
                         log_warn("VM pid %d: its -name is longer than %d bytes and was cut", (int)id->pid, VM_NAME_MAX);
                 say_unmanaged(e, id);
-        } else
+                id->cgroup = NULL; /* the table's now */
+        } else {
+                vm_identity_done(&vm->id);
                 vm->id = *id;
+                id->cgroup = NULL;
+        }
         vm->seen = true;
         *ret = vm;
         return 0;
@@ -182,7 +187,7 @@ static void count_gone(struct engine *e)
 
 int discover_stage(struct engine *e)
 {
-        _cleanup_free_ struct vm_identity *ids = NULL;
+        struct vm_identity *ids = NULL;
         struct vm_state *vm;
         size_t n = 0;
         int r;
@@ -197,9 +202,12 @@ int discover_stage(struct engine *e)
                 e->vms[i].seen = false;
         for (size_t i = 0; i < n; i++) {
                 r = vm_track(e, &ids[i], &vm);
-                if (r < 0)
+                if (r < 0) {
+                        vm_identities_free(ids, n);
                         return log_err_errno(r, "out of memory");
+                }
         }
+        vm_identities_free(ids, n);
         count_gone(e);
         return 0;
 }
@@ -214,6 +222,7 @@ int discover_stage_exec(struct engine *e, pid_t pid, struct vm_state **ret_vm)
         if (r <= 0)
                 return r == -ENOMEM ? r : 0;
         r = vm_track(e, &id, ret_vm);
+        vm_identity_done(&id);
         if (r < 0)
                 return log_err_errno(r, "out of memory");
         return 0;
@@ -348,4 +357,5 @@ void discover_stage_release(struct engine *e, struct vm_state *vm)
 {
         (void)e;
         vm->pid_fd = safe_close(vm->pid_fd);
+        vm_identity_done(&vm->id);
 }

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/types.h>
 
 /*
@@ -10,9 +13,10 @@
  * has a different start time and is never taken for the old VM.
  * Everything here except pid comes from a command line someone else wrote: treat it as hostile.
  */
-#define VM_NAME_MAX 1024 /* longer -name values are cut here (and reported), never overflow */
-#define VM_UUID_LEN 36
-#define VM_EXE_MAX  256
+#define VM_NAME_MAX   1024 /* longer -name values are cut here (and reported), never overflow */
+#define VM_UUID_LEN   36
+#define VM_EXE_MAX    256
+#define VM_CGROUP_MAX 4096 /* the longest cgroup path taken (PATH_MAX): longer ones are not read */
 
 struct vm_identity {
         pid_t pid;
@@ -22,5 +26,34 @@ struct vm_identity {
         bool name_truncated;
         char uuid[VM_UUID_LEN + 1]; /* "" when no -uuid, lower-case canonical form otherwise */
         char exe[VM_EXE_MAX + 1];   /* basename of the executable */
-        char cgroup[4096];          /* cgroup v2 path from the "0::" line, e.g. "/user.slice/..." */
+        /* cgroup v2 path from the "0::" line, e.g. "/user.slice/...": on the heap, as long as it is (a thousand VMs
+         * hold a thousand), owned by the identity: vm_identity_done() */
+        char *cgroup;
 };
+
+/* Give the identity its own copy of path. 0 or -ENOMEM. */
+static inline int vm_identity_set_cgroup(struct vm_identity *id, const char *path)
+{
+        char *copy = strdup(path);
+
+        if (!copy)
+                return -ENOMEM;
+        free(id->cgroup);
+        id->cgroup = copy;
+        return 0;
+}
+
+/* Release what the identity holds: its cgroup path. */
+static inline void vm_identity_done(struct vm_identity *id)
+{
+        free(id->cgroup);
+        id->cgroup = NULL;
+}
+
+/* An array of n identities, and what each holds. */
+static inline void vm_identities_free(struct vm_identity *ids, size_t n)
+{
+        for (size_t i = 0; ids && i < n; i++)
+                vm_identity_done(&ids[i]);
+        free(ids);
+}

@@ -246,11 +246,12 @@ static int place_own(struct engine *e, struct vm_state *vm)
                 log_info("placed VM %s (pid %d) in %s/%s (was %s)", vm_display_name(&vm->id, name, sizeof(name)),
                          (int)vm->id.pid, e->mount.path, path, vm->id.cgroup);
                 audit_move(e, vm, vm->id.cgroup, "placement: own cgroup");
-                /* where /proc now says it is: with process events, no scan reads it again */
-                size_t len = strlen(path);
-                if (len + 2 <= sizeof(vm->id.cgroup)) {
-                        vm->id.cgroup[0] = '/';
-                        memcpy(vm->id.cgroup + 1, path, len + 1);
+                /* where /proc now says it is: with process events, no scan reads it again (without the memory for
+                 * it, the next scan does) */
+                char *now_in = NULL;
+                if (asprintf(&now_in, "/%s", path) >= 0) {
+                        free(vm->id.cgroup);
+                        vm->id.cgroup = now_in;
                 }
         } else if (!e->dry_run) {
                 /* Already there, from an engine before this one, which may have left the tree without its

@@ -101,7 +101,7 @@ const struct group_policy *policy_match_why(const struct policy *p, const struct
         const struct group_policy *g = NULL;
         enum policy_verdict why;
 
-        if (!p->engine.manage_libvirt && policy_cgroup_is_machined(vm->cgroup))
+        if (!p->engine.manage_libvirt && vm->cgroup && policy_cgroup_is_machined(vm->cgroup))
                 why = POLICY_MACHINED;
         else {
                 /* Another user's QEMU is theirs: only a group that names them takes it (MatchUser= holds, so it

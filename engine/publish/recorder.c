@@ -87,7 +87,7 @@ _printf_(2, 3) static void out_printf(struct out *o, const char *fmt, ...)
 
 static void out_encoded(struct out *o, const char *key, const char *s)
 {
-        char buf[3 * sizeof(((struct vm_identity *)NULL)->cgroup) + 1]; /* the longest field, each byte as %XX */
+        char buf[3 * VM_CGROUP_MAX + 1]; /* the longest field, each byte as %XX */
 
         out_printf(o, " %s=", key);
         if (escape_percent(s, buf, sizeof(buf)) < 0)
@@ -126,7 +126,7 @@ int recorder_format_vm(const struct vm_identity *id, const struct vm_signals *si
         out_encoded(&o, "name", id->name);
         out_encoded(&o, "uuid", id->uuid);
         out_encoded(&o, "exe", id->exe);
-        out_encoded(&o, "cgroup", id->cgroup);
+        out_encoded(&o, "cgroup", id->cgroup ? id->cgroup : "");
         out_fields(&o, sig, vm_fields, ELEMENTSOF(vm_fields));
         out_printf(&o, " runq_source=%s",
                    sig->runq.source < ELEMENTSOF(runq_sources) ? runq_sources[sig->runq.source] : "none");
@@ -200,6 +200,8 @@ int recorder_parse_tick(const char *line, uint64_t *ret_now_usec, struct host_si
 
 struct vm_parse {
         struct vm_identity id;
+        char cgroup[VM_CGROUP_MAX];
+        bool have_cgroup;
         struct vm_signals sig;
         bool have_pid;
 };
@@ -239,8 +241,10 @@ static int vm_field(const char *key, size_t keylen, const char *val, size_t vall
                 return unescape_percent(val, vallen, v->id.uuid, sizeof(v->id.uuid));
         if (kv_key_is(key, keylen, "exe"))
                 return unescape_percent(val, vallen, v->id.exe, sizeof(v->id.exe));
-        if (kv_key_is(key, keylen, "cgroup"))
-                return unescape_percent(val, vallen, v->id.cgroup, sizeof(v->id.cgroup));
+        if (kv_key_is(key, keylen, "cgroup")) {
+                v->have_cgroup = true;
+                return unescape_percent(val, vallen, v->cgroup, sizeof(v->cgroup));
+        }
         if (kv_key_is(key, keylen, "runq_source")) {
                 for (size_t i = 0; i < ELEMENTSOF(runq_sources); i++)
                         if (strlen(runq_sources[i]) == vallen && memcmp(runq_sources[i], val, vallen) == 0) {
@@ -277,12 +281,21 @@ int recorder_parse_vm(const char *line, struct vm_identity *ret_id, struct vm_si
         r = kv_for_each(line, "vm", vm_field, v);
         if (r == 0 && !v->have_pid)
                 r = -EINVAL;
+        if (r == 0 && v->have_cgroup)
+                r = vm_identity_set_cgroup(&v->id, v->cgroup);
         if (r == 0) {
                 *ret_id = v->id;
                 *ret_sig = v->sig;
         }
         free(v);
         return r;
+}
+
+static void tick_vms_clear(struct recorded_tick *t)
+{
+        for (size_t i = 0; i < t->n_vms; i++)
+                vm_identity_done(&t->vms[i].id);
+        t->n_vms = 0;
 }
 
 static int tick_add_vm(struct recorded_tick *t, struct recorded_vm **ret)
@@ -323,7 +336,7 @@ int recorder_read_tick(FILE *f, struct recorded_tick *t, unsigned *ret_line)
         bool in_tick = false;
         int r;
 
-        t->n_vms = 0;
+        tick_vms_clear(t);
         if (t->have_pending) { /* the tick line that ended the previous call */
                 t->have_pending = false;
                 r = recorder_parse_tick(t->line, &t->now_usec, &t->host);
@@ -357,18 +370,22 @@ int recorder_read_tick(FILE *f, struct recorded_tick *t, unsigned *ret_line)
                 }
                 if (!in_tick)
                         return -EINVAL;
-                struct recorded_vm *vm;
+                struct recorded_vm parsed, *vm;
+                r = recorder_parse_vm(t->line, &parsed.id, &parsed.sig);
+                if (r < 0)
+                        return r;
                 r = tick_add_vm(t, &vm);
-                if (r < 0)
+                if (r < 0) {
+                        vm_identity_done(&parsed.id);
                         return r;
-                r = recorder_parse_vm(t->line, &vm->id, &vm->sig);
-                if (r < 0)
-                        return r;
+                }
+                *vm = parsed;
         }
 }
 
 void recorder_tick_done(struct recorded_tick *t)
 {
+        tick_vms_clear(t);
         free(t->vms);
         free(t->line);
         *t = (struct recorded_tick){0};

@@ -51,6 +51,7 @@ int recorder_write_vm(int fd, const struct vm_identity *id, const struct vm_sign
 /* Parse a "tick ..." or "vm ..." line (without its newline). */
 int recorder_parse_tick(const char *line, uint64_t *ret_now_usec, struct host_signals *ret_host);
 int recorder_parse_vm(const char *line, struct vm_identity *ret_id, struct vm_signals *ret_sig);
+/* (*ret_id then holds its cgroup path, if the line has one: vm_identity_done().) */
 
 /* Read the next tick from f (the magic line first). Returns 1 with *t filled, 0 at the end, -EINVAL on a malformed
  * line with *ret_line set to its number. t's VM array is reused between calls; free it with recorder_tick_done. */

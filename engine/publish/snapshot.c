@@ -173,10 +173,23 @@ static bool first_word_is(const char *line, const char *word)
         return strncmp(line, word, n) == 0 && (line[n] == ' ' || line[n] == '\0');
 }
 
+void snapshot_vms_free(struct snapshot_vm *vms, size_t n)
+{
+        for (size_t i = 0; vms && i < n; i++)
+                vm_identity_done(&vms[i].id);
+        free(vms);
+}
+
+static int parse_fail(struct snapshot_vm *vms, size_t n, int r)
+{
+        snapshot_vms_free(vms, n);
+        return r;
+}
+
 int snapshot_parse(const char *text, struct snapshot_daemon *ret_daemon, struct snapshot_vm **ret_vms, size_t *ret_n,
                    unsigned *ret_line)
 {
-        _cleanup_free_ struct snapshot_vm *vms = NULL;
+        struct snapshot_vm *vms = NULL;
         _cleanup_free_ char *copy = strdup(text);
         struct snapshot_daemon d = {0};
         size_t n = 0, allocated = 0;
@@ -192,7 +205,7 @@ int snapshot_parse(const char *text, struct snapshot_daemon *ret_daemon, struct 
                 lineno++;
                 if (lineno == 1) {
                         if (strcmp(line, SNAPSHOT_MAGIC) != 0)
-                                return -EBADMSG;
+                                return parse_fail(vms, n, -EBADMSG);
                         continue;
                 }
                 if (first_word_is(line, "daemon")) {
@@ -207,7 +220,7 @@ int snapshot_parse(const char *text, struct snapshot_daemon *ret_daemon, struct 
                                 allocated = MAX(allocated * 2, (size_t)8);
                                 struct snapshot_vm *p = realloc(vms, allocated * sizeof(*vms));
                                 if (!p)
-                                        return -ENOMEM;
+                                        return parse_fail(vms, n, -ENOMEM);
                                 vms = p;
                         }
                         if (r == 0) {
@@ -222,17 +235,17 @@ int snapshot_parse(const char *text, struct snapshot_daemon *ret_daemon, struct 
                 }
                 if (r < 0) {
                         *ret_line = lineno;
-                        return -EINVAL;
+                        return parse_fail(vms, n, -EINVAL);
                 }
         }
         if (lineno == 0)
-                return -EBADMSG;
+                return parse_fail(vms, n, -EBADMSG);
         if (!have_daemon || want_state) {
                 *ret_line = lineno;
-                return -EINVAL;
+                return parse_fail(vms, n, -EINVAL);
         }
         *ret_daemon = d;
-        *ret_vms = TAKE_PTR(vms);
+        *ret_vms = vms;
         *ret_n = n;
         return 0;
 }

@@ -67,7 +67,10 @@ int snapshot_format_daemon(struct snapshot_text *t, const struct snapshot_daemon
 int snapshot_format_vm(struct snapshot_text *t, const struct vm_identity *id, const struct vm_signals *sig,
                        const struct snapshot_state *st);
 
-/* Parse a snapshot. *ret_vms is allocated (free() it). -EINVAL with *ret_line on a malformed line, -EBADMSG without
- * the magic line. */
+/* The rows snapshot_parse gives, and what each holds. */
+void snapshot_vms_free(struct snapshot_vm *vms, size_t n);
+
+/* Parse a snapshot. *ret_vms is allocated (snapshot_vms_free() it). -EINVAL with *ret_line on a malformed line,
+ * -EBADMSG without the magic line. */
 int snapshot_parse(const char *text, struct snapshot_daemon *ret_daemon, struct snapshot_vm **ret_vms, size_t *ret_n,
                    unsigned *ret_line);

@@ -79,10 +79,12 @@ struct sense_vm {
         struct psi_snapshot prev_psi;
         struct cgv_cpu_stat prev_cpu;
         struct cgv_memory_events prev_events;
-        size_t n_prev_io;
-        struct cgv_io_stat_device prev_io[SENSE_IO_DEVICES_MAX];
-        struct cgv_io_stat_device cur_io[SENSE_IO_DEVICES_MAX];
+        struct cgv_io_stat_device *prev_io; /* as many as the last tick had: most cgroups use a device or two */
+        size_t n_prev_io, prev_io_allocated;
 };
+
+/* This tick's io.stat, parsed: shared by every sensor for the reason read_buf is. */
+static struct cgv_io_stat_device cur_io[SENSE_IO_DEVICES_MAX];
 
 struct sense_host {
         char *name;
@@ -328,6 +330,7 @@ struct sense_vm *sense_vm_free(struct sense_vm *s)
         ratelimit_forget_vm(&repeat_rl, (uintptr_t)s);
         fd_drop_all(s->fd, _SENSE_FILE_MAX);
         reader_done(&s->rd);
+        free(s->prev_io);
         free(s->name);
         free(s);
         return NULL;
@@ -368,7 +371,7 @@ static void io_devices_fill(const struct sense_vm *s, size_t n_cur, bool deltas,
         struct io_device_rates all[SENSE_IO_DEVICES_MAX];
 
         for (size_t i = 0; i < n_cur; i++) {
-                const struct cgv_io_stat_device *c = &s->cur_io[i];
+                const struct cgv_io_stat_device *c = &cur_io[i];
                 const struct cgv_io_stat *p = NULL;
                 static const struct cgv_io_stat zero;
 
@@ -490,7 +493,7 @@ int sense_vm_tick(struct sense_vm *s, uint64_t now_usec, struct vm_signals *ret)
                         r = cgv_parse_memory(text, &sig.memory_max);
                         break;
                 case SENSE_IO_STAT:
-                        r = cgv_parse_io_stat_all(text, s->cur_io, SENSE_IO_DEVICES_MAX);
+                        r = cgv_parse_io_stat_all(text, cur_io, SENSE_IO_DEVICES_MAX);
                         if (r >= 0)
                                 n_io = MIN((size_t)r, (size_t)SENSE_IO_DEVICES_MAX);
                         break;
@@ -499,6 +502,15 @@ int sense_vm_tick(struct sense_vm *s, uint64_t now_usec, struct vm_signals *ret)
                 }
                 if (r < 0)
                         return warn_repeat(s, f, REPEAT_PARSE, now_usec, r);
+        }
+
+        /* room to keep this tick's devices, before anything of the sensor changes: a failure leaves it as it was */
+        if (n_io > s->prev_io_allocated) {
+                struct cgv_io_stat_device *p = reallocarray(s->prev_io, n_io, sizeof(*p));
+                if (!p)
+                        return log_warn_errno(-ENOMEM, "%s: out of memory for its io.stat devices", s->name);
+                s->prev_io = p;
+                s->prev_io_allocated = n_io;
         }
 
         deltas = s->have_prev && now_usec > s->prev_usec;
@@ -543,7 +555,8 @@ int sense_vm_tick(struct sense_vm *s, uint64_t now_usec, struct vm_signals *ret)
         s->prev_psi = psi;
         s->prev_cpu = cpu;
         s->prev_events = ev;
-        memcpy(s->prev_io, s->cur_io, n_io * sizeof(s->cur_io[0]));
+        if (n_io > 0)
+                memcpy(s->prev_io, cur_io, n_io * sizeof(cur_io[0]));
         s->n_prev_io = n_io;
 
         sig.runq = ret->runq;

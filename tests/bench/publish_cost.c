@@ -70,7 +70,8 @@ static void fleet_fill(struct fleet *f, unsigned i)
         snprintf(id->name, sizeof(id->name), "web-%u", i);
         snprintf(id->uuid, sizeof(id->uuid), "6b1c4f0e-2d7a-4c1b-9e3f-%012x", i);
         snprintf(id->exe, sizeof(id->exe), "qemu-system-x86_64");
-        snprintf(id->cgroup, sizeof(id->cgroup), "/vmgov/web/web-%u", i);
+        if (asprintf(&id->cgroup, "/vmgov/web/web-%u", i) < 0)
+                abort();
 
         *s = (struct vm_signals){
                 .interval_usec = 1000000,

@@ -30,50 +30,13 @@
 #include "sense/psi.h"
 #include "sense/sense.h"
 
-#define ROUNDS_MAX 101
-
 struct vm {
         struct sense_vm *sensor;
         int fd[_SENSE_FILE_MAX];
         unsigned n_fd;
 };
 
-/* Thread CPU time (user + system: the preads run in the kernel on this thread's account) is what a pass costs;
- * on a shared, loaded machine wall time adds whatever ran in between. Both are reported. */
-
-struct cost {
-        uint64_t cpu, wall;
-};
-
-static struct cost cost_start(void)
-{
-        return (struct cost){bench_clock_ns(CLOCK_THREAD_CPUTIME_ID), bench_clock_ns(CLOCK_MONOTONIC)};
-}
-
-static struct cost cost_end(struct cost t0)
-{
-        return (struct cost){bench_clock_ns(CLOCK_THREAD_CPUTIME_ID) - t0.cpu,
-                             bench_clock_ns(CLOCK_MONOTONIC) - t0.wall};
-}
-
 static char buf[65536];
-
-/* Print one pass's figures; returns its CPU median per VM. */
-static uint64_t report(const char *what, const struct cost *c, unsigned rounds, unsigned n)
-{
-        uint64_t cpu[ROUNDS_MAX], wall[ROUNDS_MAX], mc, mw;
-
-        for (unsigned r = 0; r < rounds; r++) {
-                cpu[r] = c[r].cpu / n;
-                wall[r] = c[r].wall / n;
-        }
-        mc = bench_median(cpu, rounds);
-        mw = bench_median(wall, rounds);
-        printf("%-18s cpu %6llu [%llu..%llu]   wall %6llu [%llu..%llu]\n", what, (unsigned long long)mc,
-               (unsigned long long)cpu[0], (unsigned long long)cpu[rounds - 1], (unsigned long long)mw,
-               (unsigned long long)wall[0], (unsigned long long)wall[rounds - 1]);
-        return mc;
-}
 
 static struct cost pass_bare(struct vm *vms, unsigned n)
 {
@@ -197,7 +160,7 @@ int main(int argc, char **argv)
 {
         static const struct option options[] = {{"rounds", required_argument, NULL, 'r'}, {}};
         unsigned rounds = 15, n, files = 0;
-        struct cost bare[ROUNDS_MAX], sensor[ROUNDS_MAX], loop[ROUNDS_MAX];
+        struct cost bare[BENCH_ROUNDS_MAX], sensor[BENCH_ROUNDS_MAX], loop[BENCH_ROUNDS_MAX];
         struct rlimit rl;
         struct vm *vms;
         _cleanup_close_ int root = -1;
@@ -209,8 +172,8 @@ int main(int argc, char **argv)
                         return 2;
                 rounds = (unsigned)strtoul(optarg, NULL, 10);
         }
-        if (optind != argc - 2 || rounds == 0 || rounds > ROUNDS_MAX) {
-                fprintf(stderr, "usage: bench-sense-cost [--rounds 1..%d] DIR N\n", ROUNDS_MAX);
+        if (optind != argc - 2 || rounds == 0 || rounds > BENCH_ROUNDS_MAX) {
+                fprintf(stderr, "usage: bench-sense-cost [--rounds 1..%d] DIR N\n", BENCH_ROUNDS_MAX);
                 return 2;
         }
         n = (unsigned)strtoul(argv[optind + 1], NULL, 10);
@@ -290,9 +253,9 @@ int main(int argc, char **argv)
         printf("rounds: %u, median [min..max], ns per VM per tick; CPU time of this thread (user + system), then "
                "wall time\n",
                rounds);
-        uint64_t mb = report("bare pread", bare, rounds, n);
-        uint64_t ms = report("sensor tick", sensor, rounds, n);
-        uint64_t ml = report("read-to-EOF loop", loop, rounds, n);
+        uint64_t mb = bench_report("bare pread", bare, rounds, n);
+        uint64_t ms = bench_report("sensor tick", sensor, rounds, n);
+        uint64_t ml = bench_report("read-to-EOF loop", loop, rounds, n);
         printf("ratio sensor/bare (CPU):  %.2f  (goal <= 1.5)\n", (double)ms / (double)mb);
         printf("ratio loop/bare (CPU):    %.2f  (cgroupfs_pread: a second pread per file to see EOF)\n",
                (double)ml / (double)mb);

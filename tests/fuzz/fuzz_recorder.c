@@ -20,7 +20,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!line)
                 return 0;
         (void)recorder_parse_tick(line, &now, &host);
-        (void)recorder_parse_vm(line, &id, &sig);
+        if (recorder_parse_vm(line, &id, &sig) == 0)
+                vm_identity_done(&id);
         free(line);
 
         FILE *f = fmemopen((void *)data, size, "r");

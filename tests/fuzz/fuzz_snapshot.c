@@ -25,7 +25,7 @@ static int reformat(const char *text, char **ret)
         r = snapshot_format_daemon(&t, &d);
         for (size_t i = 0; i < n && r == 0; i++)
                 r = snapshot_format_vm(&t, &vms[i].id, &vms[i].sig, &vms[i].st);
-        free(vms);
+        snapshot_vms_free(vms, n);
         if (r != 0) {
                 free(t.buf);
                 return -1;

@@ -64,7 +64,7 @@ static int run_vm(int dir, const char *path, unsigned ticks, unsigned interval_m
                 fprintf(stderr, "sense-probe: cannot open a sensor on %s: %s\n", path, strerror(-r));
                 return errno_is_vanished(r) ? 3 : 1;
         }
-        snprintf(id.cgroup, sizeof(id.cgroup), "%s", path);
+        id.cgroup = (char *)path;
         for (unsigned k = 0; k < ticks; k++) {
                 if (k > 0)
                         sleep_ms(interval_ms);

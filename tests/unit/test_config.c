@@ -551,16 +551,16 @@ static void test_machined_rule(void **state)
 
         p = load_ok("[engine]\nDefaultGroup = all\n[group all]\nCPUWeight = 100\n");
         v = vm("db", "", "qemu-system-x86_64", 0);
-        snprintf(v.cgroup, sizeof(v.cgroup), "%s", scope);
+        v.cgroup = (char *)scope;
         assert_null(policy_match_why(p, &v, &why));
         assert_int_equal(why, POLICY_MACHINED);
-        snprintf(v.cgroup, sizeof(v.cgroup), "/machine.slice/vm-db.scope");
+        v.cgroup = (char *)"/machine.slice/vm-db.scope";
         assert_string_equal(policy_match_why(p, &v, &why)->name, "all");
         assert_int_equal(why, POLICY_MANAGED);
         policy_free(p);
 
         p = load_ok("[engine]\nDefaultGroup = all\nManageLibvirt = yes\n[group all]\nCPUWeight = 100\n");
-        snprintf(v.cgroup, sizeof(v.cgroup), "%s", scope);
+        v.cgroup = (char *)scope;
         assert_string_equal(policy_match_why(p, &v, &why)->name, "all");
         assert_int_equal(why, POLICY_MANAGED);
         policy_free(p);

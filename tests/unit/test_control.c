@@ -82,7 +82,7 @@ static void test_cpu_noisy_neighbour(void **state)
 {
         struct policy *p = load(cpu_policy);
         const struct group_policy *gw = group(p, "web"), *gb = group(p, "batch");
-        struct control_state sw = {0}, sb = {0};
+        _cleanup_(control_state_done) struct control_state sw = {0}, sb = {0};
         struct vm_signals sigw = {0}, sigb = {0};
         struct control_global global = {0};
         struct control_vm vms[] = {{"web", gw, &sigw, &sw}, {"batch", gb, &sigb, &sb}};
@@ -132,7 +132,7 @@ static void test_cpu_reasons_and_relax_to_baseline(void **state)
 {
         struct policy *p = load(cpu_policy);
         const struct group_policy *gw = group(p, "web"), *gb = group(p, "batch");
-        struct control_state sw = {0}, sb = {0};
+        _cleanup_(control_state_done) struct control_state sw = {0}, sb = {0};
         struct vm_signals sigw = {.interval_usec = SEC}, sigb = {.interval_usec = SEC};
         struct control_global global = {0};
         struct control_vm vms[] = {{"web", gw, &sigw, &sw}, {"batch", gb, &sigb, &sb}};
@@ -142,10 +142,10 @@ static void test_cpu_reasons_and_relax_to_baseline(void **state)
         sigb.cpu_usage_usec = SEC;
         control_tick(vms, 2, &host, &global, 10 * SEC, PAGE);
         assert_int_equal(sw.limits.cpu_weight, 150);
-        assert_string_equal(sw.reason[KNOB_CPU_WEIGHT],
+        assert_string_equal(control_reason(&sw, KNOB_CPU_WEIGHT),
                             "cpu: run-queue p99 5000us > target 2000us: cpu.weight 100 -> 150 (x1.5, range 100..1000)");
         assert_int_equal(sb.limits.cpu_quota_usec, 140000);
-        assert_string_equal(sb.reason[KNOB_CPU_MAX],
+        assert_string_equal(control_reason(&sb, KNOB_CPU_MAX),
                             "cpu: latency VM web: run-queue p99 5000us > target 2000us; batch uses 1.00 CPUs: cpu.max "
                             "200000 -> 140000 per 100000 (x0.7, floor 10000)");
 
@@ -153,7 +153,7 @@ static void test_cpu_reasons_and_relax_to_baseline(void **state)
         sigb.cpu_usage_usec = 10000;
         control_tick(vms, 2, &host, &global, 11 * SEC, PAGE);
         assert_int_equal(sb.limits.cpu_quota_usec, 140000);
-        assert_string_equal(sb.reason[KNOB_CPU_MAX], "");
+        assert_string_equal(control_reason(&sb, KNOB_CPU_MAX), "");
 
         /* In the dead band (between 80% and 100% of the target): nothing moves, however long. */
         sigw.runq.p99_usec = 1800;
@@ -189,7 +189,7 @@ static void test_memory_senpai(void **state)
 {
         struct policy *p = load(memory_policy);
         const struct group_policy *g = group(p, "db");
-        struct control_state st = {0};
+        _cleanup_(control_state_done) struct control_state st = {0};
         struct vm_signals sig = {0};
         struct control_global global = {0};
         struct control_vm vm = {"db", g, &sig, &st};
@@ -251,7 +251,7 @@ static void test_memory_floor_and_yield(void **state)
 {
         struct policy *p = load(memory_policy);
         const struct group_policy *g = group(p, "db");
-        struct control_state st = {0};
+        _cleanup_(control_state_done) struct control_state st = {0};
         struct vm_signals sig = {0};
         struct control_global global = {0};
         struct control_vm vm = {"db", g, &sig, &st};
@@ -271,7 +271,7 @@ static void test_memory_floor_and_yield(void **state)
         control_tick(&vm, 1, &host, &global, 500 * SEC, PAGE);
         assert_true(st.memory_yielded);
         assert_false(st.limits.memory_high_set);
-        assert_non_null(strstr(st.reason[KNOB_MEMORY_HIGH], "someone else set it"));
+        assert_non_null(strstr(control_reason(&st, KNOB_MEMORY_HIGH), "someone else set it"));
         policy_free(p);
 }
 
@@ -279,7 +279,7 @@ static void test_memory_floor_and_yield(void **state)
 static void test_memory_raises_only_when_the_limit_binds(void **state)
 {
         struct policy *p = load(memory_policy);
-        struct control_state st = {0};
+        _cleanup_(control_state_done) struct control_state st = {0};
         struct vm_signals sig = {0};
         struct control_global global = {0};
         struct control_vm vm = {"db", group(p, "db"), &sig, &st};
@@ -292,7 +292,7 @@ static void test_memory_raises_only_when_the_limit_binds(void **state)
                                   .memory = {.some_ppm = 50000}};
         control_tick(&vm, 1, &host, &global, 2 * SEC, PAGE);
         assert_int_equal(st.limits.memory_high, 1024 * MiB);
-        assert_string_equal(st.reason[KNOB_MEMORY_HIGH], "");
+        assert_string_equal(control_reason(&st, KNOB_MEMORY_HIGH), "");
 
         /* Usage at the limit: now it is the limit, and it gives. */
         st.limits.memory_high = 700 * MiB;
@@ -312,7 +312,7 @@ static void test_memory_reclaim_probe(void **state)
 {
         struct policy *p = load(memory_policy); /* MemoryProbe= not given: auto */
         const struct group_policy *g = group(p, "db");
-        struct control_state st = {0};
+        _cleanup_(control_state_done) struct control_state st = {0};
         struct vm_signals sig = {0};
         struct control_global global = {0};
         struct control_vm vm = {"db", g, &sig, &st};
@@ -336,9 +336,9 @@ static void test_memory_reclaim_probe(void **state)
                 assert_true(bytes <= cur / 100 + PAGE);               /* at most 1% (or a page) per tick */
                 assert_true(cur - bytes >= unreclaimable + 32 * MiB); /* never under the floor */
                 if (bytes)
-                        assert_non_null(strstr(st.reason[KNOB_MEMORY_RECLAIM], "memory.reclaim"));
+                        assert_non_null(strstr(control_reason(&st, KNOB_MEMORY_RECLAIM), "memory.reclaim"));
                 else
-                        assert_string_equal(st.reason[KNOB_MEMORY_RECLAIM], "");
+                        assert_string_equal(control_reason(&st, KNOB_MEMORY_RECLAIM), "");
                 if (pressure > 1000)
                         assert_int_equal(bytes, 0); /* over target: no probing */
 
@@ -397,7 +397,7 @@ static void test_memory_probe_modes(void **state)
                 char text[512];
                 snprintf(text, sizeof(text), "%sMemoryProbe = %s\n", memory_policy, cases[i].probe);
                 struct policy *p = load(text);
-                struct control_state st = {0};
+                _cleanup_(control_state_done) struct control_state st = {0};
                 struct vm_signals sig = {0};
                 struct control_global global = {0};
                 struct control_vm vm = {"db", group(p, "db"), &sig, &st};
@@ -451,7 +451,7 @@ static uint64_t io_plant_rate(const struct control_state *b)
 static void test_io_batch_yields(void **state)
 {
         struct policy *p = load(io_policy);
-        struct control_state sw = {0}, sb = {0};
+        _cleanup_(control_state_done) struct control_state sw = {0}, sb = {0};
         struct vm_signals sigw = {0}, sigb = {0};
         struct control_global global = {0};
         struct control_vm vms[] = {{"web", group(p, "web"), &sigw, &sw}, {"batch", group(p, "batch"), &sigb, &sb}};
@@ -469,8 +469,8 @@ static void test_io_batch_yields(void **state)
                 sigb = (struct vm_signals){.interval_usec = t ? SEC : 0, .n_io_devices = 1};
                 sigb.io_devices[0] = (struct io_device_rates){.major = 1, .minor = 0, .rbytes = rate};
                 control_tick(vms, 2, &host, &global, (t + 1) * SEC, PAGE);
-                if (!first_reason[0] && sb.reason[KNOB_IO_MAX][0])
-                        snprintf(first_reason, sizeof(first_reason), "%s", sb.reason[KNOB_IO_MAX]);
+                if (!first_reason[0] && sb.reason[KNOB_IO_MAX])
+                        snprintf(first_reason, sizeof(first_reason), "%s", control_reason(&sb, KNOB_IO_MAX));
 
                 if (sb.limits.n_io_devices) {
                         const struct io_device_limit *d = &sb.limits.io_devices[0];
@@ -547,6 +547,8 @@ static void test_bounds_property(void **state)
                                                   "io rbps", t);
                 }
         }
+        for (size_t i = 0; i < 5; i++)
+                control_state_done(&st[i]);
         policy_free(p);
 }
 

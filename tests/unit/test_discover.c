@@ -69,7 +69,7 @@ static int fixture_open(void)
 static void test_scan_fixture(void **state)
 {
         _cleanup_close_ int proc_fd = fixture_open();
-        _cleanup_free_ struct vm_identity *vms = NULL;
+        struct vm_identity *vms = NULL;
         _cleanup_free_ char *log = NULL;
         size_t n = 0;
 
@@ -118,6 +118,7 @@ static void test_scan_fixture(void **state)
         assert_contains(log, "pid 800: malformed -uuid, QEMU refuses to start with it: skipping");
         assert_null(strstr(log, "pid 700"));
         assert_null(strstr(log, "pid 300"));
+        vm_identities_free(vms, n);
 }
 
 static void test_scan_predicate(void **state)
@@ -159,6 +160,7 @@ static void test_identify(void **state)
         assert_int_equal(discover_vm_identify(proc_fd, 500, is_qemu, NULL, &vm), 1);
         assert_int_equal(vm.pid, 500);
         assert_string_equal(vm.name, "db,primary");
+        vm_identity_done(&vm);
 }
 
 static void write_qemu(int dir_fd, const char *pid, const char *stat, const char *cgroup)
@@ -186,7 +188,7 @@ static void test_identify_errors(void **state)
         char path[4096];
         int dir_fd = tmptree_new(path, sizeof(path));
         _cleanup_free_ char *log = NULL, *long_cgroup = malloc(5000);
-        _cleanup_free_ struct vm_identity *vms = NULL;
+        struct vm_identity *vms = NULL;
         struct vm_identity vm;
         size_t n;
 
@@ -221,6 +223,7 @@ static void test_identify_errors(void **state)
         assert_string_equal(vms[0].cgroup, "/fine");
 
         tmptree_remove(path, dir_fd);
+        vm_identities_free(vms, n);
 }
 
 /* ---- the executable trust rule, on synthetic stat results ---- */
@@ -474,6 +477,7 @@ static void test_verify(void **state)
         vm.pid = 900;
         vm.start_time = 999;
         assert_int_equal(discover_vm_verify(proc_fd, &vm), 0);
+        vm_identity_done(&vm);
 }
 
 static void test_threads_list(void **state)
@@ -500,7 +504,7 @@ static void test_threads_list(void **state)
 static void test_real_proc(void **state)
 {
         _cleanup_close_ int proc_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        _cleanup_free_ struct vm_identity *vms = NULL;
+        struct vm_identity *vms = NULL;
         _cleanup_free_ pid_t *tids = NULL;
         size_t n = 0, n_tids = 0;
         bool found = false;
@@ -520,6 +524,7 @@ static void test_real_proc(void **state)
         assert_int_equal(discover_threads_list(proc_fd, getpid(), &tids, &n_tids), 0);
         assert_true(n_tids >= 1);
         assert_int_equal(tids[0], getpid());
+        vm_identities_free(vms, n);
 }
 
 int main(void)

@@ -17,7 +17,8 @@ static void fill(struct vm_identity *id, struct vm_signals *sig)
         snprintf(id->name, sizeof(id->name), "web 1\n\"x\"=y%%");
         snprintf(id->uuid, sizeof(id->uuid), "6b29fc40-ca47-1067-b31d-00dd010662da");
         snprintf(id->exe, sizeof(id->exe), "qemu-system-x86_64");
-        snprintf(id->cgroup, sizeof(id->cgroup), "/vmgov/web/web_1-12345678");
+        id->cgroup = strdup("/vmgov/web/web_1-12345678");
+        assert_non_null(id->cgroup);
         *sig = (struct vm_signals){
                 .interval_usec = 1000000,
                 .cpu = {.some_ppm = 120000, .full_ppm = 3},
@@ -72,6 +73,8 @@ static void test_round_trip(void **state)
         assert_memory_equal(&host2, &host, sizeof(host));
 
         assert_int_equal(recorder_format_vm(&id, &sig, line, 64), -ENOBUFS);
+        vm_identity_done(&id);
+        vm_identity_done(&id2);
 }
 
 /* The longest strings discovery hands over, every byte one that is encoded (a cgroup path of 4095 bytes under a
@@ -89,9 +92,11 @@ static void test_longest_strings(void **state)
         id.name[VM_NAME_MAX] = '\0';
         memset(id.exe, '\x1b', VM_EXE_MAX);
         id.exe[VM_EXE_MAX] = '\0';
-        memset(id.cgroup, ' ', sizeof(id.cgroup) - 1);
+        id.cgroup = realloc(id.cgroup, VM_CGROUP_MAX);
+        assert_non_null(id.cgroup);
+        memset(id.cgroup, ' ', VM_CGROUP_MAX - 1);
         id.cgroup[0] = '/';
-        id.cgroup[sizeof(id.cgroup) - 1] = '\0';
+        id.cgroup[VM_CGROUP_MAX - 1] = '\0';
         n = recorder_format_vm(&id, &sig, line, sizeof(line));
         assert_true(n > 0);
         assert_null(memchr(line, '\n', n - 1));
@@ -100,6 +105,8 @@ static void test_longest_strings(void **state)
         assert_string_equal(id2.name, id.name);
         assert_string_equal(id2.exe, id.exe);
         assert_string_equal(id2.cgroup, id.cgroup);
+        vm_identity_done(&id);
+        vm_identity_done(&id2);
 }
 
 static void test_bad_lines(void **state)

@@ -31,7 +31,7 @@ static void fill(struct snapshot_vm *v, int i)
         snprintf(v->id.name, sizeof(v->id.name), "web %d\n\"x\"=y%%", i);
         snprintf(v->id.uuid, sizeof(v->id.uuid), "6b29fc40-ca47-1067-b31d-00dd010662da");
         snprintf(v->id.exe, sizeof(v->id.exe), "qemu-system-x86_64");
-        snprintf(v->id.cgroup, sizeof(v->id.cgroup), "/vmgov/web/web_%d", i);
+        assert_int_equal(asprintf(&v->id.cgroup, "/vmgov/web/web_%d", i) > 0, 1);
         v->sig = (struct vm_signals){.interval_usec = 1000000,
                                      .cpu = {.some_ppm = 120000},
                                      .memory_current = 1ULL << 30,
@@ -90,8 +90,10 @@ static void test_round_trip(void **state)
                 assert_int_equal(out[i].sig.runq.p99_usec, 4200);
                 assert_memory_equal(&out[i].st, &in[i].st, sizeof(in[i].st));
         }
-        free(out);
+        snapshot_vms_free(out, n);
         free(text);
+        for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++)
+                vm_identity_done(&in[i].id);
 }
 
 /* Any user's QEMU look-alike is in the status file too, unmanaged: the longest cgroup path it can have, every byte
@@ -110,9 +112,12 @@ static void test_longest_strings(void **state)
         in[1].st = (struct snapshot_state){0};
         memset(in[1].id.name, '\n', VM_NAME_MAX);
         in[1].id.name[VM_NAME_MAX] = '\0';
-        memset(in[1].id.cgroup, ' ', sizeof(in[1].id.cgroup) - 1);
+        /* the longest cgroup path taken */
+        in[1].id.cgroup = realloc(in[1].id.cgroup, VM_CGROUP_MAX);
+        assert_non_null(in[1].id.cgroup);
+        memset(in[1].id.cgroup, ' ', VM_CGROUP_MAX - 1);
         in[1].id.cgroup[0] = '/';
-        in[1].id.cgroup[sizeof(in[1].id.cgroup) - 1] = '\0';
+        in[1].id.cgroup[VM_CGROUP_MAX - 1] = '\0';
         char *text = format(in, 2);
 
         assert_int_equal(snapshot_parse(text, &d, &out, &n, &line), 0);
@@ -120,8 +125,10 @@ static void test_longest_strings(void **state)
         assert_string_equal(out[1].id.name, in[1].id.name);
         assert_string_equal(out[1].id.cgroup, in[1].id.cgroup);
         assert_string_equal(out[0].id.name, in[0].id.name);
-        free(out);
+        snapshot_vms_free(out, n);
         free(text);
+        for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++)
+                vm_identity_done(&in[i].id);
 }
 
 static void test_malformed(void **state)

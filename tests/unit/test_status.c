@@ -52,7 +52,7 @@ static int setup(void **state)
         snprintf(vms[0].id.name, sizeof(vms[0].id.name), "web\n<0>evil\x1b[31m");
         snprintf(vms[0].id.uuid, sizeof(vms[0].id.uuid), "\x1b[2J\n<1>");
         snprintf(vms[0].id.exe, sizeof(vms[0].id.exe), "qemu\x1b]0;owned\x07");
-        snprintf(vms[0].id.cgroup, sizeof(vms[0].id.cgroup), "/user.slice/a\n<3>b\xe2\x80\xae\xff/c");
+        vms[0].id.cgroup = (char *)"/user.slice/a\n<3>b\xe2\x80\xae\xff/c";
         vms[0].st = (struct snapshot_state){.sensed = false, .decisions = 1, .decided_usec = 1};
         snprintf(vms[0].st.group, sizeof(vms[0].st.group), "w\x1b[8m");
         snprintf(vms[0].st.cgroup, sizeof(vms[0].st.cgroup), "vmgov/w/x\ny");
@@ -68,9 +68,8 @@ static int setup(void **state)
                  "w\xc3\xa9"
                  "b-\xe6\x97\xa5\xe6\x9c\xac");
         snprintf(vms[1].id.uuid, sizeof(vms[1].id.uuid), "6b29fc40-ca47-1067-b31d-00dd010662da");
-        snprintf(vms[1].id.cgroup, sizeof(vms[1].id.cgroup),
-                 "/vmgov/web/w\xc3\xa9"
-                 "b");
+        vms[1].id.cgroup = (char *)"/vmgov/web/w\xc3\xa9"
+                                   "b";
         vms[1].st = (struct snapshot_state){.sensed = true};
         snprintf(vms[1].st.group, sizeof(vms[1].st.group), "web");
         snprintf(vms[1].st.cpu_weight, sizeof(vms[1].st.cpu_weight), "200");
