@@ -710,6 +710,49 @@ static void test_memory_protection_keys(void **state)
         assert_has_prefix(load_err("[engine]\nMemoryMin = 1G\n"), "test.ini:2: unknown key MemoryMin= in [engine]");
 }
 
+/* A protection above a limit, or above the floor the memory law may probe to, is refused at its own line, with
+ * the values; MemoryMin= above MemoryLow= too. */
+static void test_memory_protection_refusals(void **state)
+{
+        static const char adapt[] = "Adapt = memory\nMemoryHighRange = 2G..8G\nMemoryPressureTarget = 5%\n";
+        static const struct {
+                const char *before;
+                bool adapt; /* the memory law, between before and after */
+                const char *after, *expect;
+        } cases[] = {
+                {"MemoryLow = 3G\n", true, "",
+                 "test.ini:3: [group a]: MemoryLow=3G is above the floor of MemoryHighRange=2G..8G: the memory law "
+                 "could take memory.high below the protection"},
+                {"", true, "MemoryMin = 2049M\n",
+                 "test.ini:6: [group a]: MemoryMin=2049M is above the floor of MemoryHighRange=2G..8G"},
+                {"MemoryHigh = 1G\nMemoryLow = 1025M\n", false, "",
+                 "test.ini:4: [group a]: MemoryLow=1025M is above MemoryHigh=1G"},
+                {"MemoryMax = 1G\nMemoryLow = 1073741825\n", false, "",
+                 "test.ini:4: [group a]: MemoryLow=1073741825 is above MemoryMax=1G"},
+                {"MemoryMax = 1G\nMemoryLow = infinity\n", false, "",
+                 "test.ini:4: [group a]: MemoryLow=infinity is above MemoryMax=1G"},
+                {"MemoryLow = 1G\nMemoryMin = 2G\n", false, "",
+                 "test.ini:4: [group a]: MemoryMin=2G is above MemoryLow=1G"},
+        };
+        char text[512];
+
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                snprintf(text, sizeof(text), "[group a]\nMatchName = a\n%s%s%s", cases[i].before,
+                         cases[i].adapt ? adapt : "", cases[i].after);
+                assert_has_prefix(load_err(text), cases[i].expect);
+        }
+
+        /* At the floor, at the limits, and equal: fine. */
+        snprintf(text, sizeof(text), "[group a]\nMatchName = a\nMemoryMin = 1G\nMemoryLow = 2G\nMemoryHigh = 4G\n%s",
+                 adapt);
+        policy_free(load_ok(text));
+        policy_free(load_ok("[group a]\nMatchName = a\nMemoryMin = 1G\nMemoryLow = 1G\nMemoryHigh = 1G\nMemoryMax = "
+                            "1G\n"));
+        policy_free(load_ok("[group a]\nMatchName = a\nMemoryLow = infinity\nMemoryHigh = infinity\n"));
+        /* Under the limits, without the memory law: fine. */
+        policy_free(load_ok("[group a]\nMatchName = a\nMemoryLow = 1G\nMemoryMax = 16G\n"));
+}
+
 /* IODeviceLatencyTargetSec=DEVICE TARGET (systemd's), once per device. */
 static void test_io_latency_key(void **state)
 {
@@ -778,6 +821,7 @@ int main(void)
                 cmocka_unit_test(test_net_keys),
                 cmocka_unit_test(test_memory_protection_keys),
                 cmocka_unit_test(test_io_latency_key),
+                cmocka_unit_test(test_memory_protection_refusals),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
