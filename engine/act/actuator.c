@@ -11,24 +11,27 @@
 #include "act/statefile.h"
 
 /* The files the engine writes: what a fresh cgroup holds (the kernel's defaults, for dry-run and restore), and
- * why a kernel may lack the file, for the one warning when it does. */
+ * why a kernel may lack the file, for the one warning when it does; NULL missing_why with quiet: a file that is
+ * only there sometimes, whose absence says nothing (io.bfq.weight without bfq loaded). */
 struct cgroup_file {
         const char *file, *default_text, *missing_why;
+        bool quiet;
 };
 
 static const struct cgroup_file cgroup_files[] = {
-        {"cpu.max", "max 100000\n", NULL},
-        {"cpu.weight", "100\n", NULL},
-        {"cpu.idle", "0\n", "cpu.idle needs Linux 5.15+"},
-        {"memory.high", "max\n", NULL},
-        {"memory.max", "max\n", NULL},
-        {"memory.min", "0\n", NULL},
-        {"memory.low", "0\n", NULL},
-        {"memory.swap.max", "max\n", "the kernel does not account swap: CONFIG_MEMCG_SWAP, or swapaccount=0"},
-        {"memory.zswap.max", "max\n", "the kernel has no zswap limit: Linux 5.19+ with CONFIG_ZSWAP"},
-        {"io.weight", "default 100\n", "the kernel has no io.cost: CONFIG_BLK_CGROUP_IOCOST"},
-        {"io.max", "", NULL},
-        {"io.latency", "", "the kernel has no io.latency: CONFIG_BLK_CGROUP_IOLATENCY"},
+        {"cpu.max", "max 100000\n", NULL, false},
+        {"cpu.weight", "100\n", NULL, false},
+        {"cpu.idle", "0\n", "cpu.idle needs Linux 5.15+", false},
+        {"memory.high", "max\n", NULL, false},
+        {"memory.max", "max\n", NULL, false},
+        {"memory.min", "0\n", NULL, false},
+        {"memory.low", "0\n", NULL, false},
+        {"memory.swap.max", "max\n", "the kernel does not account swap: CONFIG_MEMCG_SWAP, or swapaccount=0", false},
+        {"memory.zswap.max", "max\n", "the kernel has no zswap limit: Linux 5.19+ with CONFIG_ZSWAP", false},
+        {"io.weight", "default 100\n", "the kernel has no io.cost: CONFIG_BLK_CGROUP_IOCOST", false},
+        {"io.bfq.weight", "default 100\n", NULL, true},
+        {"io.max", "", NULL, false},
+        {"io.latency", "", "the kernel has no io.latency: CONFIG_BLK_CGROUP_IOLATENCY", false},
 };
 
 _Static_assert(ELEMENTSOF(cgroup_files) <= 32, "actuator.missing_warned is a 32-bit mask");
@@ -129,6 +132,9 @@ int actuator_plan(const struct limits *lim, uint64_t page_size, struct setting *
         if (lim->io_weight_set) {
                 ADD("io.weight", CGROUP_IO);
                 FORMAT(cgv_format_io_weight(lim->io_weight, s->value, sizeof(s->value)));
+                /* bfq's own weight, as systemd writes it: there only while bfq is loaded (ioweight.h) */
+                ADD("io.bfq.weight", CGROUP_IO);
+                FORMAT(cgv_format_io_weight(cgv_bfq_weight(lim->io_weight), s->value, sizeof(s->value)));
         }
         for (unsigned i = 0; i < lim->n_io_devices; i++) {
                 ADD("io.max", CGROUP_IO);
@@ -169,7 +175,7 @@ int actuator_current_value(const struct setting *s, const char *text, uint64_t p
                 r = cgv_parse_memory(text, &a);
                 return r < 0 ? r : cgv_format_memory(cgv_memory_effective(a, page_size), buf, size);
         }
-        if (strcmp(s->file, "io.weight") == 0) {
+        if (strcmp(s->file, "io.weight") == 0 || strcmp(s->file, "io.bfq.weight") == 0) {
                 r = cgv_parse_io_weight_default(text, &a);
                 return r < 0 ? r : cgv_format_io_weight(a, buf, size);
         }
@@ -334,6 +340,10 @@ static int note_missing_file(struct actuator *a, const struct actuator_target *t
         unsigned bit = f ? 1U << (f - cgroup_files) : 0;
         char name[AUDIT_LOG_NAME_MAX], cgroup[AUDIT_LOG_NAME_MAX];
 
+        if (f && f->quiet) {
+                log_debug("%s/%s: not there", t->cgroup, s->file);
+                return 0;
+        }
         if (!bit || (a->missing_warned & bit))
                 return 0;
         a->missing_warned |= bit;
@@ -449,7 +459,9 @@ int actuator_apply(struct actuator *a, const struct actuator_target *t, const st
                         return log_err_errno(r, "read %s/%s: %m", t->cgroup, s->file);
                 }
                 r = actuator_current_value(s, text, a->page_size, current, sizeof(current));
-        } else
+        } else if (cgroup_file_find(s->file) && cgroup_file_find(s->file)->quiet)
+                return 0; /* dry-run, no cgroup yet: whether it would have the file is not known */
+        else
                 r = actuator_default_value(s, current, sizeof(current));
         setting_where(t->cgroup, s, where, sizeof(where));
         if (r < 0) {

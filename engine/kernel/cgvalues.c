@@ -243,6 +243,16 @@ int cgv_format_io_weight(uint64_t weight, char *buf, size_t size)
         return format(buf, size, "default %" PRIu64, weight);
 }
 
+uint64_t cgv_bfq_weight(uint64_t io_weight)
+{
+        const uint64_t def = CPU_WEIGHT_DEFAULT, bfq_min = 1, bfq_def = 100, bfq_max = 1000;
+
+        io_weight = CLAMP(io_weight, (uint64_t)IO_WEIGHT_MIN, (uint64_t)IO_WEIGHT_MAX);
+        if (io_weight <= def)
+                return bfq_def - (def - io_weight) * (bfq_def - bfq_min) / (def - IO_WEIGHT_MIN);
+        return bfq_def + (io_weight - def) * (bfq_max - bfq_def) / (IO_WEIGHT_MAX - def);
+}
+
 /* Calls to each line in turn (without its newline); stops at the first nonzero return. */
 typedef int (*line_fn)(const char *line, size_t len, void *userdata);
 

@@ -73,6 +73,10 @@ bool cgv_memory_equal(uint64_t desired, uint64_t current, uint64_t page_size);
 int cgv_format_io_weight(uint64_t weight, char *buf, size_t size);
 int cgv_parse_io_weight_default(const char *s, uint64_t *ret_weight);
 
+/* io.bfq.weight (bfq's own, 1..1000; written and read as io.weight is) for an io.weight, as systemd maps it:
+ * 1 → 1, 100 → 100, 10000 → 1000, linear in between. */
+uint64_t cgv_bfq_weight(uint64_t io_weight);
+
 /*
  * io.max, one device: "MAJ:MIN rbps=N wbps=max riops=max wiops=max" (LIMIT_MAX → "max"). Writing a line
  * with all four at max removes the device's limits; the kernel then drops its line, so a device absent

@@ -43,7 +43,7 @@ static void test_plan(void **state)
         size_t n = 0;
 
         assert_int_equal(actuator_plan(&l, PAGE, s, ELEMENTSOF(s), &n), 0);
-        assert_int_equal(n, 6);
+        assert_int_equal(n, 7);
         assert_string_equal(s[0].file, "cpu.weight");
         assert_string_equal(s[0].value, "200");
         assert_string_equal(s[1].file, "cpu.max");
@@ -54,9 +54,12 @@ static void test_plan(void **state)
         assert_string_equal(s[3].value, "8589934592");
         assert_string_equal(s[4].file, "io.weight");
         assert_string_equal(s[4].value, "default 300");
-        assert_string_equal(s[5].file, "io.max");
-        assert_string_equal(s[5].value, "254:0 rbps=50000000 wbps=max riops=max wiops=1000");
-        assert_int_equal(s[5].controller, CGROUP_IO);
+        /* bfq's own weight too, as systemd maps it: 300 of 1..10000 is 118 of bfq's 1..1000 */
+        assert_string_equal(s[5].file, "io.bfq.weight");
+        assert_string_equal(s[5].value, "default 118");
+        assert_string_equal(s[6].file, "io.max");
+        assert_string_equal(s[6].value, "254:0 rbps=50000000 wbps=max riops=max wiops=1000");
+        assert_int_equal(s[6].controller, CGROUP_IO);
 
         struct limits idle = {.cpu_idle = true, .memory_high_set = true, .memory_high = LIMIT_MAX};
         assert_int_equal(actuator_plan(&idle, PAGE, s, ELEMENTSOF(s), &n), 0);
@@ -139,7 +142,7 @@ static void test_plan_protection_and_latency(void **state)
                 most.io_latency[i] = (struct io_device_latency){8, i, 1};
         }
         assert_int_equal(actuator_plan(&most, PAGE, s, ELEMENTSOF(s), &n), 0);
-        assert_int_equal(n, 10 + 2 * IO_DEVICES_MAX);
+        assert_int_equal(n, 11 + 2 * IO_DEVICES_MAX);
 }
 
 /* What the files read back as, and what a fresh cgroup holds (restore's and dry-run's reference). */

@@ -352,6 +352,19 @@ static void test_io_max(void **state)
         assert_false(cgv_io_limit_equal(&a, &c));
 }
 
+/* io.bfq.weight from io.weight, as systemd's BFQ_WEIGHT(): the defaults meet at 100, the ends at 1 and 1000. */
+static void test_bfq_weight(void **state)
+{
+        assert_int_equal(cgv_bfq_weight(1), 1);
+        assert_int_equal(cgv_bfq_weight(50), 50);
+        assert_int_equal(cgv_bfq_weight(100), 100);
+        assert_int_equal(cgv_bfq_weight(300), 118);
+        assert_int_equal(cgv_bfq_weight(5050), 550);
+        assert_int_equal(cgv_bfq_weight(10000), 1000);
+        assert_int_equal(cgv_bfq_weight(0), 1); /* out of range: clamped, never 0 */
+        assert_int_equal(cgv_bfq_weight(20000), 1000);
+}
+
 /* io.latency: "MAJ:MIN target=USEC" per device that has a target; none is "max". */
 static void test_io_latency(void **state)
 {
@@ -610,6 +623,7 @@ int main(void)
                 cmocka_unit_test(test_io_weight),
                 cmocka_unit_test(test_io_max),
                 cmocka_unit_test(test_io_latency),
+                cmocka_unit_test(test_bfq_weight),
                 cmocka_unit_test(test_io_cost_enabled),
                 cmocka_unit_test(test_cpu_stat),
                 cmocka_unit_test(test_memory_events),
