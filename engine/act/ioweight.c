@@ -20,17 +20,24 @@
 
 int ioweight_parse_scheduler(const char *text, char *buf, size_t size)
 {
-        const char *open = strchr(text, '['), *close = open ? strchr(open, ']') : NULL;
+        const char *open = strchr(text, '['), *close = open ? strchr(open, ']') : NULL, *name = open + 1;
         size_t len;
 
-        if (!close || close == open + 1)
+        if (!open) {
+                /* A device without a choice of scheduler (bio-based: brd, zram, dm) has one word and no mark. */
+                name = text;
+                len = strcspn(text, "\n");
+                if (len == 0 || memchr(text, ' ', len) || strspn(text + len, "\n") != strlen(text + len))
+                        return -EINVAL;
+        } else if (!close || close == name)
                 return -EINVAL;
-        len = (size_t)(close - open - 1);
-        if (memchr(open + 1, ' ', len) || memchr(open + 1, '\n', len))
+        else
+                len = (size_t)(close - name);
+        if (memchr(name, ' ', len) || memchr(name, '\n', len))
                 return -EINVAL;
         if (len >= size)
                 return -ENOBUFS;
-        memcpy(buf, open + 1, len);
+        memcpy(buf, name, len);
         buf[len] = '\0';
         return 0;
 }

@@ -16,8 +16,8 @@
  * The parsing is pure (the scheduler file here, io.cost.qos in cgvalues); ioweight_check() does the reading.
  */
 
-/* Pure: the scheduler in use in a queue/scheduler file ("mq-deadline kyber [bfq] none\n" → "bfq"), into buf.
- * -EINVAL when no name is marked, -ENOBUFS when it does not fit. */
+/* Pure: the scheduler in use in a queue/scheduler file ("mq-deadline kyber [bfq] none\n" → "bfq"; a bio-based
+ * device's lone "none\n" → "none"), into buf. -EINVAL when it says no one name, -ENOBUFS when it does not fit. */
 int ioweight_parse_scheduler(const char *text, char *buf, size_t size);
 
 /* Pure: whether a weight reaches a device with this scheduler and io.cost state. */

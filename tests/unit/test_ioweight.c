@@ -23,8 +23,14 @@ static void test_parse_scheduler(void **state)
         assert_string_equal(buf, "none");
         assert_int_equal(ioweight_parse_scheduler("[mq-deadline] none", buf, sizeof(buf)), 0);
         assert_string_equal(buf, "mq-deadline");
-        /* Nothing marked, an empty mark, an unclosed one, and a mark across words are not understood. */
-        assert_int_equal(ioweight_parse_scheduler("none\n", buf, sizeof(buf)), -EINVAL);
+        /* A bio-based device (brd, zram) has no choice: one word, unmarked. */
+        assert_int_equal(ioweight_parse_scheduler("none\n", buf, sizeof(buf)), 0);
+        assert_string_equal(buf, "none");
+        /* Several words with none marked, an empty mark, an unclosed one, and a mark across words are not
+         * understood. */
+        assert_int_equal(ioweight_parse_scheduler("none kyber\n", buf, sizeof(buf)), -EINVAL);
+        assert_int_equal(ioweight_parse_scheduler("none\nkyber\n", buf, sizeof(buf)), -EINVAL);
+        assert_int_equal(ioweight_parse_scheduler("\n", buf, sizeof(buf)), -EINVAL);
         assert_int_equal(ioweight_parse_scheduler("[] none\n", buf, sizeof(buf)), -EINVAL);
         assert_int_equal(ioweight_parse_scheduler("[none\n", buf, sizeof(buf)), -EINVAL);
         assert_int_equal(ioweight_parse_scheduler("[none kyber]\n", buf, sizeof(buf)), -EINVAL);
@@ -59,7 +65,8 @@ static struct policy *load(const char *text)
         return p;
 }
 
-/* A /sys with vda (mq-deadline), sdb (bfq) and its partition sdb1, an unused loop0; and a cgroup2 root. */
+/* A /sys with vda (mq-deadline), sdb (bfq) and its partition sdb1, an unused loop0, a ram disk; and a cgroup2
+ * root. */
 struct fixture {
         char path[4096];
         int fd, sys_fd, cg_fd;
@@ -93,6 +100,7 @@ static int setup(void **state)
         disk(f->sys_fd, "vda", "254:0\n", "2097152\n", "[mq-deadline] none\n");
         disk(f->sys_fd, "sdb", "8:16\n", "2097152\n", "mq-deadline kyber [bfq] none\n");
         disk(f->sys_fd, "loop0", "7:0\n", "0\n", "[none]\n");
+        disk(f->sys_fd, "ram0", "1:0\n", "131072\n", "none\n"); /* bio-based: no choice, no io.cost */
         /* a partition: no queue/ of its own, its disk's is one up */
         tmptree_write_string(f->sys_fd, "block/sdb/sdb1/dev", "8:17\n");
         assert_int_equal(symlinkat("../../block/sdb/sdb1", f->sys_fd, "dev/block/8:17"), 0);
@@ -132,9 +140,10 @@ static void test_check_says_which_disk(void **state)
         assert_string_equal(log, "");
         free(log);
 
-        /* IOWeight= and no device in the policy: every disk with a size. vda has neither io.cost nor bfq; sdb has
-         * bfq; loop0 is not in use. No io.cost.qos at all (a kernel without io.cost) is io.cost off. */
-        assert_int_equal(check(f, "[group a]\nMatchName = a\nIOWeight = 500\n", &log), 1);
+        /* IOWeight= and no device in the policy: every disk with a size. vda and ram0 have neither io.cost nor bfq;
+         * sdb has bfq; loop0 is not in use. No io.cost.qos at all (a kernel without io.cost) is io.cost off. */
+        assert_int_equal(check(f, "[group a]\nMatchName = a\nIOWeight = 500\n", &log), 2);
+        assert_non_null(strstr(log, "does nothing on device ram0 (1:0): its scheduler is none"));
         assert_non_null(strstr(log,
                                "IOWeight= ([group a] at test.ini:1) does nothing on device vda (254:0): its "
                                "scheduler is mq-deadline, not bfq, and io.cost is not enabled for it; enable it "
@@ -145,10 +154,11 @@ static void test_check_says_which_disk(void **state)
 
         /* io.cost enabled for vda: nothing to say. A line with enable=0 is off. */
         tmptree_write_string(f->cg_fd, "io.cost.qos", "254:0 enable=1 ctrl=auto rpct=0.00 rlat=250000\n");
-        assert_int_equal(check(f, "[group a]\nMatchName = a\nIOWeight = 500\n", &log), 0);
+        assert_int_equal(check(f, "[group a]\nMatchName = a\nIOWeight = 500\n", &log), 1);
+        assert_null(strstr(log, "vda"));
         free(log);
         tmptree_write_string(f->cg_fd, "io.cost.qos", "254:0 enable=0 ctrl=auto rpct=0.00 rlat=250000\n");
-        assert_int_equal(check(f, "[group a]\nMatchName = a\nIOWeight = 500\n", &log), 1);
+        assert_int_equal(check(f, "[group a]\nMatchName = a\nIOWeight = 500\n", &log), 2);
         free(log);
 
         /* Devices named in the policy are the ones checked (by their numbers), the name from /sys/dev/block; a
