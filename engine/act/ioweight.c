@@ -20,12 +20,12 @@
 
 int ioweight_parse_scheduler(const char *text, char *buf, size_t size)
 {
-        const char *open = strchr(text, '['), *close = open ? strchr(open, ']') : NULL, *name = open + 1;
+        const char *open = strchr(text, '['), *close = open ? strchr(open, ']') : NULL;
+        const char *name = open ? open + 1 : text;
         size_t len;
 
         if (!open) {
                 /* A device without a choice of scheduler (bio-based: brd, zram, dm) has one word and no mark. */
-                name = text;
                 len = strcspn(text, "\n");
                 if (len == 0 || memchr(text, ' ', len) || strspn(text + len, "\n") != strlen(text + len))
                         return -EINVAL;
