@@ -1,7 +1,7 @@
 #!/bin/sh
 # The static keys of issue #15: MemoryMin=, MemoryLow=, MemorySwapMax=, MemoryZSwapMax= read back from a real VM's
 # cgroup as memory.min, memory.low, memory.swap.max and memory.zswap.max once `vmgov run` applied them, and SIGTERM
-# puts the operator's values back. IODeviceLatencyTargetSec= on the ram disk reads back as io.latency where the
+# puts the operator's values back (and so does `vmgov restore` from the journal after `vmgov once`). IODeviceLatencyTargetSec= on the ram disk reads back as io.latency where the
 # kernel has io.latency; where it has not (Debian's 6.1: no CONFIG_BLK_CGROUP_IOLATENCY), the engine says so once,
 # naming the file and the VM, and still writes the rest. IOWeight= on the ram disk (no io.cost, no bfq) is named as
 # doing nothing. A policy whose MemoryLow= is above MemoryHighRange='s floor is refused by `vmgov check` at its line.
@@ -94,6 +94,21 @@ for f in memory.min memory.low memory.swap.max memory.zswap.max; do
 	assert_eq 1 "$(grep '"reason":"restore original on exit"' "$VMTEST_TMP/audit.jsonl" | grep -c "\"file\":\"$f\"")" \
 		"restore line for $f in the audit"
 done
+
+# `vmgov once` leaves the values in force and their originals in the journal; `vmgov restore`, reading the journal
+# back, puts them back: the journal takes the new files
+state=$VMTEST_TMP/state
+assert_cmd "vmgov once" "$VMGOV" --policy "$policy" --state-file "$state" once
+assert_file_eq "$cg/memory.zswap.max" 16777216 "memory.zswap.max after vmgov once"
+assert_file_eq "$cg/memory.min" 67108864 "memory.min after vmgov once"
+for f in memory.min memory.low memory.swap.max memory.zswap.max; do
+	assert_contains "$(cat "$state")" "file=$f dev=0:0" "$f's original in the journal"
+done
+assert_cmd "vmgov restore" "$VMGOV" --state-file "$state" restore
+assert_file_eq "$cg/memory.min" "$before_min" "memory.min put back by vmgov restore"
+assert_file_eq "$cg/memory.low" 8388608 "memory.low put back by vmgov restore"
+assert_file_eq "$cg/memory.swap.max" 1073741824 "memory.swap.max put back by vmgov restore"
+assert_file_eq "$cg/memory.zswap.max" 536870912 "memory.zswap.max put back by vmgov restore"
 pid_alive "$keep" || fail "keep-1 died"
 
 # a protection above the floor the memory law may probe to is refused, at its line, with the values
