@@ -332,8 +332,26 @@ static const char *setting_where(const char *cgroup, const struct setting *s, ch
         return buf;
 }
 
-/* A live cgroup without the file: this kernel lacks it (no swap accounting, no zswap, no io.latency). The other
- * files are written; this one is said once, for the first VM that needed it, as every VM lacks it alike. */
+/* Is the controller of a file enabled in this cgroup (listed in its cgroup.controllers)? Then a file of it that is
+ * not there is one the kernel lacks; otherwise the cgroup is gone, or its parent does not hand the controller down. */
+static bool controller_enabled(int cgroup_fd, enum cg_controller c)
+{
+        static const char *const v2_names[_CGROUP_CONTROLLER_MAX] = {
+                [CGROUP_CPU] = "cpu", [CGROUP_MEMORY] = "memory", [CGROUP_IO] = "io", [CGROUP_PIDS] = "pids"};
+        char text[256], *save = NULL;
+
+        if (c < 0 || c >= _CGROUP_CONTROLLER_MAX || !v2_names[c] ||
+            cgroupfs_read(cgroup_fd, "cgroup.controllers", text, sizeof(text)) < 0)
+                return false;
+        for (char *w = strtok_r(text, " \n", &save); w; w = strtok_r(NULL, " \n", &save))
+                if (strcmp(w, v2_names[c]) == 0)
+                        return true;
+        return false;
+}
+
+/* A cgroup with the file's controller and without the file: this kernel lacks it (no swap accounting, no zswap, no
+ * io.latency). The other files are written; this one is said once, for the first VM that needed it, as every VM lacks
+ * it alike. */
 static int note_missing_file(struct actuator *a, const struct actuator_target *t, const struct setting *s)
 {
         const struct cgroup_file *f = cgroup_file_find(s->file);
@@ -450,7 +468,7 @@ int actuator_apply(struct actuator *a, const struct actuator_target *t, const st
                 }
         } else if (exists) {
                 r = cgroupfs_read(t->cgroup_fd, s->file, text, sizeof(text));
-                if (r == -ENOENT && cgroup_alive(t->cgroup_fd))
+                if (r == -ENOENT && controller_enabled(t->cgroup_fd, s->controller))
                         return note_missing_file(a, t, s);
                 if (r < 0) {
                         if (errno_is_vanished(r))
