@@ -4,7 +4,7 @@
 # puts the operator's values back (and so does `vmgov restore` from the journal after `vmgov once`). IODeviceLatencyTargetSec= on the ram disk reads back as io.latency where the
 # kernel has io.latency; where it has not (Debian's 6.1: no CONFIG_BLK_CGROUP_IOLATENCY), the engine says so once,
 # naming the file and the VM, and still writes the rest. IOWeight= on the ram disk (no io.cost, no bfq) is named as
-# doing nothing. A policy whose MemoryLow= is above MemoryHighRange='s floor is refused by `vmgov check` at its line.
+# doing nothing, and on the null_blk disk only while io.cost is not enabled for it in the root's io.cost.qos. A policy whose MemoryLow= is above MemoryHighRange='s floor is refused by `vmgov check` at its line.
 set -eu
 . /vmtest/lib.sh
 require_vmgov
@@ -110,6 +110,29 @@ assert_file_eq "$cg/memory.low" 8388608 "memory.low put back by vmgov restore"
 assert_file_eq "$cg/memory.swap.max" 1073741824 "memory.swap.max put back by vmgov restore"
 assert_file_eq "$cg/memory.zswap.max" 536870912 "memory.zswap.max put back by vmgov restore"
 pid_alive "$keep" || fail "keep-1 died"
+
+# IOWeight= on a disk where io.cost is enabled in the root's io.cost.qos is not warned about; where it is not, it is
+nb=$(blk_dev nullb0)
+weight=$VMTEST_TMP/weight.ini
+cat >"$weight" <<INI
+[group w]
+MatchName = nothing-*
+IOWeight = 200
+IOReadBandwidthMax = /dev/nullb0 100M
+INI
+cg_write /sys/fs/cgroup io.cost.qos "$nb enable=1"
+assert_contains "$(cat /sys/fs/cgroup/io.cost.qos)" "$nb enable=1" "io.cost enabled for nullb0"
+"$VMGOV" --policy "$weight" --state-file "$VMTEST_TMP/state2" once 2>"$VMTEST_TMP/once-on.log" ||
+	fail "vmgov once with io.cost on: $(cat "$VMTEST_TMP/once-on.log")"
+out=$(grep "does nothing on device" "$VMTEST_TMP/once-on.log" || true)
+assert_eq "" "$out" "IOWeight= warnings with io.cost enabled for the policy's only disk"
+cg_write /sys/fs/cgroup io.cost.qos "$nb enable=0"
+"$VMGOV" --policy "$weight" --state-file "$VMTEST_TMP/state2" once 2>"$VMTEST_TMP/once-off.log" ||
+	fail "vmgov once with io.cost off: $(cat "$VMTEST_TMP/once-off.log")"
+assert_contains "$(cat "$VMTEST_TMP/once-off.log")" \
+	"IOWeight= ([group w] at $weight:1) does nothing on device nullb0 ($nb): its scheduler is" \
+	"the IOWeight= warning once io.cost is off for nullb0"
+log "with io.cost off: $(grep "does nothing on device" "$VMTEST_TMP/once-off.log")"
 
 # a protection above the floor the memory law may probe to is refused, at its line, with the values
 bad=$VMTEST_TMP/bad.ini
