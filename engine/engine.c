@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "act/actuator.h"
+#include "act/ioweight.h"
 #include "act/netshape.h"
 #include "act/statefile.h"
 #include "decide/stage.h"
@@ -305,6 +306,7 @@ int engine_open(struct engine *e, const struct engine_options *opt, struct polic
         placement_move_ops(e->mover, &move_ops);
         actuator_set_move_ops(e->act, &move_ops);
         engine_net_open(e);
+        ioweight_check(e->sys_fd, e->mount_fd, e->policy); /* IOWeight= on a disk that ignores it: said */
         if (opt->sense) {
                 if (sense_swap_present(e->proc_fd, &e->swap) < 0)
                         e->swap = false;
@@ -506,6 +508,7 @@ int engine_reload(struct engine *e)
         e->policy = p;
         engine_apply_overrides(e);
         log_info("policy reloaded from %s: %zu groups", e->opt.policy_path, p->n_groups);
+        ioweight_check(e->sys_fd, e->mount_fd, p);
         if (was_dry_run && !e->dry_run)
                 engine_enforce_begin(e);
         else if (!was_dry_run && e->dry_run)

@@ -10,6 +10,51 @@
 #include "kernel/macro.h"
 #include "act/statefile.h"
 
+/* The files the engine writes: what a fresh cgroup holds (the kernel's defaults, for dry-run and restore), and
+ * why a kernel may lack the file, for the one warning when it does; NULL missing_why with quiet: a file that is
+ * only there sometimes, whose absence says nothing (io.bfq.weight without bfq loaded). */
+struct cgroup_file {
+        const char *file, *default_text, *missing_why;
+        bool quiet;
+};
+
+static const struct cgroup_file cgroup_files[] = {
+        {"cpu.max", "max 100000\n", NULL, false},
+        {"cpu.weight", "100\n", NULL, false},
+        {"cpu.idle", "0\n", "cpu.idle needs Linux 5.15+", false},
+        {"memory.high", "max\n", NULL, false},
+        {"memory.max", "max\n", NULL, false},
+        {"memory.min", "0\n", NULL, false},
+        {"memory.low", "0\n", NULL, false},
+        {"memory.swap.max", "max\n", "the kernel does not account swap: CONFIG_MEMCG_SWAP, or swapaccount=0", false},
+        {"memory.zswap.max", "max\n", "the kernel has no zswap limit: Linux 5.19+ with CONFIG_ZSWAP", false},
+        {"io.weight", "default 100\n", "the kernel has no io.cost: CONFIG_BLK_CGROUP_IOCOST", false},
+        {"io.bfq.weight", "default 100\n", NULL, true},
+        {"io.max", "", NULL, false},
+        {"io.latency", "", "the kernel has no io.latency: CONFIG_BLK_CGROUP_IOLATENCY", false},
+};
+
+_Static_assert(ELEMENTSOF(cgroup_files) <= 32, "actuator.missing_warned is a 32-bit mask");
+
+static const struct cgroup_file *cgroup_file_find(const char *file)
+{
+        for (size_t i = 0; i < ELEMENTSOF(cgroup_files); i++)
+                if (strcmp(file, cgroup_files[i].file) == 0)
+                        return &cgroup_files[i];
+        return NULL;
+}
+
+/* The files whose values are bytes or "max", kept by the kernel in pages. */
+static bool is_memory_bytes_file(const char *file)
+{
+        static const char *const files[] = {"memory.high", "memory.max",      "memory.min",
+                                            "memory.low",  "memory.swap.max", "memory.zswap.max"};
+        for (size_t i = 0; i < ELEMENTSOF(files); i++)
+                if (strcmp(file, files[i]) == 0)
+                        return true;
+        return false;
+}
+
 static int setting_add(struct setting *ret, size_t max, size_t *n, const char *file, enum cg_controller c,
                        struct setting **ret_setting)
 {
@@ -65,15 +110,44 @@ int actuator_plan(const struct limits *lim, uint64_t page_size, struct setting *
                 ADD("memory.max", CGROUP_MEMORY);
                 FORMAT(cgv_format_memory(cgv_memory_effective(lim->memory_max, page_size), s->value, sizeof(s->value)));
         }
+        /* The static ones: the protection from reclaim, and swap. Each file on its own, so a kernel without one
+         * (no swap accounting, no zswap) loses that one only. */
+        const struct {
+                const char *file;
+                bool set;
+                uint64_t bytes;
+        } memory_files[] = {
+                {"memory.min", lim->memory_min_set, lim->memory_min},
+                {"memory.low", lim->memory_low_set, lim->memory_low},
+                {"memory.swap.max", lim->memory_swap_max_set, lim->memory_swap_max},
+                {"memory.zswap.max", lim->memory_zswap_max_set, lim->memory_zswap_max},
+        };
+        for (size_t i = 0; i < ELEMENTSOF(memory_files); i++) {
+                if (!memory_files[i].set)
+                        continue;
+                ADD(memory_files[i].file, CGROUP_MEMORY);
+                FORMAT(cgv_format_memory(cgv_memory_effective(memory_files[i].bytes, page_size), s->value,
+                                         sizeof(s->value)));
+        }
         if (lim->io_weight_set) {
                 ADD("io.weight", CGROUP_IO);
                 FORMAT(cgv_format_io_weight(lim->io_weight, s->value, sizeof(s->value)));
+                /* bfq's own weight, as systemd writes it: there only while bfq is loaded (ioweight.h) */
+                ADD("io.bfq.weight", CGROUP_IO);
+                FORMAT(cgv_format_io_weight(cgv_bfq_weight(lim->io_weight), s->value, sizeof(s->value)));
         }
         for (unsigned i = 0; i < lim->n_io_devices; i++) {
                 ADD("io.max", CGROUP_IO);
                 s->major = lim->io_devices[i].major;
                 s->minor = lim->io_devices[i].minor;
                 FORMAT(cgv_format_io_max(&lim->io_devices[i], s->value, sizeof(s->value)));
+        }
+        for (unsigned i = 0; i < lim->n_io_latency; i++) {
+                const struct io_device_latency *l = &lim->io_latency[i];
+                ADD("io.latency", CGROUP_IO);
+                s->major = l->major;
+                s->minor = l->minor;
+                FORMAT(cgv_format_io_latency(l->major, l->minor, l->target_usec, s->value, sizeof(s->value)));
         }
         *ret_n = n;
         return 0;
@@ -97,11 +171,11 @@ int actuator_current_value(const struct setting *s, const char *text, uint64_t p
                 r = cgv_parse_cpu_idle(text, &idle);
                 return r < 0 ? r : cgv_format_cpu_idle(idle, buf, size);
         }
-        if (strcmp(s->file, "memory.high") == 0 || strcmp(s->file, "memory.max") == 0) {
+        if (is_memory_bytes_file(s->file)) {
                 r = cgv_parse_memory(text, &a);
                 return r < 0 ? r : cgv_format_memory(cgv_memory_effective(a, page_size), buf, size);
         }
-        if (strcmp(s->file, "io.weight") == 0) {
+        if (strcmp(s->file, "io.weight") == 0 || strcmp(s->file, "io.bfq.weight") == 0) {
                 r = cgv_parse_io_weight_default(text, &a);
                 return r < 0 ? r : cgv_format_io_weight(a, buf, size);
         }
@@ -110,27 +184,23 @@ int actuator_current_value(const struct setting *s, const char *text, uint64_t p
                 r = cgv_parse_io_max(text, s->major, s->minor, &cur);
                 return r < 0 ? r : cgv_format_io_max(&cur, buf, size);
         }
+        if (strcmp(s->file, "io.latency") == 0) {
+                r = cgv_parse_io_latency(text, s->major, s->minor, &a);
+                return r < 0 ? r : cgv_format_io_latency(s->major, s->minor, a, buf, size);
+        }
         return -EINVAL;
 }
 
 int actuator_default_value(const struct setting *s, char *buf, size_t size)
 {
-        static const struct {
-                const char *file, *text;
-        } defaults[] = {
-                {"cpu.max", "max 100000\n"},
-                {"cpu.weight", "100\n"},
-                {"cpu.idle", "0\n"},
-                {"memory.high", "max\n"},
-                {"memory.max", "max\n"},
-                {"io.weight", "default 100\n"},
-                {"io.max", ""},
-        };
+        const struct cgroup_file *f = cgroup_file_find(s->file);
 
-        for (size_t i = 0; i < ELEMENTSOF(defaults); i++)
-                if (strcmp(s->file, defaults[i].file) == 0)
-                        return actuator_current_value(s, defaults[i].text, 1, buf, size);
-        return -EINVAL;
+        return f ? actuator_current_value(s, f->default_text, 1, buf, size) : -EINVAL;
+}
+
+bool actuator_file_known(const char *file)
+{
+        return cgroup_file_find(file) != NULL;
 }
 
 void actuator_init(struct actuator *a, bool dry_run, int mount_fd, int audit_fd)
@@ -262,6 +332,47 @@ static const char *setting_where(const char *cgroup, const struct setting *s, ch
         return buf;
 }
 
+/* Is the controller of a file enabled in this cgroup (listed in its cgroup.controllers)? Then a file of it that is
+ * not there is one the kernel lacks; otherwise the cgroup is gone, or its parent does not hand the controller down. */
+static bool controller_enabled(int cgroup_fd, enum cg_controller c)
+{
+        static const char *const v2_names[_CGROUP_CONTROLLER_MAX] = {
+                [CGROUP_CPU] = "cpu", [CGROUP_MEMORY] = "memory", [CGROUP_IO] = "io", [CGROUP_PIDS] = "pids"};
+        char text[256], *save = NULL;
+
+        if (c < 0 || c >= _CGROUP_CONTROLLER_MAX || !v2_names[c] ||
+            cgroupfs_read(cgroup_fd, "cgroup.controllers", text, sizeof(text)) < 0)
+                return false;
+        for (char *w = strtok_r(text, " \n", &save); w; w = strtok_r(NULL, " \n", &save))
+                if (strcmp(w, v2_names[c]) == 0)
+                        return true;
+        return false;
+}
+
+/* A cgroup with the file's controller and without the file: this kernel lacks it (no swap accounting, no zswap, no
+ * io.latency). The other files are written; this one is said once, for the first VM that needed it, as every VM lacks
+ * it alike. */
+static int note_missing_file(struct actuator *a, const struct actuator_target *t, const struct setting *s)
+{
+        const struct cgroup_file *f = cgroup_file_find(s->file);
+        unsigned bit = f ? 1U << (f - cgroup_files) : 0;
+        char name[AUDIT_LOG_NAME_MAX], cgroup[AUDIT_LOG_NAME_MAX];
+
+        if (f && f->quiet) {
+                log_debug("%s/%s: not there", t->cgroup, s->file);
+                return 0;
+        }
+        if (!bit || (a->missing_warned & bit))
+                return 0;
+        a->missing_warned |= bit;
+        log_warn("VM %s (pid %d, group %s): cgroup %s has no %s (%s): that setting is not applied, to this VM or to "
+                 "any other (said once)",
+                 audit_escape_for_log(t->vm ? t->vm : "", name, sizeof(name)), (int)t->pid, t->group,
+                 audit_escape_for_log(t->cgroup, cgroup, sizeof(cgroup)), s->file,
+                 f->missing_why ? f->missing_why : "the kernel does not have it");
+        return 0;
+}
+
 static int net_read(struct actuator *a, const struct setting *s, char *buf, size_t size)
 {
         return a->net.read ? a->net.read(a->net.userdata, s, buf, size) : -EOPNOTSUPP;
@@ -357,6 +468,8 @@ int actuator_apply(struct actuator *a, const struct actuator_target *t, const st
                 }
         } else if (exists) {
                 r = cgroupfs_read(t->cgroup_fd, s->file, text, sizeof(text));
+                if (r == -ENOENT && controller_enabled(t->cgroup_fd, s->controller))
+                        return note_missing_file(a, t, s);
                 if (r < 0) {
                         if (errno_is_vanished(r))
                                 return log_debug_errno(r, "read %s/%s: %m", t->cgroup, s->file);
@@ -364,7 +477,9 @@ int actuator_apply(struct actuator *a, const struct actuator_target *t, const st
                         return log_err_errno(r, "read %s/%s: %m", t->cgroup, s->file);
                 }
                 r = actuator_current_value(s, text, a->page_size, current, sizeof(current));
-        } else
+        } else if (cgroup_file_find(s->file) && cgroup_file_find(s->file)->quiet)
+                return 0; /* dry-run, no cgroup yet: whether it would have the file is not known */
+        else
                 r = actuator_default_value(s, current, sizeof(current));
         setting_where(t->cgroup, s, where, sizeof(where));
         if (r < 0) {

@@ -20,13 +20,13 @@
  * place that looks at dry-run.
  */
 
-#define SETTINGS_MAX     (8 + IO_DEVICES_MAX)
-#define SETTING_FILE_MAX 16
+#define SETTINGS_MAX     (12 + 2 * IO_DEVICES_MAX)
+#define SETTING_FILE_MAX 24
 
 struct setting {
         char file[SETTING_FILE_MAX]; /* "cpu.max", "io.max", ... */
         enum cg_controller controller;
-        unsigned major, minor;     /* io.max only: the device this line is about */
+        unsigned major, minor;     /* io.max and io.latency only: the device this line is about */
         char ifname[IFNAMSIZ];     /* net.* only (netshape.h): the tap; such a setting is not a cgroup file */
         char value[CGV_VALUE_MAX]; /* what to write, as the kernel reads it back */
 };
@@ -49,6 +49,9 @@ int actuator_current_value(const struct setting *s, const char *file_text, uint6
 
 /* Pure: what a freshly created cgroup holds for s's file (the kernel's defaults). */
 int actuator_default_value(const struct setting *s, char *buf, size_t size);
+
+/* Whether the engine writes this cgroup file (the journal takes originals of those only). */
+bool actuator_file_known(const char *file);
 
 /* Who a change is for: the audit record's context. */
 struct actuator_target {
@@ -108,6 +111,7 @@ struct actuator {
         struct original *shadow;
         size_t n_shadow, shadow_allocated;
         unsigned writes, would_writes, errors;
+        unsigned missing_warned;       /* the files (by their place in actuator.c's table) already said to be missing */
         struct actuator_net_ops net;   /* for settings with an ifname; zero: none */
         struct actuator_move_ops move; /* for putting moved VMs back; zero: none */
 };
@@ -128,8 +132,9 @@ void actuator_set_dry_run(struct actuator *a, bool dry_run);
  * VM must not be moved. */
 int actuator_note_move(struct actuator *a, const char *cgroup, pid_t pid, uint64_t start_time, const char *from);
 
-/* Make the kernel hold s for the target. Returns 1 if it wrote (or would write), 0 if already equal, -errno when
- * the read or the write failed (already logged, naming the file and the value). */
+/* Make the kernel hold s for the target. Returns 1 if it wrote (or would write), 0 if already equal, or if the
+ * VM's live cgroup has no such file (the kernel lacks it: warned once per file, naming the file and the VM), -errno
+ * when the read or the write failed (already logged, naming the file and the value). */
 int actuator_apply(struct actuator *a, const struct actuator_target *t, const struct setting *s, const char *reason);
 
 /* Write every recorded original back (SIGTERM/SIGINT, vmgov restore). Returns the number of failures; those stay

@@ -118,11 +118,7 @@ static int parse_line(const char *line, struct original *ret)
             c >= _CGROUP_CONTROLLER_MAX || !cg[0] || cg[0] == '/' || strstr(cg, ".."))
                 return -EINVAL;
         /* Only the files the engine writes: a state file is not a way to write anything anywhere. */
-        static const char *const files[] = {"cpu.max",    "cpu.weight", "cpu.idle", "memory.high",
-                                            "memory.max", "io.weight",  "io.max"};
-        bool known = false;
-        for (size_t i = 0; i < ELEMENTSOF(files); i++)
-                known |= strcmp(file, files[i]) == 0;
+        bool known = actuator_file_known(file);
         /* A tap's shaping (netshape.h): only with a valid interface name. */
         if (field(line, "ifname", ifname, sizeof(ifname)) >= 0) {
                 if (known || (strcmp(file, "net.ingress") != 0 && strcmp(file, "net.egress") != 0) ||

@@ -301,7 +301,8 @@ static bool memory_probes_by_reclaim(const struct adapt_policy *a, const struct 
  * dies. Below half the target, ask the kernel to reclaim up to 1% of memory.current, scaled as senpai does, never
  * below the floor; over the target, stop: the workload faults back what it needs, and the next probe waits out the
  * hold, twice as long when it follows a probe. */
-static void memory_reclaim_law(struct control_vm *vm, uint64_t now, uint64_t page_size, uint64_t floor)
+static void memory_reclaim_law(struct control_vm *vm, uint64_t now, uint64_t page_size, uint64_t floor,
+                               const char *raised)
 {
         const struct adapt_policy *a = &vm->group->adapt;
         const struct vm_signals *s = vm->sig;
@@ -331,9 +332,15 @@ static void memory_reclaim_law(struct control_vm *vm, uint64_t now, uint64_t pag
         char pv[PRESSURE_VS_MAX];
         knob_changed(st, k, now, STEP_PROBE,
                      "memory: %s: memory.reclaim %llu of memory.current %llu (floor %llu: unreclaimable %llu + "
-                     "margin)",
+                     "margin%s)",
                      pressure_vs(pv, "pressure", p, '<', target), (unsigned long long)bytes, (unsigned long long)cur,
-                     (unsigned long long)floor, (unsigned long long)s->memory_unreclaimable);
+                     (unsigned long long)floor, (unsigned long long)s->memory_unreclaimable, raised);
+}
+
+/* What the group protects from reclaim: the larger of MemoryLow= and MemoryMin=, 0 for neither. */
+static uint64_t memory_protection(const struct limits *lim)
+{
+        return MAX(lim->memory_low_set ? lim->memory_low : 0, lim->memory_min_set ? lim->memory_min : 0);
 }
 
 static void memory_law(struct control_vm *vm, uint64_t now, uint64_t page_size)
@@ -364,8 +371,14 @@ static void memory_law(struct control_vm *vm, uint64_t now, uint64_t page_size)
         uint64_t floor = MIN(MAX(a->memory_high_min, s->memory_unreclaimable + margin), a->memory_high_max);
         uint64_t nh = high;
 
+        /* Never below what the group protects (MemoryLow=, MemoryMin=): the kernel would reclaim nothing there, and
+         * the throttling of memory.high would stall the VM inside its own protection. */
+        uint64_t protection = memory_protection(&g->limits);
+        const char *raised = protection > floor ? ", raised to the group's MemoryLow=/MemoryMin=" : "";
+        floor = MAX(floor, protection);
+
         if (memory_probes_by_reclaim(a, s)) {
-                memory_reclaim_law(vm, now, page_size, floor);
+                memory_reclaim_law(vm, now, page_size, floor, raised);
                 st->memory_high_written = cgv_memory_effective(st->limits.memory_high, page_size);
                 return;
         }
@@ -398,10 +411,11 @@ static void memory_law(struct control_vm *vm, uint64_t now, uint64_t page_size)
                         if (nh <= floor)
                                 st->hold_shift[KNOB_MEMORY_HIGH] = 0;
                         knob_changed(st, KNOB_MEMORY_HIGH, now, STEP_PROBE,
-                                     "memory: %s: memory.high %llu -> %llu (floor %llu: unreclaimable %llu + margin)",
+                                     "memory: %s: memory.high %llu -> %llu (floor %llu: unreclaimable %llu + "
+                                     "margin%s)",
                                      pressure_vs(pv, "pressure", p, '<', target), (unsigned long long)high,
                                      (unsigned long long)nh, (unsigned long long)floor,
-                                     (unsigned long long)s->memory_unreclaimable);
+                                     (unsigned long long)s->memory_unreclaimable, raised);
                 }
         }
         st->memory_high_written = cgv_memory_effective(st->limits.memory_high, page_size);

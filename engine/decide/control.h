@@ -18,7 +18,8 @@
  * its cpu.weight grows ×1.5 and the quota of every batch VM that is using CPU shrinks ×0.7; once no target has
  * been missed for AdaptHoldSec, weights and quotas step back towards the baseline by a tenth of their range.
  * Memory (senpai): below half the pressure target memory.high comes down by at most 1% per tick, scaled by how far
- * below target the pressure is, never under what cannot be reclaimed plus a margin; above target, while the limit
+ * below target the pressure is, never under what cannot be reclaimed plus a margin nor under the group's MemoryLow=
+ * or MemoryMin=; above target, while the limit
  * binds (usage within 5% of it), it goes up by up to half in one tick. Where the cgroup has memory.reclaim
  * (MemoryProbe=auto or reclaim), the law probes by asking the kernel to reclaim that 1% instead and leaves memory.high
  * at its baseline, so an engine that dies leaves no tight limit behind: a stall over target stops the reclaiming

@@ -243,6 +243,16 @@ int cgv_format_io_weight(uint64_t weight, char *buf, size_t size)
         return format(buf, size, "default %" PRIu64, weight);
 }
 
+uint64_t cgv_bfq_weight(uint64_t io_weight)
+{
+        const uint64_t def = CPU_WEIGHT_DEFAULT, bfq_min = 1, bfq_def = 100, bfq_max = 1000;
+
+        io_weight = CLAMP(io_weight, (uint64_t)IO_WEIGHT_MIN, (uint64_t)IO_WEIGHT_MAX);
+        if (io_weight <= def)
+                return bfq_def - (def - io_weight) * (bfq_def - bfq_min) / (def - IO_WEIGHT_MIN);
+        return bfq_def + (io_weight - def) * (bfq_max - bfq_def) / (IO_WEIGHT_MAX - def);
+}
+
 /* Calls to each line in turn (without its newline); stops at the first nonzero return. */
 typedef int (*line_fn)(const char *line, size_t len, void *userdata);
 
@@ -422,6 +432,27 @@ static int nested_line(const char *line, size_t len, void *userdata)
         return 1;
 }
 
+/* The line of device major:minor in a nested-keyed file, its keys into result; whether there was one. */
+static int nested_parse(const char *s, unsigned major, unsigned minor, const struct field *keys, size_t n_keys,
+                        bool allow_max, void *result, bool *ret_found)
+{
+        struct nested_ctx c = {
+                .major = major,
+                .minor = minor,
+                .keys = keys,
+                .n_keys = n_keys,
+                .allow_max = allow_max,
+                .result = result,
+        };
+        int r = lines_foreach(s, nested_line, &c);
+
+        if (r < 0)
+                return r;
+        if (ret_found)
+                *ret_found = c.found;
+        return 0;
+}
+
 static const struct field io_max_keys[] = {
         FIELD(struct io_device_limit, "rbps", rbps),
         FIELD(struct io_device_limit, "wbps", wbps),
@@ -439,17 +470,8 @@ int cgv_parse_io_max(const char *s, unsigned major, unsigned minor, struct io_de
                 .riops = LIMIT_MAX,
                 .wiops = LIMIT_MAX,
         };
-        struct nested_ctx c = {
-                .major = major,
-                .minor = minor,
-                .keys = io_max_keys,
-                .n_keys = ELEMENTSOF(io_max_keys),
-                .allow_max = true,
-                .result = &l,
-        };
-        int r;
+        int r = nested_parse(s, major, minor, io_max_keys, ELEMENTSOF(io_max_keys), true, &l, NULL);
 
-        r = lines_foreach(s, nested_line, &c);
         if (r < 0)
                 return r;
         /* No line: the kernel dropped it because all four are max. */
@@ -461,6 +483,56 @@ bool cgv_io_limit_equal(const struct io_device_limit *a, const struct io_device_
 {
         return a->major == b->major && a->minor == b->minor && a->rbps == b->rbps && a->wbps == b->wbps &&
                a->riops == b->riops && a->wiops == b->wiops;
+}
+
+int cgv_format_io_latency(unsigned major, unsigned minor, uint64_t target_usec, char *buf, size_t size)
+{
+        char t[21];
+
+        if (target_usec == 0)
+                return -EINVAL; /* the kernel takes 0 as "no target": say max for that */
+        return format(buf, size, "%u:%u target=%s", major, minor, u64_or_max(target_usec, t));
+}
+
+struct io_latency_result {
+        uint64_t target;
+};
+
+static const struct field io_latency_keys[] = {
+        FIELD(struct io_latency_result, "target", target),
+};
+
+int cgv_parse_io_latency(const char *s, unsigned major, unsigned minor, uint64_t *ret_target_usec)
+{
+        struct io_latency_result l = {.target = LIMIT_MAX};
+        int r = nested_parse(s, major, minor, io_latency_keys, ELEMENTSOF(io_latency_keys), true, &l, NULL);
+
+        if (r < 0)
+                return r;
+        /* No line (or target=0): the device has no target. */
+        *ret_target_usec = l.target == 0 ? LIMIT_MAX : l.target;
+        return 0;
+}
+
+struct io_cost_qos_result {
+        uint64_t enable;
+};
+
+static const struct field io_cost_qos_keys[] = {
+        FIELD(struct io_cost_qos_result, "enable", enable),
+};
+
+int cgv_parse_io_cost_enabled(const char *s, unsigned major, unsigned minor, bool *ret_enabled)
+{
+        struct io_cost_qos_result q = {0};
+        bool found;
+        int r = nested_parse(s, major, minor, io_cost_qos_keys, ELEMENTSOF(io_cost_qos_keys), false, &q, &found);
+
+        if (r < 0)
+                return r;
+        /* No line: iocost was never configured for the device, so it is off. */
+        *ret_enabled = found && q.enable != 0;
+        return 0;
 }
 
 static const struct field io_stat_keys[] = {
@@ -509,19 +581,12 @@ int cgv_parse_io_stat_all(const char *s, struct cgv_io_stat_device *devs, size_t
 int cgv_parse_io_stat(const char *s, unsigned major, unsigned minor, struct cgv_io_stat *ret_stat)
 {
         struct cgv_io_stat st = {};
-        struct nested_ctx c = {
-                .major = major,
-                .minor = minor,
-                .keys = io_stat_keys,
-                .n_keys = ELEMENTSOF(io_stat_keys),
-                .result = &st,
-        };
-        int r;
+        bool found;
+        int r = nested_parse(s, major, minor, io_stat_keys, ELEMENTSOF(io_stat_keys), false, &st, &found);
 
-        r = lines_foreach(s, nested_line, &c);
         if (r < 0)
                 return r;
-        if (!c.found)
+        if (!found)
                 return -ENXIO;
         *ret_stat = st;
         return 0;

@@ -56,7 +56,7 @@ int cgv_parse_cpu_weight(const char *s, uint64_t *ret_weight);
 int cgv_format_cpu_idle(bool idle, char *buf, size_t size);
 int cgv_parse_cpu_idle(const char *s, bool *ret_idle);
 
-/* memory.high / memory.max: bytes or "max". */
+/* memory.high, memory.max, memory.min, memory.low, memory.swap.max, memory.zswap.max: bytes or "max". */
 int cgv_format_memory(uint64_t bytes, char *buf, size_t size);
 int cgv_parse_memory(const char *s, uint64_t *ret_bytes);
 
@@ -73,6 +73,10 @@ bool cgv_memory_equal(uint64_t desired, uint64_t current, uint64_t page_size);
 int cgv_format_io_weight(uint64_t weight, char *buf, size_t size);
 int cgv_parse_io_weight_default(const char *s, uint64_t *ret_weight);
 
+/* io.bfq.weight (bfq's own, 1..1000; written and read as io.weight is) for an io.weight, as systemd maps it:
+ * 1 → 1, 100 → 100, 10000 → 1000, linear in between. */
+uint64_t cgv_bfq_weight(uint64_t io_weight);
+
 /*
  * io.max, one device: "MAJ:MIN rbps=N wbps=max riops=max wiops=max" (LIMIT_MAX → "max"). Writing a line
  * with all four at max removes the device's limits; the kernel then drops its line, so a device absent
@@ -81,6 +85,18 @@ int cgv_parse_io_weight_default(const char *s, uint64_t *ret_weight);
 int cgv_format_io_max(const struct io_device_limit *limit, char *buf, size_t size);
 int cgv_parse_io_max(const char *s, unsigned major, unsigned minor, struct io_device_limit *ret_limit);
 bool cgv_io_limit_equal(const struct io_device_limit *a, const struct io_device_limit *b);
+
+/*
+ * io.latency, one device: write "MAJ:MIN target=USEC" (target_usec LIMIT_MAX → "target=max", which removes the
+ * device's target; 0 → -EINVAL). The file reads back one such line per device that has a target; a device
+ * absent from it (or at target=0) parses as LIMIT_MAX.
+ */
+int cgv_format_io_latency(unsigned major, unsigned minor, uint64_t target_usec, char *buf, size_t size);
+int cgv_parse_io_latency(const char *s, unsigned major, unsigned minor, uint64_t *ret_target_usec);
+
+/* The root cgroup's io.cost.qos: whether iocost is enabled for the device ("MAJ:MIN enable=1 ctrl=..."); a
+ * device without a line is not enabled. */
+int cgv_parse_io_cost_enabled(const char *s, unsigned major, unsigned minor, bool *ret_enabled);
 
 /* cpu.stat. Keys the kernel omits (nr_* and throttled_usec without the cpu controller) read as 0; usage_usec
  * is required. */

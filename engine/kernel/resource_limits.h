@@ -27,6 +27,11 @@ struct io_device_limit {
         uint64_t rbps, wbps, riops, wiops;
 };
 
+struct io_device_latency {
+        unsigned major, minor;
+        uint64_t target_usec; /* above 0 */
+};
+
 struct limits {
         bool cpu_weight_set;
         bool cpu_idle; /* CPUWeight=idle → cpu.idle = 1 */
@@ -40,12 +45,25 @@ struct limits {
         uint64_t memory_high; /* bytes or LIMIT_MAX */
         bool memory_max_set;
         uint64_t memory_max;
+        /* MemoryMin= and MemoryLow=: memory.min and memory.low, the protection from reclaim (0 is none) */
+        bool memory_min_set;
+        uint64_t memory_min;
+        bool memory_low_set;
+        uint64_t memory_low;
+        /* MemorySwapMax= and MemoryZSwapMax=: memory.swap.max and memory.zswap.max (0 is no swap, no zswap) */
+        bool memory_swap_max_set;
+        uint64_t memory_swap_max;
+        bool memory_zswap_max_set;
+        uint64_t memory_zswap_max;
 
         bool io_weight_set;
         uint64_t io_weight;
 
         unsigned n_io_devices;
         struct io_device_limit io_devices[IO_DEVICES_MAX];
+
+        unsigned n_io_latency; /* IODeviceLatencyTargetSec=: io.latency, one target per device */
+        struct io_device_latency io_latency[IO_DEVICES_MAX];
 };
 
 /* The limit lim holds for device major:minor, or NULL. */

@@ -341,11 +341,74 @@ static int parse_memory_limit(const struct setting *s, const struct key_def *k, 
         return 0;
 }
 
+/* MemoryMin=, MemoryLow=, MemorySwapMax=, MemoryZSwapMax=: as MemoryHigh=, and 0 too, as systemd takes it (no
+ * protection, no swap). */
+static int parse_memory_amount(const struct setting *s, const struct key_def *k, void *base)
+{
+        uint64_t v;
+
+        if (units_parse_size(s->value, &v) == 0 && v == 0) {
+                mark_set(k, base);
+                *AT(uint64_t, base, k->at) = 0;
+                return 0;
+        }
+        return parse_memory_limit(s, k, base);
+}
+
+/* DEVICE of a per-device IO key: MAJ:MIN, or an absolute path resolved through the env. */
+static int parse_device(const struct setting *s, const char *device, unsigned *ret_major, unsigned *ret_minor)
+{
+        const struct config_env *env = s->l->env;
+        char tail;
+        int r;
+
+        if (sscanf(device, "%u:%u%c", ret_major, ret_minor, &tail) == 2)
+                return 0;
+        if (device[0] != '/')
+                return FAIL(s, "%s=: device \"%s\" must be an absolute path or MAJ:MIN", s->key, device);
+        if (!env->resolve_device)
+                return FAIL(s, "%s=: cannot resolve device \"%s\" here", s->key, device);
+        r = env->resolve_device(device, ret_major, ret_minor, env->userdata);
+        if (r < 0)
+                return FAIL(s, "%s=: device \"%s\": %s", s->key, device,
+                            r == -ENOTBLK ? "not a block device" : strerror(-r));
+        return 0;
+}
+
+/* "DEVICE TARGET" for IODeviceLatencyTargetSec= (systemd's syntax): io.latency. The field is the group's struct
+ * limits. */
+static int parse_io_latency(const struct setting *s, const struct key_def *k, void *base)
+{
+        const struct duration_spec *d = k->spec;
+        struct limits *lim = AT(struct limits, base, k->at);
+        char device[INI_LINE_MAX + 1], target[INI_LINE_MAX + 1];
+        unsigned major, minor;
+        uint64_t usec;
+        int r, n = 0;
+
+        if (sscanf(s->value, "%198s %198s %n", device, target, &n) != 2 || s->value[n] != '\0')
+                return FAIL(s, "%s=%s: expected \"DEVICE TARGET\", e.g. \"/dev/vda 25ms\"", s->key, s->value);
+        r = loader_check_duplicate(s->l, s->section, s->key, device, s->line);
+        if (r < 0)
+                return r;
+        if (units_parse_duration(target, &usec) < 0 || usec < d->min || usec > d->max)
+                return FAIL(s, "%s=%s: target \"%s\": expected %s", s->key, s->value, target, d->expect);
+        r = parse_device(s, device, &major, &minor);
+        if (r < 0)
+                return r;
+        for (unsigned i = 0; i < lim->n_io_latency; i++)
+                if (lim->io_latency[i].major == major && lim->io_latency[i].minor == minor)
+                        return FAIL(s, "%s=: device %s (%u:%u) already has a target", s->key, device, major, minor);
+        if (lim->n_io_latency >= IO_DEVICES_MAX)
+                return FAIL(s, "%s=: too many devices (at most %d)", s->key, IO_DEVICES_MAX);
+        lim->io_latency[lim->n_io_latency++] = (struct io_device_latency){major, minor, usec};
+        return 0;
+}
+
 /* "DEVICE VALUE" for IO{Read,Write}{Bandwidth,IOPS}Max=. DEVICE is a path or MAJ:MIN. The field is the group's
  * struct limits; the spec is the offset of the value in struct io_device_limit. */
 static int parse_io_limit(const struct setting *s, const struct key_def *k, void *base)
 {
-        const struct config_env *env = s->l->env;
         const char *key = s->key, *value = s->value;
         struct limits *lim = AT(struct limits, base, k->at);
         char device[INI_LINE_MAX + 1], amount[INI_LINE_MAX + 1];
@@ -369,19 +432,9 @@ static int parse_io_limit(const struct setting *s, const struct key_def *k, void
                                     r < 0 ? units_error(r) : "zero (use a positive value or \"infinity\")");
         }
 
-        char tail;
-        if (sscanf(device, "%u:%u%c", &major, &minor, &tail) == 2)
-                ;
-        else if (device[0] != '/')
-                return FAIL(s, "%s=: device \"%s\" must be an absolute path or MAJ:MIN", key, device);
-        else if (!env->resolve_device)
-                return FAIL(s, "%s=: cannot resolve device \"%s\" here", key, device);
-        else {
-                r = env->resolve_device(device, &major, &minor, env->userdata);
-                if (r < 0)
-                        return FAIL(s, "%s=: device \"%s\": %s", key, device,
-                                    r == -ENOTBLK ? "not a block device" : strerror(-r));
-        }
+        r = parse_device(s, device, &major, &minor);
+        if (r < 0)
+                return r;
 
         struct io_device_limit *d = limits_io_device_get(lim, major, minor);
         if (!d)
@@ -530,6 +583,9 @@ static const struct enum_spec memory_probes = {memory_probe_names, ELEMENTSOF(me
 static const struct uint_spec io_weight = {IO_WEIGHT_MIN, IO_WEIGHT_MAX};
 static const struct duration_spec cpu_period = {CPU_PERIOD_MIN_USEC, CPU_PERIOD_MAX_USEC, "a duration from 1ms to 1s"};
 static const struct duration_spec runq_latency = {1, UNITS_USEC_PER_SEC, "a duration above 0 and at most 1s, e.g. 2ms"};
+/* The kernel keeps the target in ns in a u64: 1h is far below its limit and far above any disk's latency. */
+static const struct duration_spec io_latency = {1, 3600 * UNITS_USEC_PER_SEC,
+                                                "a duration above 0 and at most 1h, e.g. 25ms"};
 static const struct duration_spec adapt_time = {0, 3600 * UNITS_USEC_PER_SEC, "a duration of at most 1h"};
 static const size_t io_rbps = offsetof(struct io_device_limit, rbps);
 static const size_t io_wbps = offsetof(struct io_device_limit, wbps);
@@ -554,12 +610,19 @@ static const struct key_def group_keys[] = {
         {"CPUQuotaPeriodSec", parse_duration, .at = G(limits.cpu_period_usec), .spec = &cpu_period, .canonical = true},
         {"MemoryHigh", parse_memory_limit, .at = G(limits.memory_high), .set_at = G(limits.memory_high_set)},
         {"MemoryMax", parse_memory_limit, .at = G(limits.memory_max), .set_at = G(limits.memory_max_set)},
+        {"MemoryMin", parse_memory_amount, .at = G(limits.memory_min), .set_at = G(limits.memory_min_set)},
+        {"MemoryLow", parse_memory_amount, .at = G(limits.memory_low), .set_at = G(limits.memory_low_set)},
+        {"MemorySwapMax", parse_memory_amount, .at = G(limits.memory_swap_max),
+         .set_at = G(limits.memory_swap_max_set)},
+        {"MemoryZSwapMax", parse_memory_amount, .at = G(limits.memory_zswap_max),
+         .set_at = G(limits.memory_zswap_max_set)},
         {"IOWeight", parse_uint, .at = G(limits.io_weight), .set_at = G(limits.io_weight_set), .spec = &io_weight,
          .canonical = true},
         {"IOReadBandwidthMax", parse_io_limit, .at = G(limits), .spec = &io_rbps, .per_device = true},
         {"IOWriteBandwidthMax", parse_io_limit, .at = G(limits), .spec = &io_wbps, .per_device = true},
         {"IOReadIOPSMax", parse_io_limit, .at = G(limits), .spec = &io_riops, .per_device = true},
         {"IOWriteIOPSMax", parse_io_limit, .at = G(limits), .spec = &io_wiops, .per_device = true},
+        {"IODeviceLatencyTargetSec", parse_io_latency, .at = G(limits), .spec = &io_latency, .per_device = true},
 
         {"NetIngressRate", parse_bitrate, .at = G(net.ingress_bps), .set_at = G(net.ingress_set)},
         {"NetEgressRate", parse_bitrate, .at = G(net.egress_bps), .set_at = G(net.egress_set)},

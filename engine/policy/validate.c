@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The validation across keys, once every file is read: what no single key can check on its own (a range must
- * hold the group's baseline, MemoryHigh= must not be above MemoryMax=, Adapt= needs its ranges and targets, a
- * Net*Burst= its rate, the DefaultGroup= must exist, a group must be able to apply), and what can only be
- * completed then (CPUQuota= into cpu.max at the group's period, the defaults of unset engine keys).
+ * hold the group's baseline, MemoryHigh= must not be above MemoryMax=, MemoryLow= and MemoryMin= not above a limit
+ * or the floor of MemoryHighRange=, Adapt= needs its ranges and targets, a Net*Burst= its rate, the DefaultGroup=
+ * must exist, a group must be able to apply), and what can only be completed then (CPUQuota= into cpu.max at the
+ * group's period, the defaults of unset engine keys).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "kernel/cgvalues.h"
 #include "kernel/macro.h"
@@ -75,6 +78,89 @@ static int adapt_validate(struct loader *l, struct group_policy *g)
         return 0;
 }
 
+/* Where key was set in group g's section: file and line, for a message about it. The group's header if not set. */
+static void key_where(const struct loader *l, const struct group_policy *g, const char *key, const char **ret_file,
+                      unsigned *ret_line)
+{
+        char section[64];
+
+        snprintf(section, sizeof(section), "group %s", g->name);
+        for (size_t i = 0; i < l->n_seen; i++)
+                if (strcmp(l->seen[i].section, section) == 0 && strcasecmp(l->seen[i].key, key) == 0) {
+                        *ret_file = l->seen[i].file;
+                        *ret_line = l->seen[i].line;
+                        return;
+                }
+        *ret_file = g->file;
+        *ret_line = g->line;
+}
+
+/* Bytes as an operator writes them: "4G" when exact, else the number; LIMIT_MAX as "infinity". */
+static const char *bytes_text(uint64_t v, char buf[static 32])
+{
+        static const char suffixes[] = "KMGT";
+        int i = -1;
+
+        if (v == LIMIT_MAX)
+                return "infinity";
+        while (v && v % 1024 == 0 && i < 3) {
+                v /= 1024;
+                i++;
+        }
+        if (i < 0)
+                snprintf(buf, 32, "%llu", (unsigned long long)v);
+        else
+                snprintf(buf, 32, "%llu%c", (unsigned long long)v, suffixes[i]);
+        return buf;
+}
+
+/* MemoryMin= and MemoryLow= protect memory from reclaim: a protection above a limit (MemoryHigh=, MemoryMax=) or
+ * above the floor the memory law may probe down to (MemoryHighRange=) says two things at once, and MemoryMin= above
+ * MemoryLow= is backwards. Refused at the line of the protection, with the values. */
+static int protection_validate(struct loader *l, const struct group_policy *g)
+{
+        const struct limits *lim = &g->limits;
+        const struct adapt_policy *a = &g->adapt;
+        const struct {
+                const char *key;
+                bool set;
+                uint64_t bytes;
+        } protections[] = {
+                {"MemoryLow", lim->memory_low_set, lim->memory_low},
+                {"MemoryMin", lim->memory_min_set, lim->memory_min},
+        };
+        char x[32], y[32], z[32];
+        const char *file;
+        unsigned line;
+
+        if (lim->memory_min_set && lim->memory_low_set && lim->memory_min > lim->memory_low) {
+                key_where(l, g, "MemoryMin", &file, &line);
+                return loader_fail(l, file, line, "[group %s]: MemoryMin=%s is above MemoryLow=%s", g->name,
+                                   bytes_text(lim->memory_min, x), bytes_text(lim->memory_low, y));
+        }
+        for (size_t i = 0; i < ELEMENTSOF(protections); i++) {
+                const char *key = protections[i].key;
+                uint64_t v = protections[i].bytes;
+
+                if (!protections[i].set)
+                        continue;
+                key_where(l, g, key, &file, &line);
+                if (a->memory && a->memory_high_range_set && v > a->memory_high_min)
+                        return loader_fail(l, file, line,
+                                           "[group %s]: %s=%s is above the floor of MemoryHighRange=%s..%s: the memory "
+                                           "law could take memory.high below the protection",
+                                           g->name, key, bytes_text(v, x), bytes_text(a->memory_high_min, y),
+                                           bytes_text(a->memory_high_max, z));
+                if (lim->memory_high_set && v > lim->memory_high)
+                        return loader_fail(l, file, line, "[group %s]: %s=%s is above MemoryHigh=%s", g->name, key,
+                                           bytes_text(v, x), bytes_text(lim->memory_high, y));
+                if (lim->memory_max_set && v > lim->memory_max)
+                        return loader_fail(l, file, line, "[group %s]: %s=%s is above MemoryMax=%s", g->name, key,
+                                           bytes_text(v, x), bytes_text(lim->memory_max, y));
+        }
+        return 0;
+}
+
 /* Translate what depends on more than one key, once all files are read. */
 int config_finish(struct loader *l)
 {
@@ -88,6 +174,9 @@ int config_finish(struct loader *l)
                         return loader_fail(l, g->file, g->line,
                                            "[group %s]: CPUQuotaPeriodSec= needs CPUQuota=", g->name);
                 int r = adapt_validate(l, g);
+                if (r < 0)
+                        return r;
+                r = protection_validate(l, g);
                 if (r < 0)
                         return r;
                 if ((g->net.ingress_burst && !g->net.ingress_set) || (g->net.egress_burst && !g->net.egress_set))

@@ -2,8 +2,9 @@
 /*
  * The cgroup v2 value parsers, every one on every input: the files share one grammar ("key value" lines, "MAJ:MIN
  * key=value" lines, single values), so one corpus of real files covers them all and a mutation of one file is a
- * test case for the others.
+ * test case for the others. The block queue's scheduler file (act/ioweight) is read beside them.
  */
+#include "act/ioweight.h"
 #include "kernel/cgvalues.h"
 #include "fuzz.h"
 #include "kernel/macro.h"
@@ -17,8 +18,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct cgv_io_stat_device devs[4];
         struct io_device_limit lim;
         uint64_t a, b;
-        bool idle;
-        char *s;
+        bool idle, on;
+        char *s, name[32];
 
         s = fuzz_strndup(data, size);
         if (!s)
@@ -38,6 +39,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (void)cgv_parse_io_stat(s, 254, 16, &io);
         (void)cgv_parse_io_max(s, 8, 0, &lim);
         (void)cgv_parse_io_max(s, 254, 16, &lim);
+        (void)cgv_parse_io_latency(s, 8, 0, &a);
+        (void)cgv_parse_io_latency(s, 254, 16, &a);
+        (void)cgv_parse_io_cost_enabled(s, 8, 0, &on);
+        (void)cgv_parse_io_cost_enabled(s, 254, 0, &on);
+        (void)ioweight_parse_scheduler(s, name, sizeof(name));
+        (void)ioweight_parse_scheduler(s, name, 4);
         (void)cgv_parse_flat_keyed(s, "anon", &a);
         (void)cgv_parse_flat_keyed(s, "usage_usec", &a);
         (void)cgv_parse_memory_stat(s, &ms);

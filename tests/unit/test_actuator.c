@@ -43,7 +43,7 @@ static void test_plan(void **state)
         size_t n = 0;
 
         assert_int_equal(actuator_plan(&l, PAGE, s, ELEMENTSOF(s), &n), 0);
-        assert_int_equal(n, 6);
+        assert_int_equal(n, 7);
         assert_string_equal(s[0].file, "cpu.weight");
         assert_string_equal(s[0].value, "200");
         assert_string_equal(s[1].file, "cpu.max");
@@ -54,9 +54,12 @@ static void test_plan(void **state)
         assert_string_equal(s[3].value, "8589934592");
         assert_string_equal(s[4].file, "io.weight");
         assert_string_equal(s[4].value, "default 300");
-        assert_string_equal(s[5].file, "io.max");
-        assert_string_equal(s[5].value, "254:0 rbps=50000000 wbps=max riops=max wiops=1000");
-        assert_int_equal(s[5].controller, CGROUP_IO);
+        /* bfq's own weight too, as systemd maps it: 300 of 1..10000 is 118 of bfq's 1..1000 */
+        assert_string_equal(s[5].file, "io.bfq.weight");
+        assert_string_equal(s[5].value, "default 118");
+        assert_string_equal(s[6].file, "io.max");
+        assert_string_equal(s[6].value, "254:0 rbps=50000000 wbps=max riops=max wiops=1000");
+        assert_int_equal(s[6].controller, CGROUP_IO);
 
         struct limits idle = {.cpu_idle = true, .memory_high_set = true, .memory_high = LIMIT_MAX};
         assert_int_equal(actuator_plan(&idle, PAGE, s, ELEMENTSOF(s), &n), 0);
@@ -92,6 +95,87 @@ static void test_current_values(void **state)
         assert_true(actuator_current_value(&cpu, "garbage\n", PAGE, buf, sizeof(buf)) < 0);
         assert_true(actuator_default_value(&cpu, buf, sizeof(buf)) > 0);
         assert_string_equal(buf, "max 100000");
+}
+
+/* The static memory keys and io.latency: each its own file, page-rounded as the kernel keeps them. */
+static void test_plan_protection_and_latency(void **state)
+{
+        struct limits l = {
+                .memory_min_set = true,
+                .memory_min = (1ULL << 30) + 100,
+                .memory_low_set = true,
+                .memory_low = 2ULL << 30,
+                .memory_swap_max_set = true,
+                .memory_swap_max = 0,
+                .memory_zswap_max_set = true,
+                .memory_zswap_max = LIMIT_MAX,
+                .n_io_latency = 2,
+                .io_latency = {{254, 0, 25000}, {8, 16, 1000000}},
+        };
+        struct setting s[SETTINGS_MAX];
+        size_t n = 0;
+
+        assert_int_equal(actuator_plan(&l, PAGE, s, ELEMENTSOF(s), &n), 0);
+        assert_int_equal(n, 6);
+        assert_string_equal(s[0].file, "memory.min");
+        assert_string_equal(s[0].value, "1073741824");
+        assert_string_equal(s[1].file, "memory.low");
+        assert_string_equal(s[1].value, "2147483648");
+        assert_string_equal(s[2].file, "memory.swap.max");
+        assert_string_equal(s[2].value, "0");
+        assert_string_equal(s[3].file, "memory.zswap.max");
+        assert_string_equal(s[3].value, "max");
+        assert_int_equal(s[3].controller, CGROUP_MEMORY);
+        assert_string_equal(s[4].file, "io.latency");
+        assert_string_equal(s[4].value, "254:0 target=25000");
+        assert_int_equal(s[4].major, 254);
+        assert_int_equal(s[4].controller, CGROUP_IO);
+        assert_string_equal(s[5].value, "8:16 target=1000000");
+
+        /* Every setting the policy can hold fits SETTINGS_MAX. */
+        struct limits most = full_limits();
+        most.cpu_idle = true;
+        most.memory_min_set = most.memory_low_set = most.memory_swap_max_set = most.memory_zswap_max_set = true;
+        most.n_io_devices = most.n_io_latency = IO_DEVICES_MAX;
+        for (unsigned i = 0; i < IO_DEVICES_MAX; i++) {
+                most.io_devices[i] = (struct io_device_limit){8, i, 1, 1, 1, 1};
+                most.io_latency[i] = (struct io_device_latency){8, i, 1};
+        }
+        assert_int_equal(actuator_plan(&most, PAGE, s, ELEMENTSOF(s), &n), 0);
+        assert_int_equal(n, 11 + 2 * IO_DEVICES_MAX);
+}
+
+/* What the files read back as, and what a fresh cgroup holds (restore's and dry-run's reference). */
+static void test_current_values_protection_and_latency(void **state)
+{
+        struct setting lat = {.file = "io.latency", .major = 254, .minor = 0};
+        struct setting low = {.file = "memory.low"};
+        struct setting swap = {.file = "memory.swap.max"};
+        struct setting zswap = {.file = "memory.zswap.max"};
+        struct setting min = {.file = "memory.min"};
+        char buf[CGV_VALUE_MAX];
+
+        assert_true(actuator_current_value(&lat, "8:0 target=10\n254:0 target=25000\n", PAGE, buf, sizeof(buf)) > 0);
+        assert_string_equal(buf, "254:0 target=25000");
+        assert_true(actuator_current_value(&lat, "8:0 target=10\n", PAGE, buf, sizeof(buf)) > 0);
+        assert_string_equal(buf, "254:0 target=max");
+        assert_true(actuator_current_value(&low, "2147483648\n", PAGE, buf, sizeof(buf)) > 0);
+        assert_string_equal(buf, "2147483648");
+        assert_true(actuator_current_value(&swap, "max\n", PAGE, buf, sizeof(buf)) > 0);
+        assert_string_equal(buf, "max");
+
+        assert_true(actuator_default_value(&lat, buf, sizeof(buf)) > 0);
+        assert_string_equal(buf, "254:0 target=max");
+        assert_true(actuator_default_value(&low, buf, sizeof(buf)) > 0);
+        assert_string_equal(buf, "0");
+        assert_true(actuator_default_value(&min, buf, sizeof(buf)) > 0);
+        assert_string_equal(buf, "0");
+        assert_true(actuator_default_value(&swap, buf, sizeof(buf)) > 0);
+        assert_string_equal(buf, "max");
+        assert_true(actuator_default_value(&zswap, buf, sizeof(buf)) > 0);
+        assert_string_equal(buf, "max");
+        assert_true(actuator_file_known("memory.zswap.max") && actuator_file_known("io.latency"));
+        assert_false(actuator_file_known("memory.reclaim"));
 }
 
 struct fixture {
@@ -296,15 +380,82 @@ static void test_refused_write_is_an_error(void **state)
         close(vm_fd);
 }
 
+/* A kernel without a file (no zswap, no swap accounting) in a live cgroup: the other files are written, the missing
+ * one is said once, naming it and the VM, and is not an error. What was written is restored. */
+static void test_missing_file_said_once(void **state)
+{
+        struct fixture *f = *state;
+        struct actuator a;
+        int vm_fd = openat(f->fd, "vm", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        struct actuator_target t = {.vm = "db\n1", .pid = 7, .group = "db", .cgroup = "vm", .cgroup_fd = vm_fd};
+        struct setting low = {.file = "memory.low", .controller = CGROUP_MEMORY, .value = "1073741824"};
+        struct setting zswap = {.file = "memory.zswap.max", .controller = CGROUP_MEMORY, .value = "0"};
+        struct setting lat = {
+                .file = "io.latency", .controller = CGROUP_IO, .major = 254, .value = "254:0 target=25000"};
+        char *log;
+
+        tmptree_write_string(f->fd, "vm/cgroup.controllers", "cpu memory io\n");
+        tmptree_write_string(f->fd, "vm/memory.low", "0\n");
+        tmptree_write_string(f->fd, "vm/io.latency", "");
+        actuator_init(&a, false, f->fd, f->audit_fd);
+        stderr_capture_start();
+        assert_int_equal(actuator_apply(&a, &t, &zswap, "policy"), 0);
+        assert_int_equal(actuator_apply(&a, &t, &low, "policy"), 1);
+        assert_int_equal(actuator_apply(&a, &t, &lat, "policy"), 1);
+        assert_int_equal(actuator_apply(&a, &t, &zswap, "policy"), 0); /* the next tick: not said again */
+        t.vm = "other";
+        assert_int_equal(actuator_apply(&a, &t, &zswap, "policy"), 0);
+        log = stderr_capture_stop();
+        assert_non_null(strstr(log,
+                               "VM db\\u000a1 (pid 7, group db): cgroup vm has no memory.zswap.max (the kernel has "
+                               "no zswap limit: Linux 5.19+ with CONFIG_ZSWAP): that setting is not applied"));
+        assert_null(strstr(strstr(log, "memory.zswap.max") + 1, "has no memory.zswap.max"));
+        free(log);
+        assert_int_equal(a.errors, 0);
+        assert_int_equal(a.writes, 2);
+        assert_int_equal(a.n_originals, 2);
+        assert_string_equal(slurp(f->fd, "vm/memory.low"), "1073741824");
+        assert_string_equal(slurp(f->fd, "vm/io.latency"), "254:0 target=25000");
+
+        /* A cgroup whose parent does not hand it the memory controller has none of its files: not the kernel's
+         * lack, and not said as such (as before: quiet, the file not written). */
+        struct setting swap = {.file = "memory.swap.max", .controller = CGROUP_MEMORY, .value = "0"};
+        tmptree_write_string(f->fd, "vm/cgroup.controllers", "cpu io\n");
+        stderr_capture_start();
+        assert_int_equal(actuator_apply(&a, &t, &swap, "policy"), -ENOENT);
+        log = stderr_capture_stop();
+        assert_null(strstr(log, "has no memory.swap.max"));
+        free(log);
+        assert_int_equal(a.errors, 0);
+
+        /* With it, a second missing file is said too, once. */
+        tmptree_write_string(f->fd, "vm/cgroup.controllers", "cpu memory io\n");
+        stderr_capture_start();
+        assert_int_equal(actuator_apply(&a, &t, &swap, "policy"), 0);
+        log = stderr_capture_stop();
+        assert_non_null(strstr(log, "VM other (pid 7, group db): cgroup vm has no memory.swap.max (the kernel does "
+                                    "not account swap"));
+        free(log);
+
+        /* Restore writes back the originals: the target goes with "max". */
+        assert_int_equal(actuator_restore(&a), 0);
+        assert_string_equal(slurp(f->fd, "vm/memory.low"), "0");
+        assert_string_equal(slurp(f->fd, "vm/io.latency"), "254:0 target=max");
+        close(vm_fd);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_plan),
                 cmocka_unit_test(test_current_values),
+                cmocka_unit_test(test_plan_protection_and_latency),
+                cmocka_unit_test(test_current_values_protection_and_latency),
                 cmocka_unit_test_setup_teardown(test_apply_writes_once_audits_and_restores, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_dry_run_changes_nothing_and_says_it_once, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_request_is_one_shot, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_refused_write_is_an_error, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_missing_file_said_once, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -352,6 +352,67 @@ static void test_io_max(void **state)
         assert_false(cgv_io_limit_equal(&a, &c));
 }
 
+/* io.bfq.weight from io.weight, as systemd's BFQ_WEIGHT(): the defaults meet at 100, the ends at 1 and 1000. */
+static void test_bfq_weight(void **state)
+{
+        assert_int_equal(cgv_bfq_weight(1), 1);
+        assert_int_equal(cgv_bfq_weight(50), 50);
+        assert_int_equal(cgv_bfq_weight(100), 100);
+        assert_int_equal(cgv_bfq_weight(300), 118);
+        assert_int_equal(cgv_bfq_weight(5050), 550);
+        assert_int_equal(cgv_bfq_weight(10000), 1000);
+        assert_int_equal(cgv_bfq_weight(0), 1); /* out of range: clamped, never 0 */
+        assert_int_equal(cgv_bfq_weight(20000), 1000);
+}
+
+/* io.latency: "MAJ:MIN target=USEC" per device that has a target; none is "max". */
+static void test_io_latency(void **state)
+{
+        uint64_t t;
+
+        assert_format(cgv_format_io_latency(254, 0, 25000, buf, size), "254:0 target=25000");
+        assert_format(cgv_format_io_latency(8, 16, LIMIT_MAX, buf, size), "8:16 target=max");
+        char b[CGV_VALUE_MAX];
+        assert_int_equal(cgv_format_io_latency(8, 16, 0, b, sizeof(b)), -EINVAL);
+
+        const char *file = "8:0 target=1000\n254:0 target=25000\n";
+        assert_int_equal(cgv_parse_io_latency(file, 254, 0, &t), 0);
+        assert_int_equal(t, 25000);
+        assert_int_equal(cgv_parse_io_latency(file, 8, 0, &t), 0);
+        assert_int_equal(t, 1000);
+        /* A device without a line, an empty file and target=0 all mean no target. */
+        assert_int_equal(cgv_parse_io_latency(file, 8, 16, &t), 0);
+        assert_true(t == LIMIT_MAX);
+        assert_int_equal(cgv_parse_io_latency("", 8, 16, &t), 0);
+        assert_true(t == LIMIT_MAX);
+        assert_int_equal(cgv_parse_io_latency("8:16 target=0\n", 8, 16, &t), 0);
+        assert_true(t == LIMIT_MAX);
+        /* Keys a newer kernel might add are skipped; garbage is not. */
+        assert_int_equal(cgv_parse_io_latency("8:16 target=7 win=100\n", 8, 16, &t), 0);
+        assert_int_equal(t, 7);
+        assert_int_equal(cgv_parse_io_latency("8:16 target=soon\n", 8, 16, &t), -EINVAL);
+        assert_int_equal(cgv_parse_io_latency("eight target=1\n", 8, 16, &t), -EINVAL);
+}
+
+/* The root's io.cost.qos: iocost is on for a device only with its line saying enable=1. */
+static void test_io_cost_enabled(void **state)
+{
+        const char *file = "8:0 enable=1 ctrl=auto rpct=0.00 rlat=250000 wpct=0.00 wlat=250000 min=1.00 max=10000.00\n"
+                           "254:0 enable=0 ctrl=auto rpct=0.00 rlat=5000 wpct=0.00 wlat=5000 min=1.00 max=10000.00\n";
+        bool on = false;
+
+        assert_int_equal(cgv_parse_io_cost_enabled(file, 8, 0, &on), 0);
+        assert_true(on);
+        assert_int_equal(cgv_parse_io_cost_enabled(file, 254, 0, &on), 0);
+        assert_false(on);
+        on = true;
+        assert_int_equal(cgv_parse_io_cost_enabled(file, 8, 16, &on), 0);
+        assert_false(on);
+        assert_int_equal(cgv_parse_io_cost_enabled("", 8, 0, &on), 0);
+        assert_false(on);
+        assert_int_equal(cgv_parse_io_cost_enabled("8:0 enable=yes\n", 8, 0, &on), -EINVAL);
+}
+
 static void test_cpu_stat(void **state)
 {
         /* Linux 6.1, cpu controller enabled. */
@@ -561,6 +622,9 @@ int main(void)
                 cmocka_unit_test(test_memory),
                 cmocka_unit_test(test_io_weight),
                 cmocka_unit_test(test_io_max),
+                cmocka_unit_test(test_io_latency),
+                cmocka_unit_test(test_bfq_weight),
+                cmocka_unit_test(test_io_cost_enabled),
                 cmocka_unit_test(test_cpu_stat),
                 cmocka_unit_test(test_memory_events),
                 cmocka_unit_test(test_io_stat),

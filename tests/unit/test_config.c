@@ -677,6 +677,126 @@ static void test_net_keys(void **state)
                           "test.ini:1: [group a]: a Net*Burst= needs its Net*Rate=");
 }
 
+/* MemoryMin=, MemoryLow=, MemorySwapMax=, MemoryZSwapMax=: MemoryHigh='s syntax, and 0 (no protection, no swap). */
+static void test_memory_protection_keys(void **state)
+{
+        struct policy *p = load_ok("[group a]\n"
+                                   "MatchName = a\n"
+                                   "MemoryMin = 512M\n"
+                                   "MemoryLow = 25%\n"
+                                   "MemorySwapMax = 0\n"
+                                   "MemoryZSwapMax = infinity\n");
+        const struct limits *l = &p->groups[0].limits;
+
+        assert_true(l->memory_min_set && l->memory_low_set && l->memory_swap_max_set && l->memory_zswap_max_set);
+        assert_int_equal(l->memory_min, 512ULL << 20);
+        assert_int_equal(l->memory_low, 4 * GiB); /* 25% of 16G */
+        assert_int_equal(l->memory_swap_max, 0);
+        assert_true(l->memory_zswap_max == LIMIT_MAX);
+        assert_false(l->memory_high_set);
+        policy_free(p);
+
+        p = load_ok("[group a]\nMatchName = a\nMemoryLow = 1G\n");
+        assert_false(p->groups[0].limits.memory_min_set);
+        assert_false(p->groups[0].limits.memory_swap_max_set);
+        policy_free(p);
+
+        assert_has_prefix(load_err("[group a]\nMatchName = a\nMemoryLow = lots\n"),
+                          "test.ini:3: MemoryLow=lots: not understood; expected bytes with K/M/G/T");
+        assert_has_prefix(load_err("[group a]\nMatchName = a\nMemorySwapMax = 101%\n"),
+                          "test.ini:3: MemorySwapMax=101%: out of range");
+        assert_has_prefix(load_err("[group a]\nMatchName = a\nMemoryZSwapMax = 1G\nMemoryZSwapMax = 2G\n"),
+                          "test.ini:4: MemoryZSwapMax= is already set at test.ini:3");
+        assert_has_prefix(load_err("[engine]\nMemoryMin = 1G\n"), "test.ini:2: unknown key MemoryMin= in [engine]");
+}
+
+/* A protection above a limit, or above the floor the memory law may probe to, is refused at its own line, with
+ * the values; MemoryMin= above MemoryLow= too. */
+static void test_memory_protection_refusals(void **state)
+{
+        static const char adapt[] = "Adapt = memory\nMemoryHighRange = 2G..8G\nMemoryPressureTarget = 5%\n";
+        static const struct {
+                const char *before;
+                bool adapt; /* the memory law, between before and after */
+                const char *after, *expect;
+        } cases[] = {
+                {"MemoryLow = 3G\n", true, "",
+                 "test.ini:3: [group a]: MemoryLow=3G is above the floor of MemoryHighRange=2G..8G: the memory law "
+                 "could take memory.high below the protection"},
+                {"", true, "MemoryMin = 2049M\n",
+                 "test.ini:6: [group a]: MemoryMin=2049M is above the floor of MemoryHighRange=2G..8G"},
+                {"MemoryHigh = 1G\nMemoryLow = 1025M\n", false, "",
+                 "test.ini:4: [group a]: MemoryLow=1025M is above MemoryHigh=1G"},
+                {"MemoryMax = 1G\nMemoryLow = 1073741825\n", false, "",
+                 "test.ini:4: [group a]: MemoryLow=1073741825 is above MemoryMax=1G"},
+                {"MemoryMax = 1G\nMemoryLow = infinity\n", false, "",
+                 "test.ini:4: [group a]: MemoryLow=infinity is above MemoryMax=1G"},
+                {"MemoryLow = 1G\nMemoryMin = 2G\n", false, "",
+                 "test.ini:4: [group a]: MemoryMin=2G is above MemoryLow=1G"},
+        };
+        char text[512];
+
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                snprintf(text, sizeof(text), "[group a]\nMatchName = a\n%s%s%s", cases[i].before,
+                         cases[i].adapt ? adapt : "", cases[i].after);
+                assert_has_prefix(load_err(text), cases[i].expect);
+        }
+
+        /* At the floor, at the limits, and equal: fine. */
+        snprintf(text, sizeof(text), "[group a]\nMatchName = a\nMemoryMin = 1G\nMemoryLow = 2G\nMemoryHigh = 4G\n%s",
+                 adapt);
+        policy_free(load_ok(text));
+        policy_free(load_ok("[group a]\nMatchName = a\nMemoryMin = 1G\nMemoryLow = 1G\nMemoryHigh = 1G\nMemoryMax = "
+                            "1G\n"));
+        policy_free(load_ok("[group a]\nMatchName = a\nMemoryLow = infinity\nMemoryHigh = infinity\n"));
+        /* Under the limits, without the memory law: fine. */
+        policy_free(load_ok("[group a]\nMatchName = a\nMemoryLow = 1G\nMemoryMax = 16G\n"));
+}
+
+/* IODeviceLatencyTargetSec=DEVICE TARGET (systemd's), once per device. */
+static void test_io_latency_key(void **state)
+{
+        struct policy *p = load_ok("[group a]\n"
+                                   "MatchName = a\n"
+                                   "IODeviceLatencyTargetSec = /dev/vda 25ms\n"
+                                   "IODeviceLatencyTargetSec = 8:16 1s\n");
+        const struct limits *l = &p->groups[0].limits;
+
+        assert_int_equal(l->n_io_latency, 2);
+        assert_int_equal(l->io_latency[0].major, 254);
+        assert_int_equal(l->io_latency[0].minor, 0);
+        assert_int_equal(l->io_latency[0].target_usec, 25000);
+        assert_int_equal(l->io_latency[1].major, 8);
+        assert_int_equal(l->io_latency[1].minor, 16);
+        assert_int_equal(l->io_latency[1].target_usec, 1000000);
+        assert_int_equal(l->n_io_devices, 0); /* no io.max line for it */
+        policy_free(p);
+
+        static const struct {
+                const char *text, *expect;
+        } cases[] = {
+                {"IODeviceLatencyTargetSec = /dev/vda\n",
+                 "test.ini:3: IODeviceLatencyTargetSec=/dev/vda: expected \"DEVICE TARGET\", e.g. \"/dev/vda 25ms\""},
+                {"IODeviceLatencyTargetSec = /dev/vda 0\n",
+                 "test.ini:3: IODeviceLatencyTargetSec=/dev/vda 0: target \"0\": expected a duration above 0"},
+                {"IODeviceLatencyTargetSec = /dev/vda soon\n",
+                 "test.ini:3: IODeviceLatencyTargetSec=/dev/vda soon: target \"soon\""},
+                {"IODeviceLatencyTargetSec = /dev/null 5ms\n",
+                 "test.ini:3: IODeviceLatencyTargetSec=: device \"/dev/null\": not a block device"},
+                {"IODeviceLatencyTargetSec = vda 5ms\n",
+                 "test.ini:3: IODeviceLatencyTargetSec=: device \"vda\" must be an absolute path or MAJ:MIN"},
+                {"IODeviceLatencyTargetSec = /dev/vda 5ms\nIODeviceLatencyTargetSec = /dev/vda 6ms\n",
+                 "test.ini:4: IODeviceLatencyTargetSec= for /dev/vda is already set at test.ini:3"},
+                {"IODeviceLatencyTargetSec = /dev/vda 5ms\nIODeviceLatencyTargetSec = 254:0 6ms\n",
+                 "test.ini:4: IODeviceLatencyTargetSec=: device 254:0 (254:0) already has a target"},
+        };
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                char text[512];
+                snprintf(text, sizeof(text), "[group a]\nMatchName = a\n%s", cases[i].text);
+                assert_has_prefix(load_err(text), cases[i].expect);
+        }
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -699,6 +819,9 @@ int main(void)
                 cmocka_unit_test(test_adapt_keys),
                 cmocka_unit_test(test_adapt_errors),
                 cmocka_unit_test(test_net_keys),
+                cmocka_unit_test(test_memory_protection_keys),
+                cmocka_unit_test(test_io_latency_key),
+                cmocka_unit_test(test_memory_protection_refusals),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -275,6 +275,66 @@ static void test_memory_floor_and_yield(void **state)
         policy_free(p);
 }
 
+/* The memory law never takes memory.high, nor memory.current by memory.reclaim, below the group's MemoryLow= or
+ * MemoryMin=. The loader refuses a protection above MemoryHighRange='s floor; the law holds to it all the same,
+ * so the group here is made by hand: protection 300 MiB (MemoryLow=) or 200 MiB (MemoryMin=) in a range of
+ * 64M..1G, 10 MiB unreclaimable, no pressure at all: without the clamp it would go down to 64 MiB. */
+static void test_memory_never_below_protection(void **state)
+{
+        struct policy *p = load(memory_policy);
+        struct group_policy low = *group(p, "db"), min = low, low_reclaim;
+        struct host_signals host = {0};
+
+        low.limits.memory_low_set = true;
+        low.limits.memory_low = 300 * MiB;
+        min.limits.memory_min_set = true;
+        min.limits.memory_min = 200 * MiB;
+        low_reclaim = low;
+        low_reclaim.adapt.memory_probe = MEMORY_PROBE_RECLAIM;
+
+        const struct {
+                const struct group_policy *g;
+                uint64_t protection;
+        } cases[] = {{&low, 300 * MiB}, {&min, 200 * MiB}};
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                struct control_state st = {0};
+                struct vm_signals sig = {0};
+                struct control_global global = {0};
+                struct control_vm vm = {"db", cases[i].g, &sig, &st};
+
+                for (unsigned t = 0; t < 600; t++) {
+                        sig = (struct vm_signals){.interval_usec = t ? SEC : 0,
+                                                  .memory_unreclaimable = 10 * MiB,
+                                                  .memory_high = st.initialized ? st.memory_high_written : LIMIT_MAX};
+                        control_tick(&vm, 1, &host, &global, (t + 1) * SEC, PAGE);
+                        assert_in(st.limits.memory_high, cases[i].protection, 1024 * MiB, "memory.high", t);
+                        if (st.limits.memory_high == cases[i].protection && st.reason[KNOB_MEMORY_HIGH][0])
+                                assert_non_null(strstr(st.reason[KNOB_MEMORY_HIGH],
+                                                       "raised to the group's MemoryLow=/MemoryMin="));
+                }
+                assert_int_equal(st.limits.memory_high, cases[i].protection);
+        }
+
+        /* Probing by memory.reclaim: what it asks for never takes memory.current under the protection. */
+        struct control_state st = {0};
+        struct vm_signals sig = {0};
+        struct control_global global = {0};
+        struct control_vm vm = {"db", &low_reclaim, &sig, &st};
+        uint64_t cur = 1024 * MiB;
+        for (unsigned t = 0; t < 600; t++) {
+                sig = (struct vm_signals){.interval_usec = t ? SEC : 0,
+                                          .memory_unreclaimable = 10 * MiB,
+                                          .memory_reclaim = 1,
+                                          .memory_current = cur,
+                                          .memory_high = st.initialized ? st.memory_high_written : LIMIT_MAX};
+                control_tick(&vm, 1, &host, &global, (t + 1) * SEC, PAGE);
+                cur -= st.memory_reclaim_bytes;
+                assert_in(cur, 300 * MiB, 1024 * MiB, "memory.current after memory.reclaim", t);
+        }
+        assert_int_equal(cur, 300 * MiB);
+        policy_free(p);
+}
+
 /* Stalls that the limit does not cause (usage well under it: pages coming back after a raise) raise nothing. */
 static void test_memory_raises_only_when_the_limit_binds(void **state)
 {
@@ -568,6 +628,7 @@ int main(void)
                 cmocka_unit_test(test_cpu_reasons_and_relax_to_baseline),
                 cmocka_unit_test(test_memory_senpai),
                 cmocka_unit_test(test_memory_floor_and_yield),
+                cmocka_unit_test(test_memory_never_below_protection),
                 cmocka_unit_test(test_memory_raises_only_when_the_limit_binds),
                 cmocka_unit_test(test_memory_reclaim_probe),
                 cmocka_unit_test(test_memory_probe_modes),
