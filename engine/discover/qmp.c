@@ -246,6 +246,7 @@ int qmp_frame_next(struct qmp_framer *f, const char *buf, size_t len, size_t *re
                                 return -EBADMSG;
                         f->start = f->pos;
                         f->depth = 1;
+                        f->arrays = 0;
                         continue;
                 }
                 if (f->in_string) {
@@ -260,9 +261,17 @@ int qmp_frame_next(struct qmp_framer *f, const char *buf, size_t len, size_t *re
                 if (c == '"')
                         f->in_string = true;
                 else if (c == '{' || c == '[') {
-                        if (++f->depth > QMP_DEPTH_MAX)
+                        if (f->depth >= QMP_DEPTH_MAX)
                                 return -EBADMSG;
+                        if (c == '[')
+                                f->arrays |= UINT64_C(1) << f->depth;
+                        else
+                                f->arrays &= ~(UINT64_C(1) << f->depth);
+                        f->depth++;
                 } else if (c == '}' || c == ']') {
+                        /* a reply cut short and another begun, or plain garbage: say so now, not at the timeout */
+                        if (!!(f->arrays & (UINT64_C(1) << (f->depth - 1))) != (c == ']'))
+                                return -EBADMSG;
                         if (--f->depth == 0) {
                                 *ret_start = f->start;
                                 *ret_end = ++f->pos;

@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <sys/un.h>
 
@@ -63,16 +64,17 @@ int qmp_sockets_parse(const char *argv, size_t len, char ret_paths[][QMP_PATH_MA
 /* Where the framing of a stream stands: zero it for a new stream; qmp_frame_next() resumes from it, so each byte is
  * looked at once however the stream arrives. */
 struct qmp_framer {
-        size_t pos;     /* the next byte to look at */
-        size_t start;   /* where the object being scanned began */
-        unsigned depth; /* 0: between objects */
+        size_t pos;      /* the next byte to look at */
+        size_t start;    /* where the object being scanned began */
+        unsigned depth;  /* 0: between objects */
+        uint64_t arrays; /* bit n: the bracket open at depth n + 1 is '[' (QMP_DEPTH_MAX <= 64) */
         bool in_string, escaped;
 };
 
 /* The next whole JSON object in buf (the stream so far, from its first byte; it only grows) after whitespace:
  * 1 with [*ret_start, *ret_end) its bytes, 0 when it has not all arrived yet, -EBADMSG when the stream holds
- * something else than objects or nests deeper than QMP_DEPTH_MAX. Only strings and brackets are followed here; the
- * object's content is checked by qmp_message_parse(). */
+ * something else than objects, closes a bracket with the other kind, or nests deeper than QMP_DEPTH_MAX. Only
+ * strings and brackets are followed here; the object's content is checked by qmp_message_parse(). */
 int qmp_frame_next(struct qmp_framer *f, const char *buf, size_t len, size_t *ret_start, size_t *ret_end);
 
 /* What a message is expected to answer. */
