@@ -201,7 +201,18 @@ static size_t path_add(char ret_paths[][QMP_PATH_MAX], size_t n, size_t max, con
 
 int qmp_sockets_parse(const char *argv, size_t len, char ret_paths[][QMP_PATH_MAX], size_t max)
 {
+        _cleanup_free_ char *copy = NULL;
         size_t n = 0;
+
+        /* Every argument NUL-terminated, the last one too: the string functions below then stay inside. */
+        if (len > 0 && argv[len - 1] != '\0') {
+                copy = malloc(len + 1);
+                if (!copy)
+                        return -ENOMEM;
+                memcpy(copy, argv, len);
+                copy[len++] = '\0';
+                argv = copy;
+        }
 
         for (size_t i = 0; i < len && n < max;) {
                 const char *name = option_name(argv + i), *val, *end;
@@ -640,8 +651,8 @@ int qmp_threads_query(int proc_fd, pid_t pid, int timeout_ms, struct qmp_threads
                 size = nul ? (size_t)(nul - argv) + 1 : 0;
         }
         n = qmp_sockets_parse(argv, size, paths, QMP_SOCKETS_MAX);
-        if (n == 0)
-                return -ENOENT;
+        if (n <= 0)
+                return n < 0 ? n : -ENOENT;
         r = procfs_uid_read(pid_fd, &uid);
         if (r < 0)
                 return r;

@@ -58,7 +58,8 @@ void qmp_threads_done(struct qmp_threads *t);
 /* The QMP sockets a QEMU command line (NUL-separated argv) serves, in order: "-qmp unix:PATH,server=on,..." (and
  * -qmp-pretty, --qmp), and "-chardev socket,id=X,path=PATH,server=on" named by "-mon chardev=X,mode=control".
  * Client sockets (no server=on), TCP, abstract sockets, fd= passing and paths QEMU could not bind are not taken;
- * ",," in a value is a comma, as QEMU reads it. Fills up to QMP_SOCKETS_MAX paths and returns how many (0: none). */
+ * ",," in a value is a comma, as QEMU reads it. Fills up to max paths and returns how many (0: none), or -ENOMEM
+ * (an unterminated last argument is copied to be read). */
 int qmp_sockets_parse(const char *argv, size_t len, char ret_paths[][QMP_PATH_MAX], size_t max);
 
 /* Where the framing of a stream stands: zero it for a new stream; qmp_frame_next() resumes from it, so each byte is

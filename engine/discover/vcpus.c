@@ -95,7 +95,8 @@ int vcpus_comm_parse(const char *buf, size_t len, struct vcpus_comm *ret)
                 ret->kind = VCPUS_COMM_VCPU;
                 return 0;
         }
-        if (strncmp(s, "IO ", 3) == 0 && len > 3 && len - 3 <= QMP_ID_MAX) {
+        /* "IO mon_iothread" is QEMU's own, for the monitor's out-of-band commands: query-iothreads leaves it out */
+        if (strncmp(s, "IO ", 3) == 0 && len > 3 && len - 3 <= QMP_ID_MAX && strcmp(s, "IO mon_iothread") != 0) {
                 ret->kind = VCPUS_COMM_IOTHREAD;
                 strcpy(ret->id, s + 3);
                 /* TASK_COMM_LEN is 16: a 15-byte comm may be the cut start of a longer name */

@@ -63,7 +63,8 @@ struct vcpus_comm {
 };
 
 /* A /proc/PID/task/TID/comm (its trailing newline optional). Anything that is not exactly one of the two shapes is
- * VCPUS_COMM_OTHER ("ALL CPUs/TCG", single-threaded TCG's one thread for all vCPUs, is too). Always 0. */
+ * VCPUS_COMM_OTHER, and so are "ALL CPUs/TCG" (single-threaded TCG's one thread for all vCPUs) and
+ * "IO mon_iothread" (the monitor's, which query-iothreads does not list either). Always 0. */
 int vcpus_comm_parse(const char *buf, size_t len, struct vcpus_comm *ret);
 
 /* A /proc/PID/task/TID/syscall line, "NR ARG0 ARG1 ... SP PC": 1 with the syscall number and first argument, 0

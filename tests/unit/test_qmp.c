@@ -80,6 +80,16 @@ static void test_sockets_refused(void **state)
 
                 assert_int_equal(qmp_sockets_parse(argv, len, p, QMP_SOCKETS_MAX), 0);
         }
+        /* an unterminated last argument in a buffer of exactly its size (ASan sees a read past it; the fuzzer's
+         * first find): "-" and "-q" are no options */
+        {
+                _cleanup_free_ char *exact = malloc(7);
+
+                assert_non_null(exact);
+                memcpy(exact, "qemu\0-q", 7);
+                assert_int_equal(qmp_sockets_parse(exact, 6, p, QMP_SOCKETS_MAX), 0);
+                assert_int_equal(qmp_sockets_parse(exact, 7, p, QMP_SOCKETS_MAX), 0);
+        }
         /* the empty command line of a zombie */
         assert_int_equal(qmp_sockets_parse("", 0, p, QMP_SOCKETS_MAX), 0);
 }

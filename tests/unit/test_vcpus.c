@@ -48,6 +48,7 @@ static void test_comm(void **state)
                 "IO \n",
                 "IO\n",
                 "CPU 1/HVF\n",
+                "IO mon_iothread\n",
                 "",
                 "call_rcu\n",
         };
