@@ -11,6 +11,9 @@
  *           iothread ID TID          (ID escaped)
  *           emulator TID             (every other thread of the process)
  *       --no-qmp skips QMP (the thread names and KVM's fds answer); --timeout-ms is QMP's budget (default 200).
+ *   vmgov-threads --hold SOCKET SECONDS
+ *       be the client that holds a QMP socket: connect, read the greeting, print "held", keep the connection
+ *       SECONDS, then close (QEMU greets one client at a time: the next one waits).
  *
  * Exit status: 0 when the map is known, 4 when it is unknown (the lines are printed all the same), 1 on an error
  * (the process is gone, ...), 2 on a usage error.
@@ -21,6 +24,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "discover/discover.h"
@@ -31,8 +36,35 @@
 
 static int usage(void)
 {
-        fprintf(stderr, "usage: vmgov-threads [--no-qmp] [--timeout-ms MS] PID\n");
+        fprintf(stderr, "usage: vmgov-threads [--no-qmp] [--timeout-ms MS] PID\n"
+                        "       vmgov-threads --hold SOCKET SECONDS\n");
         return 2;
+}
+
+static int hold(const char *path, const char *seconds)
+{
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        _cleanup_close_ int fd = -1;
+        char greeting[256];
+        ssize_t k;
+
+        if (strlen(path) >= sizeof(sa.sun_path))
+                return usage();
+        strcpy(sa.sun_path, path);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+                fprintf(stderr, "vmgov-threads: %s: %s\n", path, strerror(errno));
+                return 1;
+        }
+        k = read(fd, greeting, sizeof(greeting));
+        if (k <= 0 || greeting[0] != '{') {
+                fprintf(stderr, "vmgov-threads: %s: no greeting\n", path);
+                return 1;
+        }
+        printf("held\n");
+        fflush(stdout);
+        sleep((unsigned)atoi(seconds));
+        return 0;
 }
 
 int main(int argc, char **argv)
@@ -50,6 +82,8 @@ int main(int argc, char **argv)
         size_t n_tids = 0;
         pid_t pid;
 
+        if (argc == 4 && strcmp(argv[1], "--hold") == 0)
+                return hold(argv[2], argv[3]);
         while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0) {
                 if (c == 'n')
                         timeout_ms = 0;
