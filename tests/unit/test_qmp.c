@@ -613,6 +613,14 @@ static void test_query_not_there(void **state)
         tmptree_write(f.dir_fd, "proc/4242/cmdline", ARGV("qemu\0-qmp\0unix:/run/file,server=on"));
         tmptree_write_string(f.dir_fd, "rootfs/run/file", "");
         assert_int_equal(qmp_threads_query(f.proc_fd, qemu, 2000, &t), -ENOTSOCK);
+        /* a socket file nobody listens on any more (QEMU killed, its socket left behind) */
+        {
+                pid_t gone = fixture_listen(&f, "rootfs/run/stale.sock", NULL);
+
+                (void)fake_qmp_wait(gone, true);
+                tmptree_write(f.dir_fd, "proc/4242/cmdline", ARGV("qemu\0-qmp\0unix:/run/stale.sock,server=on"));
+                assert_int_equal(qmp_threads_query(f.proc_fd, qemu, 2000, &t), -ECONNREFUSED);
+        }
         /* a process that is gone */
         assert_int_equal(qmp_threads_query(f.proc_fd, 4343, 2000, &t), -ENOENT);
         fixture_free(&f);
