@@ -297,7 +297,7 @@ static void test_memory_never_below_protection(void **state)
                 uint64_t protection;
         } cases[] = {{&low, 300 * MiB}, {&min, 200 * MiB}};
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
-                struct control_state st = {0};
+                _cleanup_(control_state_done) struct control_state st = {0};
                 struct vm_signals sig = {0};
                 struct control_global global = {0};
                 struct control_vm vm = {"db", cases[i].g, &sig, &st};
@@ -308,7 +308,7 @@ static void test_memory_never_below_protection(void **state)
                                                   .memory_high = st.initialized ? st.memory_high_written : LIMIT_MAX};
                         control_tick(&vm, 1, &host, &global, (t + 1) * SEC, PAGE);
                         assert_in(st.limits.memory_high, cases[i].protection, 1024 * MiB, "memory.high", t);
-                        if (st.limits.memory_high == cases[i].protection && st.reason[KNOB_MEMORY_HIGH][0])
+                        if (st.limits.memory_high == cases[i].protection && st.reason[KNOB_MEMORY_HIGH])
                                 assert_non_null(strstr(st.reason[KNOB_MEMORY_HIGH],
                                                        "raised to the group's MemoryLow=/MemoryMin="));
                 }
@@ -316,7 +316,7 @@ static void test_memory_never_below_protection(void **state)
         }
 
         /* Probing by memory.reclaim: what it asks for never takes memory.current under the protection. */
-        struct control_state st = {0};
+        _cleanup_(control_state_done) struct control_state st = {0};
         struct vm_signals sig = {0};
         struct control_global global = {0};
         struct control_vm vm = {"db", &low_reclaim, &sig, &st};
