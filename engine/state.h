@@ -110,6 +110,8 @@ struct vm_state {
         bool reclaim_missing_noted; /* said once that MemoryProbe=reclaim has no memory.reclaim here */
         bool egress_shaped;         /* its taps' egress went through an ifb, which outlives it */
         bool taps_skip_noted;       /* said once which of its taps are not shaped, and why */
+        uint64_t act_settled;       /* hash of the cgroup settings last applied without an error (0: none) */
+        uint64_t act_recheck_usec;  /* when to read them back anyway (CLOCK_MONOTONIC): someone may have changed one */
         struct metrics_counters counters;
         /* publish */
         bool totals_started;          /* totals hold at least one tick (or a returning VM's earlier ones) */

@@ -63,7 +63,7 @@ int engine_tick(struct engine *e)
         engine_forget_gone(e);
         sense_stage(e, now);
         decide_stage(e, now);
-        act_stage(e);
+        act_stage(e, now);
         publish_stage(e, now);
         return 0;
 }
@@ -80,8 +80,9 @@ int engine_on_exec(pid_t pid, void *userdata)
         r = place_stage_vm(e, vm);
         if (r < 0 || !vm_managed(vm))
                 return r;
-        decide_stage_vm(e, vm, sense_now_usec());
-        act_stage_vm(e, vm);
+        uint64_t now = sense_now_usec();
+        decide_stage_vm(e, vm, now);
+        act_stage_vm(e, vm, now);
         return 0;
 }
 

@@ -27,6 +27,34 @@ static bool controller_ok(struct engine *e, enum cg_controller c)
         return false;
 }
 
+/* A VM whose settings are what the act stage last applied without an error is not read back from the kernel at
+ * every tick (which cost an open, a read and a close per file per VM: the idle tick then cost twice the sensing),
+ * only this often, to put back what someone else changed. */
+#define ACT_RECHECK_USEC  (60 * 1000000ULL)
+#define ACT_STAGGER_SLOTS 30 /* rechecks spread over 30 s, not all VMs in one tick */
+
+/* FNV-1a over what the settings and where they go are: the same plan for the same cgroup hashes the same. */
+static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
+{
+        for (const unsigned char *c = p; n--; c++)
+                h = (h ^ *c) * 0x100000001b3ULL;
+        return h;
+}
+
+static uint64_t settings_hash(const struct actuator_target *t, const struct setting *s, size_t n)
+{
+        uint64_t h = hash_bytes(0xcbf29ce484222325ULL, t->cgroup, strlen(t->cgroup) + 1);
+
+        h = hash_bytes(h, &t->cgroup_fd, sizeof(t->cgroup_fd));
+        for (size_t i = 0; i < n; i++) {
+                h = hash_bytes(h, s[i].file, strlen(s[i].file) + 1);
+                h = hash_bytes(h, s[i].value, strlen(s[i].value) + 1);
+                h = hash_bytes(h, &s[i].major, sizeof(s[i].major));
+                h = hash_bytes(h, &s[i].minor, sizeof(s[i].minor));
+        }
+        return h ? h : 1;
+}
+
 static void count(struct engine *e, struct vm_state *vm, const char *file, int r)
 {
         metrics_count(&vm->counters, file, r);
@@ -122,7 +150,7 @@ static void act_memory_reclaim(struct engine *e, struct vm_state *vm, const stru
 }
 
 /* Write what the laws want (the policy's baseline until they move it); each change says why. */
-void act_stage_vm(struct engine *e, struct vm_state *vm)
+void act_stage_vm(struct engine *e, struct vm_state *vm, uint64_t now)
 {
         const struct group_policy *g = policy_match(e->policy, &vm->id);
         struct setting settings[SETTINGS_MAX];
@@ -150,21 +178,28 @@ void act_stage_vm(struct engine *e, struct vm_state *vm)
                 .cgroup = vm_cgroup(vm),
                 .cgroup_fd = vm->cgroup_fd >= 0 ? vm->cgroup_fd : once,
         };
-        for (size_t i = 0; i < n; i++) {
-                int knob = control_knob_of_file(settings[i].file);
-                const char *reason = knob >= 0 && vm->ctl.reason[knob] ? vm->ctl.reason[knob] : policy_reason;
-                if (controller_ok(e, settings[i].controller))
-                        count(e, vm, settings[i].file, actuator_apply(e->act, &t, &settings[i], reason));
+        uint64_t plan = settings_hash(&t, settings, n);
+        if (plan != vm->act_settled || now >= vm->act_recheck_usec) {
+                unsigned errors = e->act->errors;
+                for (size_t i = 0; i < n; i++) {
+                        int knob = control_knob_of_file(settings[i].file);
+                        const char *reason = knob >= 0 && vm->ctl.reason[knob] ? vm->ctl.reason[knob] : policy_reason;
+                        if (controller_ok(e, settings[i].controller))
+                                count(e, vm, settings[i].file, actuator_apply(e->act, &t, &settings[i], reason));
+                }
+                /* a refused or failed write is tried again at the next tick; a file the cgroup lacks is settled */
+                vm->act_settled = e->act->errors == errors ? plan : 0;
+                vm->act_recheck_usec = now + ACT_RECHECK_USEC + (uint64_t)(vm->id.pid % ACT_STAGGER_SLOTS) * 1000000ULL;
         }
         act_memory_reclaim(e, vm, g, &t);
         act_net(e, vm, g, &t, policy_reason);
 }
 
-void act_stage(struct engine *e)
+void act_stage(struct engine *e, uint64_t now)
 {
         for (size_t i = 0; i < e->n_vms; i++)
                 if (vm_managed(&e->vms[i]))
-                        act_stage_vm(e, &e->vms[i]);
+                        act_stage_vm(e, &e->vms[i], now);
 }
 
 void act_stage_release_vm(struct engine *e, struct vm_state *vm)

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "bench.h"
@@ -138,6 +139,12 @@ int main(int argc, char **argv)
                 usage();
         n = strtoul(argv[optind], NULL, 10);
 
+        /* as vmgov run does: the soft limit of open files raised to the hard one */
+        struct rlimit rl;
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+                rl.rlim_cur = rl.rlim_max;
+                (void)setrlimit(RLIMIT_NOFILE, &rl);
+        }
         log_set_max_level(LOG_WARNING);
         engine_config_env(&env);
         if (config_load(opt.policy_path, &env, &policy, &err) < 0) {
