@@ -110,5 +110,7 @@ int schedlat_schedstat_read(struct schedlat *s, struct vm_entry *vm, struct runq
 
 /* The VM with that id, or NULL when none is. */
 struct vm_entry *schedlat_vm_get(struct schedlat *s, unsigned id);
+/* Forget the rate limit of a VM's read warnings (it is removed; its slot may serve another VM). */
+void schedlat_read_warn_forget(unsigned id, pid_t pid);
 /* Forget the VM: its cgroups and vCPU threads untracked, its fds closed, its memory freed; the entry unused. */
 void schedlat_vm_clear(struct schedlat *s, struct vm_entry *vm);

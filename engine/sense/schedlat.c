@@ -12,8 +12,10 @@
 
 #include "kernel/log.h"
 #include "kernel/macro.h"
+#include "kernel/ratelimit.h"
 #include "sense/schedlat-internal.h"
 #include "sense/schedlat.h"
+#include "sense/sense.h"
 
 /* ---- Lifecycle ---- */
 
@@ -98,6 +100,45 @@ const char *schedlat_mode(const struct schedlat *s)
 
 /* ---- Per tick ---- */
 
+/* A read that fails for a VM fails again each tick: said once per VM, then counted and summarised at most once a
+ * minute, as the sensor's warnings are (sense.c). Keyed by the VM's slot and pid. */
+static struct ratelimit_entry read_warn_entries[256];
+static struct ratelimit read_warn_rl = {
+        .interval_usec = 60ULL * 1000000ULL,
+        .cap = ELEMENTSOF(read_warn_entries),
+        .entries = read_warn_entries,
+        .overflow = {.vm = RATELIMIT_OVERFLOW_VM},
+};
+
+static uint64_t read_warn_key(unsigned id, pid_t pid)
+{
+        return (uint64_t)id << 32 | (uint32_t)pid;
+}
+
+void schedlat_read_warn_forget(unsigned id, pid_t pid)
+{
+        ratelimit_forget_vm(&read_warn_rl, read_warn_key(id, pid));
+}
+
+static void read_warn(const struct vm_entry *vm, unsigned id, int r)
+{
+        unsigned n;
+
+        switch (ratelimit_hit(&read_warn_rl, read_warn_key(id, vm->pid), 0, sense_now_usec(), &n)) {
+        case RATELIMIT_LOG:
+                read_warn(vm, id, r);
+                break;
+        case RATELIMIT_SUMMARY:
+                log_warn_errno(r,
+                               "schedlat: reading the run-queue latency of pid %d: %m (%u times since the last line; "
+                               "said at most once a minute)",
+                               (int)vm->pid, n);
+                break;
+        default:
+                log_debug_errno(r, "schedlat: reading the run-queue latency of pid %d: %m", (int)vm->pid);
+        }
+}
+
 int schedlat_read(struct schedlat *s, unsigned id, struct runq_latency *ret, struct schedlat_totals *ret_totals)
 {
         struct vm_entry *vm = schedlat_vm_get(s, id);
@@ -114,7 +155,7 @@ int schedlat_read(struct schedlat *s, unsigned id, struct runq_latency *ret, str
         if (r < 0) {
                 q = (struct runq_latency){.source = RUNQ_SOURCE_NONE};
                 t = (struct schedlat_totals){};
-                log_warn_errno(r, "schedlat: reading the run-queue latency of pid %d: %m", (int)vm->pid);
+                read_warn(vm, id, r);
         }
         *ret = q;
         if (ret_totals)

@@ -235,8 +235,10 @@ void schedlat_vm_remove(struct schedlat *s, unsigned id)
 {
         struct vm_entry *vm = schedlat_vm_get(s, id);
 
-        if (vm)
+        if (vm) {
+                schedlat_read_warn_forget(id, vm->pid);
                 schedlat_vm_clear(s, vm);
+        }
 }
 
 static bool tid_listed(const pid_t *tids, size_t n, pid_t tid)
