@@ -38,6 +38,7 @@ struct procevents;
 struct schedlat;
 struct sense_host;
 struct sense_vm;
+struct vcpus_map;
 
 /* Where the host's kernel interfaces are: the real ones (main.c names them), or a fixture tree standing for them
  * (tests). No path below main.c names a kernel interface of its own. */
@@ -94,7 +95,10 @@ struct vm_state {
         bool own;                       /* the engine created the cgroup (and removes it when the VM is gone) */
         int cgroup_fd;                  /* held, -1 until placed (always in dry-run for a new cgroup) */
         bool placed;
-        bool refused; /* placement refused: said once, not again every tick */
+        bool refused;               /* placement refused: said once, not again every tick */
+        struct vcpus_map *threads;  /* which thread is which, for a group that places them apart (NULL: not read) */
+        uint64_t threads_read_usec; /* when it was last read (CLOCK_MONOTONIC) */
+        bool threads_said;          /* said once why its threads stay together */
         /* sense */
         struct vm_signals sig; /* this tick's */
         int sense_fd;          /* the cgroup sensed: its own, or in dry-run the one it is in if alone there */

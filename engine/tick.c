@@ -57,7 +57,7 @@ int engine_tick(struct engine *e)
         r = discover_stage_tick(e, now);
         if (r < 0)
                 return r;
-        r = place_stage(e);
+        r = place_stage(e, now);
         if (r < 0)
                 return r;
         engine_forget_gone(e);
@@ -77,10 +77,10 @@ int engine_on_exec(pid_t pid, void *userdata)
         r = discover_stage_exec(e, pid, &vm);
         if (r < 0 || !vm)
                 return r;
-        r = place_stage_vm(e, vm);
+        uint64_t now = sense_now_usec();
+        r = place_stage_vm(e, vm, now);
         if (r < 0 || !vm_managed(vm))
                 return r;
-        uint64_t now = sense_now_usec();
         decide_stage_vm(e, vm, now);
         act_stage_vm(e, vm, now);
         return 0;

@@ -11,13 +11,6 @@
 #include "kernel/macro.h"
 #include "kernel/procfs.h"
 
-static inline void closedirp(DIR **d)
-{
-        if (*d)
-                closedir(*d);
-}
-#define _cleanup_closedir_ _cleanup_(closedirp)
-
 /* A directory stream on dir_fd/path with its own fd, so the caller's fd keeps its offset. */
 static int dir_open(int dir_fd, const char *path, DIR **ret)
 {

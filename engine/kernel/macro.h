@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -64,8 +65,15 @@ static inline int array_reserve(void **array, size_t *allocated, size_t n, size_
 }
 #define GREEDY_REALLOC(array, allocated, n) array_reserve((void **)&(array), &(allocated), (n), sizeof(*(array)))
 
-#define _cleanup_free_                      _cleanup_(freep)
-#define _cleanup_close_                     _cleanup_(closep)
+static inline void closedirp(DIR **d)
+{
+        if (*d)
+                closedir(*d);
+}
+
+#define _cleanup_free_     _cleanup_(freep)
+#define _cleanup_close_    _cleanup_(closep)
+#define _cleanup_closedir_ _cleanup_(closedirp)
 
 /* Move ownership out of a cleanup variable. */
 #define TAKE_PTR(p)                                                                                                    \

@@ -9,6 +9,7 @@
 #include "kernel/macro.h"
 #include "kernel/procfs.h"
 #include "place/moveback.h"
+#include "place/threads.h"
 
 /* Is the process that was moved still there, and still in the engine's cgroup? 0, -ESRCH, -EXDEV. */
 static int moved_still_there(const struct placement_mover *m, const struct original *o)
@@ -28,7 +29,7 @@ static int moved_still_there(const struct placement_mover *m, const struct origi
         r = procfs_cgroup_read(pid_fd, &cg);
         if (r < 0)
                 return errno_is_vanished(r) ? -ESRCH : r;
-        return cg[0] == '/' && strcmp(cg + 1, o->cgroup) == 0 ? 0 : -EXDEV;
+        return threads_cgroup_is(cg, o->cgroup) ? 0 : -EXDEV;
 }
 
 static int mover_back(void *userdata, const struct original *o, char *where, size_t size)

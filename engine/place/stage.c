@@ -12,8 +12,10 @@
 #include "kernel/log.h"
 #include "kernel/macro.h"
 #include "kernel/procfs.h"
+#include "discover/vcpus.h"
 #include "place/placement.h"
 #include "place/stage.h"
+#include "place/threads.h"
 #include "policy/policy.h"
 #include "sense/stage.h"
 
@@ -127,7 +129,7 @@ static int own_path(struct engine *e, struct vm_state *vm, char *path, size_t si
                         return r;
                 if (cgroup_taken(e, vm, path))
                         continue;
-                if (strcmp(vm->id.cgroup + 1, path) == 0)
+                if (threads_cgroup_is(vm->id.cgroup, path))
                         return 0; /* there already (an engine before this one put it there) */
                 r = cgroup_free_for(e, vm, path, &foreign);
                 if (r < 0)
@@ -219,7 +221,7 @@ static int place_own(struct engine *e, struct vm_state *vm)
         if (vm_index_cgroup(e, vm) < 0)
                 return -ENOMEM;
 
-        if (strcmp(vm->id.cgroup + 1, path) != 0) {
+        if (!threads_cgroup_is(vm->id.cgroup, path)) {
                 if (e->dry_run) {
                         log_info("dry-run: would create cgroup %s/%s and move VM %s (pid %d) there from %s",
                                  e->mount.path, path, vm_display_name(&vm->id, name, sizeof(name)), (int)vm->id.pid,
@@ -311,8 +313,88 @@ static int place_inplace(struct engine *e, struct vm_state *vm)
 }
 
 /* A VM that a reload moved to another group is placed (and sensed) afresh. */
+/* Does the group place a VM's threads apart (vcpuN, iothreadK, emulator: threads.h)? */
+static bool group_places_threads(const struct group_policy *g)
+{
+        return g->placement == PLACEMENT_OWN && getenv("VMGOV_THREADS_TEST"); /* TODO: the per-thread keys */
+}
+
+#define THREADS_RETRY_USEC   (10 * 1000000ULL) /* a map not known yet: QEMU may not have started its vCPUs */
+#define THREADS_REFRESH_USEC (60 * 1000000ULL) /* new threads turned up: read the map again, at most this often */
+
+static void threads_forget(struct vm_state *vm)
+{
+        if (vm->threads) {
+                vcpus_map_done(vm->threads);
+                vm->threads = mfree(vm->threads);
+        }
+}
+
+/* Read the VM's thread map (QMP, thread names, KVM: vcpus.h). 1 when known, 0 when not (said once why), -errno. */
+static int threads_read_map(struct engine *e, struct vm_state *vm, uint64_t now)
+{
+        char name[AUDIT_LOG_NAME_MAX];
+        struct vcpus_map *m;
+        int r;
+
+        threads_forget(vm);
+        vm->threads_read_usec = now;
+        m = calloc(1, sizeof(*m));
+        if (!m)
+                return -ENOMEM;
+        r = vcpus_map_read(e->proc_fd, vm->id.pid, QMP_TIMEOUT_MS, m);
+        if (r < 0 || m->source == VCPUS_UNKNOWN) {
+                if (r >= 0 && !vm->threads_said) {
+                        vm->threads_said = true;
+                        log_info("VM %s (pid %d): its threads stay together in %s for now (tried again every %llus): "
+                                 "%s",
+                                 vm_display_name(&vm->id, name, sizeof(name)), (int)vm->id.pid, vm->cgroup,
+                                 (unsigned long long)(THREADS_RETRY_USEC / 1000000), m->reason);
+                }
+                vcpus_map_done(m);
+                free(m);
+                return r < 0 ? r : 0;
+        }
+        log_info("VM %s (pid %d): %zu vCPU and %zu IO threads (from %s), placed in vcpuN, iothreadK and emulator "
+                 "below %s",
+                 vm_display_name(&vm->id, name, sizeof(name)), (int)vm->id.pid, m->threads.n_vcpus,
+                 m->threads.n_iothreads, vcpus_source_to_string(m->source), vm->cgroup);
+        vm->threads = m;
+        return 1;
+}
+
+/* The VM's threads into the threaded children of its cgroup. The map is read at the first call (and every
+ * THREADS_RETRY_USEC until known), and again when new threads turned up, at most every THREADS_REFRESH_USEC. */
+static int place_threads(struct engine *e, struct vm_state *vm, uint64_t now)
+{
+        struct threads_placed placed;
+        bool all = false;
+        int r;
+
+        if (!vm->threads) {
+                if (vm->threads_read_usec && now - vm->threads_read_usec < THREADS_RETRY_USEC)
+                        return 0;
+                r = threads_read_map(e, vm, now);
+                if (r <= 0)
+                        return r;
+                all = true;
+        }
+        r = threads_place(vm->cgroup_fd, vm->threads, all, &placed);
+        if (r >= 0 && !all && placed.moved && now - vm->threads_read_usec >= THREADS_REFRESH_USEC &&
+            threads_read_map(e, vm, now) > 0)
+                r = threads_place(vm->cgroup_fd, vm->threads, true, &placed);
+        if (r < 0 && !errno_is_vanished(r))
+                return log_warn_errno(r, "VM pid %d: cannot place its threads below %s: %m", (int)vm->id.pid,
+                                      vm->cgroup);
+        if (placed.moved)
+                log_debug("VM pid %d: %u threads placed below %s (%u children made)", (int)vm->id.pid, placed.moved,
+                          vm->cgroup, placed.children);
+        return 0;
+}
+
 static void vm_unplace(struct engine *e, struct vm_state *vm)
 {
+        threads_forget(vm);
         sense_stage_release(e, vm);
         vm->cgroup_fd = safe_close(vm->cgroup_fd);
         vm->placed = false;
@@ -320,7 +402,7 @@ static void vm_unplace(struct engine *e, struct vm_state *vm)
         vm->cgroup = mfree(vm->cgroup);
 }
 
-int place_stage_vm(struct engine *e, struct vm_state *vm)
+int place_stage_vm(struct engine *e, struct vm_state *vm, uint64_t now)
 {
         const struct group_policy *g = policy_match(e->policy, &vm->id);
         const char *gname = g ? g->name : "";
@@ -335,15 +417,21 @@ int place_stage_vm(struct engine *e, struct vm_state *vm)
                         log_info("VM %s (pid %d) matches no group: left unmanaged",
                                  vm_display_name(&vm->id, name, sizeof(name)), (int)vm->id.pid);
         }
-        if (!g || vm->refused || vm->placed)
+        if (!g || vm->refused)
                 return 0;
-        r = g->placement == PLACEMENT_INPLACE ? place_inplace(e, vm) : place_own(e, vm);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0 && !errno_is_vanished(r)) {
-                vm->refused = true;
-                e->placement_errors++;
+        if (!vm->placed) {
+                r = g->placement == PLACEMENT_INPLACE ? place_inplace(e, vm) : place_own(e, vm);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0 && !errno_is_vanished(r)) {
+                        vm->refused = true;
+                        e->placement_errors++;
+                }
+                if (r < 0)
+                        return 0;
         }
+        if (vm->placed && vm->own && !e->dry_run && vm->cgroup_fd >= 0 && group_places_threads(g))
+                return place_threads(e, vm, now) == -ENOMEM ? -ENOMEM : 0;
         return 0;
 }
 
@@ -391,6 +479,7 @@ static void retry_removals(struct engine *e)
 
 void place_stage_release(struct engine *e, struct vm_state *vm)
 {
+        threads_forget(vm);
         vm->cgroup_fd = safe_close(vm->cgroup_fd);
         if (!vm->placed || !vm->cgroup) {
                 vm->cgroup = mfree(vm->cgroup);
@@ -413,7 +502,7 @@ void place_stage_reset(struct engine *e)
                 vm_unplace(e, &e->vms[i]);
 }
 
-int place_stage(struct engine *e)
+int place_stage(struct engine *e, uint64_t now)
 {
         int r;
 
@@ -421,7 +510,7 @@ int place_stage(struct engine *e)
         for (size_t i = 0; i < e->n_vms; i++) {
                 if (!e->vms[i].seen)
                         continue;
-                r = place_stage_vm(e, &e->vms[i]);
+                r = place_stage_vm(e, &e->vms[i], now);
                 if (r < 0)
                         return log_err_errno(r, "out of memory");
         }

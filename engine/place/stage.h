@@ -10,10 +10,10 @@
  */
 
 /* Retry the removals that were still busy, then place every VM this tick found. Returns 0, or -ENOMEM. */
-int place_stage(struct engine *e);
+int place_stage(struct engine *e, uint64_t now);
 
 /* Place one VM (an exec event). Returns 0, or -ENOMEM. */
-int place_stage_vm(struct engine *e, struct vm_state *vm);
+int place_stage_vm(struct engine *e, struct vm_state *vm, uint64_t now);
 
 /* Every VM is placed afresh at the next tick (DryRun= turned off: dry-run only pretended to move them). */
 void place_stage_reset(struct engine *e);

@@ -1,0 +1,68 @@
+#!/bin/sh
+# A VM is not one process: a QEMU with two vCPUs and an IO thread, in a group that places its threads apart, gets a
+# threaded subtree below its cgroup. vcpu0 and vcpu1 hold the thread ids QMP's query-cpus-fast gives for cpu 0 and
+# 1, iothread0 the IO thread, emulator the main loop; the children are threaded and cpu is enabled for them, while
+# memory stays at the VM. SIGTERM puts every thread back with the process where it came from and removes the
+# subtree.
+set -eu
+. /vmtest/lib.sh
+require_vmgov
+command -v vmgov-threads >/dev/null || fail "vmgov-threads is not in the guest (build/tests/helpers was not built)"
+
+policy=$VMTEST_TMP/policy.ini
+cat >"$policy" <<INI
+[engine]
+AuditLog = $VMTEST_TMP/audit.jsonl
+
+[group topo]
+MatchName = topo-*
+Placement = own
+CPUWeight = 100
+INI
+assert_cmd "vmgov check" "$VMGOV" check "$policy"
+
+home=$(cg_create topo-home)
+sock=$VMTEST_TMP/qmp.sock
+# two vCPUs under multi-threaded TCG (a thread each), an IO thread, paused (-S): the threads exist, nothing burns
+pid=$(VM_CGROUP=$home VM_NAME_STYLE=libvirt vm_start topo-1 '' -machine pc -accel tcg,thread=multi -smp 2 -m 32 -S \
+	-object iothread,id=io0 -qmp "unix:$sock,server=on,wait=off")
+# the truth, from QMP itself (2 s: QEMU under TCG in this TCG guest can be slow to answer)
+map=$(vmgov-threads --timeout-ms 2000 "$pid") || fail "vmgov-threads $pid exited $?: $map"
+cpu0=$(echo "$map" | awk '$1 == "vcpu" && $2 == 0 { print $3 }')
+cpu1=$(echo "$map" | awk '$1 == "vcpu" && $2 == 1 { print $3 }')
+io0=$(echo "$map" | awk '$1 == "iothread" && $2 == "io0" { print $3 }')
+[ -n "$cpu0" ] && [ -n "$cpu1" ] && [ -n "$io0" ] || fail "no vCPU or IO thread ids in: $map"
+log "QMP: vCPU 0 = $cpu0, vCPU 1 = $cpu1, io0 = $io0, main = $pid"
+
+VMGOV_THREADS_TEST=1 "$VMGOV" --policy "$policy" --interval 200ms run 2>"$VMTEST_TMP/run.log" &
+engine=$!
+bg_track "$engine"
+
+vm=/sys/fs/cgroup/vmgov/topo/topo-1
+holds() { grep -qx "$2" "$vm/$1/cgroup.threads" 2>/dev/null; }
+all_placed() { holds vcpu0 "$cpu0" && holds vcpu1 "$cpu1" && holds iothread0 "$io0" && holds emulator "$pid"; }
+wait_for 30 "the threads in vcpu0, vcpu1, iothread0 and emulator" all_placed
+for c in vcpu0 vcpu1 iothread0 emulator; do
+	assert_file_eq "$vm/$c/cgroup.type" threaded "$c's type"
+done
+assert_file_eq "$vm/cgroup.type" "domain threaded" "the VM's type"
+assert_contains "$(cat "$vm/cgroup.subtree_control")" cpu "cpu enabled below the VM"
+case " $(cat "$vm/cgroup.subtree_control") " in *" memory "* | *" io "*) fail "memory or io below the VM: $(cat "$vm/cgroup.subtree_control")" ;; esac
+assert_eq "" "$(cat "$vm/cgroup.threads")" "no thread left in the VM's cgroup itself"
+# every thread of the process is in one of the children
+for t in /proc/"$pid"/task/*; do
+	case "$(grep '^0::' "$t/cgroup")" in
+	0::/vmgov/topo/topo-1/vcpu[01] | 0::/vmgov/topo/topo-1/iothread0 | 0::/vmgov/topo/topo-1/emulator) ;;
+	*) fail "thread ${t##*/} is in $(grep '^0::' "$t/cgroup")" ;;
+	esac
+done
+assert_contains "$(cat "$VMTEST_TMP/run.log")" "2 vCPU and 1 IO threads" "the engine says what it placed"
+
+kill -TERM "$engine"
+wait "$engine" || fail "vmgov run exited $? on SIGTERM: $(tail -n 5 "$VMTEST_TMP/run.log")"
+for t in /proc/"$pid"/task/*; do
+	[ "$(grep '^0::' "$t/cgroup")" = "0::/${home#/sys/fs/cgroup/}" ] ||
+		fail "thread ${t##*/} is in $(grep '^0::' "$t/cgroup") after SIGTERM; the engine said: $(grep -v '^<7>' "$VMTEST_TMP/run.log" | tail -n 12)"
+done
+[ ! -e "$vm" ] || fail "$vm is still there after SIGTERM: $(ls "$vm")"
+log ok
