@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "kernel/cgvalues.h"
+#include "kernel/cpuset.h"
 #include "kernel/macro.h"
 #include "policy/config-internal.h"
 
@@ -161,6 +162,32 @@ static int protection_validate(struct loader *l, const struct group_policy *g)
         return 0;
 }
 
+/* The CPU keys, once all files are read: VCPUQuota= and EmulatorQuota= into cpu.max at the group's period (before
+ * CPUQuota= is translated: lim->cpu_period_usec is still the one configured), and AllowedCPUs= and
+ * AllowedMemoryNodes= into the kernel's form for the VM's cgroup (their length was checked as they were read). */
+static int cpu_topology_finish(struct loader *l, struct group_policy *g)
+{
+        struct cpu_topology *t = &g->cpu;
+        struct limits *lim = &g->limits;
+
+        if (t->vcpu_quota_set && cgv_cpu_quota_from_permyriad(t->vcpu_quota_usec, lim->cpu_period_usec,
+                                                              &t->vcpu_quota_usec, &t->vcpu_period_usec) < 0)
+                return loader_fail(l, g->file, g->line, "[group %s]: VCPUQuota= is beyond what the kernel takes",
+                                   g->name);
+        if (t->emulator_quota_set &&
+            cgv_cpu_quota_from_permyriad(t->emulator_quota_usec, lim->cpu_period_usec, &t->emulator_quota_usec,
+                                         &t->emulator_period_usec) < 0)
+                return loader_fail(l, g->file, g->line, "[group %s]: EmulatorQuota= is beyond what the kernel takes",
+                                   g->name);
+        lim->cpuset_cpus_set = t->allowed_cpus_set;
+        if (t->allowed_cpus_set && cpuset_format(&t->allowed_cpus, lim->cpuset_cpus, sizeof(lim->cpuset_cpus)) < 0)
+                return -ENOBUFS;
+        lim->cpuset_mems_set = t->allowed_mems_set;
+        if (t->allowed_mems_set && cpuset_format(&t->allowed_mems, lim->cpuset_mems, sizeof(lim->cpuset_mems)) < 0)
+                return -ENOBUFS;
+        return 0;
+}
+
 /* Translate what depends on more than one key, once all files are read. */
 int config_finish(struct loader *l)
 {
@@ -170,9 +197,11 @@ int config_finish(struct loader *l)
                 struct group_policy *g = &p->groups[i];
                 struct limits *lim = &g->limits;
 
-                if (lim->cpu_period_usec && !lim->cpu_max_set)
-                        return loader_fail(l, g->file, g->line,
-                                           "[group %s]: CPUQuotaPeriodSec= needs CPUQuota=", g->name);
+                if (lim->cpu_period_usec && !lim->cpu_max_set && !g->cpu.vcpu_quota_set && !g->cpu.emulator_quota_set)
+                        return loader_fail(
+                                l, g->file, g->line,
+                                "[group %s]: CPUQuotaPeriodSec= needs CPUQuota=, VCPUQuota= or EmulatorQuota=",
+                                g->name);
                 int r = adapt_validate(l, g);
                 if (r < 0)
                         return r;
@@ -182,6 +211,9 @@ int config_finish(struct loader *l)
                 if ((g->net.ingress_burst && !g->net.ingress_set) || (g->net.egress_burst && !g->net.egress_set))
                         return loader_fail(l, g->file, g->line,
                                            "[group %s]: a Net*Burst= needs its Net*Rate=", g->name);
+                r = cpu_topology_finish(l, g);
+                if (r < 0)
+                        return r;
                 if (lim->cpu_max_set) {
                         /* CPUQuota= was kept as permyriad until the period was known. */
                         uint64_t permyriad = lim->cpu_quota_usec;
