@@ -903,6 +903,85 @@ static void test_cpu_key_errors(void **state)
         }
 }
 
+/* The error of loading text on a host whose online CPUs are 0-7 and memory nodes 0-1. */
+static const char *load_err_on_8_cpus(const char *text)
+{
+        static char buf[1200];
+        struct config_env host = env;
+        struct config_error e = {0};
+        struct policy *p = NULL;
+
+        host.host_cpus_known = host.host_mems_known = true;
+        assert_int_equal(cpuset_parse("0-7", CPUSET_MAX, &host.host_cpus), 0);
+        assert_int_equal(cpuset_parse("0-1", 1024, &host.host_mems), 0);
+        if (config_load_string("test.ini", text, &host, &p, &e) == 0) {
+                policy_free(p);
+                return "";
+        }
+        config_error_format(&e, buf, sizeof(buf));
+        return buf;
+}
+
+/* vmgov check refuses pins the host or the VM's own AllowedCPUs= cannot hold, partitions that share CPUs, and a burst
+ * above the quota, at the line of the key, with the values. */
+static void test_cpu_refusals(void **state)
+{
+        static const struct {
+                const char *text, *expect;
+        } cases[] = {
+                {"AllowedCPUs = 0-3 8-9\n",
+                 "test.ini:3: [group a]: AllowedCPUs=0-3,8-9 names 8-9 outside the host's online CPUs 0-7"},
+                {"VCPUAllowedCPUs = 1;12\n",
+                 "test.ini:3: [group a]: VCPUAllowedCPUs=12 names 12 outside the host's online CPUs 0-7"},
+                {"EmulatorAllowedCPUs = 7-8\n",
+                 "test.ini:3: [group a]: EmulatorAllowedCPUs=7-8 names 8 outside the host's online CPUs 0-7"},
+                {"AllowedMemoryNodes = 0-2\n",
+                 "test.ini:3: [group a]: AllowedMemoryNodes=0-2 names 2 outside the host's online memory nodes 0-1"},
+                {"AllowedCPUs = 2-3\nVCPUAllowedCPUs = 2-4\n",
+                 "test.ini:4: [group a]: VCPUAllowedCPUs=2-4 names 4 outside AllowedCPUs= 2-3"},
+                {"AllowedCPUs = 2-3\nEmulatorAllowedCPUs = 0\n",
+                 "test.ini:4: [group a]: EmulatorAllowedCPUs=0 names 0 outside AllowedCPUs= 2-3"},
+                {"CPUPartition = exclusive\n",
+                 "test.ini:3: [group a]: CPUPartition=exclusive needs AllowedCPUs=: the CPUs it takes"},
+                {"CPUQuotaBurstSec = 20ms\n",
+                 "test.ini:3: [group a]: CPUQuotaBurstSec= needs CPUQuota=: a burst is time above the quota"},
+                {"CPUQuota = 50%\nCPUQuotaBurstSec = 51ms\n",
+                 "test.ini:4: [group a]: CPUQuotaBurstSec=51ms is above CPUQuota=50%, 50ms per period of 100ms: the "
+                 "kernel takes a burst of at most the quota"},
+                {"CPUQuota = 12.5%\nCPUQuotaPeriodSec = 200ms\nCPUQuotaBurstSec = 25001us\n",
+                 "test.ini:5: [group a]: CPUQuotaBurstSec=25001us is above CPUQuota=12.5%, 25ms per period of 200ms"},
+                {"CPUQuota = 100%\nCPUQuotaBurstSec = 50ms\nAdapt = cpu\nCPUQuotaRange = 20%..200%\n"
+                 "CPUPressureTarget = 10%\n",
+                 "test.ini:4: [group a]: CPUQuotaBurstSec=50ms is above the floor of CPUQuotaRange=20%, 20ms per "
+                 "period of 100ms"},
+                {"[group b]\nMatchName = b\nAllowedCPUs = 4-7\nCPUPartition = exclusive\n"
+                 "[group c]\nMatchName = c\nAllowedCPUs = 0-4\nCPUPartition = isolated\n",
+                 "test.ini:9: [group c]: AllowedCPUs=0-4 of a CPUPartition= shares CPUs 4 with the partition of "
+                 "[group b] (AllowedCPUs=4-7 at test.ini:5)"},
+        };
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                char text[512];
+                snprintf(text, sizeof(text), "[group a]\nMatchName = a\n%s", cases[i].text);
+                assert_has_prefix(load_err_on_8_cpus(text), cases[i].expect);
+        }
+
+        /* Within everything: fine. Partitions side by side, a burst of exactly the quota, a burst of 0 (none). */
+        static const char *const fine[] = {
+                "AllowedCPUs = 0-7\nVCPUAllowedCPUs = 2;3\nEmulatorAllowedCPUs = 0-1\nAllowedMemoryNodes = 0-1\n",
+                ("AllowedCPUs = 0-3\nCPUPartition = exclusive\n[group b]\nMatchName = b\nAllowedCPUs = 4-7\n"
+                 "CPUPartition = isolated\n[group c]\nMatchName = c\nAllowedCPUs = 0-7\n"),
+                "CPUQuota = 50%\nCPUQuotaBurstSec = 50ms\n",
+                "CPUQuotaBurstSec = 0\n",
+        };
+        for (size_t i = 0; i < sizeof(fine) / sizeof(fine[0]); i++) {
+                char text[512];
+                snprintf(text, sizeof(text), "[group a]\nMatchName = a\n%s", fine[i]);
+                assert_string_equal(load_err_on_8_cpus(text), "");
+        }
+        /* A host that cannot say which CPUs it has: the pins are not checked against it. */
+        policy_free(load_ok("[group a]\nMatchName = a\nAllowedCPUs = 4000\n"));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -930,6 +1009,7 @@ int main(void)
                 cmocka_unit_test(test_memory_protection_refusals),
                 cmocka_unit_test(test_cpu_keys),
                 cmocka_unit_test(test_cpu_key_errors),
+                cmocka_unit_test(test_cpu_refusals),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
