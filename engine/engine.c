@@ -25,6 +25,7 @@
 #include "discover/stage.h"
 #include "engine.h"
 #include "kernel/audit.h"
+#include "kernel/cpuset.h"
 #include "kernel/log.h"
 #include "kernel/macro.h"
 #include "place/moveback.h"
@@ -60,6 +61,17 @@ static int resolve_user(const char *name, unsigned *ret_uid, void *userdata)
         return 0;
 }
 
+/* The CPUs (or memory nodes) the kernel lists as online in dir ("0-7\n"), for the policy's pins; false when it
+ * cannot say (no NUMA: no node directory), and the pins are then not checked against the host. */
+static bool host_set_read(const char *dir, unsigned limit, struct cpuset *ret)
+{
+        _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        char text[4096];
+
+        return fd >= 0 && cgroupfs_read(fd, "online", text, sizeof(text)) >= 0 && cpuset_parse(text, limit, ret) == 0 &&
+               !cpuset_is_empty(ret);
+}
+
 void engine_config_env(struct config_env *ret)
 {
         struct sysinfo si;
@@ -70,6 +82,8 @@ void engine_config_env(struct config_env *ret)
         };
         if (sysinfo(&si) == 0)
                 ret->physical_memory = (uint64_t)si.totalram * si.mem_unit;
+        ret->host_cpus_known = host_set_read("/sys/devices/system/cpu", CPUSET_MAX, &ret->host_cpus);
+        ret->host_mems_known = host_set_read("/sys/devices/system/node", 1024, &ret->host_mems);
 }
 
 static int audit_open_with_dir(const char *path, int *ret_fd)

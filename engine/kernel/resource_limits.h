@@ -20,6 +20,7 @@
 #define CPU_PERIOD_MIN_USEC     1000 /* kernel: 1 ms .. 1 s */
 #define CPU_PERIOD_MAX_USEC     1000000
 #define IO_DEVICES_MAX          16
+#define CPUSET_TEXT_MAX         128 /* AllowedCPUs= in the kernel's form, and its NUL: what a setting's value holds */
 
 struct io_device_limit {
         unsigned major, minor;
@@ -40,6 +41,15 @@ struct limits {
         bool cpu_max_set;
         uint64_t cpu_quota_usec; /* per period; LIMIT_MAX = no quota */
         uint64_t cpu_period_usec;
+        bool cpu_burst_set; /* CPUQuotaBurstSec=: cpu.max.burst, at most the quota */
+        uint64_t cpu_burst_usec;
+
+        /* AllowedCPUs= and AllowedMemoryNodes=: cpuset.cpus and cpuset.mems, in the kernel's form ("0-3,8"), never
+         * empty (the sets themselves are the group's struct cpu_topology) */
+        bool cpuset_cpus_set;
+        char cpuset_cpus[CPUSET_TEXT_MAX];
+        bool cpuset_mems_set;
+        char cpuset_mems[CPUSET_TEXT_MAX];
 
         bool memory_high_set;
         uint64_t memory_high; /* bytes or LIMIT_MAX */

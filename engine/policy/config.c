@@ -107,6 +107,7 @@ static void group_done(struct group_policy *g)
         strv_free(g->match_uuid, g->n_match_uuid);
         strv_free(g->match_exe, g->n_match_exe);
         free(g->match_user);
+        cpu_topology_done(&g->cpu);
 }
 
 void policy_free(struct policy *p)

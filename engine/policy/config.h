@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "kernel/cpu_topology.h"
 #include "kernel/resource_limits.h"
 
 /*
@@ -76,6 +77,7 @@ struct group_policy {
         enum vm_class class;
         enum placement_mode placement;
         struct limits limits;
+        struct cpu_topology cpu; /* AllowedCPUs=, the vCPU and emulator pins and quotas, CPUPartition= */
         struct net_limits net;
         struct adapt_policy adapt;
 };
@@ -103,6 +105,9 @@ struct policy {
 
 struct config_env {
         uint64_t physical_memory; /* bytes, for MemoryHigh=50% */
+        /* The host's online CPUs and memory nodes, which the CPU pins must stay within; unknown: not checked. */
+        bool host_cpus_known, host_mems_known;
+        struct cpuset host_cpus, host_mems;
         /* Resolve a block device path such as /dev/vda to its numbers; returns 0 or -errno. */
         int (*resolve_device)(const char *path, unsigned *ret_major, unsigned *ret_minor, void *userdata);
         /* Resolve a user name for MatchUser= (numeric uids need no resolver). */

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "kernel/cpuset.h"
 #include "kernel/macro.h"
 #include "kernel/units.h"
 #include "policy/config-internal.h"
@@ -105,6 +106,7 @@ static int parse_duration(const struct setting *s, const struct key_def *k, void
 
         if (units_parse_duration(s->value, &usec) < 0 || usec < d->min || usec > d->max)
                 return FAIL(s, "%s=%s: expected %s", s->key, s->value, d->expect);
+        mark_set(k, base);
         *AT(uint64_t, base, k->at) = usec;
         return 0;
 }
@@ -140,7 +142,7 @@ struct enum_spec {
         const char *expect;
 };
 _Static_assert(sizeof(enum vm_class) == sizeof(unsigned) && sizeof(enum placement_mode) == sizeof(unsigned) &&
-                       sizeof(enum memory_probe) == sizeof(unsigned),
+                       sizeof(enum memory_probe) == sizeof(unsigned) && sizeof(enum cpu_partition) == sizeof(unsigned),
                "enum size");
 
 static int parse_enum(const struct setting *s, const struct key_def *k, void *base)
@@ -315,14 +317,15 @@ static int parse_cpu_weight(const struct setting *s, const struct key_def *k, vo
         return 0;
 }
 
-/* CPUQuota=: kept as permyriad until the period is known; see config_finish(). */
+/* CPUQuota=, VCPUQuota=, EmulatorQuota=: kept as permyriad until the period is known; see config_finish(). The spec,
+ * if any, is the highest percentage in permyriad (a vCPU is one thread: it cannot use more than one CPU). */
 static int parse_cpu_quota(const struct setting *s, const struct key_def *k, void *base)
 {
-        uint64_t v;
+        uint64_t max = k->spec ? *(const uint64_t *)k->spec : CPU_QUOTA_MAX_PERMYRIAD, v;
 
-        if (units_parse_percent(s->value, CPU_QUOTA_MAX_PERMYRIAD, &v) < 0 || v == 0)
-                return FAIL(s, "%s=%s: expected a percentage above 0%% and at most 1000000%%, e.g. 150%%", s->key,
-                            s->value);
+        if (units_parse_percent(s->value, max, &v) < 0 || v == 0)
+                return FAIL(s, "%s=%s: expected a percentage above 0%% and at most %llu%%, e.g. %s", s->key, s->value,
+                            (unsigned long long)(max / 100), max > UNITS_PERMYRIAD_100 ? "150%" : "80%");
         mark_set(k, base);
         *AT(uint64_t, base, k->at) = v;
         return 0;
@@ -464,6 +467,83 @@ static int parse_burst(const struct setting *s, const struct key_def *k, void *b
         return 0;
 }
 
+/* A CPU or memory node list: how high its numbers go, and what they are called in messages. */
+struct cpuset_spec {
+        unsigned limit;
+        const char *what; /* "CPU", "memory node" */
+};
+
+/* One set of a CPU key: systemd's list syntax ("0-3 8" or "0-3,8"), not empty, short enough to be written as one
+ * value in the kernel's form. piece is what is parsed, of s->value; label says which part it is, or "". */
+static int cpuset_value_parse(const struct setting *s, const struct cpuset_spec *spec, const char *piece,
+                              const char *label, struct cpuset *ret)
+{
+        char text[CPUSET_TEXT_MAX];
+        int r = cpuset_parse(piece, spec->limit, ret);
+
+        if (r == -ERANGE)
+                return FAIL(s, "%s=%s:%s a %s number is %u or above", s->key, s->value, label, spec->what, spec->limit);
+        if (r < 0)
+                return FAIL(s, "%s=%s:%s expected %s numbers and ranges, e.g. \"0-3 8\" or \"0-3,8\"", s->key, s->value,
+                            label, spec->what);
+        if (cpuset_is_empty(ret))
+                return FAIL(s, "%s=%s:%s no %s in it", s->key, s->value, label, spec->what);
+        if (cpuset_format(ret, text, sizeof(text)) < 0)
+                return FAIL(s, "%s=%s:%s longer than %d characters in the kernel's form: use ranges", s->key, s->value,
+                            label, CPUSET_TEXT_MAX - 1);
+        return 0;
+}
+
+/* AllowedCPUs=, AllowedMemoryNodes=, EmulatorAllowedCPUs=: one set, into the struct cpuset at .at. */
+static int parse_cpuset(const struct setting *s, const struct key_def *k, void *base)
+{
+        int r = cpuset_value_parse(s, k->spec, s->value, "", AT(struct cpuset, base, k->at));
+
+        if (r < 0)
+                return r;
+        mark_set(k, base);
+        return 0;
+}
+
+/* VCPUAllowedCPUs=: one set, whose CPUs are dealt one per vCPU ("2-5": vCPU 0 on 2, 1 on 3, ..., 4 on 2 again), or
+ * one set per vCPU separated by ';' or '|' ("2;3;4-5": vCPU 0 on 2, 1 on 3, 2 on 4-5, 3 on 2 again). The field is
+ * the group's struct cpu_topology. */
+static int parse_vcpu_cpus(const struct setting *s, const struct key_def *k, void *base)
+{
+        static const struct cpuset_spec cpus = {CPUSET_MAX, "CPU"};
+        struct cpu_topology *t = AT(struct cpu_topology, base, k->at);
+        const char *p = s->value;
+        unsigned n = 1;
+
+        for (const char *c = p; *c; c++)
+                n += *c == ';' || *c == '|';
+        if (n > VCPU_CPU_SETS_MAX)
+                return FAIL(s, "%s=: %u sets, at most %d", s->key, n, VCPU_CPU_SETS_MAX);
+        struct cpuset *sets = calloc(n, sizeof(*sets));
+        if (!sets)
+                return -ENOMEM;
+        for (unsigned i = 0; i < n; i++) {
+                size_t len = strcspn(p, ";|");
+                char piece[INI_LINE_MAX + 1], label[INI_LINE_MAX + 48] = "";
+                int r;
+
+                snprintf(piece, sizeof(piece), "%.*s", (int)len, p);
+                if (n > 1)
+                        snprintf(label, sizeof(label), " the set of vCPU %u (\"%s\"):", i, piece);
+                r = cpuset_value_parse(s, &cpus, piece, label, &sets[i]);
+                if (r < 0) {
+                        free(sets);
+                        return r;
+                }
+                p += len + (p[len] != '\0');
+        }
+        cpu_topology_done(t);
+        t->vcpu_cpus = sets;
+        t->n_vcpu_cpus = n;
+        t->vcpu_spread = n == 1;
+        return 0;
+}
+
 /* Adapt=: which laws run. The field is the group's struct adapt_policy. */
 static int parse_adapt_list(const struct setting *s, const struct key_def *k, void *base)
 {
@@ -596,6 +676,16 @@ static const struct range_spec percentages = {range_parse_percent, "percentages,
 static const struct range_spec memory_sizes = {range_parse_memory, "sizes or percentages of RAM, e.g. 2G..8G"};
 static const struct range_spec bandwidths = {range_parse_bandwidth, "bandwidths, e.g. 1M..100M"};
 
+static const char *const cpu_partition_names[] = {
+        [CPU_PARTITION_NO] = "no", [CPU_PARTITION_EXCLUSIVE] = "exclusive", [CPU_PARTITION_ISOLATED] = "isolated"};
+static const struct enum_spec cpu_partitions = {cpu_partition_names, ELEMENTSOF(cpu_partition_names),
+                                                "exclusive, isolated or no"};
+static const struct cpuset_spec cpu_list = {CPUSET_MAX, "CPU"};
+static const struct cpuset_spec node_list = {1024, "memory node"}; /* the kernel's MAX_NUMNODES at most */
+static const uint64_t one_cpu = UNITS_PERMYRIAD_100;
+/* cpu.max.burst is at most the quota (validate.c); 1h is far above any */
+static const struct duration_spec cpu_burst = {0, 3600 * UNITS_USEC_PER_SEC, "a duration of at most 1h, e.g. 20ms"};
+
 static const struct key_def group_keys[] = {
         {"MatchName", parse_glob_list, .at = G(match_name), .n_at = G(n_match_name)},
         {"MatchUUID", parse_glob_list_lower, .at = G(match_uuid), .n_at = G(n_match_uuid)},
@@ -608,6 +698,20 @@ static const struct key_def group_keys[] = {
         {"CPUQuota", parse_cpu_quota, .at = G(limits.cpu_quota_usec), .set_at = G(limits.cpu_max_set),
          .canonical = true},
         {"CPUQuotaPeriodSec", parse_duration, .at = G(limits.cpu_period_usec), .spec = &cpu_period, .canonical = true},
+        {"CPUQuotaBurstSec", parse_duration, .at = G(limits.cpu_burst_usec), .set_at = G(limits.cpu_burst_set),
+         .spec = &cpu_burst, .canonical = true},
+        {"AllowedCPUs", parse_cpuset, .at = G(cpu.allowed_cpus), .set_at = G(cpu.allowed_cpus_set), .spec = &cpu_list,
+         .canonical = true},
+        {"AllowedMemoryNodes", parse_cpuset, .at = G(cpu.allowed_mems), .set_at = G(cpu.allowed_mems_set),
+         .spec = &node_list, .canonical = true},
+        {"VCPUAllowedCPUs", parse_vcpu_cpus, .at = G(cpu), .canonical = true},
+        {"EmulatorAllowedCPUs", parse_cpuset, .at = G(cpu.emulator_cpus), .set_at = G(cpu.emulator_cpus_set),
+         .spec = &cpu_list, .canonical = true},
+        {"VCPUQuota", parse_cpu_quota, .at = G(cpu.vcpu_quota_usec), .set_at = G(cpu.vcpu_quota_set), .spec = &one_cpu,
+         .canonical = true},
+        {"EmulatorQuota", parse_cpu_quota, .at = G(cpu.emulator_quota_usec), .set_at = G(cpu.emulator_quota_set),
+         .canonical = true},
+        {"CPUPartition", parse_enum, .at = G(cpu.partition), .spec = &cpu_partitions, .canonical = true},
         {"MemoryHigh", parse_memory_limit, .at = G(limits.memory_high), .set_at = G(limits.memory_high_set)},
         {"MemoryMax", parse_memory_limit, .at = G(limits.memory_max), .set_at = G(limits.memory_max_set)},
         {"MemoryMin", parse_memory_amount, .at = G(limits.memory_min), .set_at = G(limits.memory_min_set)},

@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "kernel/cgvalues.h"
+#include "kernel/cpuset.h"
 #include "kernel/macro.h"
 #include "policy/config-internal.h"
 
@@ -161,6 +162,194 @@ static int protection_validate(struct loader *l, const struct group_policy *g)
         return 0;
 }
 
+/* A set as the kernel writes it, for a message; cut with "..." where it is too long to say. */
+static const char *cpuset_text(const struct cpuset *set, char buf[static 96])
+{
+        if (cpuset_format(set, buf, 96) < 0)
+                snprintf(buf, 96, "(%u of them)", cpuset_count(set));
+        return buf;
+}
+
+/* A pin (key=set in group g) must name CPUs within `within` (the host's online ones, or the group's AllowedCPUs=). */
+static int pin_validate(struct loader *l, const struct group_policy *g, const char *key, const struct cpuset *set,
+                        const struct cpuset *within, const char *within_what)
+{
+        struct cpuset outside;
+        char x[96], y[96], z[96];
+        const char *file;
+        unsigned line;
+
+        cpuset_minus(set, within, &outside);
+        if (cpuset_is_empty(&outside))
+                return 0;
+        key_where(l, g, key, &file, &line);
+        return loader_fail(l, file, line, "[group %s]: %s=%s names %s outside %s %s", g->name, key, cpuset_text(set, x),
+                           cpuset_text(&outside, y), within_what, cpuset_text(within, z));
+}
+
+/* The pins: within the host's online CPUs (and memory nodes), and the vCPUs' and the emulator's within the VM's own
+ * AllowedCPUs=, which holds them all (the kernel would quietly cut them to it). A partition needs CPUs of its own. */
+static int pins_validate(struct loader *l, const struct group_policy *g)
+{
+        const struct config_env *env = l->env;
+        const struct cpu_topology *t = &g->cpu;
+        const struct {
+                const char *key;
+                bool set;
+                const struct cpuset *cpus;
+        } pins[] = {
+                {"AllowedCPUs", t->allowed_cpus_set, &t->allowed_cpus},
+                {"EmulatorAllowedCPUs", t->emulator_cpus_set, &t->emulator_cpus},
+        };
+        char what[64];
+        int r = 0;
+
+        for (size_t i = 0; i < ELEMENTSOF(pins) && r == 0; i++) {
+                if (pins[i].set && env->host_cpus_known)
+                        r = pin_validate(l, g, pins[i].key, pins[i].cpus, &env->host_cpus, "the host's online CPUs");
+                if (r == 0 && pins[i].set && i > 0 && t->allowed_cpus_set)
+                        r = pin_validate(l, g, pins[i].key, pins[i].cpus, &t->allowed_cpus, "AllowedCPUs=");
+        }
+        for (unsigned i = 0; i < t->n_vcpu_cpus && r == 0; i++) {
+                if (env->host_cpus_known)
+                        r = pin_validate(l, g, "VCPUAllowedCPUs", &t->vcpu_cpus[i], &env->host_cpus,
+                                         "the host's online CPUs");
+                if (r == 0 && t->allowed_cpus_set)
+                        r = pin_validate(l, g, "VCPUAllowedCPUs", &t->vcpu_cpus[i], &t->allowed_cpus, "AllowedCPUs=");
+        }
+        if (r == 0 && t->allowed_mems_set && env->host_mems_known)
+                r = pin_validate(l, g, "AllowedMemoryNodes", &t->allowed_mems, &env->host_mems,
+                                 "the host's online memory nodes");
+        if (r == 0 && t->partition != CPU_PARTITION_NO && !t->allowed_cpus_set) {
+                const char *file;
+                unsigned line;
+
+                snprintf(what, sizeof(what), "%s", t->partition == CPU_PARTITION_ISOLATED ? "isolated" : "exclusive");
+                key_where(l, g, "CPUPartition", &file, &line);
+                r = loader_fail(l, file, line, "[group %s]: CPUPartition=%s needs AllowedCPUs=: the CPUs it takes",
+                                g->name, what);
+        }
+        return r;
+}
+
+/* Two partitions cannot hold the same CPU: the second would be refused by the kernel (an invalid partition). */
+static int partitions_validate(struct loader *l, const struct policy *p)
+{
+        for (size_t i = 0; i < p->n_groups; i++)
+                for (size_t j = 0; j < i; j++) {
+                        const struct group_policy *a = &p->groups[j], *b = &p->groups[i];
+                        const char *file, *file_a;
+                        unsigned line, line_a;
+                        struct cpuset both = {};
+                        char x[96], y[96], z[96];
+
+                        if (a->cpu.partition == CPU_PARTITION_NO || b->cpu.partition == CPU_PARTITION_NO ||
+                            !cpuset_overlaps(&a->cpu.allowed_cpus, &b->cpu.allowed_cpus))
+                                continue;
+                        for (size_t w = 0; w < ELEMENTSOF(both.bits); w++)
+                                both.bits[w] = a->cpu.allowed_cpus.bits[w] & b->cpu.allowed_cpus.bits[w];
+                        key_where(l, b, "AllowedCPUs", &file, &line);
+                        key_where(l, a, "AllowedCPUs", &file_a, &line_a);
+                        return loader_fail(l, file, line,
+                                           "[group %s]: AllowedCPUs=%s of a CPUPartition= shares CPUs %s with the "
+                                           "partition of [group %s] (AllowedCPUs=%s at %s:%u)",
+                                           b->name, cpuset_text(&b->cpu.allowed_cpus, x), cpuset_text(&both, y),
+                                           a->name, cpuset_text(&a->cpu.allowed_cpus, z), file_a, line_a);
+                }
+        return 0;
+}
+
+/* A duration as an operator writes it: "20ms", "1s", "1500us". */
+static const char *usec_text(uint64_t usec, char buf[static 32])
+{
+        if (usec && usec % 1000000 == 0)
+                snprintf(buf, 32, "%llus", (unsigned long long)usec / 1000000);
+        else if (usec % 1000 == 0)
+                snprintf(buf, 32, "%llums", (unsigned long long)usec / 1000);
+        else
+                snprintf(buf, 32, "%lluus", (unsigned long long)usec);
+        return buf;
+}
+
+/* A percentage kept in permyriad: "50%", "12.5%", "0.01%". */
+static const char *permyriad_text(uint64_t pm, char buf[static 32])
+{
+        if (pm % 100 == 0)
+                snprintf(buf, 32, "%llu%%", (unsigned long long)pm / 100);
+        else if (pm % 10 == 0)
+                snprintf(buf, 32, "%llu.%llu%%", (unsigned long long)pm / 100, (unsigned long long)pm % 100 / 10);
+        else
+                snprintf(buf, 32, "%llu.%02llu%%", (unsigned long long)pm / 100, (unsigned long long)pm % 100);
+        return buf;
+}
+
+/* cpu.max.burst is time the VM may run above its quota, saved from periods it used less: the kernel takes it only up
+ * to the quota, and refuses a cpu.max below it. So a burst needs CPUQuota=, at most its quota per period, and at most
+ * the lowest quota CPUQuotaRange= lets the CPU law set. Runs while CPUQuota= is still in permyriad. */
+static int burst_validate(struct loader *l, const struct group_policy *g)
+{
+        const struct limits *lim = &g->limits;
+        const struct adapt_policy *a = &g->adapt;
+        uint64_t quota, period, burst = lim->cpu_burst_usec;
+        const char *file;
+        unsigned line;
+
+        if (!lim->cpu_burst_set || burst == 0)
+                return 0;
+        key_where(l, g, "CPUQuotaBurstSec", &file, &line);
+        if (!lim->cpu_max_set)
+                return loader_fail(l, file, line,
+                                   "[group %s]: CPUQuotaBurstSec= needs CPUQuota=: a burst is time above the quota",
+                                   g->name);
+        const struct {
+                uint64_t permyriad;
+                const char *what;
+        } quotas[] = {
+                {lim->cpu_quota_usec, "CPUQuota="},
+                {a->cpu && a->cpu_quota_range_set ? a->cpu_quota_min_permyriad : 0, "the floor of CPUQuotaRange="},
+        };
+        for (size_t i = 0; i < ELEMENTSOF(quotas); i++) {
+                uint64_t pm = quotas[i].permyriad;
+
+                if (pm == 0 || cgv_cpu_quota_from_permyriad(pm, lim->cpu_period_usec, &quota, &period) < 0 ||
+                    burst <= quota)
+                        continue;
+                char x[32], y[32], z[32], w[32];
+                return loader_fail(l, file, line,
+                                   "[group %s]: CPUQuotaBurstSec=%s is above %s%s, %s per period of %s: the kernel "
+                                   "takes a burst of at most the quota",
+                                   g->name, usec_text(burst, x), quotas[i].what, permyriad_text(pm, y),
+                                   usec_text(quota, z), usec_text(period, w));
+        }
+        return 0;
+}
+
+/* The CPU keys, once all files are read: VCPUQuota= and EmulatorQuota= into cpu.max at the group's period (before
+ * CPUQuota= is translated: lim->cpu_period_usec is still the one configured), and AllowedCPUs= and
+ * AllowedMemoryNodes= into the kernel's form for the VM's cgroup (their length was checked as they were read). */
+static int cpu_topology_finish(struct loader *l, struct group_policy *g)
+{
+        struct cpu_topology *t = &g->cpu;
+        struct limits *lim = &g->limits;
+
+        if (t->vcpu_quota_set && cgv_cpu_quota_from_permyriad(t->vcpu_quota_usec, lim->cpu_period_usec,
+                                                              &t->vcpu_quota_usec, &t->vcpu_period_usec) < 0)
+                return loader_fail(l, g->file, g->line, "[group %s]: VCPUQuota= is beyond what the kernel takes",
+                                   g->name);
+        if (t->emulator_quota_set &&
+            cgv_cpu_quota_from_permyriad(t->emulator_quota_usec, lim->cpu_period_usec, &t->emulator_quota_usec,
+                                         &t->emulator_period_usec) < 0)
+                return loader_fail(l, g->file, g->line, "[group %s]: EmulatorQuota= is beyond what the kernel takes",
+                                   g->name);
+        lim->cpuset_cpus_set = t->allowed_cpus_set;
+        if (t->allowed_cpus_set && cpuset_format(&t->allowed_cpus, lim->cpuset_cpus, sizeof(lim->cpuset_cpus)) < 0)
+                return -ENOBUFS;
+        lim->cpuset_mems_set = t->allowed_mems_set;
+        if (t->allowed_mems_set && cpuset_format(&t->allowed_mems, lim->cpuset_mems, sizeof(lim->cpuset_mems)) < 0)
+                return -ENOBUFS;
+        return 0;
+}
+
 /* Translate what depends on more than one key, once all files are read. */
 int config_finish(struct loader *l)
 {
@@ -170,9 +359,11 @@ int config_finish(struct loader *l)
                 struct group_policy *g = &p->groups[i];
                 struct limits *lim = &g->limits;
 
-                if (lim->cpu_period_usec && !lim->cpu_max_set)
-                        return loader_fail(l, g->file, g->line,
-                                           "[group %s]: CPUQuotaPeriodSec= needs CPUQuota=", g->name);
+                if (lim->cpu_period_usec && !lim->cpu_max_set && !g->cpu.vcpu_quota_set && !g->cpu.emulator_quota_set)
+                        return loader_fail(
+                                l, g->file, g->line,
+                                "[group %s]: CPUQuotaPeriodSec= needs CPUQuota=, VCPUQuota= or EmulatorQuota=",
+                                g->name);
                 int r = adapt_validate(l, g);
                 if (r < 0)
                         return r;
@@ -182,6 +373,15 @@ int config_finish(struct loader *l)
                 if ((g->net.ingress_burst && !g->net.ingress_set) || (g->net.egress_burst && !g->net.egress_set))
                         return loader_fail(l, g->file, g->line,
                                            "[group %s]: a Net*Burst= needs its Net*Rate=", g->name);
+                r = pins_validate(l, g);
+                if (r < 0)
+                        return r;
+                r = burst_validate(l, g);
+                if (r < 0)
+                        return r;
+                r = cpu_topology_finish(l, g);
+                if (r < 0)
+                        return r;
                 if (lim->cpu_max_set) {
                         /* CPUQuota= was kept as permyriad until the period was known. */
                         uint64_t permyriad = lim->cpu_quota_usec;
@@ -201,6 +401,10 @@ int config_finish(struct loader *l)
                     lim->memory_high > lim->memory_max)
                         return loader_fail(l, g->file, g->line, "[group %s]: MemoryHigh= is above MemoryMax=", g->name);
         }
+
+        int r = partitions_validate(l, p);
+        if (r < 0)
+                return r;
 
         if (p->engine.default_group && !policy_find_group(p, p->engine.default_group))
                 return loader_fail(l, l->default_group_file, l->default_group_line,

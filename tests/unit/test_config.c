@@ -797,6 +797,191 @@ static void test_io_latency_key(void **state)
         }
 }
 
+/* The CPU keys: sets in systemd's syntax, the vCPU pins both ways, the per-thread quotas at the group's period. */
+static void test_cpu_keys(void **state)
+{
+        struct policy *p = load_ok("[group a]\n"
+                                   "MatchName = a\n"
+                                   "AllowedCPUs = 0-3 8 10-11\n"
+                                   "AllowedMemoryNodes = 0\n"
+                                   "VCPUAllowedCPUs = 2-3,8\n"
+                                   "EmulatorAllowedCPUs = 0,1\n"
+                                   "VCPUQuota = 80%\n"
+                                   "EmulatorQuota = 150%\n"
+                                   "CPUQuota = 200%\n"
+                                   "CPUQuotaPeriodSec = 50ms\n"
+                                   "CPUQuotaBurstSec = 20ms\n"
+                                   "CPUPartition = isolated\n");
+        const struct group_policy *g = &p->groups[0];
+        const struct cpu_topology *t = &g->cpu;
+        struct cpuset set;
+        char buf[64];
+
+        assert_true(g->limits.cpuset_cpus_set);
+        assert_string_equal(g->limits.cpuset_cpus, "0-3,8,10-11"); /* the kernel's form */
+        assert_true(g->limits.cpuset_mems_set);
+        assert_string_equal(g->limits.cpuset_mems, "0");
+        assert_true(g->limits.cpu_burst_set);
+        assert_int_equal(g->limits.cpu_burst_usec, 20000);
+        assert_int_equal(g->limits.cpu_quota_usec, 100000);
+        assert_int_equal(g->limits.cpu_period_usec, 50000);
+        assert_true(t->vcpu_quota_set);
+        assert_int_equal(t->vcpu_quota_usec, 40000); /* 80% of one CPU at the group's 50 ms */
+        assert_int_equal(t->vcpu_period_usec, 50000);
+        assert_true(t->emulator_quota_set);
+        assert_int_equal(t->emulator_quota_usec, 75000);
+        assert_int_equal(t->emulator_period_usec, 50000);
+        assert_int_equal(t->partition, CPU_PARTITION_ISOLATED);
+        assert_string_equal(cpu_partition_kernel_value(t->partition), "isolated");
+        assert_true(t->emulator_cpus_set);
+        assert_int_equal(cpuset_format(&t->emulator_cpus, buf, sizeof(buf)), 3);
+        assert_string_equal(buf, "0-1");
+        /* one set: one CPU per vCPU, in turn */
+        static const char *const dealt[] = {"2", "3", "8", "2", "3"};
+        for (unsigned v = 0; v < 5; v++) {
+                assert_int_equal(cpu_topology_vcpu_cpus(t, v, &set), 0);
+                cpuset_format(&set, buf, sizeof(buf));
+                assert_string_equal(buf, dealt[v]);
+        }
+        policy_free(p);
+
+        /* one set per vCPU, ';' or '|' between them, wrapping past the last */
+        p = load_ok("[group a]\nMatchName = a\nVCPUAllowedCPUs = 2;3|4-5\n");
+        t = &p->groups[0].cpu;
+        static const char *const listed[] = {"2", "3", "4-5", "2"};
+        for (unsigned v = 0; v < 4; v++) {
+                assert_int_equal(cpu_topology_vcpu_cpus(t, v, &set), 0);
+                cpuset_format(&set, buf, sizeof(buf));
+                assert_string_equal(buf, listed[v]);
+        }
+        assert_false(p->groups[0].limits.cpuset_cpus_set);
+        assert_int_equal(p->groups[0].cpu.partition, CPU_PARTITION_NO);
+        policy_free(p);
+
+        /* nothing pinned: the vCPUs run wherever the VM does; CPUQuotaPeriodSec= is the vCPUs' period */
+        p = load_ok("[group a]\nMatchName = a\nVCPUQuota = 1%\nCPUQuotaPeriodSec = 10ms\n");
+        t = &p->groups[0].cpu;
+        assert_int_equal(cpu_topology_vcpu_cpus(t, 0, &set), -ENOENT);
+        assert_int_equal(t->vcpu_quota_usec, 1000); /* at least 1 ms: the period grows, as CPUQuota='s */
+        assert_int_equal(t->vcpu_period_usec, 100000);
+        assert_false(p->groups[0].limits.cpu_max_set);
+        assert_false(p->groups[0].limits.cpu_burst_set);
+        policy_free(p);
+}
+
+static void test_cpu_key_errors(void **state)
+{
+        static const struct {
+                const char *text, *expect;
+        } cases[] = {
+                {"AllowedCPUs = 3-1\n",
+                 "test.ini:3: AllowedCPUs=3-1: expected CPU numbers and ranges, e.g. \"0-3 8\" or \"0-3,8\""},
+                {"AllowedCPUs = 8192\n", "test.ini:3: AllowedCPUs=8192: a CPU number is 8192 or above"},
+                {"AllowedCPUs = ,\n", "test.ini:3: AllowedCPUs=,: no CPU in it"},
+                {"AllowedCPUs = 0 2 4 6 8 10 12 14 16 18 20 22 24 26 28 30 32 34 36 38 40 42 44 46 48 50 52 54 56 58 "
+                 "60 62 64 66 68 70 72 74 76 78 80 82 84 86 88 90\n",
+                 "test.ini:3: AllowedCPUs=0 2 4 6 8 10 12 14 16 18 20 22 24 26 28 30 32 34 36 38 40 42 44 46 48 50 52 "
+                 "54 56 58 60 62 64 66 68 70 72 74 76 78 80 82 84 86 88 90: longer than 127 characters in the kernel's "
+                 "form: use ranges"},
+                {"AllowedMemoryNodes = 1024\n", "test.ini:3: AllowedMemoryNodes=1024: a memory node number is 1024"},
+                {"VCPUAllowedCPUs = 2;x\n",
+                 "test.ini:3: VCPUAllowedCPUs=2;x: the set of vCPU 1 (\"x\"): expected CPU numbers and ranges"},
+                {"VCPUAllowedCPUs = 2;;3\n",
+                 "test.ini:3: VCPUAllowedCPUs=2;;3: the set of vCPU 1 (\"\"): no CPU in it"},
+                {"EmulatorAllowedCPUs = -1\n", "test.ini:3: EmulatorAllowedCPUs=-1: expected CPU numbers"},
+                {"VCPUQuota = 101%\n",
+                 "test.ini:3: VCPUQuota=101%: expected a percentage above 0% and at most 100%, e.g. 80%"},
+                {"EmulatorQuota = 0%\n", "test.ini:3: EmulatorQuota=0%: expected a percentage above 0%"},
+                {"CPUQuotaBurstSec = soon\n", "test.ini:3: CPUQuotaBurstSec=soon: expected a duration of at most 1h"},
+                {"CPUPartition = root\n", "test.ini:3: CPUPartition=root: expected exclusive, isolated or no"},
+                {"AllowedCPUs = 0\nAllowedCPUs = 1\n", "test.ini:4: AllowedCPUs= is already set at test.ini:3"},
+        };
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                char text[512];
+                snprintf(text, sizeof(text), "[group a]\nMatchName = a\n%s", cases[i].text);
+                assert_has_prefix(load_err(text), cases[i].expect);
+        }
+}
+
+/* The error of loading text on a host whose online CPUs are 0-7 and memory nodes 0-1. */
+static const char *load_err_on_8_cpus(const char *text)
+{
+        static char buf[1200];
+        struct config_env host = env;
+        struct config_error e = {0};
+        struct policy *p = NULL;
+
+        host.host_cpus_known = host.host_mems_known = true;
+        assert_int_equal(cpuset_parse("0-7", CPUSET_MAX, &host.host_cpus), 0);
+        assert_int_equal(cpuset_parse("0-1", 1024, &host.host_mems), 0);
+        if (config_load_string("test.ini", text, &host, &p, &e) == 0) {
+                policy_free(p);
+                return "";
+        }
+        config_error_format(&e, buf, sizeof(buf));
+        return buf;
+}
+
+/* vmgov check refuses pins the host or the VM's own AllowedCPUs= cannot hold, partitions that share CPUs, and a burst
+ * above the quota, at the line of the key, with the values. */
+static void test_cpu_refusals(void **state)
+{
+        static const struct {
+                const char *text, *expect;
+        } cases[] = {
+                {"AllowedCPUs = 0-3 8-9\n",
+                 "test.ini:3: [group a]: AllowedCPUs=0-3,8-9 names 8-9 outside the host's online CPUs 0-7"},
+                {"VCPUAllowedCPUs = 1;12\n",
+                 "test.ini:3: [group a]: VCPUAllowedCPUs=12 names 12 outside the host's online CPUs 0-7"},
+                {"EmulatorAllowedCPUs = 7-8\n",
+                 "test.ini:3: [group a]: EmulatorAllowedCPUs=7-8 names 8 outside the host's online CPUs 0-7"},
+                {"AllowedMemoryNodes = 0-2\n",
+                 "test.ini:3: [group a]: AllowedMemoryNodes=0-2 names 2 outside the host's online memory nodes 0-1"},
+                {"AllowedCPUs = 2-3\nVCPUAllowedCPUs = 2-4\n",
+                 "test.ini:4: [group a]: VCPUAllowedCPUs=2-4 names 4 outside AllowedCPUs= 2-3"},
+                {"AllowedCPUs = 2-3\nEmulatorAllowedCPUs = 0\n",
+                 "test.ini:4: [group a]: EmulatorAllowedCPUs=0 names 0 outside AllowedCPUs= 2-3"},
+                {"CPUPartition = exclusive\n",
+                 "test.ini:3: [group a]: CPUPartition=exclusive needs AllowedCPUs=: the CPUs it takes"},
+                {"CPUQuotaBurstSec = 20ms\n",
+                 "test.ini:3: [group a]: CPUQuotaBurstSec= needs CPUQuota=: a burst is time above the quota"},
+                {"CPUQuota = 50%\nCPUQuotaBurstSec = 51ms\n",
+                 "test.ini:4: [group a]: CPUQuotaBurstSec=51ms is above CPUQuota=50%, 50ms per period of 100ms: the "
+                 "kernel takes a burst of at most the quota"},
+                {"CPUQuota = 12.5%\nCPUQuotaPeriodSec = 200ms\nCPUQuotaBurstSec = 25001us\n",
+                 "test.ini:5: [group a]: CPUQuotaBurstSec=25001us is above CPUQuota=12.5%, 25ms per period of 200ms"},
+                {"CPUQuota = 100%\nCPUQuotaBurstSec = 50ms\nAdapt = cpu\nCPUQuotaRange = 20%..200%\n"
+                 "CPUPressureTarget = 10%\n",
+                 "test.ini:4: [group a]: CPUQuotaBurstSec=50ms is above the floor of CPUQuotaRange=20%, 20ms per "
+                 "period of 100ms"},
+                {"[group b]\nMatchName = b\nAllowedCPUs = 4-7\nCPUPartition = exclusive\n"
+                 "[group c]\nMatchName = c\nAllowedCPUs = 0-4\nCPUPartition = isolated\n",
+                 "test.ini:9: [group c]: AllowedCPUs=0-4 of a CPUPartition= shares CPUs 4 with the partition of "
+                 "[group b] (AllowedCPUs=4-7 at test.ini:5)"},
+        };
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                char text[512];
+                snprintf(text, sizeof(text), "[group a]\nMatchName = a\n%s", cases[i].text);
+                assert_has_prefix(load_err_on_8_cpus(text), cases[i].expect);
+        }
+
+        /* Within everything: fine. Partitions side by side, a burst of exactly the quota, a burst of 0 (none). */
+        static const char *const fine[] = {
+                "AllowedCPUs = 0-7\nVCPUAllowedCPUs = 2;3\nEmulatorAllowedCPUs = 0-1\nAllowedMemoryNodes = 0-1\n",
+                ("AllowedCPUs = 0-3\nCPUPartition = exclusive\n[group b]\nMatchName = b\nAllowedCPUs = 4-7\n"
+                 "CPUPartition = isolated\n[group c]\nMatchName = c\nAllowedCPUs = 0-7\n"),
+                "CPUQuota = 50%\nCPUQuotaBurstSec = 50ms\n",
+                "CPUQuotaBurstSec = 0\n",
+        };
+        for (size_t i = 0; i < sizeof(fine) / sizeof(fine[0]); i++) {
+                char text[512];
+                snprintf(text, sizeof(text), "[group a]\nMatchName = a\n%s", fine[i]);
+                assert_string_equal(load_err_on_8_cpus(text), "");
+        }
+        /* A host that cannot say which CPUs it has: the pins are not checked against it. */
+        policy_free(load_ok("[group a]\nMatchName = a\nAllowedCPUs = 4000\n"));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -822,6 +1007,9 @@ int main(void)
                 cmocka_unit_test(test_memory_protection_keys),
                 cmocka_unit_test(test_io_latency_key),
                 cmocka_unit_test(test_memory_protection_refusals),
+                cmocka_unit_test(test_cpu_keys),
+                cmocka_unit_test(test_cpu_key_errors),
+                cmocka_unit_test(test_cpu_refusals),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
