@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The act stage: each managed VM's wanted limits → settings → the actuator, and its taps → netshape. */
+#include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -10,6 +12,7 @@
 #include "kernel/log.h"
 #include "kernel/macro.h"
 #include "kernel/procfs.h"
+#include "kernel/threadcg.h"
 #include "policy/policy.h"
 
 static bool controller_ok(struct engine *e, enum cg_controller c)
@@ -149,6 +152,61 @@ static void act_memory_reclaim(struct engine *e, struct vm_state *vm, const stru
               actuator_request(e->act, t, "memory.reclaim", value, control_reason(&vm->ctl, KNOB_MEMORY_RECLAIM)));
 }
 
+/* The settings of one of a VM's threaded children (kernel/threadcg.h): VCPUQuota= for each vcpuN, EmulatorQuota=
+ * for the emulator. Returns how many. */
+static size_t thread_settings(const struct cpu_topology *c, enum thread_cgroup kind, struct setting *s)
+{
+        bool vcpu = kind == THREAD_CGROUP_VCPU;
+        size_t n = 0;
+
+        if (vcpu ? c->vcpu_quota_set : kind == THREAD_CGROUP_EMULATOR && c->emulator_quota_set) {
+                s[n] = (struct setting){.file = "cpu.max", .controller = CGROUP_CPU};
+                if (cgv_format_cpu_max(vcpu ? c->vcpu_quota_usec : c->emulator_quota_usec,
+                                       vcpu ? c->vcpu_period_usec : c->emulator_period_usec, s[n].value,
+                                       sizeof(s[n].value)) >= 0)
+                        n++;
+        }
+        return n;
+}
+
+/* The limits of the threaded children the place stage made in a VM's cgroup for its threads, written as the VM's
+ * own are, to "VM/vcpuN" and "VM/emulator". */
+static void act_threads(struct engine *e, struct vm_state *vm, const struct group_policy *g,
+                        const struct actuator_target *vm_t, const char *reason)
+{
+        _cleanup_closedir_ DIR *d = NULL;
+        struct dirent *de;
+        int fd;
+
+        if (!vm->threads || vm->cgroup_fd < 0)
+                return;
+        fd = openat(vm->cgroup_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0 || !(d = fdopendir(fd))) {
+                safe_close(fd);
+                return;
+        }
+        while ((de = readdir(d))) {
+                enum thread_cgroup kind;
+                struct setting s[2];
+                char path[4200];
+                size_t n;
+
+                if (de->d_type != DT_DIR || !thread_cgroup_parse(de->d_name, &kind, NULL) ||
+                    (n = thread_settings(&g->cpu, kind, s)) == 0)
+                        continue;
+                _cleanup_close_ int child_fd = cgroupfs_open_dir(vm->cgroup_fd, de->d_name);
+                if (child_fd < 0)
+                        continue;
+                snprintf(path, sizeof(path), "%s/%s", vm_t->cgroup, de->d_name);
+                struct actuator_target t = *vm_t;
+                t.cgroup = path;
+                t.cgroup_fd = child_fd;
+                for (size_t k = 0; k < n; k++)
+                        if (controller_ok(e, s[k].controller))
+                                count(e, vm, s[k].file, actuator_apply(e->act, &t, &s[k], reason));
+        }
+}
+
 /* Write what the laws want (the policy's baseline until they move it); each change says why. */
 void act_stage_vm(struct engine *e, struct vm_state *vm, uint64_t now)
 {
@@ -179,6 +237,8 @@ void act_stage_vm(struct engine *e, struct vm_state *vm, uint64_t now)
                 .cgroup_fd = vm->cgroup_fd >= 0 ? vm->cgroup_fd : once,
         };
         uint64_t plan = settings_hash(&t, settings, n);
+        if (vm->threads) /* a map read again may have made other children */
+                plan = hash_bytes(plan, &vm->threads_read_usec, sizeof(vm->threads_read_usec));
         if (plan != vm->act_settled || now >= vm->act_recheck_usec) {
                 unsigned errors = e->act->errors;
                 for (size_t i = 0; i < n; i++) {
@@ -187,6 +247,7 @@ void act_stage_vm(struct engine *e, struct vm_state *vm, uint64_t now)
                         if (controller_ok(e, settings[i].controller))
                                 count(e, vm, settings[i].file, actuator_apply(e->act, &t, &settings[i], reason));
                 }
+                act_threads(e, vm, g, &t, policy_reason);
                 /* a refused or failed write is tried again at the next tick; a file the cgroup lacks is settled */
                 vm->act_settled = e->act->errors == errors ? plan : 0;
                 vm->act_recheck_usec = now + ACT_RECHECK_USEC + (uint64_t)(vm->id.pid % ACT_STAGGER_SLOTS) * 1000000ULL;

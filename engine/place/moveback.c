@@ -29,7 +29,7 @@ static int moved_still_there(const struct placement_mover *m, const struct origi
         r = procfs_cgroup_read(pid_fd, &cg);
         if (r < 0)
                 return errno_is_vanished(r) ? -ESRCH : r;
-        return threads_cgroup_is(cg, o->cgroup) ? 0 : -EXDEV;
+        return thread_cgroup_holds(cg, o->cgroup) ? 0 : -EXDEV;
 }
 
 static int mover_back(void *userdata, const struct original *o, char *where, size_t size)

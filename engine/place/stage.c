@@ -129,7 +129,7 @@ static int own_path(struct engine *e, struct vm_state *vm, char *path, size_t si
                         return r;
                 if (cgroup_taken(e, vm, path))
                         continue;
-                if (threads_cgroup_is(vm->id.cgroup, path))
+                if (thread_cgroup_holds(vm->id.cgroup, path))
                         return 0; /* there already (an engine before this one put it there) */
                 r = cgroup_free_for(e, vm, path, &foreign);
                 if (r < 0)
@@ -221,7 +221,7 @@ static int place_own(struct engine *e, struct vm_state *vm)
         if (vm_index_cgroup(e, vm) < 0)
                 return -ENOMEM;
 
-        if (!threads_cgroup_is(vm->id.cgroup, path)) {
+        if (!thread_cgroup_holds(vm->id.cgroup, path)) {
                 if (e->dry_run) {
                         log_info("dry-run: would create cgroup %s/%s and move VM %s (pid %d) there from %s",
                                  e->mount.path, path, vm_display_name(&vm->id, name, sizeof(name)), (int)vm->id.pid,
@@ -313,10 +313,14 @@ static int place_inplace(struct engine *e, struct vm_state *vm)
 }
 
 /* A VM that a reload moved to another group is placed (and sensed) afresh. */
-/* Does the group place a VM's threads apart (vcpuN, iothreadK, emulator: threads.h)? */
+/* Does the group place a VM's threads apart (vcpuN, iothreadK, emulator: threads.h)? When it sets a key for them:
+ * VCPUAllowedCPUs=, EmulatorAllowedCPUs=, VCPUQuota=, EmulatorQuota=. */
 static bool group_places_threads(const struct group_policy *g)
 {
-        return g->placement == PLACEMENT_OWN && getenv("VMGOV_THREADS_TEST"); /* TODO: the per-thread keys */
+        const struct cpu_topology *c = &g->cpu;
+
+        return g->placement == PLACEMENT_OWN &&
+               (c->n_vcpu_cpus > 0 || c->emulator_cpus_set || c->vcpu_quota_set || c->emulator_quota_set);
 }
 
 #define THREADS_RETRY_USEC   (10 * 1000000ULL) /* a map not known yet: QEMU may not have started its vCPUs */

@@ -15,51 +15,6 @@
 
 #define THREADS_LIST_MAX (1024 * 1024) /* cgroup.threads of one VM: a few KiB; a bound all the same */
 
-int threads_child_name(enum vcpus_role role, size_t index, char *buf, size_t size)
-{
-        int n;
-
-        switch (role) {
-        case VCPUS_ROLE_VCPU:
-                n = snprintf(buf, size, "vcpu%zu", index);
-                break;
-        case VCPUS_ROLE_IOTHREAD:
-                n = snprintf(buf, size, "iothread%zu", index);
-                break;
-        default:
-                n = snprintf(buf, size, "emulator");
-        }
-        return n < 0 || (size_t)n >= size ? -ENOBUFS : 0;
-}
-
-static bool digits_after(const char *name, const char *prefix)
-{
-        size_t len = strlen(prefix);
-
-        if (strncmp(name, prefix, len) != 0 || !name[len] || strlen(name + len) > 10)
-                return false;
-        if (name[len] == '0' && name[len + 1]) /* as the engine prints them: no leading zero */
-                return false;
-        for (const char *p = name + len; *p; p++)
-                if (*p < '0' || *p > '9')
-                        return false;
-        return true;
-}
-
-bool threads_child_is_ours(const char *name)
-{
-        return strcmp(name, "emulator") == 0 || digits_after(name, "vcpu") || digits_after(name, "iothread");
-}
-
-bool threads_cgroup_is(const char *cgroup, const char *path)
-{
-        size_t len = strlen(path);
-
-        if (cgroup[0] != '/' || strncmp(cgroup + 1, path, len) != 0)
-                return false;
-        return cgroup[1 + len] == '\0' || (cgroup[1 + len] == '/' && threads_child_is_ours(cgroup + 2 + len));
-}
-
 /* The child name of a tid: the map's vCPUs are named by their cpu-index. */
 static int child_of(const struct vcpus_map *m, pid_t tid, char *buf, size_t size)
 {
@@ -67,8 +22,10 @@ static int child_of(const struct vcpus_map *m, pid_t tid, char *buf, size_t size
         enum vcpus_role role = vcpus_thread_role(m, tid, &index);
 
         if (role == VCPUS_ROLE_VCPU)
-                index = (size_t)m->threads.vcpus[index].index;
-        return threads_child_name(role, index, buf, size);
+                return thread_cgroup_name(THREAD_CGROUP_VCPU, (size_t)m->threads.vcpus[index].index, buf, size);
+        if (role == VCPUS_ROLE_IOTHREAD)
+                return thread_cgroup_name(THREAD_CGROUP_IOTHREAD, index, buf, size);
+        return thread_cgroup_name(THREAD_CGROUP_EMULATOR, 0, buf, size);
 }
 
 /* Does the space-separated list (cgroup.controllers, cgroup.subtree_control) name word? */
@@ -174,7 +131,7 @@ static int threads_read(int vm_fd, char **ret_text)
 int threads_place(int vm_fd, const struct vcpus_map *m, bool all_of_map, struct threads_placed *ret)
 {
         _cleanup_free_ char *text = NULL;
-        char child[THREADS_CHILD_NAME_MAX];
+        char child[THREAD_CGROUP_NAME_MAX];
         int first = 0, r;
 
         *ret = (struct threads_placed){0};
@@ -203,7 +160,7 @@ int threads_place(int vm_fd, const struct vcpus_map *m, bool all_of_map, struct 
                 size_t k = vcpu ? i : i - m->threads.n_vcpus;
                 pid_t tid = vcpu ? m->threads.vcpus[k].tid : m->threads.iothreads[k].tid;
 
-                r = threads_child_name(vcpu ? VCPUS_ROLE_VCPU : VCPUS_ROLE_IOTHREAD,
+                r = thread_cgroup_name(vcpu ? THREAD_CGROUP_VCPU : THREAD_CGROUP_IOTHREAD,
                                        vcpu ? (size_t)m->threads.vcpus[k].index : k, child, sizeof(child));
                 if (r >= 0)
                         r = move_tid(vm_fd, child, tid, ret);
@@ -228,7 +185,7 @@ int threads_remove_children(int vm_fd)
                 return -errno;
         }
         while ((de = readdir(d)))
-                if (de->d_type == DT_DIR && threads_child_is_ours(de->d_name) &&
+                if (de->d_type == DT_DIR && thread_cgroup_parse(de->d_name, NULL, NULL) &&
                     unlinkat(vm_fd, de->d_name, AT_REMOVEDIR) < 0 && first == 0)
                         first = errno == ENOTEMPTY ? -EBUSY : -errno;
         return first;

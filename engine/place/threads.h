@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include "discover/vcpus.h"
+#include "kernel/threadcg.h"
 
 /*
  * A VM's threads in a threaded subtree of its own cgroup (Placement=own, a group that sets a per-thread key):
@@ -19,19 +20,8 @@
  * has it) enabled below the VM; memory and io stay at the VM. Threads are moved through cgroup.threads, which the
  * kernel allows only inside the VM's threaded domain: a tid of another process is refused by the kernel whatever a
  * map says. Threads still in the VM's cgroup itself (new ones: a hot-plugged vCPU, a new worker) are moved at the
- * next call. The names are the engine's: an IO thread's id comes from the VM and names nothing.
+ * next call. The children's names: kernel/threadcg.h.
  */
-
-#define THREADS_CHILD_NAME_MAX 32
-
-/* Pure: the child for a thread of that role and index ("vcpu3", "iothread0", "emulator"). 0 or -ENOBUFS. */
-int threads_child_name(enum vcpus_role role, size_t index, char *buf, size_t size);
-/* Pure: is name a child the engine makes (vcpuN, iothreadK, emulator)? */
-bool threads_child_is_ours(const char *name);
-
-/* Pure: is a process whose cgroup /proc shows as cgroup ("/...": its main thread's) in the engine's cgroup path
- * (relative to the mount): that one, or one of the children its threads are placed in? */
-bool threads_cgroup_is(const char *cgroup, const char *path);
 
 struct threads_placed {
         unsigned moved;    /* threads moved into a child */

@@ -18,6 +18,8 @@ AuditLog = $VMTEST_TMP/audit.jsonl
 MatchName = topo-*
 Placement = own
 CPUWeight = 100
+VCPUQuota = 50%
+EmulatorQuota = 30%
 INI
 assert_cmd "vmgov check" "$VMGOV" check "$policy"
 
@@ -34,7 +36,7 @@ io0=$(echo "$map" | awk '$1 == "iothread" && $2 == "io0" { print $3 }')
 [ -n "$cpu0" ] && [ -n "$cpu1" ] && [ -n "$io0" ] || fail "no vCPU or IO thread ids in: $map"
 log "QMP: vCPU 0 = $cpu0, vCPU 1 = $cpu1, io0 = $io0, main = $pid"
 
-VMGOV_THREADS_TEST=1 "$VMGOV" --policy "$policy" --interval 200ms run 2>"$VMTEST_TMP/run.log" &
+"$VMGOV" --policy "$policy" --interval 200ms run 2>"$VMTEST_TMP/run.log" &
 engine=$!
 bg_track "$engine"
 
@@ -57,6 +59,14 @@ for t in /proc/"$pid"/task/*; do
 	esac
 done
 assert_contains "$(cat "$VMTEST_TMP/run.log")" "2 vCPU and 1 IO threads" "the engine says what it placed"
+# VCPUQuota= in each vCPU's child, EmulatorQuota= in the emulator's; the IO thread has none; the VM none either
+quota_set() { [ "$(cat "$vm/vcpu0/cpu.max")" = "50000 100000" ]; }
+wait_for 10 "vcpu0's cpu.max" quota_set
+assert_file_eq "$vm/vcpu1/cpu.max" "50000 100000" "vcpu1's cpu.max (VCPUQuota=50%)"
+assert_file_eq "$vm/emulator/cpu.max" "30000 100000" "the emulator's cpu.max (EmulatorQuota=30%)"
+assert_file_eq "$vm/iothread0/cpu.max" "max 100000" "the IO thread's cpu.max"
+assert_file_eq "$vm/cpu.max" "max 100000" "the VM's cpu.max"
+assert_contains "$(cat "$VMTEST_TMP/audit.jsonl")" '"cgroup":"vmgov/topo/topo-1/vcpu0"' "the audit names vcpu0's write"
 
 kill -TERM "$engine"
 wait "$engine" || fail "vmgov run exited $? on SIGTERM: $(tail -n 5 "$VMTEST_TMP/run.log")"

@@ -7,21 +7,21 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "place/threads.h"
+#include "kernel/threadcg.h"
 
 static void test_child_names(void **state)
 {
-        char buf[THREADS_CHILD_NAME_MAX];
+        char buf[THREAD_CGROUP_NAME_MAX];
 
-        assert_int_equal(threads_child_name(VCPUS_ROLE_VCPU, 0, buf, sizeof(buf)), 0);
+        assert_int_equal(thread_cgroup_name(THREAD_CGROUP_VCPU, 0, buf, sizeof(buf)), 0);
         assert_string_equal(buf, "vcpu0");
-        assert_int_equal(threads_child_name(VCPUS_ROLE_VCPU, 255, buf, sizeof(buf)), 0);
+        assert_int_equal(thread_cgroup_name(THREAD_CGROUP_VCPU, 255, buf, sizeof(buf)), 0);
         assert_string_equal(buf, "vcpu255");
-        assert_int_equal(threads_child_name(VCPUS_ROLE_IOTHREAD, 3, buf, sizeof(buf)), 0);
+        assert_int_equal(thread_cgroup_name(THREAD_CGROUP_IOTHREAD, 3, buf, sizeof(buf)), 0);
         assert_string_equal(buf, "iothread3");
-        assert_int_equal(threads_child_name(VCPUS_ROLE_EMULATOR, 7, buf, sizeof(buf)), 0);
+        assert_int_equal(thread_cgroup_name(THREAD_CGROUP_EMULATOR, 7, buf, sizeof(buf)), 0);
         assert_string_equal(buf, "emulator");
-        assert_int_equal(threads_child_name(VCPUS_ROLE_IOTHREAD, 3, buf, 5), -ENOBUFS);
+        assert_int_equal(thread_cgroup_name(THREAD_CGROUP_IOTHREAD, 3, buf, 5), -ENOBUFS);
 }
 
 /* What the engine removes with a VM's cgroup: its own children, nothing a VM or an operator could have named
@@ -34,24 +34,36 @@ static void test_ours(void **state)
                                              "cpu0",      "",         "io0",      "vcpu 1"};
 
         for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++)
-                if (!threads_child_is_ours(ours[i]))
+                if (!thread_cgroup_parse(ours[i], NULL, NULL))
                         fail_msg("%s is the engine's", ours[i]);
         for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++)
-                if (threads_child_is_ours(others[i]))
+                if (thread_cgroup_parse(others[i], NULL, NULL))
                         fail_msg("\"%s\" is not the engine's", others[i]);
+
+        enum thread_cgroup kind;
+        unsigned index;
+        assert_true(thread_cgroup_parse("vcpu12", &kind, &index));
+        assert_int_equal(kind, THREAD_CGROUP_VCPU);
+        assert_int_equal(index, 12);
+        assert_true(thread_cgroup_parse("iothread4294967295", &kind, &index));
+        assert_int_equal(kind, THREAD_CGROUP_IOTHREAD);
+        assert_int_equal(index, 4294967295u);
+        assert_false(thread_cgroup_parse("iothread4294967296", &kind, &index));
+        assert_true(thread_cgroup_parse("emulator", &kind, &index));
+        assert_int_equal(kind, THREAD_CGROUP_EMULATOR);
 }
 
 /* Where /proc shows a VM whose threads are placed: its main thread's child counts as the VM's cgroup. */
 static void test_cgroup_is(void **state)
 {
-        assert_true(threads_cgroup_is("/vmgov/web/web-1", "vmgov/web/web-1"));
-        assert_true(threads_cgroup_is("/vmgov/web/web-1/emulator", "vmgov/web/web-1"));
-        assert_true(threads_cgroup_is("/vmgov/web/web-1/vcpu3", "vmgov/web/web-1"));
-        assert_false(threads_cgroup_is("/vmgov/web/web-10", "vmgov/web/web-1"));
-        assert_false(threads_cgroup_is("/vmgov/web/web-1/other", "vmgov/web/web-1"));
-        assert_false(threads_cgroup_is("/vmgov/web/web-1/emulator/x", "vmgov/web/web-1"));
-        assert_false(threads_cgroup_is("/vmgov/web", "vmgov/web/web-1"));
-        assert_false(threads_cgroup_is("vmgov/web/web-1", "vmgov/web/web-1"));
+        assert_true(thread_cgroup_holds("/vmgov/web/web-1", "vmgov/web/web-1"));
+        assert_true(thread_cgroup_holds("/vmgov/web/web-1/emulator", "vmgov/web/web-1"));
+        assert_true(thread_cgroup_holds("/vmgov/web/web-1/vcpu3", "vmgov/web/web-1"));
+        assert_false(thread_cgroup_holds("/vmgov/web/web-10", "vmgov/web/web-1"));
+        assert_false(thread_cgroup_holds("/vmgov/web/web-1/other", "vmgov/web/web-1"));
+        assert_false(thread_cgroup_holds("/vmgov/web/web-1/emulator/x", "vmgov/web/web-1"));
+        assert_false(thread_cgroup_holds("/vmgov/web", "vmgov/web/web-1"));
+        assert_false(thread_cgroup_holds("vmgov/web/web-1", "vmgov/web/web-1"));
 }
 
 int main(void)
