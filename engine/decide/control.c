@@ -171,11 +171,18 @@ static bool cpu_missed(const struct group_policy *g, const struct vm_signals *s,
 
         why[0] = '\0';
         if (a->runq_latency_target_usec && s->runq.source != RUNQ_SOURCE_NONE) {
-                uint64_t p99 = s->runq.p99_usec, t = a->runq_latency_target_usec;
+                /* the worst vCPU's own p99 where it is measured: one starved vCPU stalls the guest */
+                bool vcpu = s->runq.worst_vcpu && s->runq.worst_vcpu_p99_usec > s->runq.p99_usec;
+                uint64_t p99 = vcpu ? s->runq.worst_vcpu_p99_usec : s->runq.p99_usec, t = a->runq_latency_target_usec;
                 if (p99 > t) {
                         miss = true;
-                        snprintf(why, len, "run-queue p99 %lluus > target %lluus", (unsigned long long)p99,
-                                 (unsigned long long)t);
+                        if (vcpu)
+                                snprintf(why, len, "vCPU %u run-queue p99 %lluus > target %lluus",
+                                         (unsigned)(s->runq.worst_vcpu - 1), (unsigned long long)p99,
+                                         (unsigned long long)t);
+                        else
+                                snprintf(why, len, "run-queue p99 %lluus > target %lluus", (unsigned long long)p99,
+                                         (unsigned long long)t);
                 }
                 if (p99 * 100 > t * CALM_FRACTION_PERCENT)
                         calm = false;

@@ -56,6 +56,10 @@ struct runq_latency {
         uint64_t samples;                      /* wake-up-to-run events seen in the tick */
         uint64_t p50_usec, p90_usec, p99_usec; /* over the VM's threads in the tick */
         uint64_t vcpu_p99_usec;                /* over its "CPU n/KVM" threads only (0 if none seen) */
+        /* the one vCPU with the highest p99 of its own (eBPF only): one starved vCPU is the steal time a guest
+         * feels, whatever the others do */
+        uint64_t worst_vcpu_p99_usec;
+        uint32_t worst_vcpu;                   /* its index (the n of "CPU n/KVM") + 1; 0: none measured */
         struct runq_histogram tick, vcpu_tick; /* the tick's waits: all of the VM's threads, its vCPU threads */
 };
 

@@ -45,6 +45,8 @@ static const struct field vm_fields[] = {
         F("runq_p90_usec", runq.p90_usec),
         F("runq_p99_usec", runq.p99_usec),
         F("runq_vcpu_p99_usec", runq.vcpu_p99_usec),
+        F("runq_worst_vcpu_p99_usec", runq.worst_vcpu_p99_usec),
+        F("runq_worst_vcpu", runq.worst_vcpu),
 };
 #undef F
 

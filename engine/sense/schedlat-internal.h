@@ -30,6 +30,7 @@ struct schedlat_bpf; /* the skeleton (schedlat.skel.h), which schedlat_bpf.c alo
 struct vcpu_entry {
         pid_t tid;
         unsigned slot;
+        unsigned index; /* the n of its name, "CPU n/KVM" */
         struct schedlat_snap prev;
 };
 

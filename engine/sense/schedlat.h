@@ -138,3 +138,5 @@ uint64_t schedlat_points_percentile_ns(struct schedlat_point *points, size_t n, 
 /* Is this comm (as in /proc/.../comm, a trailing newline allowed) a QEMU vCPU thread: "CPU <n>/KVM" or
  * "CPU <n>/TCG"? */
 bool schedlat_comm_is_vcpu(const char *comm, size_t len);
+/* Its n, or -1 when it is not one. */
+int schedlat_comm_vcpu_index(const char *comm, size_t len);

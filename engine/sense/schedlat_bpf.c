@@ -315,6 +315,8 @@ int schedlat_bpf_read(struct schedlat *s, unsigned id, struct vm_entry *vm, stru
 {
         struct schedlat_delta d, vd = {}, one;
         struct schedlat_snap cur;
+        uint64_t worst_ns = 0;
+        uint32_t worst = 0;
         int r;
 
         r = schedlat_bpf_read_cgroup(s, id, &cur);
@@ -329,6 +331,11 @@ int schedlat_bpf_read(struct schedlat *s, unsigned id, struct vm_entry *vm, stru
                 schedlat_snap_delta(&cur, &vm->vcpus[i].prev, &one);
                 vm->vcpus[i].prev = cur;
                 schedlat_delta_add(&vd, &one);
+                uint64_t p99 = one.total ? schedlat_percentile_ns(&one, 990) : 0;
+                if (p99 > worst_ns) {
+                        worst_ns = p99;
+                        worst = vm->vcpus[i].index + 1;
+                }
         }
 
         ret->source = RUNQ_SOURCE_BPF;
@@ -337,6 +344,8 @@ int schedlat_bpf_read(struct schedlat *s, unsigned id, struct vm_entry *vm, stru
         ret->p90_usec = (schedlat_percentile_ns(&d, 900) + 500) / 1000;
         ret->p99_usec = (schedlat_percentile_ns(&d, 990) + 500) / 1000;
         ret->vcpu_p99_usec = (schedlat_percentile_ns(&vd, 990) + 500) / 1000;
+        ret->worst_vcpu_p99_usec = (worst_ns + 500) / 1000;
+        ret->worst_vcpu = worst;
         ret->tick = (struct runq_histogram){.buckets = true, .samples = d.total, .sum_ns = d.sum_ns};
         ret->vcpu_tick = (struct runq_histogram){.buckets = true, .samples = vd.total, .sum_ns = vd.sum_ns};
         memcpy(ret->tick.count, d.count, sizeof(ret->tick.count));

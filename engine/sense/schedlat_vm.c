@@ -27,19 +27,25 @@ struct vm_entry *schedlat_vm_get(struct schedlat *s, unsigned id)
         return &s->vms[id];
 }
 
-bool schedlat_comm_is_vcpu(const char *comm, size_t len)
+int schedlat_comm_vcpu_index(const char *comm, size_t len)
 {
         size_t i = 4, digits = 0;
+        int n = 0;
 
         if (len > 0 && comm[len - 1] == '\n')
                 len--;
         if (len < 4 || memcmp(comm, "CPU ", 4) != 0)
-                return false;
-        for (; i < len && comm[i] >= '0' && comm[i] <= '9'; i++)
-                digits++;
+                return -1;
+        for (; i < len && comm[i] >= '0' && comm[i] <= '9' && digits < 6; i++, digits++)
+                n = n * 10 + (comm[i] - '0');
         if (digits == 0 || len - i != 4)
-                return false;
-        return memcmp(comm + i, "/KVM", 4) == 0 || memcmp(comm + i, "/TCG", 4) == 0;
+                return -1;
+        return memcmp(comm + i, "/KVM", 4) == 0 || memcmp(comm + i, "/TCG", 4) == 0 ? n : -1;
+}
+
+bool schedlat_comm_is_vcpu(const char *comm, size_t len)
+{
+        return schedlat_comm_vcpu_index(comm, len) >= 0;
 }
 
 static int thread_is_vcpu(struct schedlat *s, pid_t pid, pid_t tid)
@@ -55,7 +61,7 @@ static int thread_is_vcpu(struct schedlat *s, pid_t pid, pid_t tid)
         n = read(fd, comm, sizeof(comm));
         if (n < 0)
                 return -errno;
-        return schedlat_comm_is_vcpu(comm, (size_t)n);
+        return schedlat_comm_vcpu_index(comm, (size_t)n) + 1;
 }
 
 static int vcpu_add(struct schedlat *s, struct vm_entry *vm, pid_t tid)
@@ -296,6 +302,9 @@ int schedlat_vm_scan(struct schedlat *s, unsigned id)
                 }
                 if (vcpu) {
                         r = vcpu_add(s, vm, tids[i]);
+                        ssize_t k = r >= 0 && s->source == RUNQ_SOURCE_BPF ? schedlat_bpf_vcpu_index(vm, tids[i]) : -1;
+                        if (k >= 0)
+                                vm->vcpus[k].index = (unsigned)(vcpu - 1);
                         if (r == -ENOSPC) {
                                 log_warn("schedlat: %u vCPU threads are registered already; thread %d of pid %d "
                                          "is counted with its VM only",

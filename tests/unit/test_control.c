@@ -128,6 +128,37 @@ static void test_cpu_noisy_neighbour(void **state)
         policy_free(p);
 }
 
+/* One starved vCPU is a miss though the VM's threads together are under the target; the reason names it, and the
+ * batch VM's names it too. A vCPU under the VM-wide figure changes nothing. */
+static void test_cpu_worst_vcpu(void **state)
+{
+        struct policy *p = load(cpu_policy);
+        const struct group_policy *gw = group(p, "web"), *gb = group(p, "batch");
+        _cleanup_(control_state_done) struct control_state sw = {0}, sb = {0};
+        struct vm_signals sigw = {.interval_usec = SEC}, sigb = {.interval_usec = SEC};
+        struct control_global global = {0};
+        struct control_vm vms[] = {{"web", gw, &sigw, &sw}, {"batch", gb, &sigb, &sb}};
+        struct host_signals host = {0};
+
+        sigw.runq = (struct runq_latency){
+                .source = RUNQ_SOURCE_BPF, .p99_usec = 900, .worst_vcpu_p99_usec = 6000, .worst_vcpu = 2};
+        sigb.cpu_usage_usec = SEC;
+        control_tick(vms, 2, &host, &global, 10 * SEC, PAGE);
+        assert_int_equal(sw.limits.cpu_weight, 150);
+        assert_string_equal(control_reason(&sw, KNOB_CPU_WEIGHT), "cpu: vCPU 1 run-queue p99 6000us > target 2000us: "
+                                                                  "cpu.weight 100 -> 150 (x1.5, range 100..1000)");
+        assert_non_null(strstr(control_reason(&sb, KNOB_CPU_MAX), "latency VM web: vCPU 1 run-queue p99 6000us"));
+
+        /* every vCPU under the target: calm, nothing more */
+        _cleanup_(control_state_done) struct control_state quiet = {0};
+        struct control_vm one = {"web", gw, &sigw, &quiet};
+        sigw.runq.worst_vcpu_p99_usec = 800;
+        control_tick(&one, 1, &host, &global, 10 * SEC, PAGE);
+        assert_int_equal(quiet.limits.cpu_weight, 100);
+        assert_null(quiet.reason[KNOB_CPU_WEIGHT]);
+        policy_free(p);
+}
+
 static void test_cpu_reasons_and_relax_to_baseline(void **state)
 {
         struct policy *p = load(cpu_policy);
@@ -625,6 +656,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_cpu_noisy_neighbour),
+                cmocka_unit_test(test_cpu_worst_vcpu),
                 cmocka_unit_test(test_cpu_reasons_and_relax_to_baseline),
                 cmocka_unit_test(test_memory_senpai),
                 cmocka_unit_test(test_memory_floor_and_yield),

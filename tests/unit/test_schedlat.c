@@ -247,6 +247,12 @@ static void test_comm_is_vcpu(void **state)
         for (size_t i = 0; i < ELEMENTSOF(cases); i++)
                 if (schedlat_comm_is_vcpu(cases[i].comm, strlen(cases[i].comm)) != cases[i].vcpu)
                         fail_msg("\"%s\": expected %d", cases[i].comm, cases[i].vcpu);
+
+        /* the vCPU's index, which the CPU law names when that vCPU is the worst */
+        assert_int_equal(schedlat_comm_vcpu_index("CPU 0/KVM\n", 10), 0);
+        assert_int_equal(schedlat_comm_vcpu_index("CPU 123/TCG", 11), 123);
+        assert_int_equal(schedlat_comm_vcpu_index("CPU 1234567/KVM", 15), -1); /* not a number QEMU gives */
+        assert_int_equal(schedlat_comm_vcpu_index("IO mon_iothread", 15), -1);
 }
 
 /* The schedstat fallback on a fake /proc: pid 100 with a vCPU thread (101) and a worker (102). */
