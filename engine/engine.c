@@ -260,6 +260,7 @@ int engine_open(struct engine *e, const struct engine_options *opt, struct polic
                 .root_fd = -1,
                 .mount_fd = -1,
                 .audit_fd = -1,
+                .epoll_fd = -1,
                 .record_fd = -1,
                 .net_fd = -1,
         };
@@ -384,6 +385,7 @@ int engine_close(struct engine *e)
         e->vms = NULL;
         index_free(&e->vm_by_pid);
         index_free(&e->vm_by_cgroup);
+        index_free(&e->trigger_by_fd);
         free(e->heirs);
         e->heirs = NULL;
         e->n_heirs = e->n_heirs_dead = 0;

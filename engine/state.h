@@ -51,19 +51,25 @@ struct host_roots {
 struct engine_options {
         const char *policy_path;
         struct host_roots roots;
-        const char *cgroup_root;  /* overrides CgroupRoot= when set */
-        const char *audit_log;    /* overrides AuditLog= when set */
-        const char *metrics_file; /* overrides MetricsFile= when set ("none": no metrics) */
-        uint64_t interval_usec;   /* overrides Interval= when non-zero */
-        bool dry_run;             /* or DryRun=yes in the policy */
-        const char *record_path;  /* append each tick's signals here (vmgov replay reads them) */
-        const char *state_path;   /* the journal of originals; NULL: STATEFILE_DEFAULT */
-        const char *command;      /* "run", "once": who holds the journal's lock, as a refused one is told */
-        const char *status_path;  /* run's live view for status; NULL: SNAPSHOT_DEFAULT; "none": not written */
-        bool sense;               /* load the sensors (eBPF): run and once; not status, check, restore */
-        bool no_proc_events;      /* scan every tick only (benchmarks, or a kernel whose connector misbehaves) */
+        const char *cgroup_root;   /* overrides CgroupRoot= when set */
+        const char *audit_log;     /* overrides AuditLog= when set */
+        const char *metrics_file;  /* overrides MetricsFile= when set ("none": no metrics) */
+        uint64_t interval_usec;    /* overrides Interval= when non-zero */
+        bool dry_run;              /* or DryRun=yes in the policy */
+        const char *record_path;   /* append each tick's signals here (vmgov replay reads them) */
+        const char *state_path;    /* the journal of originals; NULL: STATEFILE_DEFAULT */
+        const char *command;       /* "run", "once": who holds the journal's lock, as a refused one is told */
+        const char *status_path;   /* run's live view for status; NULL: SNAPSHOT_DEFAULT; "none": not written */
+        bool sense;                /* load the sensors (eBPF): run and once; not status, check, restore */
+        bool no_proc_events;       /* scan every tick only (benchmarks, or a kernel whose connector misbehaves) */
+        bool no_pressure_triggers; /* no PSI triggers: pressure is acted on at the interval only */
         const struct placement_ops *placement; /* NULL: libcgroup (placement_libcgroup_ops) */
 };
+
+/* The PSI triggers' window (sense/stage.c), and how soon after one fires the engine ticks: the tick then decides
+ * on those 500 ms alone, a stall that is still there and not one diluted into the whole interval. */
+#define ENGINE_TRIGGER_WINDOW_USEC  1000000ULL
+#define ENGINE_TRIGGER_MEASURE_USEC 500000ULL
 
 /* A process that was refused as QEMU because its executable is not trusted (discover/exetrust.h): said once. */
 struct discover_refusal {
@@ -106,6 +112,7 @@ struct vm_state {
         bool schedlat_tracked;
         unsigned schedlat_id;
         bool sense_unavailable; /* said once that it cannot be sensed yet */
+        int trigger_fd[3];      /* PSI triggers on its cpu, memory and io pressure (-1: none), in the daemon's epoll */
         /* decide */
         struct control_state ctl; /* the laws' state and the limits they want */
         uint64_t decided_usec;    /* CLOCK_REALTIME of the laws' last decision for it, 0 for none */
@@ -187,6 +194,12 @@ struct engine {
         bool swap;                 /* the host has swap: anon memory is reclaimable */
         unsigned schedlat_max_vms; /* the eBPF maps' size, fixed at start-up */
         bool warned_schedlat_full;
+        int epoll_fd;               /* the daemon's loop, where PSI triggers are watched; -1 without one (once) */
+        struct index trigger_by_fd; /* a trigger's fd → its VM's pid, checked on use (fds are reused) */
+        size_t trigger_index_puts;  /* entries in it, live and stale */
+        bool trigger_pending;       /* a trigger brought the next tick forward, which has not run yet */
+        unsigned triggered;         /* ticks brought forward so far */
+        unsigned triggers;          /* armed now */
 
         /* decide */
         struct control_global ctl_global;

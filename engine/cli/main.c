@@ -65,6 +65,7 @@ static void help(void)
                "  --status-file FILE   run: the live view rewritten each interval, which status shows (default\n"
                "                       " SNAPSHOT_DEFAULT "; \"none\": not written, status samples on its own)\n"
                "  --no-proc-events     find new VMs by scanning every interval only, not through the proc connector\n"
+               "  --no-pressure-triggers  react to pressure at the interval only, not through PSI triggers\n"
                "  --json               status: one JSON object instead of tables\n"
                "  --log-level LEVEL    err, warning, info (default) or debug\n"
                "  -h, --help           this text\n"
@@ -183,6 +184,7 @@ int main(int argc, char **argv)
                 OPT_RECORD,
                 OPT_STATE_FILE,
                 OPT_NO_PROC_EVENTS,
+                OPT_NO_PRESSURE_TRIGGERS,
                 OPT_METRICS_FILE,
                 OPT_JSON,
                 OPT_STATUS_FILE,
@@ -198,6 +200,7 @@ int main(int argc, char **argv)
                 {"record-signals", required_argument, NULL, OPT_RECORD},
                 {"state-file", required_argument, NULL, OPT_STATE_FILE},
                 {"no-proc-events", no_argument, NULL, OPT_NO_PROC_EVENTS},
+                {"no-pressure-triggers", no_argument, NULL, OPT_NO_PRESSURE_TRIGGERS},
                 {"metrics-file", required_argument, NULL, OPT_METRICS_FILE},
                 {"json", no_argument, NULL, OPT_JSON},
                 {"status-file", required_argument, NULL, OPT_STATUS_FILE},
@@ -253,6 +256,9 @@ int main(int argc, char **argv)
                         break;
                 case OPT_NO_PROC_EVENTS:
                         opt.no_proc_events = true;
+                        break;
+                case OPT_NO_PRESSURE_TRIGGERS:
+                        opt.no_pressure_triggers = true;
                         break;
                 case OPT_METRICS_FILE:
                         opt.metrics_file = optarg;

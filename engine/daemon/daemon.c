@@ -21,13 +21,19 @@
 #include "kernel/log.h"
 #include "kernel/macro.h"
 
-static int timerfd_arm(int fd, uint64_t usec)
+/* Every usec, the first in first_usec. */
+static int timerfd_arm_first(int fd, uint64_t first_usec, uint64_t usec)
 {
         struct itimerspec its = {
                 .it_interval = {.tv_sec = usec / 1000000, .tv_nsec = (usec % 1000000) * 1000},
-                .it_value = {.tv_sec = usec / 1000000, .tv_nsec = (usec % 1000000) * 1000},
+                .it_value = {.tv_sec = first_usec / 1000000, .tv_nsec = (first_usec % 1000000) * 1000},
         };
         return timerfd_settime(fd, 0, &its, NULL) < 0 ? -errno : 0;
+}
+
+static int timerfd_arm(int fd, uint64_t usec)
+{
+        return timerfd_arm_first(fd, usec, usec);
 }
 
 int engine_run(struct engine *e)
@@ -87,6 +93,8 @@ int engine_run(struct engine *e)
                 }
         }
 
+        if (!e->opt.no_pressure_triggers)
+                e->epoll_fd = efd; /* PSI triggers join it as VMs are sensed (sense/stage.c) */
         e->snapshot_on = true;
         if (e->opt.status_path == NULL || strcmp(e->opt.status_path, "none") != 0)
                 (void)mkdir_parent(e->opt.status_path ? e->opt.status_path : SNAPSHOT_DEFAULT, 0700);
@@ -96,7 +104,7 @@ int engine_run(struct engine *e)
         (void)sdnotify_send("READY=1");
 
         for (;;) {
-                struct epoll_event events[4];
+                struct epoll_event events[16];
                 int n = epoll_wait(efd, events, ELEMENTSOF(events), -1);
 
                 if (n < 0 && errno == EINTR)
@@ -129,6 +137,12 @@ int engine_run(struct engine *e)
                                 r = engine_tick(e);
                                 if (r < 0)
                                         return r;
+                        } else if (events[i].data.fd != sfd) {
+                                r = engine_on_pressure(e, events[i].data.fd);
+                                if (r < 0)
+                                        return r;
+                                if (r > 0) /* the next tick in a trigger's window, the interval after it */
+                                        (void)timerfd_arm_first(tfd, ENGINE_TRIGGER_MEASURE_USEC, e->interval_usec);
                         } else {
                                 struct signalfd_siginfo si;
                                 if (read(sfd, &si, sizeof(si)) != sizeof(si))

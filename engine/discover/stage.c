@@ -161,7 +161,11 @@ static int vm_track(struct engine *e, struct vm_identity *id, struct vm_state **
                         return -ENOMEM;
                 }
                 vm = &e->vms[e->n_vms++];
-                *vm = (struct vm_state){.id = *id, .pid_fd = pid_fd < 0 ? -1 : pid_fd, .cgroup_fd = -1, .sense_fd = -1};
+                *vm = (struct vm_state){.id = *id,
+                                        .pid_fd = pid_fd < 0 ? -1 : pid_fd,
+                                        .cgroup_fd = -1,
+                                        .sense_fd = -1,
+                                        .trigger_fd = {-1, -1, -1}};
                 log_info("found VM %s (pid %d, uuid %s, %s) in cgroup %s", vm_display_name(id, name, sizeof(name)),
                          (int)id->pid, id->uuid[0] ? id->uuid : "none", id->exe, cgroup_display(id, cg, sizeof(cg)));
                 if (id->name_truncated)

@@ -2,16 +2,110 @@
 /* The sense stage: held fds on each VM's cgroup and the host's /proc/pressure → this tick's signals. */
 #include <errno.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <unistd.h>
 
 #include "kernel/log.h"
 #include "kernel/macro.h"
+#include "policy/policy.h"
+#include "sense/psi.h"
 #include "sense/schedlat.h"
 #include "sense/sense.h"
 #include "sense/stage.h"
 
+/*
+ * PSI triggers: for each pressure target its group sets, the kernel wakes the daemon's epoll as soon as the VM's
+ * stall time in a 1 s window passes the target's share of it, and the engine ticks then instead of at the next
+ * Interval= (engine_on_pressure). Armed when the VM's sensor is opened, so a reload's new targets re-arm them.
+ */
+#define TRIGGER_WINDOW_USEC ENGINE_TRIGGER_WINDOW_USEC
+
+static const char *const trigger_files[] = {"cpu.pressure", "memory.pressure", "io.pressure"};
+
+static uint32_t trigger_target_ppm(const struct group_policy *g, unsigned k)
+{
+        const struct adapt_policy *a = &g->adapt;
+
+        return k == 0 ? a->cpu_pressure_target_ppm : k == 1 ? a->memory_pressure_target_ppm : a->io_pressure_target_ppm;
+}
+
+/* Drop the index's stale entries (closed triggers, whose fd numbers come back) once they outnumber the live ones. */
+static void trigger_index_compact(struct engine *e)
+{
+        if (e->trigger_index_puts < 2 * e->triggers + 64)
+                return;
+        index_clear(&e->trigger_by_fd);
+        e->trigger_index_puts = 0;
+        for (size_t i = 0; i < e->n_vms; i++)
+                for (unsigned k = 0; k < ELEMENTSOF(e->vms[i].trigger_fd); k++)
+                        if (e->vms[i].trigger_fd[k] >= 0 &&
+                            index_put(&e->trigger_by_fd, (uint64_t)e->vms[i].trigger_fd[k],
+                                      (uint32_t)e->vms[i].id.pid) >= 0)
+                                e->trigger_index_puts++;
+}
+
+static void triggers_arm(struct engine *e, struct vm_state *vm)
+{
+        const struct group_policy *g = policy_match(e->policy, &vm->id);
+
+        if (e->epoll_fd < 0 || vm->sense_fd < 0 || !g)
+                return;
+        for (unsigned k = 0; k < ELEMENTSOF(trigger_files); k++) {
+                uint64_t stall = TRIGGER_WINDOW_USEC * trigger_target_ppm(g, k) / 1000000;
+                struct epoll_event ev = {.events = EPOLLPRI};
+                int fd;
+
+                if (vm->trigger_fd[k] >= 0 || stall == 0)
+                        continue;
+                if (!engine_fds_room(e, 1, false)) /* the budget is for sensing first */
+                        return;
+                fd = psi_trigger_open(vm->sense_fd, trigger_files[k], PSI_SOME, stall, TRIGGER_WINDOW_USEC, NULL, NULL);
+                if (fd < 0) {
+                        /* no PSI or no capability: said once by psi.c; the tick still reacts */
+                        log_debug_errno(fd, "VM pid %d: no trigger on %s: %m", (int)vm->id.pid, trigger_files[k]);
+                        if (fd == -EPERM || fd == -EOPNOTSUPP)
+                                return;
+                        continue;
+                }
+                ev.data.fd = fd;
+                if (index_put(&e->trigger_by_fd, (uint64_t)fd, (uint32_t)vm->id.pid) < 0 ||
+                    epoll_ctl(e->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+                        close(fd);
+                        continue;
+                }
+                e->trigger_index_puts++;
+                vm->trigger_fd[k] = fd;
+                e->triggers++;
+        }
+}
+
+static void triggers_close(struct engine *e, struct vm_state *vm)
+{
+        for (unsigned k = 0; k < ELEMENTSOF(vm->trigger_fd); k++)
+                if (vm->trigger_fd[k] >= 0) {
+                        vm->trigger_fd[k] = safe_close(vm->trigger_fd[k]); /* and so out of the epoll set */
+                        e->triggers--;
+                }
+}
+
+struct vm_state *sense_stage_triggered(struct engine *e, int fd, const char **ret_file)
+{
+        struct vm_state *vm;
+        uint32_t pid;
+
+        for (size_t it = 0; index_next(&e->trigger_by_fd, (uint64_t)fd, &it, &pid);)
+                for (size_t it2 = 0; (vm = vm_next_by_pid(e, (pid_t)pid, &it2));)
+                        for (unsigned k = 0; k < ELEMENTSOF(vm->trigger_fd); k++)
+                                if (vm->trigger_fd[k] == fd) {
+                                        *ret_file = trigger_files[k];
+                                        return vm;
+                                }
+        return NULL;
+}
+
 void sense_stage_release(struct engine *e, struct vm_state *vm)
 {
+        triggers_close(e, vm);
         sense_vm_freep(&vm->sensor);
         vm->sensor = NULL;
         if (vm->schedlat_tracked)
@@ -70,6 +164,10 @@ static void sense_start(struct engine *e, struct vm_state *vm)
                 log_full_errno(errno_is_vanished(r) ? LOG_DEBUG : LOG_WARNING, r,
                                "pressure and statistics of VM pid %d (cgroup %s) are not sensed: %m", (int)vm->id.pid,
                                so.name);
+        else {
+                trigger_index_compact(e);
+                triggers_arm(e, vm);
+        }
         if (e->schedlat) {
                 r = schedlat_vm_add(e->schedlat, vm->sense_fd, vm->id.pid, &vm->schedlat_id);
                 if (r == 0) {
