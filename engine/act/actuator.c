@@ -6,6 +6,7 @@
 
 #include "act/actuator.h"
 #include "kernel/audit.h"
+#include "kernel/cpuset.h"
 #include "kernel/log.h"
 #include "kernel/macro.h"
 #include "act/statefile.h"
@@ -22,6 +23,10 @@ static const struct cgroup_file cgroup_files[] = {
         {"cpu.max", "max 100000\n", NULL, false},
         {"cpu.weight", "100\n", NULL, false},
         {"cpu.idle", "0\n", "cpu.idle needs Linux 5.15+", false},
+        {"cpu.max.burst", "0\n", "cpu.max.burst needs Linux 5.14+", false},
+        /* empty: the parent's CPUs and nodes */
+        {"cpuset.cpus", "\n", NULL, false},
+        {"cpuset.mems", "\n", NULL, false},
         {"memory.high", "max\n", NULL, false},
         {"memory.max", "max\n", NULL, false},
         {"memory.min", "0\n", NULL, false},
@@ -35,6 +40,7 @@ static const struct cgroup_file cgroup_files[] = {
 };
 
 _Static_assert(ELEMENTSOF(cgroup_files) <= 32, "actuator.missing_warned is a 32-bit mask");
+_Static_assert(CPUSET_TEXT_MAX <= CGV_VALUE_MAX, "AllowedCPUs= in the kernel's form fits a setting's value");
 
 static const struct cgroup_file *cgroup_file_find(const char *file)
 {
@@ -98,6 +104,19 @@ int actuator_plan(const struct limits *lim, uint64_t page_size, struct setting *
         if (lim->cpu_max_set) {
                 ADD("cpu.max", CGROUP_CPU);
                 FORMAT(cgv_format_cpu_max(lim->cpu_quota_usec, lim->cpu_period_usec, s->value, sizeof(s->value)));
+        }
+        /* the burst after the quota: the kernel takes a burst of at most the quota (the policy holds it so) */
+        if (lim->cpu_burst_set) {
+                ADD("cpu.max.burst", CGROUP_CPU);
+                FORMAT(cgv_format_u64(lim->cpu_burst_usec, s->value, sizeof(s->value)));
+        }
+        if (lim->cpuset_cpus_set) {
+                ADD("cpuset.cpus", CGROUP_CPUSET);
+                snprintf(s->value, sizeof(s->value), "%s", lim->cpuset_cpus);
+        }
+        if (lim->cpuset_mems_set) {
+                ADD("cpuset.mems", CGROUP_CPUSET);
+                snprintf(s->value, sizeof(s->value), "%s", lim->cpuset_mems);
         }
         /* memory.max before memory.high would refuse nothing, but high first keeps reclaim gentle when both
          * shrink. */
@@ -166,6 +185,15 @@ int actuator_current_value(const struct setting *s, const char *text, uint64_t p
         if (strcmp(s->file, "cpu.weight") == 0) {
                 r = cgv_parse_cpu_weight(text, &a);
                 return r < 0 ? r : cgv_format_cpu_weight(a, buf, size);
+        }
+        if (strcmp(s->file, "cpu.max.burst") == 0) {
+                r = cgv_parse_u64(text, &a);
+                return r < 0 ? r : cgv_format_u64(a, buf, size);
+        }
+        if (strcmp(s->file, "cpuset.cpus") == 0 || strcmp(s->file, "cpuset.mems") == 0) {
+                struct cpuset set;
+                r = cpuset_parse(text, CPUSET_MAX, &set);
+                return r < 0 ? r : cpuset_format(&set, buf, size) < 0 ? -ENOBUFS : 0;
         }
         if (strcmp(s->file, "cpu.idle") == 0) {
                 r = cgv_parse_cpu_idle(text, &idle);
@@ -337,7 +365,9 @@ static const char *setting_where(const char *cgroup, const struct setting *s, ch
 static bool controller_enabled(int cgroup_fd, enum cg_controller c)
 {
         static const char *const v2_names[_CGROUP_CONTROLLER_MAX] = {
-                [CGROUP_CPU] = "cpu", [CGROUP_MEMORY] = "memory", [CGROUP_IO] = "io", [CGROUP_PIDS] = "pids"};
+                [CGROUP_CPU] = "cpu",   [CGROUP_MEMORY] = "memory", [CGROUP_IO] = "io",
+                [CGROUP_PIDS] = "pids", [CGROUP_CPUSET] = "cpuset",
+        };
         char text[256], *save = NULL;
 
         if (c < 0 || c >= _CGROUP_CONTROLLER_MAX || !v2_names[c] ||
