@@ -403,6 +403,13 @@ static int note_missing_file(struct actuator *a, const struct actuator_target *t
         return 0;
 }
 
+/* A value into a cgroup file. An empty one (cpuset.cpus: the parent's CPUs) goes as "\n": a write() of no bytes
+ * never reaches the kernel's handler, and the file would keep what it holds. */
+static int setting_write(int cgroup_fd, const char *file, const char *value)
+{
+        return cgroupfs_write(cgroup_fd, file, value[0] ? value : "\n");
+}
+
 static int net_read(struct actuator *a, const struct setting *s, char *buf, size_t size)
 {
         return a->net.read ? a->net.read(a->net.userdata, s, buf, size) : -EOPNOTSUPP;
@@ -561,7 +568,7 @@ int actuator_apply(struct actuator *a, const struct actuator_target *t, const st
                 }
         }
 
-        r = s->ifname[0] ? net_write(a, s) : cgroupfs_write(t->cgroup_fd, s->file, s->value);
+        r = s->ifname[0] ? net_write(a, s) : setting_write(t->cgroup_fd, s->file, s->value);
         if (r < 0) {
                 if (errno_is_vanished(r) && (s->ifname[0] || !cgroup_alive(t->cgroup_fd)))
                         return log_debug_errno(r, "write %s: %m", where);
@@ -668,13 +675,48 @@ static int restore_move(struct actuator *a, const struct original *o)
         return 0;
 }
 
+/* An empty cpuset.cpus or cpuset.mems (the parent's) put back into a cgroup that holds processes: the kernel refuses
+ * to empty it then (ENOSPC), so it gets what the parent has in effect now, which is what it had through the parent.
+ * The value written goes into buf; 0 or -errno. */
+static int restore_cpuset_from_parent(struct actuator *a, const struct original *o, int fd, char *buf, size_t size)
+{
+        char parent[4096], text[4096], effective[40];
+        const char *slash = strrchr(o->cgroup, '/');
+        _cleanup_close_ int parent_fd = -1;
+        int r;
+
+        snprintf(parent, sizeof(parent), "%.*s", slash ? (int)(slash - o->cgroup) : 0, o->cgroup);
+        snprintf(effective, sizeof(effective), "%s.effective", o->setting.file);
+        parent_fd = cgroupfs_open_dir(a->mount_fd, parent[0] ? parent : ".");
+        if (parent_fd < 0)
+                return parent_fd;
+        r = cgroupfs_read(parent_fd, effective, text, sizeof(text));
+        if (r < 0)
+                return r;
+        struct setting s = o->setting;
+        r = actuator_current_value(&s, text, a->page_size, buf, size);
+        if (r < 0)
+                return r;
+        return setting_write(fd, o->setting.file, buf);
+}
+
+static bool is_cpuset_file(const char *file)
+{
+        return strcmp(file, "cpuset.cpus") == 0 || strcmp(file, "cpuset.mems") == 0;
+}
+
 static int restore_setting(struct actuator *a, const struct original *o)
 {
         _cleanup_close_ int fd = o->setting.ifname[0] ? -1 : cgroupfs_open_dir(a->mount_fd, o->cgroup);
+        char value[CGV_VALUE_MAX];
         int r = o->setting.ifname[0] ? net_write(a, &o->setting)
                 : fd < 0             ? fd
-                                     : cgroupfs_write(fd, o->setting.file, o->setting.value);
+                                     : setting_write(fd, o->setting.file, o->setting.value);
+        bool from_parent = r == -ENOSPC && !o->setting.value[0] && is_cpuset_file(o->setting.file);
 
+        snprintf(value, sizeof(value), "%s", o->setting.value);
+        if (from_parent)
+                r = restore_cpuset_from_parent(a, o, fd, value, sizeof(value));
         if (r < 0 && errno_is_vanished(r)) {
                 log_debug_errno(r, "restore %s/%s: gone: %m", o->cgroup, o->setting.file);
                 return 0;
@@ -685,10 +727,13 @@ static int restore_setting(struct actuator *a, const struct original *o)
         struct audit_record rec = {
                 .cgroup = o->cgroup,
                 .file = o->setting.file,
-                .new_value = o->setting.value,
+                .new_value = value,
                 .reason = "restore original on exit",
         };
-        log_info("restored %s/%s: \"%s\"", o->cgroup, o->setting.file, o->setting.value);
+        log_info("restored %s/%s: \"%s\"%s", o->cgroup, o->setting.file, value,
+                 from_parent ? " (its parent's, in effect: the kernel does not empty it while the cgroup holds "
+                               "processes)"
+                             : "");
         if (a->audit_fd >= 0)
                 (void)audit_write(a->audit_fd, &rec);
         return 0;

@@ -164,8 +164,15 @@ static bool file_lists(int cgroup_fd, const char *file, const char *controller)
         return false;
 }
 
-/* Does the parent hand cpu, memory and io to its children (its cgroup.subtree_control), and cpuset too where the
- * kernel offers it there (its cgroup.controllers)? */
+static bool cpuset_wanted;
+
+void placement_hand_down_cpuset(bool on)
+{
+        cpuset_wanted = on;
+}
+
+/* Does the parent hand cpu, memory and io to its children (its cgroup.subtree_control), and cpuset too where it is
+ * wanted and the kernel offers it there (its cgroup.controllers)? */
 static bool parent_ready(int parent_fd)
 {
         static const char *const wanted[] = {"cpu", "memory", "io"};
@@ -173,7 +180,7 @@ static bool parent_ready(int parent_fd)
         for (size_t i = 0; i < ELEMENTSOF(wanted); i++)
                 if (!file_lists(parent_fd, "cgroup.subtree_control", wanted[i]))
                         return false;
-        return file_lists(parent_fd, "cgroup.subtree_control", "cpuset") ||
+        return !cpuset_wanted || file_lists(parent_fd, "cgroup.subtree_control", "cpuset") ||
                !file_lists(parent_fd, "cgroup.controllers", "cpuset");
 }
 
@@ -263,7 +270,8 @@ static int libcgroup_create(void *userdata, const struct cgroup_mount *m, const 
         cgroup_free(&cg);
         if (r != 0)
                 return libcgroup_errno();
-        cpuset_enable_down(m, rel_path);
+        if (cpuset_wanted)
+                cpuset_enable_down(m, rel_path);
         return 0;
 }
 
