@@ -739,20 +739,27 @@ static int restore_setting(struct actuator *a, const struct original *o)
         return 0;
 }
 
+/* When an original is put back: 0 a move, 1 a burst, 2 the rest. */
+static size_t restore_pass(const struct original *o)
+{
+        return is_move(o) ? 0 : strcmp(o->setting.file, "cpu.max.burst") == 0 ? 1 : 2;
+}
+
 int actuator_restore(struct actuator *a)
 {
         int failures = 0;
         size_t kept = 0;
 
         /* The VMs first, out of the engine's cgroups, which are then removed; then the values (those of a removed
-         * cgroup go with it). What fails stays, for a later restore to retry. */
-        for (size_t pass = 0; pass < 2; pass++) {
+         * cgroup go with it), cpu.max.burst before the others: the kernel refuses a cpu.max below the burst, and the
+         * original quota may be lower than the burst the engine set. What fails stays, for a later restore to retry. */
+        for (size_t pass = 0; pass < 3; pass++) {
                 kept = 0;
                 for (size_t i = 0; i < a->n_originals; i++) {
                         struct original *o = &a->originals[i];
                         int r;
 
-                        if (is_move(o) != (pass == 0)) {
+                        if (restore_pass(o) != pass) {
                                 a->originals[kept++] = *o;
                                 continue;
                         }

@@ -524,10 +524,13 @@ static void test_apply_cpuset_and_burst(void **state)
         struct setting burst = {.file = "cpu.max.burst", .controller = CGROUP_CPU, .value = "20000"};
         char *log;
 
+        struct setting quota = {.file = "cpu.max", .controller = CGROUP_CPU, .value = "50000 100000"};
         tmptree_write_string(f->fd, "vm/cgroup.controllers", "cpuset cpu memory io\n");
         tmptree_write_string(f->fd, "vm/cpuset.cpus", "\n");
+        tmptree_write_string(f->fd, "vm/cpu.max", "10000 100000\n"); /* the operator's quota, below the burst */
         actuator_init(&a, false, f->fd, f->audit_fd);
         stderr_capture_start();
+        assert_int_equal(actuator_apply(&a, &t, &quota, "policy"), 1);
         assert_int_equal(actuator_apply(&a, &t, &cpus, "policy"), 1);
         assert_int_equal(actuator_apply(&a, &t, &cpus, "policy"), 0); /* "0\n" read back is "0" */
         assert_int_equal(actuator_apply(&a, &t, &burst, "policy"), 0);
@@ -552,10 +555,10 @@ static void test_apply_cpuset_and_burst(void **state)
         struct statefile_contents c;
         char *line = NULL;
         size_t len = 0;
-        assert_int_equal(statefile_format_original(&a.originals[0], &line, &len), 0);
+        assert_int_equal(statefile_format_original(&a.originals[1], &line, &len), 0);
         assert_non_null(strstr(line, "file=cpuset.cpus dev=0:0 controller=4 value=\n"));
         free(line);
-        assert_int_equal(statefile_format(a.originals, 1, &line), 0);
+        assert_int_equal(statefile_format(a.originals + 1, 1, &line), 0);
         assert_int_equal(statefile_parse(line, strlen(line), &c), 0);
         assert_int_equal(c.n, 1);
         assert_string_equal(c.originals[0].setting.file, "cpuset.cpus");
@@ -564,7 +567,16 @@ static void test_apply_cpuset_and_burst(void **state)
         statefile_contents_done(&c);
         free(line);
 
+        /* the burst goes back before the quota: the kernel refuses a cpu.max below the burst */
+        tmptree_write_string(f->fd, "vm/cpu.max.burst", "0\n");
+        assert_int_equal(actuator_apply(&a, &t, &burst, "policy"), 1);
+        stderr_capture_start();
         assert_int_equal(actuator_restore(&a), 0);
+        log = stderr_capture_stop();
+        assert_non_null(strstr(log, "restored vm/cpu.max.burst: \"0\""));
+        assert_non_null(strstr(strstr(log, "restored vm/cpu.max.burst"), "restored vm/cpu.max: \"10000 100000\""));
+        free(log);
+        assert_string_equal(slurp(f->fd, "vm/cpu.max.burst"), "0");
         /* as a newline: a write of no bytes would not reach the kernel's handler */
         assert_string_equal(slurp(f->fd, "vm/cpuset.cpus"), "\n");
         close(vm_fd);
