@@ -131,6 +131,22 @@ assert_eq 1 "$(grep '"reason":"restore original on exit"' "$VMTEST_TMP/audit.jso
 pid_alive "$pin" || fail "pin-1 died"
 pid_alive "$keep" || fail "keep-1 died"
 
+# `vmgov once` leaves the pins in force and their originals in the journal; `vmgov restore`, reading the journal back,
+# puts them back: the journal takes the new files
+state=$VMTEST_TMP/state
+assert_cmd "vmgov once" "$VMGOV" --policy "$policy" --state-file "$state" once
+assert_file_eq "$o/cpuset.cpus" 0 "pin-1's cpuset.cpus after vmgov once"
+assert_file_eq "$o/cpu.max.burst" 20000 "pin-1's cpu.max.burst after vmgov once"
+assert_file_eq "$cg/cpuset.cpus" 1 "keep-1's cpuset.cpus after vmgov once"
+for f in cpuset.cpus cpuset.mems cpu.max.burst; do
+	assert_contains "$(cat "$state")" "cgroup=vmgov/pin/pin-1 file=$f dev=0:0" "pin-1's $f original in the journal"
+done
+assert_contains "$(cat "$state")" "cgroup=operator/vm file=cpuset.cpus dev=0:0" "keep-1's cpuset.cpus in the journal"
+assert_cmd "vmgov restore" "$VMGOV" --state-file "$state" restore
+assert_eq "$pin_from" "$(proc_cgroup "$pin")" "pin-1 moved back by vmgov restore"
+assert_file_eq "$cg/cpuset.cpus" 0-1 "keep-1's cpuset.cpus put back by vmgov restore"
+wait_for 10 "the QEMUs' threads back on every CPU after vmgov restore" back
+
 # a pin outside the host's CPUs is refused, at its line, with the values
 bad=$VMTEST_TMP/bad.ini
 cat >"$bad" <<INI

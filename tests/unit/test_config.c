@@ -935,7 +935,8 @@ static void test_cpu_refusals(void **state)
                 {"AllowedCPUs = 0-3 8-9\n",
                  "test.ini:3: [group a]: AllowedCPUs=0-3,8-9 names 8-9 outside the host's online CPUs 0-7"},
                 {"VCPUAllowedCPUs = 1;12\n",
-                 "test.ini:3: [group a]: VCPUAllowedCPUs=12 names 12 outside the host's online CPUs 0-7"},
+                 "test.ini:3: [group a]: VCPUAllowedCPUs=12 (vCPU 1's set) names 12 outside the host's online CPUs "
+                 "0-7"},
                 {"EmulatorAllowedCPUs = 7-8\n",
                  "test.ini:3: [group a]: EmulatorAllowedCPUs=7-8 names 8 outside the host's online CPUs 0-7"},
                 {"AllowedMemoryNodes = 0-2\n",
