@@ -105,6 +105,7 @@ static void engine_apply_overrides(struct engine *e)
 {
         e->dry_run = e->opt.dry_run || e->policy->engine.dry_run;
         e->interval_usec = e->opt.interval_usec ? e->opt.interval_usec : e->policy->engine.interval_usec;
+        placement_hand_down_cpuset(policy_uses_cpuset(e->policy));
 }
 
 /* Network shaping needs netlink and sys/class/net; without them the engine goes on without it, and says so. */

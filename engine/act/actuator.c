@@ -6,6 +6,7 @@
 
 #include "act/actuator.h"
 #include "kernel/audit.h"
+#include "kernel/cpuset.h"
 #include "kernel/log.h"
 #include "kernel/macro.h"
 #include "act/statefile.h"
@@ -22,6 +23,10 @@ static const struct cgroup_file cgroup_files[] = {
         {"cpu.max", "max 100000\n", NULL, false},
         {"cpu.weight", "100\n", NULL, false},
         {"cpu.idle", "0\n", "cpu.idle needs Linux 5.15+", false},
+        {"cpu.max.burst", "0\n", "cpu.max.burst needs Linux 5.14+", false},
+        /* empty: the parent's CPUs and nodes */
+        {"cpuset.cpus", "\n", NULL, false},
+        {"cpuset.mems", "\n", NULL, false},
         {"memory.high", "max\n", NULL, false},
         {"memory.max", "max\n", NULL, false},
         {"memory.min", "0\n", NULL, false},
@@ -35,6 +40,7 @@ static const struct cgroup_file cgroup_files[] = {
 };
 
 _Static_assert(ELEMENTSOF(cgroup_files) <= 32, "actuator.missing_warned is a 32-bit mask");
+_Static_assert(CPUSET_TEXT_MAX <= CGV_VALUE_MAX, "AllowedCPUs= in the kernel's form fits a setting's value");
 
 static const struct cgroup_file *cgroup_file_find(const char *file)
 {
@@ -98,6 +104,19 @@ int actuator_plan(const struct limits *lim, uint64_t page_size, struct setting *
         if (lim->cpu_max_set) {
                 ADD("cpu.max", CGROUP_CPU);
                 FORMAT(cgv_format_cpu_max(lim->cpu_quota_usec, lim->cpu_period_usec, s->value, sizeof(s->value)));
+        }
+        /* the burst after the quota: the kernel takes a burst of at most the quota (the policy holds it so) */
+        if (lim->cpu_burst_set) {
+                ADD("cpu.max.burst", CGROUP_CPU);
+                FORMAT(cgv_format_u64(lim->cpu_burst_usec, s->value, sizeof(s->value)));
+        }
+        if (lim->cpuset_cpus_set) {
+                ADD("cpuset.cpus", CGROUP_CPUSET);
+                snprintf(s->value, sizeof(s->value), "%s", lim->cpuset_cpus);
+        }
+        if (lim->cpuset_mems_set) {
+                ADD("cpuset.mems", CGROUP_CPUSET);
+                snprintf(s->value, sizeof(s->value), "%s", lim->cpuset_mems);
         }
         /* memory.max before memory.high would refuse nothing, but high first keeps reclaim gentle when both
          * shrink. */
@@ -166,6 +185,15 @@ int actuator_current_value(const struct setting *s, const char *text, uint64_t p
         if (strcmp(s->file, "cpu.weight") == 0) {
                 r = cgv_parse_cpu_weight(text, &a);
                 return r < 0 ? r : cgv_format_cpu_weight(a, buf, size);
+        }
+        if (strcmp(s->file, "cpu.max.burst") == 0) {
+                r = cgv_parse_u64(text, &a);
+                return r < 0 ? r : cgv_format_u64(a, buf, size);
+        }
+        if (strcmp(s->file, "cpuset.cpus") == 0 || strcmp(s->file, "cpuset.mems") == 0) {
+                struct cpuset set;
+                r = cpuset_parse(text, CPUSET_MAX, &set);
+                return r < 0 ? r : cpuset_format(&set, buf, size) < 0 ? -ENOBUFS : 0;
         }
         if (strcmp(s->file, "cpu.idle") == 0) {
                 r = cgv_parse_cpu_idle(text, &idle);
@@ -337,7 +365,9 @@ static const char *setting_where(const char *cgroup, const struct setting *s, ch
 static bool controller_enabled(int cgroup_fd, enum cg_controller c)
 {
         static const char *const v2_names[_CGROUP_CONTROLLER_MAX] = {
-                [CGROUP_CPU] = "cpu", [CGROUP_MEMORY] = "memory", [CGROUP_IO] = "io", [CGROUP_PIDS] = "pids"};
+                [CGROUP_CPU] = "cpu",   [CGROUP_MEMORY] = "memory", [CGROUP_IO] = "io",
+                [CGROUP_PIDS] = "pids", [CGROUP_CPUSET] = "cpuset",
+        };
         char text[256], *save = NULL;
 
         if (c < 0 || c >= _CGROUP_CONTROLLER_MAX || !v2_names[c] ||
@@ -371,6 +401,13 @@ static int note_missing_file(struct actuator *a, const struct actuator_target *t
                  audit_escape_for_log(t->cgroup, cgroup, sizeof(cgroup)), s->file,
                  f->missing_why ? f->missing_why : "the kernel does not have it");
         return 0;
+}
+
+/* A value into a cgroup file. An empty one (cpuset.cpus: the parent's CPUs) goes as "\n": a write() of no bytes
+ * never reaches the kernel's handler, and the file would keep what it holds. */
+static int setting_write(int cgroup_fd, const char *file, const char *value)
+{
+        return cgroupfs_write(cgroup_fd, file, value[0] ? value : "\n");
 }
 
 static int net_read(struct actuator *a, const struct setting *s, char *buf, size_t size)
@@ -531,7 +568,7 @@ int actuator_apply(struct actuator *a, const struct actuator_target *t, const st
                 }
         }
 
-        r = s->ifname[0] ? net_write(a, s) : cgroupfs_write(t->cgroup_fd, s->file, s->value);
+        r = s->ifname[0] ? net_write(a, s) : setting_write(t->cgroup_fd, s->file, s->value);
         if (r < 0) {
                 if (errno_is_vanished(r) && (s->ifname[0] || !cgroup_alive(t->cgroup_fd)))
                         return log_debug_errno(r, "write %s: %m", where);
@@ -638,13 +675,48 @@ static int restore_move(struct actuator *a, const struct original *o)
         return 0;
 }
 
+/* An empty cpuset.cpus or cpuset.mems (the parent's) put back into a cgroup that holds processes: the kernel refuses
+ * to empty it then (ENOSPC), so it gets what the parent has in effect now, which is what it had through the parent.
+ * The value written goes into buf; 0 or -errno. */
+static int restore_cpuset_from_parent(struct actuator *a, const struct original *o, int fd, char *buf, size_t size)
+{
+        char parent[4096], text[4096], effective[40];
+        const char *slash = strrchr(o->cgroup, '/');
+        _cleanup_close_ int parent_fd = -1;
+        int r;
+
+        snprintf(parent, sizeof(parent), "%.*s", slash ? (int)(slash - o->cgroup) : 0, o->cgroup);
+        snprintf(effective, sizeof(effective), "%s.effective", o->setting.file);
+        parent_fd = cgroupfs_open_dir(a->mount_fd, parent[0] ? parent : ".");
+        if (parent_fd < 0)
+                return parent_fd;
+        r = cgroupfs_read(parent_fd, effective, text, sizeof(text));
+        if (r < 0)
+                return r;
+        struct setting s = o->setting;
+        r = actuator_current_value(&s, text, a->page_size, buf, size);
+        if (r < 0)
+                return r;
+        return setting_write(fd, o->setting.file, buf);
+}
+
+static bool is_cpuset_file(const char *file)
+{
+        return strcmp(file, "cpuset.cpus") == 0 || strcmp(file, "cpuset.mems") == 0;
+}
+
 static int restore_setting(struct actuator *a, const struct original *o)
 {
         _cleanup_close_ int fd = o->setting.ifname[0] ? -1 : cgroupfs_open_dir(a->mount_fd, o->cgroup);
+        char value[CGV_VALUE_MAX];
         int r = o->setting.ifname[0] ? net_write(a, &o->setting)
                 : fd < 0             ? fd
-                                     : cgroupfs_write(fd, o->setting.file, o->setting.value);
+                                     : setting_write(fd, o->setting.file, o->setting.value);
+        bool from_parent = r == -ENOSPC && !o->setting.value[0] && is_cpuset_file(o->setting.file);
 
+        snprintf(value, sizeof(value), "%s", o->setting.value);
+        if (from_parent)
+                r = restore_cpuset_from_parent(a, o, fd, value, sizeof(value));
         if (r < 0 && errno_is_vanished(r)) {
                 log_debug_errno(r, "restore %s/%s: gone: %m", o->cgroup, o->setting.file);
                 return 0;
@@ -655,13 +727,22 @@ static int restore_setting(struct actuator *a, const struct original *o)
         struct audit_record rec = {
                 .cgroup = o->cgroup,
                 .file = o->setting.file,
-                .new_value = o->setting.value,
+                .new_value = value,
                 .reason = "restore original on exit",
         };
-        log_info("restored %s/%s: \"%s\"", o->cgroup, o->setting.file, o->setting.value);
+        log_info("restored %s/%s: \"%s\"%s", o->cgroup, o->setting.file, value,
+                 from_parent ? " (its parent's, in effect: the kernel does not empty it while the cgroup holds "
+                               "processes)"
+                             : "");
         if (a->audit_fd >= 0)
                 (void)audit_write(a->audit_fd, &rec);
         return 0;
+}
+
+/* When an original is put back: 0 a move, 1 a burst, 2 the rest. */
+static size_t restore_pass(const struct original *o)
+{
+        return is_move(o) ? 0 : strcmp(o->setting.file, "cpu.max.burst") == 0 ? 1 : 2;
 }
 
 int actuator_restore(struct actuator *a)
@@ -670,14 +751,15 @@ int actuator_restore(struct actuator *a)
         size_t kept = 0;
 
         /* The VMs first, out of the engine's cgroups, which are then removed; then the values (those of a removed
-         * cgroup go with it). What fails stays, for a later restore to retry. */
-        for (size_t pass = 0; pass < 2; pass++) {
+         * cgroup go with it), cpu.max.burst before the others: the kernel refuses a cpu.max below the burst, and the
+         * original quota may be lower than the burst the engine set. What fails stays, for a later restore to retry. */
+        for (size_t pass = 0; pass < 3; pass++) {
                 kept = 0;
                 for (size_t i = 0; i < a->n_originals; i++) {
                         struct original *o = &a->originals[i];
                         int r;
 
-                        if (is_move(o) != (pass == 0)) {
+                        if (restore_pass(o) != pass) {
                                 a->originals[kept++] = *o;
                                 continue;
                         }

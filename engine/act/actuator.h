@@ -20,7 +20,7 @@
  * place that looks at dry-run.
  */
 
-#define SETTINGS_MAX     (12 + 2 * IO_DEVICES_MAX)
+#define SETTINGS_MAX     (15 + 2 * IO_DEVICES_MAX)
 #define SETTING_FILE_MAX 24
 
 struct setting {

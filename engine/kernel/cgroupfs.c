@@ -19,18 +19,14 @@
 #define MOUNTINFO_FIELDS 64
 
 static const char *const controller_names[_CGROUP_CONTROLLER_MAX] = {
-        [CGROUP_CPU] = "cpu",
-        [CGROUP_MEMORY] = "memory",
-        [CGROUP_IO] = "io",
-        [CGROUP_PIDS] = "pids",
+        [CGROUP_CPU] = "cpu",   [CGROUP_MEMORY] = "memory", [CGROUP_IO] = "io",
+        [CGROUP_PIDS] = "pids", [CGROUP_CPUSET] = "cpuset",
 };
 
 /* The same controllers as cgroup v1 names them in mount options. */
 static const char *const controller_v1_names[_CGROUP_CONTROLLER_MAX] = {
-        [CGROUP_CPU] = "cpu",
-        [CGROUP_MEMORY] = "memory",
-        [CGROUP_IO] = "blkio",
-        [CGROUP_PIDS] = "pids",
+        [CGROUP_CPU] = "cpu",   [CGROUP_MEMORY] = "memory", [CGROUP_IO] = "blkio",
+        [CGROUP_PIDS] = "pids", [CGROUP_CPUSET] = "cpuset",
 };
 
 const char *cgroup_controller_to_string(enum cg_controller c)

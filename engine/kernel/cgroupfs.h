@@ -16,6 +16,7 @@ enum cg_controller {
         CGROUP_MEMORY,
         CGROUP_IO,
         CGROUP_PIDS,
+        CGROUP_CPUSET, /* last: the journal of originals keeps controllers by number */
         _CGROUP_CONTROLLER_MAX,
 };
 

@@ -152,20 +152,79 @@ static int libcgroup_errno(void)
         return e > 0 ? -e : -EIO;
 }
 
-/* Does the parent hand cpu, memory and io to its children (its cgroup.subtree_control)? */
+/* Does the cgroup file (cgroup.controllers, cgroup.subtree_control) list the controller? */
+static bool file_lists(int cgroup_fd, const char *file, const char *controller)
+{
+        char text[512];
+
+        if (cgroupfs_read(cgroup_fd, file, text, sizeof(text)) < 0)
+                return false;
+        for (char *save = NULL, *w = strtok_r(text, " \n", &save); w; w = strtok_r(NULL, " \n", &save))
+                if (strcmp(w, controller) == 0)
+                        return true;
+        return false;
+}
+
+static bool cpuset_wanted;
+
+void placement_hand_down_cpuset(bool on)
+{
+        cpuset_wanted = on;
+}
+
+/* Does the parent hand cpu, memory and io to its children (its cgroup.subtree_control), and cpuset too where it is
+ * wanted and the kernel offers it there (its cgroup.controllers)? */
 static bool parent_ready(int parent_fd)
 {
         static const char *const wanted[] = {"cpu", "memory", "io"};
-        char text[512];
-        unsigned found = 0;
 
-        if (cgroupfs_read(parent_fd, "cgroup.subtree_control", text, sizeof(text)) < 0)
-                return false;
-        for (char *save = NULL, *w = strtok_r(text, " \n", &save); w; w = strtok_r(NULL, " \n", &save))
-                for (size_t i = 0; i < ELEMENTSOF(wanted); i++)
-                        if (strcmp(w, wanted[i]) == 0)
-                                found |= 1u << i;
-        return found == (1u << ELEMENTSOF(wanted)) - 1;
+        for (size_t i = 0; i < ELEMENTSOF(wanted); i++)
+                if (!file_lists(parent_fd, "cgroup.subtree_control", wanted[i]))
+                        return false;
+        return !cpuset_wanted || file_lists(parent_fd, "cgroup.subtree_control", "cpuset") ||
+               !file_lists(parent_fd, "cgroup.controllers", "cpuset");
+}
+
+/* cpuset handed down the path to rel_path's parent, as libcgroup hands down the others: AllowedCPUs= is the VM
+ * cgroup's cpuset.cpus. Only as far as the kernel offers it (cgroup.controllers); not asked of libcgroup, which would
+ * fail the whole path where it is not offered. A level that refuses it is left as it is: the VM's cgroup then has no
+ * cpuset files, which the actuator passes over as for any controller not handed down, and the other limits hold. */
+static void cpuset_enable_down(const struct cgroup_mount *m, const char *rel_path)
+{
+        const char *slash = strrchr(rel_path, '/');
+        size_t end = slash ? (size_t)(slash - rel_path) : 0;
+        int fd = open(m->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        for (size_t at = 0; fd >= 0;) {
+                int r = 0;
+
+                if (!file_lists(fd, "cgroup.controllers", "cpuset"))
+                        break;
+                if (!file_lists(fd, "cgroup.subtree_control", "cpuset"))
+                        r = cgroupfs_write(fd, "cgroup.subtree_control", "+cpuset");
+                if (r < 0) {
+                        log_debug_errno(r, "cgroup /%.*s: cannot hand cpuset to its children: %m", (int)at, rel_path);
+                        break;
+                }
+                if (at >= end)
+                        break;
+                /* the next component of the path */
+                size_t from = at ? at + 1 : 0, to = from;
+                char name[256];
+
+                while (to < end && rel_path[to] != '/')
+                        to++;
+                if (to == from || to - from >= sizeof(name))
+                        break;
+                memcpy(name, rel_path + from, to - from);
+                name[to - from] = '\0';
+                int next = cgroupfs_open_dir(fd, name);
+                close(fd);
+                fd = next;
+                at = to;
+        }
+        if (fd >= 0)
+                close(fd);
 }
 
 /* A VM's leaf beneath a parent that already hands its children the controllers: mkdir is then all that libcgroup
@@ -210,7 +269,11 @@ static int libcgroup_create(void *userdata, const struct cgroup_mount *m, const 
         /* ignore_ownership: the engine creates its cgroups as root, and a chown could only fail. */
         r = cgroup_create_cgroup(cg, 1);
         cgroup_free(&cg);
-        return r != 0 ? libcgroup_errno() : 0;
+        if (r != 0)
+                return libcgroup_errno();
+        if (cpuset_wanted)
+                cpuset_enable_down(m, rel_path);
+        return 0;
 }
 
 /* On cgroup v2, libcgroup's cgroup_attach_task_pid() writes the pid to the cgroup's cgroup.procs, after building

@@ -48,3 +48,9 @@ struct placement_ops {
 };
 
 extern const struct placement_ops placement_libcgroup_ops;
+
+/* Whether placement_libcgroup_ops' create hands cpuset down the path too (where the kernel offers it), for a policy
+ * that pins CPUs (policy_uses_cpuset). Off by default: moving a process into a cgroup with cpuset asks the kernel for
+ * the right to set its scheduling, which a QEMU with capabilities the engine has dropped denies (EPERM) unless the
+ * engine keeps CAP_SYS_NICE; a policy without pins must not pay for that. */
+void placement_hand_down_cpuset(bool on);

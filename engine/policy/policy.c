@@ -127,3 +127,14 @@ void policy_set_generation(struct policy *p, uint64_t generation)
         for (size_t i = 0; i < p->n_groups; i++)
                 p->groups[i].generation = generation;
 }
+
+bool policy_uses_cpuset(const struct policy *p)
+{
+        for (size_t i = 0; i < p->n_groups; i++) {
+                const struct cpu_topology *t = &p->groups[i].cpu;
+                if (t->allowed_cpus_set || t->allowed_mems_set || t->n_vcpu_cpus || t->emulator_cpus_set ||
+                    t->partition != CPU_PARTITION_NO)
+                        return true;
+        }
+        return false;
+}

@@ -39,3 +39,7 @@ const struct group_policy *policy_match(const struct policy *p, const struct vm_
 
 /* Stamp p and each of its groups with generation: the control laws start afresh for a group of another one. */
 void policy_set_generation(struct policy *p, uint64_t generation);
+
+/* Does a group pin CPUs or memory nodes (AllowedCPUs=, AllowedMemoryNodes=, VCPUAllowedCPUs=, EmulatorAllowedCPUs=,
+ * CPUPartition=)? Then the engine's cgroups need the cpuset controller. */
+bool policy_uses_cpuset(const struct policy *p);

@@ -171,8 +171,8 @@ static const char *cpuset_text(const struct cpuset *set, char buf[static 96])
 }
 
 /* A pin (key=set in group g) must name CPUs within `within` (the host's online ones, or the group's AllowedCPUs=). */
-static int pin_validate(struct loader *l, const struct group_policy *g, const char *key, const struct cpuset *set,
-                        const struct cpuset *within, const char *within_what)
+static int pin_validate(struct loader *l, const struct group_policy *g, const char *key, const char *which,
+                        const struct cpuset *set, const struct cpuset *within, const char *within_what)
 {
         struct cpuset outside;
         char x[96], y[96], z[96];
@@ -183,8 +183,8 @@ static int pin_validate(struct loader *l, const struct group_policy *g, const ch
         if (cpuset_is_empty(&outside))
                 return 0;
         key_where(l, g, key, &file, &line);
-        return loader_fail(l, file, line, "[group %s]: %s=%s names %s outside %s %s", g->name, key, cpuset_text(set, x),
-                           cpuset_text(&outside, y), within_what, cpuset_text(within, z));
+        return loader_fail(l, file, line, "[group %s]: %s=%s%s names %s outside %s %s", g->name, key,
+                           cpuset_text(set, x), which, cpuset_text(&outside, y), within_what, cpuset_text(within, z));
 }
 
 /* The pins: within the host's online CPUs (and memory nodes), and the vCPUs' and the emulator's within the VM's own
@@ -206,19 +206,25 @@ static int pins_validate(struct loader *l, const struct group_policy *g)
 
         for (size_t i = 0; i < ELEMENTSOF(pins) && r == 0; i++) {
                 if (pins[i].set && env->host_cpus_known)
-                        r = pin_validate(l, g, pins[i].key, pins[i].cpus, &env->host_cpus, "the host's online CPUs");
+                        r = pin_validate(l, g, pins[i].key, "", pins[i].cpus, &env->host_cpus,
+                                         "the host's online CPUs");
                 if (r == 0 && pins[i].set && i > 0 && t->allowed_cpus_set)
-                        r = pin_validate(l, g, pins[i].key, pins[i].cpus, &t->allowed_cpus, "AllowedCPUs=");
+                        r = pin_validate(l, g, pins[i].key, "", pins[i].cpus, &t->allowed_cpus, "AllowedCPUs=");
         }
         for (unsigned i = 0; i < t->n_vcpu_cpus && r == 0; i++) {
+                char which[48] = "";
+
+                if (!t->vcpu_spread)
+                        snprintf(which, sizeof(which), " (vCPU %u's set)", i);
                 if (env->host_cpus_known)
-                        r = pin_validate(l, g, "VCPUAllowedCPUs", &t->vcpu_cpus[i], &env->host_cpus,
+                        r = pin_validate(l, g, "VCPUAllowedCPUs", which, &t->vcpu_cpus[i], &env->host_cpus,
                                          "the host's online CPUs");
                 if (r == 0 && t->allowed_cpus_set)
-                        r = pin_validate(l, g, "VCPUAllowedCPUs", &t->vcpu_cpus[i], &t->allowed_cpus, "AllowedCPUs=");
+                        r = pin_validate(l, g, "VCPUAllowedCPUs", which, &t->vcpu_cpus[i], &t->allowed_cpus,
+                                         "AllowedCPUs=");
         }
         if (r == 0 && t->allowed_mems_set && env->host_mems_known)
-                r = pin_validate(l, g, "AllowedMemoryNodes", &t->allowed_mems, &env->host_mems,
+                r = pin_validate(l, g, "AllowedMemoryNodes", "", &t->allowed_mems, &env->host_mems,
                                  "the host's online memory nodes");
         if (r == 0 && t->partition != CPU_PARTITION_NO && !t->allowed_cpus_set) {
                 const char *file;

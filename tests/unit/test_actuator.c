@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "act/actuator.h"
+#include "act/statefile.h"
 #include "kernel/audit.h"
 #include "kernel/macro.h"
 #include "testutil.h"
@@ -136,13 +137,16 @@ static void test_plan_protection_and_latency(void **state)
         struct limits most = full_limits();
         most.cpu_idle = true;
         most.memory_min_set = most.memory_low_set = most.memory_swap_max_set = most.memory_zswap_max_set = true;
+        most.cpu_burst_set = most.cpuset_cpus_set = most.cpuset_mems_set = true;
+        snprintf(most.cpuset_cpus, sizeof(most.cpuset_cpus), "0-3");
+        snprintf(most.cpuset_mems, sizeof(most.cpuset_mems), "0");
         most.n_io_devices = most.n_io_latency = IO_DEVICES_MAX;
         for (unsigned i = 0; i < IO_DEVICES_MAX; i++) {
                 most.io_devices[i] = (struct io_device_limit){8, i, 1, 1, 1, 1};
                 most.io_latency[i] = (struct io_device_latency){8, i, 1};
         }
         assert_int_equal(actuator_plan(&most, PAGE, s, ELEMENTSOF(s), &n), 0);
-        assert_int_equal(n, 11 + 2 * IO_DEVICES_MAX);
+        assert_int_equal(n, 14 + 2 * IO_DEVICES_MAX);
 }
 
 /* What the files read back as, and what a fresh cgroup holds (restore's and dry-run's reference). */
@@ -176,6 +180,69 @@ static void test_current_values_protection_and_latency(void **state)
         assert_string_equal(buf, "max");
         assert_true(actuator_file_known("memory.zswap.max") && actuator_file_known("io.latency"));
         assert_false(actuator_file_known("memory.reclaim"));
+}
+
+/* CPUQuotaBurstSec= after the quota it bursts above; AllowedCPUs= and AllowedMemoryNodes= as the kernel writes them. */
+static void test_plan_burst_and_cpuset(void **state)
+{
+        struct limits l = {
+                .cpu_max_set = true,
+                .cpu_quota_usec = 50000,
+                .cpu_period_usec = 100000,
+                .cpu_burst_set = true,
+                .cpu_burst_usec = 20000,
+                .cpuset_cpus_set = true,
+                .cpuset_cpus = "0-3,8",
+                .cpuset_mems_set = true,
+                .cpuset_mems = "0",
+        };
+        struct setting s[SETTINGS_MAX];
+        size_t n = 0;
+
+        assert_int_equal(actuator_plan(&l, PAGE, s, ELEMENTSOF(s), &n), 0);
+        assert_int_equal(n, 4);
+        assert_string_equal(s[0].file, "cpu.max");
+        assert_string_equal(s[0].value, "50000 100000");
+        assert_string_equal(s[1].file, "cpu.max.burst");
+        assert_string_equal(s[1].value, "20000");
+        assert_int_equal(s[1].controller, CGROUP_CPU);
+        assert_string_equal(s[2].file, "cpuset.cpus");
+        assert_string_equal(s[2].value, "0-3,8");
+        assert_int_equal(s[2].controller, CGROUP_CPUSET);
+        assert_string_equal(s[3].file, "cpuset.mems");
+        assert_string_equal(s[3].value, "0");
+        assert_int_equal(s[3].controller, CGROUP_CPUSET);
+}
+
+static void test_current_values_burst_and_cpuset(void **state)
+{
+        struct setting burst = {.file = "cpu.max.burst"};
+        struct setting cpus = {.file = "cpuset.cpus"};
+        struct setting mems = {.file = "cpuset.mems"};
+        char buf[CGV_VALUE_MAX];
+
+        assert_true(actuator_current_value(&burst, "20000\n", PAGE, buf, sizeof(buf)) > 0);
+        assert_string_equal(buf, "20000");
+        assert_true(actuator_current_value(&burst, "max\n", PAGE, buf, sizeof(buf)) < 0);
+        /* in the kernel's form whatever the spelling, so that a value read back compares as text */
+        assert_int_equal(actuator_current_value(&cpus, "0-1,2,8\n", PAGE, buf, sizeof(buf)), 0);
+        assert_string_equal(buf, "0-2,8");
+        /* empty: a fresh cgroup, on its parent's CPUs */
+        assert_int_equal(actuator_current_value(&cpus, "\n", PAGE, buf, sizeof(buf)), 0);
+        assert_string_equal(buf, "");
+        assert_true(actuator_current_value(&cpus, "0-x\n", PAGE, buf, sizeof(buf)) < 0);
+        assert_int_equal(actuator_current_value(&mems, "0\n", PAGE, buf, sizeof(buf)), 0);
+        assert_string_equal(buf, "0");
+
+        assert_true(actuator_default_value(&burst, buf, sizeof(buf)) > 0);
+        assert_string_equal(buf, "0");
+        assert_int_equal(actuator_default_value(&cpus, buf, sizeof(buf)), 0);
+        assert_string_equal(buf, "");
+        assert_int_equal(actuator_default_value(&mems, buf, sizeof(buf)), 0);
+        assert_string_equal(buf, "");
+        assert_true(actuator_file_known("cpuset.cpus") && actuator_file_known("cpuset.mems") &&
+                    actuator_file_known("cpu.max.burst"));
+        assert_false(actuator_file_known("cpuset.cpus.partition")); /* the place stage's, not the actuator's */
 }
 
 struct fixture {
@@ -444,6 +511,77 @@ static void test_missing_file_said_once(void **state)
         close(vm_fd);
 }
 
+/* cpuset.cpus written, and put back empty (the parent's CPUs) on restore; without the cpuset controller handed down
+ * to the cgroup, quiet and not written, as for any controller; a kernel without cpu.max.burst is said once. */
+static void test_apply_cpuset_and_burst(void **state)
+{
+        struct fixture *f = *state;
+        struct actuator a;
+        int vm_fd = openat(f->fd, "vm", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        struct actuator_target t = {.vm = "web", .pid = 42, .group = "web", .cgroup = "vm", .cgroup_fd = vm_fd};
+        struct setting cpus = {.file = "cpuset.cpus", .controller = CGROUP_CPUSET, .value = "0"};
+        struct setting mems = {.file = "cpuset.mems", .controller = CGROUP_CPUSET, .value = "0"};
+        struct setting burst = {.file = "cpu.max.burst", .controller = CGROUP_CPU, .value = "20000"};
+        char *log;
+
+        struct setting quota = {.file = "cpu.max", .controller = CGROUP_CPU, .value = "50000 100000"};
+        tmptree_write_string(f->fd, "vm/cgroup.controllers", "cpuset cpu memory io\n");
+        tmptree_write_string(f->fd, "vm/cpuset.cpus", "\n");
+        tmptree_write_string(f->fd, "vm/cpu.max", "10000 100000\n"); /* the operator's quota, below the burst */
+        actuator_init(&a, false, f->fd, f->audit_fd);
+        stderr_capture_start();
+        assert_int_equal(actuator_apply(&a, &t, &quota, "policy"), 1);
+        assert_int_equal(actuator_apply(&a, &t, &cpus, "policy"), 1);
+        assert_int_equal(actuator_apply(&a, &t, &cpus, "policy"), 0); /* "0\n" read back is "0" */
+        assert_int_equal(actuator_apply(&a, &t, &burst, "policy"), 0);
+        assert_int_equal(actuator_apply(&a, &t, &burst, "policy"), 0);
+        log = stderr_capture_stop();
+        assert_string_equal(slurp(f->fd, "vm/cpuset.cpus"), "0");
+        assert_non_null(strstr(log, "wrote vm/cpuset.cpus: \"0\" (was \"\")"));
+        assert_non_null(strstr(log, "cgroup vm has no cpu.max.burst (cpu.max.burst needs Linux 5.14+)"));
+        assert_null(strstr(strstr(log, "has no cpu.max.burst") + 1, "has no cpu.max.burst"));
+        free(log);
+
+        /* the cpuset controller not handed down: no cpuset files, nothing said as the kernel's lack */
+        tmptree_write_string(f->fd, "vm/cgroup.controllers", "cpu memory io\n");
+        stderr_capture_start();
+        assert_int_equal(actuator_apply(&a, &t, &mems, "policy"), -ENOENT);
+        log = stderr_capture_stop();
+        assert_null(strstr(log, "has no cpuset.mems"));
+        free(log);
+        assert_int_equal(a.errors, 0);
+
+        /* the empty original goes through the journal as it is */
+        struct statefile_contents c;
+        char *line = NULL;
+        size_t len = 0;
+        assert_int_equal(statefile_format_original(&a.originals[1], &line, &len), 0);
+        assert_non_null(strstr(line, "file=cpuset.cpus dev=0:0 controller=4 value=\n"));
+        free(line);
+        assert_int_equal(statefile_format(a.originals + 1, 1, &line), 0);
+        assert_int_equal(statefile_parse(line, strlen(line), &c), 0);
+        assert_int_equal(c.n, 1);
+        assert_string_equal(c.originals[0].setting.file, "cpuset.cpus");
+        assert_string_equal(c.originals[0].setting.value, "");
+        assert_int_equal(c.originals[0].setting.controller, CGROUP_CPUSET);
+        statefile_contents_done(&c);
+        free(line);
+
+        /* the burst goes back before the quota: the kernel refuses a cpu.max below the burst */
+        tmptree_write_string(f->fd, "vm/cpu.max.burst", "0\n");
+        assert_int_equal(actuator_apply(&a, &t, &burst, "policy"), 1);
+        stderr_capture_start();
+        assert_int_equal(actuator_restore(&a), 0);
+        log = stderr_capture_stop();
+        assert_non_null(strstr(log, "restored vm/cpu.max.burst: \"0\""));
+        assert_non_null(strstr(strstr(log, "restored vm/cpu.max.burst"), "restored vm/cpu.max: \"10000 100000\""));
+        free(log);
+        assert_string_equal(slurp(f->fd, "vm/cpu.max.burst"), "0");
+        /* as a newline: a write of no bytes would not reach the kernel's handler */
+        assert_string_equal(slurp(f->fd, "vm/cpuset.cpus"), "\n");
+        close(vm_fd);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -456,6 +594,9 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_request_is_one_shot, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_refused_write_is_an_error, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_missing_file_said_once, setup, teardown),
+                cmocka_unit_test(test_plan_burst_and_cpuset),
+                cmocka_unit_test(test_current_values_burst_and_cpuset),
+                cmocka_unit_test_setup_teardown(test_apply_cpuset_and_burst, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -50,11 +50,15 @@ static void test_mountinfo_layouts(void **state)
                 {MOUNTINFO_FIXTURE("hybrid"),
                  "/sys/fs/cgroup/unified",
                  true,
-                 {[CGROUP_CPU] = true, [CGROUP_MEMORY] = true, [CGROUP_IO] = true /* "blkio" */, [CGROUP_PIDS] = true}},
+                 {[CGROUP_CPU] = true,
+                  [CGROUP_MEMORY] = true,
+                  [CGROUP_IO] = true /* "blkio" */,
+                  [CGROUP_PIDS] = true,
+                  [CGROUP_CPUSET] = true}},
                 {MOUNTINFO_FIXTURE("hybrid-systemd"),
                  "/sys/fs/cgroup/unified",
                  true,
-                 {[CGROUP_CPU] = true, [CGROUP_MEMORY] = true, [CGROUP_IO] = true}},
+                 {[CGROUP_CPU] = true, [CGROUP_MEMORY] = true, [CGROUP_IO] = true, [CGROUP_CPUSET] = true}},
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -124,7 +128,7 @@ static void test_parse_controllers(void **state)
                 assert_true(m.available[c]);
 
         /* Whole words only, and the previous state is replaced. */
-        cgroupfs_parse_controllers("cpuset iox memoryy hugetlb\n", &m);
+        cgroupfs_parse_controllers("cpusets iox memoryy hugetlb\n", &m);
         for (int c = 0; c < _CGROUP_CONTROLLER_MAX; c++)
                 assert_false(m.available[c]);
 

@@ -817,6 +817,7 @@ static void test_cpu_keys(void **state)
         struct cpuset set;
         char buf[64];
 
+        assert_true(policy_uses_cpuset(p)); /* the engine's cgroups then need cpuset */
         assert_true(g->limits.cpuset_cpus_set);
         assert_string_equal(g->limits.cpuset_cpus, "0-3,8,10-11"); /* the kernel's form */
         assert_true(g->limits.cpuset_mems_set);
@@ -856,12 +857,14 @@ static void test_cpu_keys(void **state)
         }
         assert_false(p->groups[0].limits.cpuset_cpus_set);
         assert_int_equal(p->groups[0].cpu.partition, CPU_PARTITION_NO);
+        assert_true(policy_uses_cpuset(p));
         policy_free(p);
 
         /* nothing pinned: the vCPUs run wherever the VM does; CPUQuotaPeriodSec= is the vCPUs' period */
         p = load_ok("[group a]\nMatchName = a\nVCPUQuota = 1%\nCPUQuotaPeriodSec = 10ms\n");
         t = &p->groups[0].cpu;
         assert_int_equal(cpu_topology_vcpu_cpus(t, 0, &set), -ENOENT);
+        assert_false(policy_uses_cpuset(p));        /* quotas only: no cpuset */
         assert_int_equal(t->vcpu_quota_usec, 1000); /* at least 1 ms: the period grows, as CPUQuota='s */
         assert_int_equal(t->vcpu_period_usec, 100000);
         assert_false(p->groups[0].limits.cpu_max_set);
@@ -932,7 +935,8 @@ static void test_cpu_refusals(void **state)
                 {"AllowedCPUs = 0-3 8-9\n",
                  "test.ini:3: [group a]: AllowedCPUs=0-3,8-9 names 8-9 outside the host's online CPUs 0-7"},
                 {"VCPUAllowedCPUs = 1;12\n",
-                 "test.ini:3: [group a]: VCPUAllowedCPUs=12 names 12 outside the host's online CPUs 0-7"},
+                 "test.ini:3: [group a]: VCPUAllowedCPUs=12 (vCPU 1's set) names 12 outside the host's online CPUs "
+                 "0-7"},
                 {"EmulatorAllowedCPUs = 7-8\n",
                  "test.ini:3: [group a]: EmulatorAllowedCPUs=7-8 names 8 outside the host's online CPUs 0-7"},
                 {"AllowedMemoryNodes = 0-2\n",
