@@ -213,6 +213,7 @@ struct engine {
         bool warned_netshape;
         bool ifb_gc_due; /* a VM whose egress was shaped is gone: collect its ifb */
         bool warned_controller[_CGROUP_CONTROLLER_MAX];
+        bool act_missing; /* a file of the VM being acted on was not there (act/stage.c) */
 
         /* publish */
         struct metrics_counters totals;

@@ -34,7 +34,8 @@ static bool controller_ok(struct engine *e, enum cg_controller c)
  * every tick (which cost an open, a read and a close per file per VM: the idle tick then cost twice the sensing),
  * only this often, to put back what someone else changed. */
 #define ACT_RECHECK_USEC  (60 * 1000000ULL)
-#define ACT_STAGGER_SLOTS 30 /* rechecks spread over 30 s, not all VMs in one tick */
+#define ACT_MISSING_USEC  (10 * 1000000ULL) /* sooner when a file was not there: a controller may come */
+#define ACT_STAGGER_SLOTS 30                /* rechecks spread over 3 s (30 slots of 100 ms), not all VMs in one tick */
 
 /* FNV-1a over what the settings and where they go are: the same plan for the same cgroup hashes the same. */
 static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
@@ -60,6 +61,7 @@ static uint64_t settings_hash(const struct actuator_target *t, const struct sett
 
 static void count(struct engine *e, struct vm_state *vm, const char *file, int r)
 {
+        e->act_missing |= r == -ENOENT;
         metrics_count(&vm->counters, file, r);
         metrics_count(&e->totals, file, r);
 }
@@ -152,13 +154,27 @@ static void act_memory_reclaim(struct engine *e, struct vm_state *vm, const stru
               actuator_request(e->act, t, "memory.reclaim", value, control_reason(&vm->ctl, KNOB_MEMORY_RECLAIM)));
 }
 
-/* The settings of one of a VM's threaded children (kernel/threadcg.h): VCPUQuota= for each vcpuN, EmulatorQuota=
- * for the emulator. Returns how many. */
-static size_t thread_settings(const struct cpu_topology *c, enum thread_cgroup kind, struct setting *s)
+/* The settings of one of a VM's threaded children (kernel/threadcg.h): VCPUQuota= and the vCPU's share of
+ * VCPUAllowedCPUs= for each vcpuN, EmulatorQuota= and EmulatorAllowedCPUs= for the emulator. Returns how many. */
+static size_t thread_settings(const struct cpu_topology *c, enum thread_cgroup kind, unsigned index, struct setting *s)
 {
         bool vcpu = kind == THREAD_CGROUP_VCPU;
+        struct cpuset pin;
         size_t n = 0;
 
+        int pinned = -ENOENT;
+
+        if (vcpu)
+                pinned = cpu_topology_vcpu_cpus(c, index, &pin);
+        else if (kind == THREAD_CGROUP_EMULATOR && c->emulator_cpus_set) {
+                pin = c->emulator_cpus;
+                pinned = 0;
+        }
+        if (pinned == 0) {
+                s[n] = (struct setting){.file = "cpuset.cpus", .controller = CGROUP_CPUSET};
+                if (cpuset_format(&pin, s[n].value, sizeof(s[n].value)) >= 0)
+                        n++;
+        }
         if (vcpu ? c->vcpu_quota_set : kind == THREAD_CGROUP_EMULATOR && c->emulator_quota_set) {
                 s[n] = (struct setting){.file = "cpu.max", .controller = CGROUP_CPU};
                 if (cgv_format_cpu_max(vcpu ? c->vcpu_quota_usec : c->emulator_quota_usec,
@@ -188,11 +204,12 @@ static void act_threads(struct engine *e, struct vm_state *vm, const struct grou
         while ((de = readdir(d))) {
                 enum thread_cgroup kind;
                 struct setting s[2];
+                unsigned index;
                 char path[4200];
                 size_t n;
 
-                if (de->d_type != DT_DIR || !thread_cgroup_parse(de->d_name, &kind, NULL) ||
-                    (n = thread_settings(&g->cpu, kind, s)) == 0)
+                if (de->d_type != DT_DIR || !thread_cgroup_parse(de->d_name, &kind, &index) ||
+                    (n = thread_settings(&g->cpu, kind, index, s)) == 0)
                         continue;
                 _cleanup_close_ int child_fd = cgroupfs_open_dir(vm->cgroup_fd, de->d_name);
                 if (child_fd < 0)
@@ -241,6 +258,7 @@ void act_stage_vm(struct engine *e, struct vm_state *vm, uint64_t now)
                 plan = hash_bytes(plan, &vm->threads_read_usec, sizeof(vm->threads_read_usec));
         if (plan != vm->act_settled || now >= vm->act_recheck_usec) {
                 unsigned errors = e->act->errors;
+                e->act_missing = false;
                 for (size_t i = 0; i < n; i++) {
                         int knob = control_knob_of_file(settings[i].file);
                         const char *reason = knob >= 0 && vm->ctl.reason[knob] ? vm->ctl.reason[knob] : policy_reason;
@@ -250,7 +268,8 @@ void act_stage_vm(struct engine *e, struct vm_state *vm, uint64_t now)
                 act_threads(e, vm, g, &t, policy_reason);
                 /* a refused or failed write is tried again at the next tick; a file the cgroup lacks is settled */
                 vm->act_settled = e->act->errors == errors ? plan : 0;
-                vm->act_recheck_usec = now + ACT_RECHECK_USEC + (uint64_t)(vm->id.pid % ACT_STAGGER_SLOTS) * 1000000ULL;
+                vm->act_recheck_usec = now + (e->act_missing ? ACT_MISSING_USEC : ACT_RECHECK_USEC) +
+                                       (uint64_t)(vm->id.pid % ACT_STAGGER_SLOTS) * 100000ULL;
         }
         act_memory_reclaim(e, vm, g, &t);
         act_net(e, vm, g, &t, policy_reason);

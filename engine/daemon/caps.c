@@ -24,7 +24,9 @@ uint64_t caps_engine_mask(unsigned last_cap)
 {
         /* CAP_SYS_RESOURCE: PSI triggers (sense/psi.h) with windows under 2 s, and before Linux 6.5 (Debian 12's 6.1)
          * any trigger at all; without it the engine reacts to pressure no faster than its tick */
-        uint64_t keep = CAP_BIT(CAP_SYS_PTRACE) | CAP_BIT(CAP_NET_ADMIN) | CAP_BIT(CAP_SYS_RESOURCE);
+        /* CAP_SYS_NICE: moving a QEMU with capabilities the engine has not into a cgroup with cpuset (pins) */
+        uint64_t keep =
+                CAP_BIT(CAP_SYS_PTRACE) | CAP_BIT(CAP_NET_ADMIN) | CAP_BIT(CAP_SYS_NICE) | CAP_BIT(CAP_SYS_RESOURCE);
 
         if (last_cap >= CAP_BPF)
                 keep |= CAP_BIT(CAP_BPF) | CAP_BIT(CAP_PERFMON);

@@ -97,7 +97,7 @@ assert_eq "" "$(grep '^<3>' "$VMTEST_TMP/run.log" || true)" "errors in the log w
 cg_enable /sys/fs/cgroup/operator cpuset
 assert_file_eq "$cg/cpuset.cpus" "" "the operator's cgroup's cpuset.cpus once cpuset is there (empty: its parent's CPUs)"
 pinned() { [ "$(cat "$cg/cpuset.cpus")" = 1 ]; }
-wait_for 10 "vmgov to write keep-1's cpuset.cpus" pinned
+wait_for 20 "vmgov to write keep-1's cpuset.cpus (a file that was missing is looked at again within 13 s)" pinned
 assert_file_eq "$cg/cpuset.cpus" 1 "the inplace cgroup's cpuset.cpus while running (AllowedCPUs=1)"
 # the kernel moves the threads as cpuset.cpus changes
 follows() { [ "$(threads_cpus "$pin")" = 0 ] && [ "$(threads_cpus "$keep")" = 1 ]; }

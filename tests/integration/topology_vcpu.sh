@@ -20,6 +20,8 @@ Placement = own
 CPUWeight = 100
 VCPUQuota = 50%
 EmulatorQuota = 30%
+VCPUAllowedCPUs = 0-1
+EmulatorAllowedCPUs = 1
 INI
 assert_cmd "vmgov check" "$VMGOV" check "$policy"
 
@@ -67,6 +69,13 @@ assert_file_eq "$vm/emulator/cpu.max" "30000 100000" "the emulator's cpu.max (Em
 assert_file_eq "$vm/iothread0/cpu.max" "max 100000" "the IO thread's cpu.max"
 assert_file_eq "$vm/cpu.max" "max 100000" "the VM's cpu.max"
 assert_contains "$(cat "$VMTEST_TMP/audit.jsonl")" '"cgroup":"vmgov/topo/topo-1/vcpu0"' "the audit names vcpu0's write"
+# VCPUAllowedCPUs=0-1 dealt one CPU per vCPU, EmulatorAllowedCPUs=1; and the threads' affinity follows
+assert_file_eq "$vm/vcpu0/cpuset.cpus" 0 "vcpu0's cpuset.cpus"
+assert_file_eq "$vm/vcpu1/cpuset.cpus" 1 "vcpu1's cpuset.cpus"
+assert_file_eq "$vm/emulator/cpuset.cpus" 1 "the emulator's cpuset.cpus"
+assert_eq 0 "$(awk '/^Cpus_allowed_list:/ { print $2 }' "/proc/$pid/task/$cpu0/status")" "vCPU 0's CPUs"
+assert_eq 1 "$(awk '/^Cpus_allowed_list:/ { print $2 }' "/proc/$pid/task/$cpu1/status")" "vCPU 1's CPUs"
+assert_eq 1 "$(awk '/^Cpus_allowed_list:/ { print $2 }' "/proc/$pid/status")" "the main thread's CPUs"
 
 kill -TERM "$engine"
 wait "$engine" || fail "vmgov run exited $? on SIGTERM: $(tail -n 5 "$VMTEST_TMP/run.log")"

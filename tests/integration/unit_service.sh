@@ -25,9 +25,10 @@ command -v capbound >/dev/null || fail "the capbound test helper is not in the g
 start=$VMTEST_TMP/vmgov-start
 sed 's|@SBINDIR@|/usr/sbin|' /vmtest/units/vmgov-start.in >"$start"
 chmod 0755 "$start"
-unit_caps=sys_ptrace,net_admin,bpf,perfmon
-# CapEff/CapBnd for exactly those: bits 12 (net_admin), 19 (sys_ptrace), 38 (perfmon), 39 (bpf)
-unit_mask=000000c000081000
+unit_caps=sys_ptrace,net_admin,sys_nice,sys_resource,bpf,perfmon
+# CapEff/CapBnd for exactly those: bits 12 (net_admin), 19 (sys_ptrace), 23 (sys_nice), 24 (sys_resource),
+# 38 (perfmon), 39 (bpf)
+unit_mask=000000c001881000
 
 # What systemd does for Slice=machine.slice and Delegate=yes: the unit's cgroup, with the controllers available.
 slice=$(cg_create machine.slice)

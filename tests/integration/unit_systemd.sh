@@ -165,9 +165,9 @@ assert_file_eq "$vm_cg/memory.high" 209715200
 assert_contains "$(cat "$vm_cg/cgroup.procs")" "$qemu" "QEMU in its cgroup beneath the unit's"
 
 # The hardening as systemd applied it: exactly the unit's capabilities, no new privileges.
-# CapBnd and CapEff: bits 12 (net_admin), 19 (sys_ptrace), 38 (perfmon), 39 (bpf)
+# CapBnd and CapEff: bits 12 (net_admin), 19 (sys_ptrace), 23 (sys_nice), 24 (sys_resource), 38 (perfmon), 39 (bpf)
 caps=$(awk '/^CapEff:/ { e = $2 } /^CapBnd:/ { b = $2 } /^NoNewPrivs:/ { n = $2 } END { print e, b, n }' "/proc/$engine/status")
-assert_eq "000000c000081000 000000c000081000 1" "$caps" "CapEff, CapBnd and NoNewPrivs of the engine"
+assert_eq "000000c001881000 000000c001881000 1" "$caps" "CapEff, CapBnd and NoNewPrivs of the engine"
 assert_contains "$(in_ct sh -c "cat /proc/\$(systemctl show vmgov -p MainPID --value)/mountinfo")" " / / ro," \
 	"the engine's root is read-only (ProtectSystem=strict)"
 

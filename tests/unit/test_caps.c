@@ -20,10 +20,12 @@
 static void test_mask(void **state)
 {
         assert_int_equal(caps_engine_mask(40), (1ULL << CAP_SYS_PTRACE) | (1ULL << CAP_NET_ADMIN) |
-                                                       (1ULL << CAP_SYS_RESOURCE) | (1ULL << 39) | (1ULL << 38));
+                                                       (1ULL << CAP_SYS_NICE) | (1ULL << CAP_SYS_RESOURCE) |
+                                                       (1ULL << 39) | (1ULL << 38));
         /* Before CAP_BPF existed (Linux < 5.8), bpf() wants CAP_SYS_ADMIN. */
         assert_int_equal(caps_engine_mask(37), (1ULL << CAP_SYS_PTRACE) | (1ULL << CAP_NET_ADMIN) |
-                                                       (1ULL << CAP_SYS_RESOURCE) | (1ULL << CAP_SYS_ADMIN));
+                                                       (1ULL << CAP_SYS_NICE) | (1ULL << CAP_SYS_RESOURCE) |
+                                                       (1ULL << CAP_SYS_ADMIN));
 }
 
 static void test_reduce(void **state)
