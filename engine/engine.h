@@ -25,10 +25,11 @@ int engine_tick(struct engine *e);
  * and looks at its heirs (the processes it forked: QEMU -daemonize); a fork makes an heir; a change of user ids looks
  * at the VM again (-runas). */
 int engine_on_exec(pid_t pid, void *userdata);
-/* A PSI trigger's fd is readable (EPOLLPRI): a VM's pressure passed its target's share of the trigger's window.
- * The engine senses every VM now (a new baseline) and returns 1: the caller brings the next tick forward to
- * ENGINE_TRIGGER_MEASURE_USEC from now, which then decides on that window alone, with the laws' bounds and dwell
- * rules. 0: nothing to do (a tick is already due for an earlier trigger). */
+/* A PSI trigger's fd is readable (EPOLLPRI): a VM's stall in the trigger's window passed 105% of its target's share
+ * of it. The engine ticks now, with the laws' bounds and dwell rules; for that VM and resource the pressure the laws
+ * see is at least that share (what the kernel just measured: the interval since the last tick would dilute it).
+ * Within ENGINE_TRIGGER_GAP_USEC of a tick a trigger brought, returns 1: the caller brings the next tick forward to
+ * that gap from now. Else 0, or a negative errno that stops the engine. */
 int engine_on_pressure(struct engine *e, int fd);
 int engine_on_exit(pid_t pid, void *userdata);
 int engine_on_fork(pid_t parent, pid_t child, void *userdata);

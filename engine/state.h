@@ -66,10 +66,9 @@ struct engine_options {
         const struct placement_ops *placement; /* NULL: libcgroup (placement_libcgroup_ops) */
 };
 
-/* The PSI triggers' window (sense/stage.c), and how soon after one fires the engine ticks: the tick then decides
- * on those 500 ms alone, a stall that is still there and not one diluted into the whole interval. */
-#define ENGINE_TRIGGER_WINDOW_USEC  1000000ULL
-#define ENGINE_TRIGGER_MEASURE_USEC 500000ULL
+/* The PSI triggers' window (sense/stage.c), and the least time between two ticks triggers bring. */
+#define ENGINE_TRIGGER_WINDOW_USEC 1000000ULL
+#define ENGINE_TRIGGER_GAP_USEC    250000ULL
 
 /* A process that was refused as QEMU because its executable is not trusted (discover/exetrust.h): said once. */
 struct discover_refusal {
@@ -111,8 +110,10 @@ struct vm_state {
         struct sense_vm *sensor;
         bool schedlat_tracked;
         unsigned schedlat_id;
-        bool sense_unavailable; /* said once that it cannot be sensed yet */
-        int trigger_fd[3];      /* PSI triggers on its cpu, memory and io pressure (-1: none), in the daemon's epoll */
+        bool sense_unavailable;  /* said once that it cannot be sensed yet */
+        int trigger_fd[3];       /* PSI triggers on its cpu, memory and io pressure (-1: none), in the daemon's epoll */
+        uint32_t trigger_ppm[3]; /* each one's share of its window: the pressure a fired trigger vouches for */
+        uint8_t triggered;       /* bit k: trigger k fired since the last tick sensed it */
         /* decide */
         struct control_state ctl; /* the laws' state and the limits they want */
         uint64_t decided_usec;    /* CLOCK_REALTIME of the laws' last decision for it, 0 for none */
@@ -197,8 +198,8 @@ struct engine {
         int epoll_fd;               /* the daemon's loop, where PSI triggers are watched; -1 without one (once) */
         struct index trigger_by_fd; /* a trigger's fd → its VM's pid, checked on use (fds are reused) */
         size_t trigger_index_puts;  /* entries in it, live and stale */
-        bool trigger_pending;       /* a trigger brought the next tick forward, which has not run yet */
-        unsigned triggered;         /* ticks brought forward so far */
+        unsigned triggered;         /* ticks PSI triggers brought so far */
+        uint64_t triggered_usec;    /* when the last one ran (CLOCK_MONOTONIC) */
         unsigned triggers;          /* armed now */
 
         /* decide */

@@ -54,7 +54,6 @@ int engine_tick(struct engine *e)
         uint64_t now = sense_now_usec();
         int r;
 
-        e->trigger_pending = false;
         r = discover_stage_tick(e, now);
         if (r < 0)
                 return r;
@@ -75,17 +74,18 @@ int engine_on_pressure(struct engine *e, int fd)
         struct vm_state *vm = sense_stage_triggered(e, fd, &file);
         char name[AUDIT_LOG_NAME_MAX];
 
-        if (!vm || e->trigger_pending) /* triggers that fire together bring one tick forward, not one each */
+        uint64_t now = sense_now_usec();
+
+        if (!vm)
                 return 0;
-        /* The signals since the last tick would dilute a stall of the last second into the whole interval: sense
-         * now, without deciding, and let the tick measure the next window only. */
-        sense_stage(e, sense_now_usec());
-        e->trigger_pending = true;
+        /* many VMs under pressure at once: one tick for them all, at most every ENGINE_TRIGGER_GAP_USEC */
+        if (e->triggered_usec && now - e->triggered_usec < ENGINE_TRIGGER_GAP_USEC)
+                return 1;
         e->triggered++;
-        log_debug("VM %s (pid %d): %s passed its target's share of the last second: a tick in %llums",
-                  vm_display_name(&vm->id, name, sizeof(name)), (int)vm->id.pid, file,
-                  (unsigned long long)(ENGINE_TRIGGER_MEASURE_USEC / 1000));
-        return 1;
+        e->triggered_usec = now;
+        log_debug("VM %s (pid %d): %s passed its trigger's share of the last second: a tick now",
+                  vm_display_name(&vm->id, name, sizeof(name)), (int)vm->id.pid, file);
+        return engine_tick(e);
 }
 
 int engine_on_exec(pid_t pid, void *userdata)

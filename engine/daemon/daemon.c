@@ -141,8 +141,8 @@ int engine_run(struct engine *e)
                                 r = engine_on_pressure(e, events[i].data.fd);
                                 if (r < 0)
                                         return r;
-                                if (r > 0) /* the next tick in a trigger's window, the interval after it */
-                                        (void)timerfd_arm_first(tfd, ENGINE_TRIGGER_MEASURE_USEC, e->interval_usec);
+                                if (r > 0) /* too soon after the last: the next tick a little later */
+                                        (void)timerfd_arm_first(tfd, ENGINE_TRIGGER_GAP_USEC, e->interval_usec);
                         } else {
                                 struct signalfd_siginfo si;
                                 if (read(sfd, &si, sizeof(si)) != sizeof(si))

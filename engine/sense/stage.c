@@ -15,8 +15,10 @@
 
 /*
  * PSI triggers: for each pressure target its group sets, the kernel wakes the daemon's epoll as soon as the VM's
- * stall time in a 1 s window passes the target's share of it, and the engine ticks then instead of at the next
- * Interval= (engine_on_pressure). Armed when the VM's sensor is opened, so a reload's new targets re-arm them.
+ * stall time in a 1 s window passes 105% of the target's share of it, and the engine ticks then instead of at the
+ * next Interval= (engine_on_pressure). That tick's pressure since the last one dilutes the stall of the last second
+ * into the whole interval; what the kernel measured is a lower bound of it, above the target, and the laws see at
+ * least that. Armed when the VM's sensor is opened, so a reload's new targets re-arm them.
  */
 #define TRIGGER_WINDOW_USEC ENGINE_TRIGGER_WINDOW_USEC
 
@@ -51,7 +53,8 @@ static void triggers_arm(struct engine *e, struct vm_state *vm)
         if (e->epoll_fd < 0 || vm->sense_fd < 0 || !g)
                 return;
         for (unsigned k = 0; k < ELEMENTSOF(trigger_files); k++) {
-                uint64_t stall = TRIGGER_WINDOW_USEC * trigger_target_ppm(g, k) / 1000000;
+                uint32_t ppm = (uint32_t)MIN((uint64_t)trigger_target_ppm(g, k) * 105 / 100, (uint64_t)1000000);
+                uint64_t stall = TRIGGER_WINDOW_USEC * ppm / 1000000;
                 struct epoll_event ev = {.events = EPOLLPRI};
                 int fd;
 
@@ -75,6 +78,7 @@ static void triggers_arm(struct engine *e, struct vm_state *vm)
                 }
                 e->trigger_index_puts++;
                 vm->trigger_fd[k] = fd;
+                vm->trigger_ppm[k] = ppm;
                 e->triggers++;
         }
 }
@@ -86,6 +90,7 @@ static void triggers_close(struct engine *e, struct vm_state *vm)
                         vm->trigger_fd[k] = safe_close(vm->trigger_fd[k]); /* and so out of the epoll set */
                         e->triggers--;
                 }
+        vm->triggered = 0;
 }
 
 struct vm_state *sense_stage_triggered(struct engine *e, int fd, const char **ret_file)
@@ -98,6 +103,7 @@ struct vm_state *sense_stage_triggered(struct engine *e, int fd, const char **re
                         for (unsigned k = 0; k < ELEMENTSOF(vm->trigger_fd); k++)
                                 if (vm->trigger_fd[k] == fd) {
                                         *ret_file = trigger_files[k];
+                                        vm->triggered |= 1u << k;
                                         return vm;
                                 }
         return NULL;
@@ -202,6 +208,13 @@ void sense_stage(struct engine *e, uint64_t now)
                         if (r == -ENODEV) /* its cgroup is gone: the sweep of the next scan says why */
                                 sense_vm_freep(&vm->sensor), vm->sensor = NULL;
                 }
+                /* a trigger that fired: at least what the kernel measured over its window */
+                struct pressure *triggered[] = {&vm->sig.cpu, &vm->sig.memory, &vm->sig.io};
+                for (unsigned k = 0; vm->triggered && vm->sensor && vm->sig.interval_usec && k < ELEMENTSOF(triggered);
+                     k++)
+                        if (vm->triggered & 1u << k)
+                                triggered[k]->some_ppm = MAX(triggered[k]->some_ppm, vm->trigger_ppm[k]);
+                vm->triggered = 0;
                 if (vm->schedlat_tracked) {
                         if (rescan)
                                 (void)schedlat_vm_scan(e->schedlat, vm->schedlat_id);
