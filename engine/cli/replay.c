@@ -100,7 +100,7 @@ int replay_run(FILE *in, const char *in_name, const struct policy *p, FILE *out,
                                         rp.ctl_vms[n++] = (struct control_vm){
                                                 rp.vms[i].id.name[0] ? rp.vms[i].id.name : "(unnamed)", rp.vms[i].group,
                                                 &rp.vms[i].sig, &rp.vms[i].ctl};
-                control_tick(rp.ctl_vms, n, &t.host, &rp.global, t.now_usec, REPLAY_PAGE_SIZE);
+                control_tick(rp.ctl_vms, n, &t.host, &p->engine.host, &rp.global, t.now_usec, REPLAY_PAGE_SIZE);
                 for (size_t i = 0; i < n; i++)
                         for (int k = 0; k < _KNOB_MAX; k++)
                                 if (rp.ctl_vms[i].state->reason[k]) {

@@ -70,6 +70,10 @@ struct control_state {
         bool memory_yielded;           /* someone else set memory.high: the law leaves it alone */
         unsigned io_major, io_minor;   /* the device the IO law limits, once chosen */
         bool io_device_set;
+        /* the host's memory law: memory.high is held at or under the cap it took the VM to (0: none) until the
+         * host is calm, then walked back to restore, where it found it */
+        uint64_t host_memory_cap, host_memory_restore;
+        uint64_t host_memory_given; /* bytes taken for the host so far (memory.high lowered, memory.reclaim asked) */
 };
 
 /* State shared by all VMs: when a protected VM was last above the calm line (80% of its target), which is what
@@ -81,6 +85,11 @@ struct control_global {
         bool io_miss_device_set;
         char cpu_miss_why[160]; /* which VM missed and by how much, quoted in the batch VMs' reasons */
         char io_miss_why[160];
+        /* the host: its targets this tick, its last memory pressure, how long it has been over the target */
+        const struct host_policy *host_policy;
+        uint32_t host_memory_last_ppm;
+        unsigned host_memory_over_ticks;
+        uint64_t last_host_memory_unsettled_usec; /* last time above 80% of HostMemoryPressureTarget= */
 };
 
 struct control_vm {
@@ -90,9 +99,10 @@ struct control_vm {
         struct control_state *state;
 };
 
-/* Run every law for one tick. page_size rounds memory as the kernel will. */
-void control_tick(struct control_vm *vms, size_t n, const struct host_signals *host, struct control_global *global,
-                  uint64_t now_usec, uint64_t page_size);
+/* Run every law for one tick. hp: the host's targets ([engine]), NULL for none. page_size rounds memory as the
+ * kernel will. */
+void control_tick(struct control_vm *vms, size_t n, const struct host_signals *host, const struct host_policy *hp,
+                  struct control_global *global, uint64_t now_usec, uint64_t page_size);
 
 /* Why knob k changed in the last tick, "" if it did not. */
 static inline const char *control_reason(const struct control_state *st, int k)
