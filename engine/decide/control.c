@@ -70,15 +70,19 @@ void control_state_done(struct control_state *st)
 {
         for (int k = 0; k < _KNOB_MAX; k++)
                 st->reason[k] = mfree(st->reason[k]);
+        freeze_state_done(&st->freeze);
         st->initialized = false;
 }
 
 static void state_init(struct control_state *st, const struct group_policy *g)
 {
         const struct adapt_policy *a = &g->adapt;
+        struct freeze_state freeze;
 
         control_state_done(st);
+        freeze = st->freeze; /* a frozen VM stays frozen, and known as such, whatever its group now */
         *st = (struct control_state){.initialized = true, .group = g, .generation = g->generation, .limits = g->limits};
+        st->freeze = freeze;
         if (a->cpu && a->cpu_weight_range_set) {
                 st->limits.cpu_weight_set = true;
                 st->limits.cpu_weight = baseline_weight(g);

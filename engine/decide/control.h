@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "decide/freeze.h"
 #include "policy/config.h"
 #include "kernel/resource_limits.h"
 #include "kernel/signals.h"
@@ -74,6 +75,7 @@ struct control_state {
          * host is calm, then walked back to restore, where it found it */
         uint64_t host_memory_cap, host_memory_restore;
         uint64_t host_memory_given; /* bytes taken for the host so far (memory.high lowered, memory.reclaim asked) */
+        struct freeze_state freeze; /* decide/freeze.h: kept across a change of group, as the VM stays frozen */
 };
 
 /* State shared by all VMs: when a protected VM was last above the calm line (80% of its target), which is what
@@ -90,6 +92,7 @@ struct control_global {
         uint32_t host_memory_last_ppm;
         unsigned host_memory_over_ticks;
         uint64_t last_host_memory_unsettled_usec; /* last time above 80% of HostMemoryPressureTarget= */
+        struct freeze_global freeze;
 };
 
 struct control_vm {

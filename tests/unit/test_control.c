@@ -14,6 +14,8 @@
 
 #include <cmocka.h>
 
+#include "testpolicy.h"
+
 #include "policy/config.h"
 #include "decide/control.h"
 #include "kernel/macro.h"
@@ -21,27 +23,6 @@
 #define SEC  1000000ULL
 #define MiB  (1024ULL * 1024)
 #define PAGE 4096
-
-static const struct config_env env = {.physical_memory = 16ULL << 30};
-
-static struct policy *load(const char *text)
-{
-        struct config_error e = {0};
-        struct policy *p = NULL;
-
-        if (config_load_string("test.ini", text, &env, &p, &e) < 0)
-                fail_msg("policy refused: %s:%u: %s", e.file, e.line, e.message);
-        return p;
-}
-
-static const struct group_policy *group(const struct policy *p, const char *name)
-{
-        for (size_t i = 0; i < p->n_groups; i++)
-                if (strcmp(p->groups[i].name, name) == 0)
-                        return &p->groups[i];
-        fail_msg("no group %s", name);
-        return NULL;
-}
 
 static void assert_in(uint64_t v, uint64_t lo, uint64_t hi, const char *what, unsigned tick)
 {
