@@ -23,6 +23,14 @@ static void note_decision(struct vm_state *vm, uint64_t wall_usec)
                         vm->last_reason = copy;
                         vm->decided_usec = wall_usec;
                 }
+        if (vm->ctl.freeze.action != FREEZE_NONE && vm->ctl.freeze.reason) {
+                char *copy = strdup(vm->ctl.freeze.reason);
+                if (copy) {
+                        free(vm->last_reason);
+                        vm->last_reason = copy;
+                        vm->decided_usec = wall_usec;
+                }
+        }
 }
 
 void decide_stage(struct engine *e, uint64_t now)
@@ -40,6 +48,7 @@ void decide_stage(struct engine *e, uint64_t now)
                         e->ctl_vms[n++] = (struct control_vm){vm->id.name, g, &vm->sig, &vm->ctl};
         }
         control_tick(e->ctl_vms, n, &e->host, &e->policy->engine.host, &e->ctl_global, now, e->page_size);
+        freeze_tick(e->ctl_vms, n, &e->host, &e->policy->engine.host, &e->ctl_global.freeze, now);
 
         uint64_t wall = audit_now_usec();
         for (size_t i = 0; i < e->n_vms; i++)
