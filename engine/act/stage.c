@@ -132,6 +132,7 @@ static void act_freeze(struct engine *e, struct vm_state *vm, const struct actua
 
         if (fz->action == FREEZE_NONE)
                 return;
+        fz->action = FREEZE_NONE; /* acted on once, even on a tick the laws skip */
         actuator_freeze_setting(freeze, &s);
         int r = actuator_apply(e->act, t, &s, fz->reason ? fz->reason : "freeze");
         count(e, vm, s.file, r);

@@ -402,6 +402,8 @@ static void host_memory_assess(const struct control_vm *vms, size_t n, const str
         bool batch_left = false;
 
         *ret = (struct host_memory){0};
+        if (!hp) /* not a tick of every VM (a VM's first decision): the host's clocks are left as they are */
+                return;
         if (!target || !host->interval_usec) {
                 global->host_memory_over_ticks = 0;
                 return;

@@ -102,8 +102,8 @@ struct control_vm {
         struct control_state *state;
 };
 
-/* Run every law for one tick. hp: the host's targets ([engine]), NULL for none. page_size rounds memory as the
- * kernel will. */
+/* Run every law for one tick. hp: the host's targets ([engine]); NULL when not every VM is in vms (the host laws then
+ * skip the call). page_size rounds memory as the kernel will. */
 void control_tick(struct control_vm *vms, size_t n, const struct host_signals *host, const struct host_policy *hp,
                   struct control_global *global, uint64_t now_usec, uint64_t page_size);
 
