@@ -29,6 +29,11 @@
  * like CPU. Every law: bounds never crossed, at most one change of a file per AdaptDwellSec (except giving memory back
  * under pressure: never delayed), a dead band between "miss" (above target) and "calm" (below 80% of it; below half of
  * it for memory), and a probe that had to be undone makes the next one wait twice as long.
+ * The host (HostMemoryPressureTarget=, HostIOPressureTarget=): while the host's memory pressure is over its target,
+ * the VMs with the memory law give, batch ones first and normal ones once every batch VM is at its floor (or after
+ * 30 ticks over), latency ones never, nobody below the memory law's floor (which holds MemoryLow=/MemoryMin=): by
+ * memory.reclaim, or memory.high down under a cap that holds until the host has been calm for the hold, then walks
+ * back to where the host found it. The host's io pressure over its target is a miss as a protected VM's is.
  */
 
 enum control_knob {
