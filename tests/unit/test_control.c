@@ -652,14 +652,15 @@ static uint32_t host_plant_pressure(const struct host_plant *h)
         return used <= HOST_RAM ? 0 : (uint32_t)MIN(1000000ULL, (used - HOST_RAM) * 2000 / MiB);
 }
 
-static void host_plant_init(struct host_plant *h, const char *batch_floor, const char *batch_probe)
+static void host_plant_init(struct host_plant *h, const char *batch_floor, const char *batch_probe,
+                            const char *batch_dwell)
 {
         char text[2048];
 
         snprintf(text, sizeof(text),
                  "%s[group batch]\nMatchName = batch\nClass = batch\nAdapt = memory\nMemoryHighRange = %s..1G\n"
-                 "MemoryPressureTarget = 1%%\nMemoryProbe = %s\nAdaptDwellSec = 1s\nAdaptHoldSec = 30s\n",
-                 host_policy_text, batch_floor, batch_probe);
+                 "MemoryPressureTarget = 1%%\nMemoryProbe = %s\nAdaptDwellSec = %s\nAdaptHoldSec = 30s\n",
+                 host_policy_text, batch_floor, batch_probe, batch_dwell);
         *h = (struct host_plant){.p = load(text), .ws = {300 * MiB, 300 * MiB, 600 * MiB}};
         static const char *const names[] = {"web", "app", "batch"};
         for (int i = 0; i < 3; i++) {
@@ -733,7 +734,7 @@ static void test_host_memory_batch_gives_first(void **state)
         struct turns tb = {0}, ta = {0};
         uint32_t max_late = 0;
 
-        host_plant_init(&h, "100M", "high");
+        host_plant_init(&h, "100M", "high", "1s");
         for (; h.t < 3600;) {
                 host_plant_tick(&h);
                 unsigned t = h.t;
@@ -797,7 +798,7 @@ static void test_host_memory_normal_gives_after_batch(void **state)
         char app_reason[CONTROL_REASON_MAX] = "";
         unsigned batch_floor_at = 0, app_at = 0;
 
-        host_plant_init(&h, "550M", "high");
+        host_plant_init(&h, "550M", "high", "1s");
         h.ws[APP] = 500 * MiB;
         for (; h.t < 600;) {
                 host_plant_tick(&h);
@@ -819,6 +820,30 @@ static void test_host_memory_normal_gives_after_batch(void **state)
         host_plant_done(&h);
 }
 
+/* A batch VM that gives too slowly (one step a minute) with the host over its target: after 30 ticks over, the
+ * normal VM gives too, though the batch VM is not at its floor yet. */
+static void test_host_memory_normal_gives_after_ticks(void **state)
+{
+        struct host_plant h;
+        char app_reason[CONTROL_REASON_MAX] = "";
+        unsigned app_at = 0;
+
+        host_plant_init(&h, "100M", "high", "60s");
+        while (h.t < 120) {
+                host_plant_tick(&h);
+                if (!app_at && reason_names_host(&h.st[APP])) {
+                        app_at = h.t;
+                        snprintf(app_reason, sizeof(app_reason), "%s", control_reason(&h.st[APP], KNOB_MEMORY_HIGH));
+                }
+        }
+        print_message("slow batch VM: app gives from tick %u: %s; batch memory.high %llu MiB\n", app_at, app_reason,
+                      (unsigned long long)(h.st[BATCH].limits.memory_high / MiB));
+        assert_int_equal(app_at, 31); /* the first tick has no deltas: the 30th tick over is the 31st */
+        assert_non_null(strstr(app_reason, "> target 5.00% for 30 ticks: normal gives too: memory.high "));
+        assert_true(h.st[BATCH].limits.memory_high > 100 * MiB);
+        host_plant_done(&h);
+}
+
 /* Probing by memory.reclaim: the batch VM is asked to reclaim, memory.high stays at its baseline, and what it had
  * beyond its working set (400 MiB of cold memory) is what the host gets back. */
 static void test_host_memory_by_reclaim(void **state)
@@ -826,7 +851,7 @@ static void test_host_memory_by_reclaim(void **state)
         struct host_plant h;
         char first[CONTROL_REASON_MAX] = "";
 
-        host_plant_init(&h, "100M", "reclaim");
+        host_plant_init(&h, "100M", "reclaim", "1s");
         h.cur[BATCH] = 1000 * MiB; /* 400 MiB of it cold */
         for (; h.t < 300;) {
                 host_plant_tick(&h);
@@ -903,6 +928,7 @@ int main(void)
                 cmocka_unit_test(test_bounds_property),
                 cmocka_unit_test(test_host_memory_batch_gives_first),
                 cmocka_unit_test(test_host_memory_normal_gives_after_batch),
+                cmocka_unit_test(test_host_memory_normal_gives_after_ticks),
                 cmocka_unit_test(test_host_memory_by_reclaim),
                 cmocka_unit_test(test_host_io),
                 cmocka_unit_test(test_knob_of_file),
