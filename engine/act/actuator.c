@@ -37,6 +37,7 @@ static const struct cgroup_file cgroup_files[] = {
         {"io.bfq.weight", "default 100\n", NULL, true},
         {"io.max", "", NULL, false},
         {"io.latency", "", "the kernel has no io.latency: CONFIG_BLK_CGROUP_IOLATENCY", false},
+        {"cgroup.freeze", "0\n", "cgroup.freeze needs Linux 5.2+", false},
 };
 
 _Static_assert(ELEMENTSOF(cgroup_files) <= 32, "actuator.missing_warned is a 32-bit mask");
@@ -212,6 +213,12 @@ int actuator_current_value(const struct setting *s, const char *text, uint64_t p
                 r = cgv_parse_io_max(text, s->major, s->minor, &cur);
                 return r < 0 ? r : cgv_format_io_max(&cur, buf, size);
         }
+        if (strcmp(s->file, "cgroup.freeze") == 0) {
+                if ((text[0] != '0' && text[0] != '1') || (text[1] != '\0' && text[1] != '\n'))
+                        return -EINVAL;
+                int n = snprintf(buf, size, "%c", text[0]);
+                return n < (int)size ? n : -ENOBUFS;
+        }
         if (strcmp(s->file, "io.latency") == 0) {
                 r = cgv_parse_io_latency(text, s->major, s->minor, &a);
                 return r < 0 ? r : cgv_format_io_latency(s->major, s->minor, a, buf, size);
@@ -224,6 +231,15 @@ int actuator_default_value(const struct setting *s, char *buf, size_t size)
         const struct cgroup_file *f = cgroup_file_find(s->file);
 
         return f ? actuator_current_value(s, f->default_text, 1, buf, size) : -EINVAL;
+}
+
+void actuator_freeze_setting(bool frozen, struct setting *ret)
+{
+        /* cgroup.freeze belongs to no controller: the memory one stands in, as the freeze is the memory's last resort,
+         * so that where it is enabled a missing file is told apart from a gone cgroup (a kernel before 5.2) */
+        *ret = (struct setting){.controller = CGROUP_MEMORY};
+        snprintf(ret->file, sizeof(ret->file), "cgroup.freeze");
+        snprintf(ret->value, sizeof(ret->value), "%d", frozen ? 1 : 0);
 }
 
 bool actuator_file_known(const char *file)

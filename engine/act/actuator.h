@@ -50,6 +50,10 @@ int actuator_current_value(const struct setting *s, const char *file_text, uint6
 /* Pure: what a freshly created cgroup holds for s's file (the kernel's defaults). */
 int actuator_default_value(const struct setting *s, char *buf, size_t size);
 
+/* Pure: the setting that freezes (or thaws) a VM's cgroup. Applied as any other, its original ("0" unless someone
+ * else froze the VM) is journalled, so that a stop or `vmgov restore` thaws what the engine froze. */
+void actuator_freeze_setting(bool frozen, struct setting *ret);
+
 /* Whether the engine writes this cgroup file (the journal takes originals of those only). */
 bool actuator_file_known(const char *file);
 

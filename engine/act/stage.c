@@ -224,6 +224,36 @@ static void act_threads(struct engine *e, struct vm_state *vm, const struct grou
         }
 }
 
+/* The freeze's decision (decide/freeze.h): cgroup.freeze through the actuator, which audits it and journals its
+ * original ("0"), so that a stop or `vmgov restore` thaws whatever the engine froze. A freeze that could not be
+ * written is undone in the machine's state: it must not wait to thaw a VM that runs. */
+static void act_freeze(struct engine *e, struct vm_state *vm, const struct actuator_target *t)
+{
+        struct freeze_state *fz = &vm->ctl.freeze;
+        bool freeze = fz->action == FREEZE_FREEZE;
+        struct setting s;
+
+        if (fz->action == FREEZE_NONE)
+                return;
+        fz->action = FREEZE_NONE; /* acted on once, even on a tick the laws skip */
+        actuator_freeze_setting(freeze, &s);
+        int r = actuator_apply(e->act, t, &s, fz->reason ? fz->reason : "freeze");
+        count(e, vm, s.file, r);
+        if (freeze && r < 0) {
+                fz->frozen = false;
+                fz->freezes--;
+                return;
+        }
+        bool counted_frozen = vm->counters.freezes > vm->counters.freezes_ended;
+        if (freeze && !counted_frozen) {
+                vm->counters.freezes++;
+                e->totals.freezes++;
+        } else if (!freeze && counted_frozen) {
+                vm->counters.freezes_ended++;
+                e->totals.freezes_ended++;
+        }
+}
+
 /* Write what the laws want (the policy's baseline until they move it); each change says why. */
 void act_stage_vm(struct engine *e, struct vm_state *vm, uint64_t now)
 {
@@ -272,6 +302,7 @@ void act_stage_vm(struct engine *e, struct vm_state *vm, uint64_t now)
                                        (uint64_t)(vm->id.pid % ACT_STAGGER_SLOTS) * 100000ULL;
         }
         act_memory_reclaim(e, vm, g, &t);
+        act_freeze(e, vm, &t);
         act_net(e, vm, g, &t, policy_reason);
 }
 
@@ -284,6 +315,8 @@ void act_stage(struct engine *e, uint64_t now)
 
 void act_stage_release_vm(struct engine *e, struct vm_state *vm)
 {
+        if (vm->counters.freezes > vm->counters.freezes_ended) /* gone while frozen: no longer held frozen */
+                e->totals.freezes_ended++;
         e->ifb_gc_due |= vm->egress_shaped;
 }
 

@@ -65,6 +65,18 @@ static void print_limits(FILE *out, const struct limits *lim)
                 fprintf(out, "(none)");
 }
 
+/* One decision, one line: a reason may name a VM (the latency VM a batch VM yields to), escaped as the VM's name. */
+static void print_decision(FILE *out, const struct control_vm *vm, uint64_t since_usec, const char *text,
+                           unsigned *decisions)
+{
+        char reason[ESCAPE_TEXT_SIZE(CONTROL_REASON_MAX)], name[AUDIT_LOG_NAME_MAX];
+
+        (*decisions)++;
+        (void)escape_text(text, reason, sizeof(reason));
+        fprintf(out, "+%.1fs %s [%s] %s\n", since_usec / 1e6, audit_escape_for_log(vm->name, name, sizeof(name)),
+                vm->group->name, reason);
+}
+
 int replay_run(FILE *in, const char *in_name, const struct policy *p, FILE *out, FILE *err)
 {
         struct recorded_tick t = {0};
@@ -100,18 +112,17 @@ int replay_run(FILE *in, const char *in_name, const struct policy *p, FILE *out,
                                         rp.ctl_vms[n++] = (struct control_vm){
                                                 rp.vms[i].id.name[0] ? rp.vms[i].id.name : "(unnamed)", rp.vms[i].group,
                                                 &rp.vms[i].sig, &rp.vms[i].ctl};
-                control_tick(rp.ctl_vms, n, &t.host, &rp.global, t.now_usec, REPLAY_PAGE_SIZE);
-                for (size_t i = 0; i < n; i++)
+                control_tick(rp.ctl_vms, n, &t.host, &p->engine.host, &rp.global, t.now_usec, REPLAY_PAGE_SIZE);
+                freeze_tick(rp.ctl_vms, n, &t.host, &p->engine.host, &rp.global.freeze, t.now_usec);
+                for (size_t i = 0; i < n; i++) {
+                        const struct control_state *st = rp.ctl_vms[i].state;
                         for (int k = 0; k < _KNOB_MAX; k++)
-                                if (rp.ctl_vms[i].state->reason[k]) {
-                                        /* A reason may name a VM (the latency VM a batch VM yields to). */
-                                        char reason[ESCAPE_TEXT_SIZE(CONTROL_REASON_MAX)];
-                                        decisions++;
-                                        (void)escape_text(rp.ctl_vms[i].state->reason[k], reason, sizeof(reason));
-                                        fprintf(out, "+%.1fs %s [%s] %s\n", (t.now_usec - first) / 1e6,
-                                                audit_escape_for_log(rp.ctl_vms[i].name, name, sizeof(name)),
-                                                rp.ctl_vms[i].group->name, reason);
-                                }
+                                if (st->reason[k])
+                                        print_decision(out, &rp.ctl_vms[i], t.now_usec - first, st->reason[k],
+                                                       &decisions);
+                        if (st->freeze.action != FREEZE_NONE && st->freeze.reason)
+                                print_decision(out, &rp.ctl_vms[i], t.now_usec - first, st->freeze.reason, &decisions);
+                }
         }
         if (r < 0) {
                 fprintf(err, "%s:%u: not a signal recording line (or a broken one)\n", in_name, line);
@@ -125,11 +136,18 @@ int replay_run(FILE *in, const char *in_name, const struct policy *p, FILE *out,
                 fprintf(out, "  %s [%s]: ", audit_escape_for_log(rp.vms[i].id.name, name, sizeof(name)),
                         rp.vms[i].group->name);
                 print_limits(out, &st->limits);
-                fprintf(out, "; changes cpu.weight %u cpu.max %u memory.high %u io.max %u; direction changes %u\n",
+                fprintf(out, "; changes cpu.weight %u cpu.max %u memory.high %u io.max %u; direction changes %u",
                         st->changes[KNOB_CPU_WEIGHT], st->changes[KNOB_CPU_MAX], st->changes[KNOB_MEMORY_HIGH],
                         st->changes[KNOB_IO_MAX],
                         st->direction_changes[KNOB_CPU_WEIGHT] + st->direction_changes[KNOB_CPU_MAX] +
                                 st->direction_changes[KNOB_MEMORY_HIGH] + st->direction_changes[KNOB_IO_MAX]);
+                if (st->host_memory_given)
+                        fprintf(out, "; gave the host %llu bytes", (unsigned long long)st->host_memory_given);
+                if (st->freeze.freezes)
+                        fprintf(out, "; frozen %u times, %.1fs in all%s", st->freeze.freezes,
+                                freeze_frozen_usec(&st->freeze, t.now_usec) / 1e6,
+                                st->freeze.frozen ? ", frozen at the end" : "");
+                fputc('\n', out);
         }
         r = 0;
 finish:

@@ -205,6 +205,16 @@ static void print_table(const struct status_view *v, const struct snapshot_vm *r
                 printf("%-9llu %-6llu %-8s %s\n", (unsigned long long)r->st.decisions, (unsigned long long)r->st.errors,
                        ago, r->st.reason[0] ? audit_escape_for_log(r->st.reason, reason, sizeof(reason)) : "-");
         }
+        /* Said only when there is one: a frozen VM is the exception (HostFreezePressure=). */
+        bool said = false;
+        for (size_t i = 0; i < n; i++) {
+                if (!rows[i].st.frozen)
+                        continue;
+                printf("%sfrozen: VM %s (pid %d) for %.0fs, thawed at the latest after FreezeMaxSec=\n",
+                       said ? "" : "\n", vm_display_name(&rows[i].id, name, sizeof(name)), (int)rows[i].id.pid,
+                       rows[i].st.frozen_usec / 1e6);
+                said = true;
+        }
 }
 
 /* A JSON string: escaped as in the audit log (a VM name is hostile input), or null for "" / "-". */
@@ -256,8 +266,9 @@ static void print_json(const struct status_view *v, const struct snapshot_vm *ro
                 json_string("io.max", r->st.io_max, false);
                 printf("},");
                 if (v->live) {
-                        printf("\"decisions\":%llu,\"errors\":%llu,\"last_decision\":",
-                               (unsigned long long)r->st.decisions, (unsigned long long)r->st.errors);
+                        printf("\"decisions\":%llu,\"errors\":%llu,\"frozen\":%s,\"last_decision\":",
+                               (unsigned long long)r->st.decisions, (unsigned long long)r->st.errors,
+                               r->st.frozen ? "true" : "false");
                         if (r->st.decided_usec) {
                                 printf("{\"time_usec\":%llu,", (unsigned long long)r->st.decided_usec);
                                 json_string("reason", r->st.reason, false);

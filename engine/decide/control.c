@@ -14,7 +14,8 @@
 #define MEMORY_MARGIN_MIN        (32ULL << 20)
 #define RANGE_STEPS              10 /* relaxing walks back in tenths of the range */
 #define MEMORY_RAISE_MAX_PERCENT 50 /* memory.high grows by up to half in one tick at twice the target */
-#define PRESSURE_VS_MAX          64
+#define PRESSURE_VS_MAX          96
+#define HOST_NORMAL_AFTER_TICKS  30 /* the host over its memory target this long: normal VMs give too */
 
 static const char *const knob_files[_KNOB_MAX] = {
         [KNOB_CPU_WEIGHT] = "cpu.weight",         [KNOB_CPU_MAX] = "cpu.max",
@@ -69,15 +70,19 @@ void control_state_done(struct control_state *st)
 {
         for (int k = 0; k < _KNOB_MAX; k++)
                 st->reason[k] = mfree(st->reason[k]);
+        freeze_state_done(&st->freeze);
         st->initialized = false;
 }
 
 static void state_init(struct control_state *st, const struct group_policy *g)
 {
         const struct adapt_policy *a = &g->adapt;
+        struct freeze_state freeze;
 
         control_state_done(st);
+        freeze = st->freeze; /* a frozen VM stays frozen, and known as such, whatever its group now */
         *st = (struct control_state){.initialized = true, .group = g, .generation = g->generation, .limits = g->limits};
+        st->freeze = freeze;
         if (a->cpu && a->cpu_weight_range_set) {
                 st->limits.cpu_weight_set = true;
                 st->limits.cpu_weight = baseline_weight(g);
@@ -350,7 +355,186 @@ static uint64_t memory_protection(const struct limits *lim)
         return MAX(lim->memory_low_set ? lim->memory_low : 0, lim->memory_min_set ? lim->memory_min : 0);
 }
 
-static void memory_law(struct control_vm *vm, uint64_t now, uint64_t page_size)
+/* The lowest memory.high (or memory.current, reclaiming) any law may take the VM to: the range's floor, what cannot
+ * be reclaimed plus a margin, and never below what the group protects (MemoryLow=, MemoryMin=): the kernel would
+ * reclaim nothing there, and the throttling of memory.high would stall the VM inside its own protection. raised
+ * says when the protection is what sets it. */
+static uint64_t memory_floor(const struct group_policy *g, const struct vm_signals *s, const char **ret_raised)
+{
+        const struct adapt_policy *a = &g->adapt;
+        uint64_t margin = MAX(MEMORY_MARGIN_MIN, s->memory_unreclaimable / 8);
+        uint64_t floor = MIN(MAX(a->memory_high_min, s->memory_unreclaimable + margin), a->memory_high_max);
+        uint64_t protection = memory_protection(&g->limits);
+
+        *ret_raised = protection > floor ? ", raised to the group's MemoryLow=/MemoryMin=" : "";
+        return MAX(floor, protection);
+}
+
+/* ---- the host's memory ---- */
+
+/* What the host's memory pressure asks of the VMs this tick (host_memory_assess). */
+struct host_memory {
+        bool over;        /* above HostMemoryPressureTarget=: batch VMs give, then normal ones */
+        bool normal_give; /* ... and normal VMs give too */
+        char why[PRESSURE_VS_MAX + 96];
+};
+
+/* May the host law take memory from this VM? Only through the memory law's own files and range, never from a
+ * latency VM, nor from one whose memory.high someone else owns. */
+static bool host_may_take(const struct control_vm *vm)
+{
+        return vm->group->adapt.memory && vm->group->class != VM_CLASS_LATENCY && !vm->state->memory_yielded &&
+               vm->sig->interval_usec;
+}
+
+static bool memory_at_floor(const struct control_vm *vm)
+{
+        const char *raised;
+        uint64_t floor = memory_floor(vm->group, vm->sig, &raised);
+
+        if (memory_probes_by_reclaim(&vm->group->adapt, vm->sig))
+                return !vm->sig->memory_reclaim || vm->sig->memory_current <= floor;
+        return vm->state->limits.memory_high <= floor;
+}
+
+/* Over the target, batch VMs give first; normal VMs give once every batch VM is at its floor, or once the host has
+ * stayed over the target for HOST_NORMAL_AFTER_TICKS ticks all the same. Below 80% of the target the host is calm,
+ * and what was taken is given back after the hold. */
+static void host_memory_assess(const struct control_vm *vms, size_t n, const struct host_signals *host,
+                               const struct host_policy *hp, struct control_global *global, uint64_t now,
+                               struct host_memory *ret)
+{
+        uint64_t target = hp ? hp->memory_pressure_target_ppm : 0, p = host->memory.some_ppm;
+        char pv[PRESSURE_VS_MAX];
+        bool batch_left = false;
+
+        *ret = (struct host_memory){0};
+        if (!hp) /* not a tick of every VM (a VM's first decision): the host's clocks are left as they are */
+                return;
+        if (!target || !host->interval_usec) {
+                global->host_memory_over_ticks = 0;
+                return;
+        }
+        if (p * 100 > target * CALM_FRACTION_PERCENT)
+                global->last_host_memory_unsettled_usec = now;
+        if (p <= target) {
+                global->host_memory_over_ticks = 0;
+                return;
+        }
+        global->host_memory_over_ticks++;
+        ret->over = true;
+        for (size_t i = 0; i < n && !batch_left; i++)
+                if (vms[i].group->class == VM_CLASS_BATCH && host_may_take(&vms[i]) && !memory_at_floor(&vms[i]))
+                        batch_left = true;
+        pressure_vs(pv, "host memory pressure", p, '>', target);
+        if (!batch_left) {
+                ret->normal_give = true;
+                snprintf(ret->why, sizeof(ret->why), "%s: every batch VM is at its floor, normal gives", pv);
+        } else if (global->host_memory_over_ticks >= HOST_NORMAL_AFTER_TICKS) {
+                ret->normal_give = true;
+                snprintf(ret->why, sizeof(ret->why), "%s for %u ticks: normal gives too", pv,
+                         global->host_memory_over_ticks);
+        } else
+                snprintf(ret->why, sizeof(ret->why), "%s: batch gives first", pv);
+}
+
+/* Take a step from the VM for the host: memory.reclaim where it probes so, else memory.high down, by 1% of it per
+ * tenth of the target the host is over (at most 10%), never under the floor. memory.high stays capped where the
+ * host took it until the host is calm again. */
+static void host_memory_take(struct control_vm *vm, const struct host_memory *hm, uint64_t now, uint64_t page_size,
+                             uint64_t floor, uint64_t over_permille)
+{
+        const struct vm_signals *s = vm->sig;
+        struct control_state *st = vm->state;
+
+        if (memory_probes_by_reclaim(&vm->group->adapt, s)) {
+                uint64_t cur = s->memory_current;
+                if (!s->memory_reclaim || cur <= floor || !dwell_passed(st, KNOB_MEMORY_RECLAIM, now))
+                        return;
+                uint64_t bytes = MIN(MAX(cur / 1000 * over_permille, page_size), cur - floor) / page_size * page_size;
+                if (!bytes)
+                        return;
+                st->memory_reclaim_bytes = bytes;
+                st->host_memory_given += bytes;
+                knob_changed(st, KNOB_MEMORY_RECLAIM, now, STEP_REACT,
+                             "memory: %s: memory.reclaim %llu of memory.current %llu (floor %llu)", hm->why,
+                             (unsigned long long)bytes, (unsigned long long)cur, (unsigned long long)floor);
+                return;
+        }
+
+        uint64_t high = st->limits.memory_high;
+        if (high <= floor || !dwell_passed(st, KNOB_MEMORY_HIGH, now))
+                return;
+        uint64_t nh = cgv_memory_effective(MAX(floor, high - MAX(high / 1000 * over_permille, page_size)), page_size);
+        if (nh < floor) /* page rounding must not cross the floor */
+                nh += page_size;
+        if (nh >= high)
+                return;
+        if (!st->host_memory_cap)
+                st->host_memory_restore = high;
+        st->host_memory_cap = nh;
+        st->host_memory_given += high - nh;
+        st->limits.memory_high = nh;
+        knob_changed(st, KNOB_MEMORY_HIGH, now, STEP_REACT, "memory: %s: memory.high %llu -> %llu (floor %llu)",
+                     hm->why, (unsigned long long)high, (unsigned long long)nh, (unsigned long long)floor);
+}
+
+/* The host calm for the hold: the cap walks back up by a tenth of the range per step (dwell and hold as every
+ * probe), memory.high with it while the cap is what holds it, until it is back where the host found it. */
+static bool host_memory_relax(struct control_vm *vm, const struct control_global *global, const struct host_policy *hp,
+                              uint64_t now, uint64_t page_size)
+{
+        const struct adapt_policy *a = &vm->group->adapt;
+        struct control_state *st = vm->state;
+        uint64_t cap = st->host_memory_cap, high = st->limits.memory_high, back = st->host_memory_restore;
+
+        if (!cap || !probe_allowed(st, KNOB_MEMORY_HIGH, now, global->last_host_memory_unsettled_usec))
+                return false;
+        uint64_t step = MAX((a->memory_high_max - a->memory_high_min) / RANGE_STEPS, page_size);
+        uint64_t ncap = MIN(cgv_memory_effective(cap + step, page_size), back);
+        bool done = ncap >= back;
+        unsigned long long held = hold_used_ms(st, KNOB_MEMORY_HIGH);
+
+        st->host_memory_cap = done ? 0 : ncap;
+        if (done)
+                st->hold_shift[KNOB_MEMORY_HIGH] = 0;
+        if (high < cap) /* the VM's own law holds it lower: nothing to write */
+                return false;
+        st->limits.memory_high = ncap;
+        uint64_t p = global->host_memory_last_ppm, target = hp->memory_pressure_target_ppm;
+        knob_changed(st, KNOB_MEMORY_HIGH, now, STEP_PROBE,
+                     "memory: host memory pressure %llu.%02llu%% under 80%% of target %llu.%02llu%% for %llums: "
+                     "memory.high %llu -> %llu, back towards %llu",
+                     (unsigned long long)(p / 10000), (unsigned long long)(p % 10000 / 100),
+                     (unsigned long long)(target / 10000), (unsigned long long)(target % 10000 / 100), held,
+                     (unsigned long long)high, (unsigned long long)ncap, (unsigned long long)back);
+        return true;
+}
+
+/* The host's part of the memory law for one VM: take while the host is over its target and the VM's class gives,
+ * give back once it is calm. Returns whether it decided for the VM this tick (its own law then waits). */
+static bool host_memory_law(struct control_vm *vm, const struct host_memory *hm, const struct control_global *global,
+                            uint64_t now, uint64_t page_size, uint64_t floor)
+{
+        const struct host_policy *hp = global->host_policy;
+        enum vm_class c = vm->group->class;
+
+        if (!hm || !hp || !host_may_take(vm))
+                return false;
+        if (hm->over && (c == VM_CLASS_BATCH || hm->normal_give)) {
+                uint64_t target = hp->memory_pressure_target_ppm, p = global->host_memory_last_ppm;
+                uint64_t over_permille = MIN(100, MAX(10, (p - target) * 100 / target));
+                host_memory_take(vm, hm, now, page_size, floor, over_permille);
+                return true;
+        }
+        if (!hm->over && host_memory_relax(vm, global, hp, now, page_size))
+                return true;
+        /* Not its turn, or the dead band: the VM's own law runs, under the cap (memory_law). */
+        return false;
+}
+
+static void memory_law(struct control_vm *vm, const struct host_memory *hm, const struct control_global *global,
+                       uint64_t now, uint64_t page_size)
 {
         const struct group_policy *g = vm->group;
         const struct adapt_policy *a = &g->adapt;
@@ -374,15 +558,16 @@ static void memory_law(struct control_vm *vm, uint64_t now, uint64_t page_size)
         uint64_t high = st->limits.memory_high, target = a->memory_pressure_target_ppm;
         char pv[PRESSURE_VS_MAX];
         uint64_t p = s->memory.some_ppm;
-        uint64_t margin = MAX(MEMORY_MARGIN_MIN, s->memory_unreclaimable / 8);
-        uint64_t floor = MIN(MAX(a->memory_high_min, s->memory_unreclaimable + margin), a->memory_high_max);
+        const char *raised;
+        uint64_t floor = memory_floor(g, s, &raised);
         uint64_t nh = high;
 
-        /* Never below what the group protects (MemoryLow=, MemoryMin=): the kernel would reclaim nothing there, and
-         * the throttling of memory.high would stall the VM inside its own protection. */
-        uint64_t protection = memory_protection(&g->limits);
-        const char *raised = protection > floor ? ", raised to the group's MemoryLow=/MemoryMin=" : "";
-        floor = MAX(floor, protection);
+        /* The host's claim comes first: while it takes from this VM, or gives back what it took, the VM's own law
+         * waits. */
+        if (host_memory_law(vm, hm, global, now, page_size, floor)) {
+                st->memory_high_written = cgv_memory_effective(st->limits.memory_high, page_size);
+                return;
+        }
 
         if (memory_probes_by_reclaim(a, s)) {
                 memory_reclaim_law(vm, now, page_size, floor, raised);
@@ -400,6 +585,8 @@ static void memory_law(struct control_vm *vm, uint64_t now, uint64_t page_size)
                 uint64_t over = MIN(p - target, target);
                 nh = high + MAX(high / 100 * MEMORY_RAISE_MAX_PERCENT * over / target, high / 100);
                 nh = MIN(cgv_memory_effective(nh, page_size), a->memory_high_max);
+                if (st->host_memory_cap) /* what the host took stays taken until it is calm */
+                        nh = MIN(nh, MAX(st->host_memory_cap, high));
                 if (nh > high) {
                         st->limits.memory_high = nh;
                         knob_changed(st, KNOB_MEMORY_HIGH, now, STEP_REACT, "memory: %s: memory.high %llu -> %llu",
@@ -548,10 +735,31 @@ static void io_yield(struct control_vm *vm, const struct control_global *global,
                      held, st->io_major, st->io_minor, (unsigned long long)cur, to);
 }
 
-void control_tick(struct control_vm *vms, size_t n, const struct host_signals *host, struct control_global *global,
-                  uint64_t now_usec, uint64_t page_size)
+/* The host's io pressure over HostIOPressureTarget= is a miss as a protected VM's is: the busy batch VMs' io.max
+ * tightens, each on the device it uses most, and relaxes once the host is calm too. */
+static bool host_io_missed(const struct host_signals *host, const struct host_policy *hp, struct control_global *global,
+                           uint64_t now)
+{
+        uint64_t target = hp ? hp->io_pressure_target_ppm : 0, p = host->io.some_ppm;
+        char pv[PRESSURE_VS_MAX];
+
+        if (!target || !host->interval_usec)
+                return false;
+        if (p * 100 > target * CALM_FRACTION_PERCENT)
+                global->last_io_unsettled_usec = now;
+        if (p <= target)
+                return false;
+        snprintf(global->io_miss_why, sizeof(global->io_miss_why), "%s",
+                 pressure_vs(pv, "host io pressure", p, '>', target));
+        global->io_miss_device_set = false;
+        return true;
+}
+
+void control_tick(struct control_vm *vms, size_t n, const struct host_signals *host, const struct host_policy *hp,
+                  struct control_global *global, uint64_t now_usec, uint64_t page_size)
 {
         bool cpu_missed_now = false, io_missed_now = false;
+        struct host_memory hm;
 
         for (size_t i = 0; i < n; i++) {
                 struct control_state *st = vms[i].state;
@@ -568,13 +776,19 @@ void control_tick(struct control_vm *vms, size_t n, const struct host_signals *h
                         cpu_missed_now |= cpu_protect(&vms[i], global, now_usec);
                         io_missed_now |= io_protect(&vms[i], global, now_usec);
                 }
+        /* a protected VM's own miss names itself; the host's is said only when no VM missed */
+        if (!io_missed_now)
+                io_missed_now = host_io_missed(host, hp, global, now_usec);
+
+        global->host_policy = hp;
+        global->host_memory_last_ppm = host->memory.some_ppm;
+        host_memory_assess(vms, n, host, hp, global, now_usec, &hm);
 
         for (size_t i = 0; i < n; i++) {
                 if (!vms[i].sig->interval_usec)
                         continue;
                 cpu_yield(&vms[i], global, cpu_missed_now, now_usec);
                 io_yield(&vms[i], global, io_missed_now, now_usec);
-                memory_law(&vms[i], now_usec, page_size);
+                memory_law(&vms[i], &hm, global, now_usec, page_size);
         }
-        (void)host;
 }

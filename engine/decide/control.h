@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "decide/freeze.h"
 #include "policy/config.h"
 #include "kernel/resource_limits.h"
 #include "kernel/signals.h"
@@ -28,6 +29,11 @@
  * like CPU. Every law: bounds never crossed, at most one change of a file per AdaptDwellSec (except giving memory back
  * under pressure: never delayed), a dead band between "miss" (above target) and "calm" (below 80% of it; below half of
  * it for memory), and a probe that had to be undone makes the next one wait twice as long.
+ * The host (HostMemoryPressureTarget=, HostIOPressureTarget=): while the host's memory pressure is over its target,
+ * the VMs with the memory law give, batch ones first and normal ones once every batch VM is at its floor (or after
+ * 30 ticks over), latency ones never, nobody below the memory law's floor (which holds MemoryLow=/MemoryMin=): by
+ * memory.reclaim, or memory.high down under a cap that holds until the host has been calm for the hold, then walks
+ * back to where the host found it. The host's io pressure over its target is a miss as a protected VM's is.
  */
 
 enum control_knob {
@@ -70,6 +76,11 @@ struct control_state {
         bool memory_yielded;           /* someone else set memory.high: the law leaves it alone */
         unsigned io_major, io_minor;   /* the device the IO law limits, once chosen */
         bool io_device_set;
+        /* the host's memory law: memory.high is held at or under the cap it took the VM to (0: none) until the
+         * host is calm, then walked back to restore, where it found it */
+        uint64_t host_memory_cap, host_memory_restore;
+        uint64_t host_memory_given; /* bytes taken for the host so far (memory.high lowered, memory.reclaim asked) */
+        struct freeze_state freeze; /* decide/freeze.h: kept across a change of group, as the VM stays frozen */
 };
 
 /* State shared by all VMs: when a protected VM was last above the calm line (80% of its target), which is what
@@ -81,6 +92,12 @@ struct control_global {
         bool io_miss_device_set;
         char cpu_miss_why[160]; /* which VM missed and by how much, quoted in the batch VMs' reasons */
         char io_miss_why[160];
+        /* the host: its targets this tick, its last memory pressure, how long it has been over the target */
+        const struct host_policy *host_policy;
+        uint32_t host_memory_last_ppm;
+        unsigned host_memory_over_ticks;
+        uint64_t last_host_memory_unsettled_usec; /* last time above 80% of HostMemoryPressureTarget= */
+        struct freeze_global freeze;
 };
 
 struct control_vm {
@@ -90,9 +107,10 @@ struct control_vm {
         struct control_state *state;
 };
 
-/* Run every law for one tick. page_size rounds memory as the kernel will. */
-void control_tick(struct control_vm *vms, size_t n, const struct host_signals *host, struct control_global *global,
-                  uint64_t now_usec, uint64_t page_size);
+/* Run every law for one tick. hp: the host's targets ([engine]); NULL when not every VM is in vms (the host laws then
+ * skip the call). page_size rounds memory as the kernel will. */
+void control_tick(struct control_vm *vms, size_t n, const struct host_signals *host, const struct host_policy *hp,
+                  struct control_global *global, uint64_t now_usec, uint64_t page_size);
 
 /* Why knob k changed in the last tick, "" if it did not. */
 static inline const char *control_reason(const struct control_state *st, int k)

@@ -23,6 +23,14 @@ static void note_decision(struct vm_state *vm, uint64_t wall_usec)
                         vm->last_reason = copy;
                         vm->decided_usec = wall_usec;
                 }
+        if (vm->ctl.freeze.action != FREEZE_NONE && vm->ctl.freeze.reason) {
+                char *copy = strdup(vm->ctl.freeze.reason);
+                if (copy) {
+                        free(vm->last_reason);
+                        vm->last_reason = copy;
+                        vm->decided_usec = wall_usec;
+                }
+        }
 }
 
 void decide_stage(struct engine *e, uint64_t now)
@@ -39,7 +47,8 @@ void decide_stage(struct engine *e, uint64_t now)
                 if (g)
                         e->ctl_vms[n++] = (struct control_vm){vm->id.name, g, &vm->sig, &vm->ctl};
         }
-        control_tick(e->ctl_vms, n, &e->host, &e->ctl_global, now, e->page_size);
+        control_tick(e->ctl_vms, n, &e->host, &e->policy->engine.host, &e->ctl_global, now, e->page_size);
+        freeze_tick(e->ctl_vms, n, &e->host, &e->policy->engine.host, &e->ctl_global.freeze, now);
 
         uint64_t wall = audit_now_usec();
         for (size_t i = 0; i < e->n_vms; i++)
@@ -58,5 +67,6 @@ void decide_stage_vm(struct engine *e, struct vm_state *vm, uint64_t now)
         struct control_vm c = {vm->id.name, policy_match(e->policy, &vm->id), &vm->sig, &vm->ctl};
 
         vm->sig = (struct vm_signals){0};
-        control_tick(&c, 1, &e->host, &e->ctl_global, now, e->page_size);
+        /* the host's laws wait for the tick, which weighs every VM */
+        control_tick(&c, 1, &e->host, NULL, &e->ctl_global, now, e->page_size);
 }

@@ -80,7 +80,25 @@ struct group_policy {
         struct cpu_topology cpu; /* AllowedCPUs=, the vCPU and emulator pins and quotas, CPUPartition= */
         struct net_limits net;
         struct adapt_policy adapt;
+        bool freeze_on_host_pressure; /* FreezeOnHostPressure=: the engine may freeze its VMs as a last resort */
 };
+
+/* The host as a whole ([engine]): the pressure the host laws hold it under, and the last resort of freezing a VM.
+ * A target or threshold of 0 is "none". Pressures are ppm of the tick, as the groups' targets. */
+struct host_policy {
+        uint32_t memory_pressure_target_ppm; /* HostMemoryPressureTarget=: /proc/pressure/memory "some" */
+        uint32_t io_pressure_target_ppm;     /* HostIOPressureTarget=: /proc/pressure/io "some" */
+        uint32_t freeze_pressure_ppm;        /* HostFreezePressure=: /proc/pressure/memory "full"; 0: never freeze */
+        uint64_t freeze_after_usec;          /* HostFreezeAfterSec=: above the threshold this long → freeze one VM */
+        uint64_t thaw_after_usec;            /* HostThawAfterSec=: below 80% of it this long → thaw one */
+        uint64_t freeze_max_usec;            /* FreezeMaxSec=: no VM stays frozen longer */
+        uint64_t freeze_cooldown_usec;       /* FreezeCooldownSec=: thawed at the bound, not refrozen before this */
+};
+
+#define HOST_FREEZE_AFTER_DEFAULT_USEC (10 * 1000000ULL)
+#define HOST_THAW_AFTER_DEFAULT_USEC   (30 * 1000000ULL)
+#define FREEZE_MAX_DEFAULT_USEC        (300 * 1000000ULL)
+#define FREEZE_COOLDOWN_DEFAULT_USEC   (300 * 1000000ULL)
 
 struct engine_settings {
         uint64_t interval_usec;
@@ -94,6 +112,7 @@ struct engine_settings {
         bool manage_libvirt; /* ManageLibvirt=: govern QEMUs in machine-qemu*.scope cgroups too */
         char *default_group; /* group for VMs no rule matches; NULL = leave them unmanaged */
         bool dry_run;
+        struct host_policy host;
 };
 
 struct policy {

@@ -640,6 +640,8 @@ static int parse_pressure_target(const struct setting *s, const struct key_def *
 /* The tables. */
 
 static const struct duration_spec interval = {100000, 3600 * UNITS_USEC_PER_SEC, "a duration from 100ms to 1h"};
+static const struct duration_spec freeze_time = {UNITS_USEC_PER_SEC, 24 * 3600 * UNITS_USEC_PER_SEC,
+                                                 "a duration from 1s to 24h"};
 
 static const struct key_def engine_keys[] = {
         {"Interval", parse_duration, .at = E(interval_usec), .spec = &interval, .canonical = true},
@@ -652,6 +654,17 @@ static const struct key_def engine_keys[] = {
         {"ManageLibvirt", parse_bool, .at = E(manage_libvirt), .canonical = true},
         {"DefaultGroup", parse_default_group, .at = E(default_group), .canonical = true},
         {"DryRun", parse_bool, .at = E(dry_run), .canonical = true},
+        /* the host laws and the freeze (decide/control.h, decide/freeze.h) */
+        {"HostMemoryPressureTarget", parse_pressure_target, .at = E(host.memory_pressure_target_ppm),
+         .canonical = true},
+        {"HostIOPressureTarget", parse_pressure_target, .at = E(host.io_pressure_target_ppm), .canonical = true},
+        {"HostFreezePressure", parse_pressure_target, .at = E(host.freeze_pressure_ppm), .canonical = true},
+        {"HostFreezeAfterSec", parse_duration, .at = E(host.freeze_after_usec), .spec = &freeze_time,
+         .canonical = true},
+        {"HostThawAfterSec", parse_duration, .at = E(host.thaw_after_usec), .spec = &freeze_time, .canonical = true},
+        {"FreezeMaxSec", parse_duration, .at = E(host.freeze_max_usec), .spec = &freeze_time, .canonical = true},
+        {"FreezeCooldownSec", parse_duration, .at = E(host.freeze_cooldown_usec), .spec = &freeze_time,
+         .canonical = true},
 };
 
 static const char *const placement_names[] = {[PLACEMENT_OWN] = "own", [PLACEMENT_INPLACE] = "inplace"};
@@ -750,6 +763,8 @@ static const struct key_def group_keys[] = {
         {"IOPressureTarget", parse_pressure_target, .at = G(adapt.io_pressure_target_ppm)},
         {"AdaptHoldSec", parse_duration, .at = G(adapt.hold_usec), .spec = &adapt_time},
         {"AdaptDwellSec", parse_duration, .at = G(adapt.dwell_usec), .spec = &adapt_time},
+
+        {"FreezeOnHostPressure", parse_bool, .at = G(freeze_on_host_pressure), .canonical = true},
 };
 
 static const struct key_def *key_find(const struct key_def *table, size_t n, const char *key)

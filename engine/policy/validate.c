@@ -356,6 +356,41 @@ static int cpu_topology_finish(struct loader *l, struct group_policy *g)
         return 0;
 }
 
+/* FreezeOnHostPressure=: never for a latency VM (the one thing a freeze must not touch), and only with a threshold
+ * that would ever freeze. Durations left unset take their defaults. */
+static int freeze_validate(struct loader *l, struct policy *p)
+{
+        struct host_policy *h = &p->engine.host;
+
+        for (size_t i = 0; i < p->n_groups; i++) {
+                const struct group_policy *g = &p->groups[i];
+                const char *file;
+                unsigned line;
+
+                if (!g->freeze_on_host_pressure)
+                        continue;
+                key_where(l, g, "FreezeOnHostPressure", &file, &line);
+                if (g->class == VM_CLASS_LATENCY)
+                        return loader_fail(l, file, line,
+                                           "[group %s]: FreezeOnHostPressure=yes for a latency VM: latency VMs are "
+                                           "never frozen",
+                                           g->name);
+                if (!h->freeze_pressure_ppm)
+                        return loader_fail(l, file, line,
+                                           "[group %s]: FreezeOnHostPressure=yes needs HostFreezePressure= in [engine]",
+                                           g->name);
+        }
+        if (!h->freeze_after_usec)
+                h->freeze_after_usec = HOST_FREEZE_AFTER_DEFAULT_USEC;
+        if (!h->thaw_after_usec)
+                h->thaw_after_usec = HOST_THAW_AFTER_DEFAULT_USEC;
+        if (!h->freeze_max_usec)
+                h->freeze_max_usec = FREEZE_MAX_DEFAULT_USEC;
+        if (!h->freeze_cooldown_usec)
+                h->freeze_cooldown_usec = FREEZE_COOLDOWN_DEFAULT_USEC;
+        return 0;
+}
+
 /* Translate what depends on more than one key, once all files are read. */
 int config_finish(struct loader *l)
 {
@@ -409,6 +444,9 @@ int config_finish(struct loader *l)
         }
 
         int r = partitions_validate(l, p);
+        if (r < 0)
+                return r;
+        r = freeze_validate(l, p);
         if (r < 0)
                 return r;
 

@@ -184,6 +184,10 @@ static const struct family F_DECISIONS = {"vmgov_decisions_total", "counter",
 static const struct family F_WRITE_ERRORS = {
         "vmgov_write_errors_total", "counter",
         "Reads or writes of a cgroup file that failed, over every VM since the engine started"};
+static const struct family F_FREEZES = {"vmgov_freezes_total", "counter",
+                                        "VMs frozen (cgroup.freeze) under host memory pressure, since the engine "
+                                        "started"};
+static const struct family F_FROZEN = {"vmgov_vms_frozen", "gauge", "VMs the engine holds frozen now"};
 static const struct family F_HOST_STALLED = {
         "vmgov_host_pressure_stalled_seconds_total", "counter",
         "Time in which some (kind=some) or all (kind=full) non-idle tasks of the host stalled on the resource, since "
@@ -256,6 +260,9 @@ static const struct family F_VM_DECISIONS = {
         "Changes of the VM's cgroup files the engine made (in dry-run: would have made), by file"};
 static const struct family F_VM_WRITE_ERRORS = {"vmgov_vm_write_errors_total", "counter",
                                                 "Reads or writes of the VM's cgroup files that failed"};
+static const struct family F_VM_FREEZES = {"vmgov_vm_freezes_total", "counter",
+                                           "Times the engine froze the VM (cgroup.freeze) under host memory pressure"};
+static const struct family F_VM_FROZEN = {"vmgov_vm_frozen", "gauge", "1 while the engine holds the VM frozen"};
 
 /* Writes a family's HELP and TYPE lines before its first sample, so a family without samples leaves no trace. */
 struct emitter {
@@ -573,6 +580,10 @@ int metrics_format(const struct metrics_engine *e, const struct metrics_vm *vms,
                 decisions(&em, NULL, e->totals);
                 family_begin(&em, &F_WRITE_ERRORS);
                 sample(&em, NULL, NULL, fmt_u64(e->totals->write_errors, v));
+                family_begin(&em, &F_FREEZES);
+                sample(&em, NULL, NULL, fmt_u64(e->totals->freezes, v));
+                family_begin(&em, &F_FROZEN);
+                sample(&em, NULL, NULL, fmt_u64(e->totals->freezes - e->totals->freezes_ended, v));
         }
         if (e->host) {
                 const struct psi_resource *r[3] = {&e->host->psi.cpu, &e->host->psi.memory, &e->host->psi.io};
@@ -611,6 +622,15 @@ int metrics_format(const struct metrics_engine *e, const struct metrics_vm *vms,
                 for (size_t i = 0; i < n_vms; i++)
                         if (vms[i].counters)
                                 sample(&em, labels[i], NULL, fmt_u64(vms[i].counters->write_errors, v));
+                family_begin(&em, &F_VM_FREEZES);
+                for (size_t i = 0; i < n_vms; i++)
+                        if (vms[i].counters)
+                                sample(&em, labels[i], NULL, fmt_u64(vms[i].counters->freezes, v));
+                family_begin(&em, &F_VM_FROZEN);
+                for (size_t i = 0; i < n_vms; i++)
+                        if (vms[i].counters)
+                                sample(&em, labels[i], NULL,
+                                       vms[i].counters->freezes > vms[i].counters->freezes_ended ? "1" : "0");
         }
 
         for (size_t i = 0; i < n_vms; i++)

@@ -54,6 +54,8 @@ enum metrics_file metrics_file_from_string(const char *file);
 struct metrics_counters {
         uint64_t decisions[_METRICS_FILE_MAX]; /* changes written, or in dry-run that would have been written */
         uint64_t write_errors;                 /* reads or writes of a cgroup file that failed */
+        /* cgroup.freeze written 1, and the freezes that ended (thawed, or the VM gone): frozen now is the difference */
+        uint64_t freezes, freezes_ended;
 };
 
 /* Count one actuator_apply() result for file: > 0 a change (made, or would-be in dry-run), 0 nothing to do, < 0 a

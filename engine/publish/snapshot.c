@@ -90,9 +90,9 @@ int snapshot_format_vm(struct snapshot_text *t, const struct vm_identity *id, co
         len = recorder_format_vm(id, sig, line, sizeof(line));
         if (len < 0)
                 return len;
-        r = text_printf(t, "%sstate sensed=%d decisions=%llu errors=%llu decided_usec=%llu", line, st->sensed,
-                        (unsigned long long)st->decisions, (unsigned long long)st->errors,
-                        (unsigned long long)st->decided_usec);
+        r = text_printf(t, "%sstate sensed=%d decisions=%llu errors=%llu decided_usec=%llu frozen=%d frozen_usec=%llu",
+                        line, st->sensed, (unsigned long long)st->decisions, (unsigned long long)st->errors,
+                        (unsigned long long)st->decided_usec, st->frozen, (unsigned long long)st->frozen_usec);
         for (size_t i = 0; i < ELEMENTSOF(strings) && r == 0; i++)
                 r = text_encoded(t, strings[i].key, strings[i].value);
         return r < 0 ? r : text_printf(t, "\n");
@@ -152,10 +152,9 @@ static int state_field(const char *key, size_t keylen, const char *val, size_t v
                 N(struct snapshot_state, "reason", reason),
         };
         static const struct field numbers[] = {
-                N(struct snapshot_state, "sensed", sensed),
-                N(struct snapshot_state, "decisions", decisions),
-                N(struct snapshot_state, "errors", errors),
-                N(struct snapshot_state, "decided_usec", decided_usec),
+                N(struct snapshot_state, "sensed", sensed), N(struct snapshot_state, "decisions", decisions),
+                N(struct snapshot_state, "errors", errors), N(struct snapshot_state, "decided_usec", decided_usec),
+                N(struct snapshot_state, "frozen", frozen), N(struct snapshot_state, "frozen_usec", frozen_usec),
         };
         struct snapshot_state *st = userdata;
 

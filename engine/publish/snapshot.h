@@ -47,6 +47,8 @@ struct snapshot_state {
         char cpu_max[64], cpu_weight[32], memory_high[32], memory_max[32], io_max[512];
         uint64_t decisions, errors;
         uint64_t decided_usec; /* CLOCK_REALTIME of the last decision, 0 for none */
+        bool frozen;           /* the engine holds it frozen (decide/freeze.h) */
+        uint64_t frozen_usec;  /* ... since this long, at the snapshot */
         char reason[SNAPSHOT_REASON_MAX];
 };
 

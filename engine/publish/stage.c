@@ -46,7 +46,12 @@ static void snapshot_state_of(const struct engine *e, const struct vm_state *vm,
                 .sensed = vm_sensed(vm),
                 .errors = vm->counters.write_errors,
                 .decided_usec = vm->decided_usec,
+                .frozen = vm->ctl.freeze.frozen,
         };
+        if (vm->ctl.freeze.frozen) { /* the freeze's clock is the tick's */
+                uint64_t now = sense_now_usec();
+                st->frozen_usec = now - MIN(now, vm->ctl.freeze.frozen_usec);
+        }
         snprintf(st->group, sizeof(st->group), "%s", vm->group);
         snprintf(st->cgroup, sizeof(st->cgroup), "%s", vm_cgroup(vm));
         snprintf(st->reason, sizeof(st->reason), "%s", vm->last_reason ? vm->last_reason : "");

@@ -330,6 +330,48 @@ static void test_apply_writes_once_audits_and_restores(void **state)
         close(vm_fd);
 }
 
+/* A freeze is a setting as any other: audited with its reason, its original journalled, so that a later engine's
+ * restore (a stop, `vmgov restore`) thaws the VM. */
+static void test_freeze_is_thawed_by_restore(void **state)
+{
+        struct fixture *f = *state;
+        struct actuator a, b;
+        char journal[4300], buf[8];
+        int vm_fd = openat(f->fd, "vm", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        struct actuator_target t = {
+                .vm = "b", .uuid = "", .pid = 7, .group = "batch", .cgroup = "vm", .cgroup_fd = vm_fd};
+        struct setting s;
+
+        tmptree_write_string(f->fd, "vm/cgroup.freeze", "0\n");
+        snprintf(journal, sizeof(journal), "%s/state", f->path);
+        actuator_init(&a, false, f->fd, f->audit_fd);
+        a.state_path = journal;
+        actuator_freeze_setting(true, &s);
+        assert_string_equal(s.file, "cgroup.freeze");
+        assert_string_equal(s.value, "1");
+        assert_int_equal(actuator_apply(&a, &t, &s, "freeze: host memory pressure (full) 50.00%"), 1);
+        assert_string_equal(slurp(f->fd, "vm/cgroup.freeze"), "1");
+        assert_non_null(strstr(slurp(f->fd, "audit.jsonl"),
+                               "\"file\":\"cgroup.freeze\",\"old\":\"0\",\"new\":\"1\","
+                               "\"reason\":\"freeze: host memory pressure (full) 50.00%\""));
+        actuator_done(&a); /* the engine dies with the VM frozen */
+
+        actuator_init(&b, false, f->fd, f->audit_fd);
+        b.state_path = journal;
+        assert_int_equal(actuator_take_over(&b), 1);
+        assert_int_equal(actuator_restore(&b), 0);
+        assert_string_equal(slurp(f->fd, "vm/cgroup.freeze"), "0");
+        actuator_done(&b);
+
+        struct setting thaw;
+        actuator_freeze_setting(false, &thaw);
+        assert_string_equal(thaw.value, "0");
+        assert_true(actuator_default_value(&thaw, buf, sizeof(buf)) > 0);
+        assert_string_equal(buf, "0");
+        assert_true(actuator_current_value(&thaw, "2\n", 4096, buf, sizeof(buf)) < 0);
+        close(vm_fd);
+}
+
 static void test_dry_run_changes_nothing_and_says_it_once(void **state)
 {
         struct fixture *f = *state;
@@ -590,6 +632,7 @@ int main(void)
                 cmocka_unit_test(test_plan_protection_and_latency),
                 cmocka_unit_test(test_current_values_protection_and_latency),
                 cmocka_unit_test_setup_teardown(test_apply_writes_once_audits_and_restores, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_freeze_is_thawed_by_restore, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_dry_run_changes_nothing_and_says_it_once, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_request_is_one_shot, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_refused_write_is_an_error, setup, teardown),

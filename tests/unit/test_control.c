@@ -14,6 +14,8 @@
 
 #include <cmocka.h>
 
+#include "testpolicy.h"
+
 #include "policy/config.h"
 #include "decide/control.h"
 #include "kernel/macro.h"
@@ -21,27 +23,6 @@
 #define SEC  1000000ULL
 #define MiB  (1024ULL * 1024)
 #define PAGE 4096
-
-static const struct config_env env = {.physical_memory = 16ULL << 30};
-
-static struct policy *load(const char *text)
-{
-        struct config_error e = {0};
-        struct policy *p = NULL;
-
-        if (config_load_string("test.ini", text, &env, &p, &e) < 0)
-                fail_msg("policy refused: %s:%u: %s", e.file, e.line, e.message);
-        return p;
-}
-
-static const struct group_policy *group(const struct policy *p, const char *name)
-{
-        for (size_t i = 0; i < p->n_groups; i++)
-                if (strcmp(p->groups[i].name, name) == 0)
-                        return &p->groups[i];
-        fail_msg("no group %s", name);
-        return NULL;
-}
 
 static void assert_in(uint64_t v, uint64_t lo, uint64_t hi, const char *what, unsigned tick)
 {
@@ -102,7 +83,7 @@ static void test_cpu_noisy_neighbour(void **state)
                         sigb.cpu_usage_usec = (uint64_t)(SEC * MIN(1.0, (double)sb.limits.cpu_quota_usec /
                                                                                 sb.limits.cpu_period_usec));
                 }
-                control_tick(vms, ELEMENTSOF(vms), &host, &global, now, PAGE);
+                control_tick(vms, ELEMENTSOF(vms), &host, NULL, &global, now, PAGE);
 
                 assert_in(sw.limits.cpu_weight, 100, 1000, "web cpu.weight", t);
                 assert_in(sb.limits.cpu_quota_usec, 10000, 400000, "batch cpu.max quota", t);
@@ -143,7 +124,7 @@ static void test_cpu_worst_vcpu(void **state)
         sigw.runq = (struct runq_latency){
                 .source = RUNQ_SOURCE_BPF, .p99_usec = 900, .worst_vcpu_p99_usec = 6000, .worst_vcpu = 2};
         sigb.cpu_usage_usec = SEC;
-        control_tick(vms, 2, &host, &global, 10 * SEC, PAGE);
+        control_tick(vms, 2, &host, NULL, &global, 10 * SEC, PAGE);
         assert_int_equal(sw.limits.cpu_weight, 150);
         assert_string_equal(control_reason(&sw, KNOB_CPU_WEIGHT), "cpu: vCPU 1 run-queue p99 6000us > target 2000us: "
                                                                   "cpu.weight 100 -> 150 (x1.5, range 100..1000)");
@@ -153,7 +134,7 @@ static void test_cpu_worst_vcpu(void **state)
         _cleanup_(control_state_done) struct control_state quiet = {0};
         struct control_vm one = {"web", gw, &sigw, &quiet};
         sigw.runq.worst_vcpu_p99_usec = 800;
-        control_tick(&one, 1, &host, &global, 10 * SEC, PAGE);
+        control_tick(&one, 1, &host, NULL, &global, 10 * SEC, PAGE);
         assert_int_equal(quiet.limits.cpu_weight, 100);
         assert_null(quiet.reason[KNOB_CPU_WEIGHT]);
         policy_free(p);
@@ -171,7 +152,7 @@ static void test_cpu_reasons_and_relax_to_baseline(void **state)
 
         sigw.runq = (struct runq_latency){.source = RUNQ_SOURCE_BPF, .p99_usec = 5000};
         sigb.cpu_usage_usec = SEC;
-        control_tick(vms, 2, &host, &global, 10 * SEC, PAGE);
+        control_tick(vms, 2, &host, NULL, &global, 10 * SEC, PAGE);
         assert_int_equal(sw.limits.cpu_weight, 150);
         assert_string_equal(control_reason(&sw, KNOB_CPU_WEIGHT),
                             "cpu: run-queue p99 5000us > target 2000us: cpu.weight 100 -> 150 (x1.5, range 100..1000)");
@@ -182,21 +163,21 @@ static void test_cpu_reasons_and_relax_to_baseline(void **state)
 
         /* A batch VM that is not using CPU is not the cause: left alone. */
         sigb.cpu_usage_usec = 10000;
-        control_tick(vms, 2, &host, &global, 11 * SEC, PAGE);
+        control_tick(vms, 2, &host, NULL, &global, 11 * SEC, PAGE);
         assert_int_equal(sb.limits.cpu_quota_usec, 140000);
         assert_string_equal(control_reason(&sb, KNOB_CPU_MAX), "");
 
         /* In the dead band (between 80% and 100% of the target): nothing moves, however long. */
         sigw.runq.p99_usec = 1800;
         for (unsigned t = 12; t < 100; t++)
-                control_tick(vms, 2, &host, &global, t * SEC, PAGE);
+                control_tick(vms, 2, &host, NULL, &global, t * SEC, PAGE);
         assert_int_equal(sw.limits.cpu_weight, 225);
         assert_int_equal(sb.limits.cpu_quota_usec, 140000);
 
         /* Calm for the hold time: back to the baseline in tenths of the range, then stay there. */
         sigw.runq.p99_usec = 500;
         for (unsigned t = 100; t < 200; t++)
-                control_tick(vms, 2, &host, &global, t * SEC, PAGE);
+                control_tick(vms, 2, &host, NULL, &global, t * SEC, PAGE);
         assert_int_equal(sw.limits.cpu_weight, 100);
         assert_int_equal(sb.limits.cpu_quota_usec, 200000); /* the configured CPUQuota=200% */
         policy_free(p);
@@ -237,7 +218,7 @@ static void test_memory_senpai(void **state)
                         sig.memory_current = MIN(ws, st.limits.memory_high);
                 }
                 uint64_t before = st.initialized ? st.limits.memory_high : 0;
-                control_tick(&vm, 1, &host, &global, (t + 1) * SEC, PAGE);
+                control_tick(&vm, 1, &host, NULL, &global, (t + 1) * SEC, PAGE);
 
                 assert_in(st.limits.memory_high, 64 * MiB, 1024 * MiB, "memory.high", t);
                 assert_true(st.limits.memory_high >= unreclaimable + 32 * MiB);
@@ -268,7 +249,7 @@ static void test_memory_senpai(void **state)
                                           .memory_high = st.memory_high_written,
                                           .memory_current = MIN(ws, st.limits.memory_high),
                                           .memory = {.some_ppm = memory_plant_pressure(st.limits.memory_high, ws)}};
-                control_tick(&vm, 1, &host, &global, (t + 1) * SEC, PAGE);
+                control_tick(&vm, 1, &host, NULL, &global, (t + 1) * SEC, PAGE);
                 if (!followed && st.limits.memory_high >= ws)
                         followed = i + 1;
         }
@@ -293,13 +274,13 @@ static void test_memory_floor_and_yield(void **state)
                 sig = (struct vm_signals){.interval_usec = t ? SEC : 0,
                                           .memory_unreclaimable = 600 * MiB,
                                           .memory_high = st.initialized ? st.memory_high_written : LIMIT_MAX};
-                control_tick(&vm, 1, &host, &global, (t + 1) * SEC, PAGE);
+                control_tick(&vm, 1, &host, NULL, &global, (t + 1) * SEC, PAGE);
         }
         assert_int_equal(st.limits.memory_high, 675 * MiB);
 
         /* Someone else writes memory.high: the law yields, says so, and stops managing the file. */
         sig = (struct vm_signals){.interval_usec = SEC, .memory_unreclaimable = 600 * MiB, .memory_high = 900 * MiB};
-        control_tick(&vm, 1, &host, &global, 500 * SEC, PAGE);
+        control_tick(&vm, 1, &host, NULL, &global, 500 * SEC, PAGE);
         assert_true(st.memory_yielded);
         assert_false(st.limits.memory_high_set);
         assert_non_null(strstr(control_reason(&st, KNOB_MEMORY_HIGH), "someone else set it"));
@@ -337,7 +318,7 @@ static void test_memory_never_below_protection(void **state)
                         sig = (struct vm_signals){.interval_usec = t ? SEC : 0,
                                                   .memory_unreclaimable = 10 * MiB,
                                                   .memory_high = st.initialized ? st.memory_high_written : LIMIT_MAX};
-                        control_tick(&vm, 1, &host, &global, (t + 1) * SEC, PAGE);
+                        control_tick(&vm, 1, &host, NULL, &global, (t + 1) * SEC, PAGE);
                         assert_in(st.limits.memory_high, cases[i].protection, 1024 * MiB, "memory.high", t);
                         if (st.limits.memory_high == cases[i].protection && st.reason[KNOB_MEMORY_HIGH])
                                 assert_non_null(strstr(st.reason[KNOB_MEMORY_HIGH],
@@ -358,7 +339,7 @@ static void test_memory_never_below_protection(void **state)
                                           .memory_reclaim = 1,
                                           .memory_current = cur,
                                           .memory_high = st.initialized ? st.memory_high_written : LIMIT_MAX};
-                control_tick(&vm, 1, &host, &global, (t + 1) * SEC, PAGE);
+                control_tick(&vm, 1, &host, NULL, &global, (t + 1) * SEC, PAGE);
                 cur -= st.memory_reclaim_bytes;
                 assert_in(cur, 300 * MiB, 1024 * MiB, "memory.current after memory.reclaim", t);
         }
@@ -376,12 +357,12 @@ static void test_memory_raises_only_when_the_limit_binds(void **state)
         struct control_vm vm = {"db", group(p, "db"), &sig, &st};
         struct host_signals host = {0};
 
-        control_tick(&vm, 1, &host, &global, SEC, PAGE); /* first tick: baseline 1 GiB */
+        control_tick(&vm, 1, &host, NULL, &global, SEC, PAGE); /* first tick: baseline 1 GiB */
         sig = (struct vm_signals){.interval_usec = SEC,
                                   .memory_high = st.memory_high_written,
                                   .memory_current = 600 * MiB,
                                   .memory = {.some_ppm = 50000}};
-        control_tick(&vm, 1, &host, &global, 2 * SEC, PAGE);
+        control_tick(&vm, 1, &host, NULL, &global, 2 * SEC, PAGE);
         assert_int_equal(st.limits.memory_high, 1024 * MiB);
         assert_string_equal(control_reason(&st, KNOB_MEMORY_HIGH), "");
 
@@ -390,7 +371,7 @@ static void test_memory_raises_only_when_the_limit_binds(void **state)
         st.memory_high_written = 700 * MiB;
         sig.memory_high = 700 * MiB;
         sig.memory_current = 690 * MiB;
-        control_tick(&vm, 1, &host, &global, 3 * SEC, PAGE);
+        control_tick(&vm, 1, &host, NULL, &global, 3 * SEC, PAGE);
         assert_int_equal(st.limits.memory_high, 1024 * MiB); /* +50% at 50x the target, capped at the range */
         assert_int_equal(st.limits.memory_high % PAGE, 0);
         policy_free(p);
@@ -419,7 +400,7 @@ static void test_memory_reclaim_probe(void **state)
                                           .memory_current = cur,
                                           .memory_high = st.initialized ? st.memory_high_written : LIMIT_MAX,
                                           .memory = {.some_ppm = pressure}};
-                control_tick(&vm, 1, &host, &global, (t + 1) * SEC, PAGE);
+                control_tick(&vm, 1, &host, NULL, &global, (t + 1) * SEC, PAGE);
 
                 uint64_t bytes = st.memory_reclaim_bytes;
                 assert_int_equal(st.limits.memory_high, 1024 * MiB); /* the baseline, never lowered */
@@ -465,7 +446,7 @@ static void test_memory_reclaim_probe(void **state)
                                           .memory_current = cur,
                                           .memory_high = st.memory_high_written,
                                           .memory = {.some_ppm = 20000}};
-                control_tick(&vm, 1, &host, &global, (t + 1) * SEC, PAGE);
+                control_tick(&vm, 1, &host, NULL, &global, (t + 1) * SEC, PAGE);
                 assert_int_equal(st.memory_reclaim_bytes, 0);
                 assert_int_equal(st.limits.memory_high, 1024 * MiB);
         }
@@ -501,7 +482,7 @@ static void test_memory_probe_modes(void **state)
                                                   .memory_reclaim = cases[i].has_reclaim,
                                                   .memory_current = 900 * MiB,
                                                   .memory_high = st.initialized ? st.memory_high_written : LIMIT_MAX};
-                        control_tick(&vm, 1, &host, &global, (t + 1) * SEC, PAGE);
+                        control_tick(&vm, 1, &host, NULL, &global, (t + 1) * SEC, PAGE);
                         reclaimed += st.memory_reclaim_bytes;
                         /* 900 MiB in use, 600 MiB unreclaimable: never asked for more than down to 675 MiB */
                         assert_true(st.memory_reclaim_bytes <= 225 * MiB);
@@ -559,7 +540,7 @@ static void test_io_batch_yields(void **state)
                 sigw.io_devices[0] = (struct io_device_rates){.major = 1, .minor = 0, .rbytes = 1000000};
                 sigb = (struct vm_signals){.interval_usec = t ? SEC : 0, .n_io_devices = 1};
                 sigb.io_devices[0] = (struct io_device_rates){.major = 1, .minor = 0, .rbytes = rate};
-                control_tick(vms, 2, &host, &global, (t + 1) * SEC, PAGE);
+                control_tick(vms, 2, &host, NULL, &global, (t + 1) * SEC, PAGE);
                 if (!first_reason[0] && sb.reason[KNOB_IO_MAX])
                         snprintf(first_reason, sizeof(first_reason), "%s", control_reason(&sb, KNOB_IO_MAX));
 
@@ -619,7 +600,7 @@ static void test_bounds_property(void **state)
                                 sig[i].io_devices[d] = (struct io_device_rates){
                                         .major = 8, .minor = d, .rbytes = (uint64_t)(rand_r(&seed) % 200) * MiB};
                 }
-                control_tick(vms, 5, &host, &global, (t + 1) * SEC / 2, PAGE);
+                control_tick(vms, 5, &host, NULL, &global, (t + 1) * SEC / 2, PAGE);
 
                 for (int i = 0; i < 5; i++) {
                         const struct group_policy *g = vms[i].group;
@@ -640,6 +621,317 @@ static void test_bounds_property(void **state)
         }
         for (size_t i = 0; i < 5; i++)
                 control_state_done(&st[i]);
+        policy_free(p);
+}
+
+/* ---- the host's memory ---- */
+
+static const char *host_policy_text = "[engine]\n"
+                                      "HostMemoryPressureTarget = 5%\n"
+                                      "[group web]\n"
+                                      "MatchName = web\n"
+                                      "Class = latency\n"
+                                      "MemoryLow = 300M\n"
+                                      "Adapt = memory\n"
+                                      "MemoryHighRange = 300M..1G\n"
+                                      "MemoryPressureTarget = 1%\n"
+                                      "MemoryProbe = high\n"
+                                      "AdaptDwellSec = 1s\n"
+                                      "AdaptHoldSec = 30s\n"
+                                      "[group app]\n"
+                                      "MatchName = app\n"
+                                      "Class = normal\n"
+                                      "Adapt = memory\n"
+                                      "MemoryHighRange = 100M..1G\n"
+                                      "MemoryPressureTarget = 1%\n"
+                                      "MemoryProbe = high\n"
+                                      "AdaptDwellSec = 1s\n"
+                                      "AdaptHoldSec = 30s\n";
+
+/*
+ * Plant: a host of 1000 MiB shared by a latency VM (web), a normal one (app) and a batch one. Each VM uses
+ * min(working set, memory.high) and stalls as the memory plant does below its working set. The host stalls on
+ * memory in proportion to what is asked beyond its RAM: 20% "some" per 100 MiB too many.
+ */
+#define HOST_RAM (1000 * MiB)
+
+struct host_plant {
+        struct policy *p;
+        struct control_state st[3];
+        struct vm_signals sig[3];
+        struct control_vm vms[3];
+        struct control_global global;
+        struct host_signals host;
+        uint64_t ws[3], cur[3]; /* cur: memory.current, for the VMs that probe with memory.reclaim */
+        unsigned t;
+};
+
+enum { WEB, APP, BATCH };
+
+static uint64_t host_plant_use(const struct host_plant *h, int i)
+{
+        if (h->vms[i].group->adapt.memory_probe == MEMORY_PROBE_RECLAIM)
+                return h->cur[i];
+        return h->st[i].initialized ? MIN(h->ws[i], h->st[i].limits.memory_high) : h->ws[i];
+}
+
+static uint32_t host_plant_pressure(const struct host_plant *h)
+{
+        uint64_t used = 0;
+        for (int i = 0; i < 3; i++)
+                used += host_plant_use(h, i);
+        return used <= HOST_RAM ? 0 : (uint32_t)MIN(1000000ULL, (used - HOST_RAM) * 2000 / MiB);
+}
+
+static void host_plant_init(struct host_plant *h, const char *batch_floor, const char *batch_probe,
+                            const char *batch_dwell)
+{
+        char text[2048];
+
+        snprintf(text, sizeof(text),
+                 "%s[group batch]\nMatchName = batch\nClass = batch\nAdapt = memory\nMemoryHighRange = %s..1G\n"
+                 "MemoryPressureTarget = 1%%\nMemoryProbe = %s\nAdaptDwellSec = %s\nAdaptHoldSec = 30s\n",
+                 host_policy_text, batch_floor, batch_probe, batch_dwell);
+        *h = (struct host_plant){.p = load(text), .ws = {300 * MiB, 300 * MiB, 600 * MiB}};
+        static const char *const names[] = {"web", "app", "batch"};
+        for (int i = 0; i < 3; i++) {
+                h->vms[i] = (struct control_vm){names[i], group(h->p, names[i]), &h->sig[i], &h->st[i]};
+                h->cur[i] = h->ws[i];
+        }
+}
+
+static void host_plant_tick(struct host_plant *h)
+{
+        h->host =
+                (struct host_signals){.interval_usec = h->t ? SEC : 0, .memory = {.some_ppm = host_plant_pressure(h)}};
+        for (int i = 0; i < 3; i++) {
+                struct control_state *st = &h->st[i];
+                h->sig[i] = (struct vm_signals){.interval_usec = h->t ? SEC : 0,
+                                                .memory_unreclaimable = 50 * MiB,
+                                                .memory_reclaim = 1,
+                                                .memory_high = st->initialized ? st->memory_high_written : LIMIT_MAX};
+                if (st->initialized) {
+                        uint64_t use = host_plant_use(h, i);
+                        h->sig[i].memory.some_ppm = memory_plant_pressure(use, h->ws[i]);
+                        h->sig[i].memory_current = use;
+                }
+        }
+        control_tick(h->vms, 3, &h->host, &h->p->engine.host, &h->global, (h->t + 1) * SEC, PAGE);
+        for (int i = 0; i < 3; i++) {
+                /* what is reclaimed beyond the working set stays out; of the working set, it is faulted back */
+                h->cur[i] = MAX(h->cur[i] - MIN(h->cur[i], h->st[i].memory_reclaim_bytes), h->ws[i]);
+        }
+        h->t++;
+}
+
+static void host_plant_done(struct host_plant *h)
+{
+        for (int i = 0; i < 3; i++)
+                control_state_done(&h->st[i]);
+        policy_free(h->p);
+}
+
+static bool reason_names_host(const struct control_state *st)
+{
+        for (int k = 0; k < _KNOB_MAX; k++)
+                if (st->reason[k] && strstr(st->reason[k], "host memory pressure"))
+                        return true;
+        return false;
+}
+
+/* Direction changes of a value over a run: how often it turned. */
+struct turns {
+        uint64_t last;
+        int dir;
+        unsigned n;
+};
+
+static void turns_add(struct turns *tr, uint64_t v)
+{
+        int dir = v > tr->last ? 1 : v < tr->last ? -1 : 0;
+        if (dir && tr->dir && dir != tr->dir)
+                tr->n++;
+        if (dir)
+                tr->dir = dir;
+        tr->last = v;
+}
+
+/* Over the target, the batch VM gives first, the latency VM never; the host settles under its target and stays
+ * there without sawing; once the host has room again, what was taken walks back. */
+static void test_host_memory_batch_gives_first(void **state)
+{
+        struct host_plant h;
+        unsigned settled = 0, first_batch = 0, first_app = 0, over_late = 0;
+        struct turns tb = {0}, ta = {0};
+        uint32_t max_late = 0;
+
+        host_plant_init(&h, "100M", "high", "1s");
+        for (; h.t < 3600;) {
+                host_plant_tick(&h);
+                unsigned t = h.t;
+                /* the latency VM: never a step for the host, never under its MemoryLow= */
+                assert_false(reason_names_host(&h.st[WEB]));
+                assert_in(h.st[WEB].limits.memory_high, 300 * MiB, 1024 * MiB, "web memory.high", t);
+                assert_in(h.st[BATCH].limits.memory_high, 100 * MiB, 1024 * MiB, "batch memory.high", t);
+                if (!first_batch && reason_names_host(&h.st[BATCH]))
+                        first_batch = t;
+                if (!first_app && reason_names_host(&h.st[APP]))
+                        first_app = t;
+                uint32_t hp = host_plant_pressure(&h);
+                if (!settled && t > 1 && hp <= 50000)
+                        settled = t;
+                if (t > 3000) {
+                        turns_add(&tb, h.st[BATCH].limits.memory_high);
+                        turns_add(&ta, h.st[APP].limits.memory_high);
+                        max_late = MAX(max_late, hp);
+                        over_late += hp > 50000;
+                }
+        }
+        print_message(
+                "host memory: 40%% -> under 5%% after %u ticks; batch gave %llu MiB in all (first step at tick %u), "
+                "app %llu MiB, web 0; last 10 minutes: host pressure at most %u ppm, %u ticks over target, "
+                "memory.high turned %u times (batch) and %u (app)\n",
+                settled, (unsigned long long)(h.st[BATCH].host_memory_given / MiB), first_batch,
+                (unsigned long long)(h.st[APP].host_memory_given / MiB), max_late, over_late, tb.n, ta.n);
+        assert_true(first_batch > 0 && first_batch <= 2);
+        assert_int_equal(first_app, 0); /* the batch VM had enough to give: the normal one gave nothing */
+        assert_true(settled > 0 && settled <= 15);
+        assert_true(h.st[BATCH].host_memory_given > 0);
+        assert_true(over_late <= 10);
+        assert_true(tb.n <= 4 && ta.n <= 4);
+
+        /* The latency VM's working set goes: the host is calm, and the batch VM gets back what the host took, in
+         * tenths of its range after the hold (doubled for each time the host had to take again); then its own law
+         * holds it where its working set stalls at half its target (90% of it, in this plant). */
+        h.ws[WEB] = 0;
+        bool relaxed_reason = false;
+        for (unsigned i = 0; i < 600; i++) {
+                host_plant_tick(&h);
+                if (h.st[BATCH].reason[KNOB_MEMORY_HIGH] &&
+                    strstr(h.st[BATCH].reason[KNOB_MEMORY_HIGH],
+                           "host memory pressure 0.00% under 80% of target 5.00% for "))
+                        relaxed_reason = true;
+        }
+        print_message("host calm: batch memory.high %llu MiB (working set 600 MiB), cap %llu MiB\n",
+                      (unsigned long long)(h.st[BATCH].limits.memory_high / MiB),
+                      (unsigned long long)(h.st[BATCH].host_memory_cap / MiB));
+        assert_true(relaxed_reason);
+        assert_true(h.st[BATCH].limits.memory_high >= 600 * MiB * 88 / 100);
+        assert_int_equal(h.st[BATCH].host_memory_cap, 0);
+        host_plant_done(&h);
+}
+
+/* A batch VM that cannot give enough (its floor is 550 MiB): once it is at its floor, the normal VM gives, and the
+ * reason says why. */
+static void test_host_memory_normal_gives_after_batch(void **state)
+{
+        struct host_plant h;
+        char app_reason[CONTROL_REASON_MAX] = "";
+        unsigned batch_floor_at = 0, app_at = 0;
+
+        host_plant_init(&h, "550M", "high", "1s");
+        h.ws[APP] = 500 * MiB;
+        for (; h.t < 600;) {
+                host_plant_tick(&h);
+                if (!batch_floor_at && h.st[BATCH].limits.memory_high <= 550 * MiB)
+                        batch_floor_at = h.t;
+                if (!app_at && reason_names_host(&h.st[APP])) {
+                        app_at = h.t;
+                        snprintf(app_reason, sizeof(app_reason), "%s", control_reason(&h.st[APP], KNOB_MEMORY_HIGH));
+                }
+                assert_false(reason_names_host(&h.st[WEB]));
+                assert_in(h.st[BATCH].limits.memory_high, 550 * MiB, 1024 * MiB, "batch memory.high", h.t);
+        }
+        print_message("batch at its floor at tick %u; app gives from tick %u: %s; host pressure at the end %u ppm\n",
+                      batch_floor_at, app_at, app_reason, host_plant_pressure(&h));
+        assert_true(batch_floor_at > 0 && app_at > batch_floor_at);
+        assert_non_null(
+                strstr(app_reason, "> target 5.00%: every batch VM is at its floor, normal gives: memory.high"));
+        assert_true(host_plant_pressure(&h) <= 50000);
+        host_plant_done(&h);
+}
+
+/* A batch VM that gives too slowly (one step a minute) with the host over its target: after 30 ticks over, the
+ * normal VM gives too, though the batch VM is not at its floor yet. */
+static void test_host_memory_normal_gives_after_ticks(void **state)
+{
+        struct host_plant h;
+        char app_reason[CONTROL_REASON_MAX] = "";
+        unsigned app_at = 0;
+
+        host_plant_init(&h, "100M", "high", "60s");
+        while (h.t < 120) {
+                host_plant_tick(&h);
+                if (!app_at && reason_names_host(&h.st[APP])) {
+                        app_at = h.t;
+                        snprintf(app_reason, sizeof(app_reason), "%s", control_reason(&h.st[APP], KNOB_MEMORY_HIGH));
+                }
+        }
+        print_message("slow batch VM: app gives from tick %u: %s; batch memory.high %llu MiB\n", app_at, app_reason,
+                      (unsigned long long)(h.st[BATCH].limits.memory_high / MiB));
+        assert_int_equal(app_at, 31); /* the first tick has no deltas: the 30th tick over is the 31st */
+        assert_non_null(strstr(app_reason, "> target 5.00% for 30 ticks: normal gives too: memory.high "));
+        assert_true(h.st[BATCH].limits.memory_high > 100 * MiB);
+        host_plant_done(&h);
+}
+
+/* Probing by memory.reclaim: the batch VM is asked to reclaim, memory.high stays at its baseline, and what it had
+ * beyond its working set (400 MiB of cold memory) is what the host gets back. */
+static void test_host_memory_by_reclaim(void **state)
+{
+        struct host_plant h;
+        char first[CONTROL_REASON_MAX] = "";
+
+        host_plant_init(&h, "100M", "reclaim", "1s");
+        h.cur[BATCH] = 1000 * MiB; /* 400 MiB of it cold */
+        for (; h.t < 300;) {
+                host_plant_tick(&h);
+                if (!first[0] && h.st[BATCH].reason[KNOB_MEMORY_RECLAIM])
+                        snprintf(first, sizeof(first), "%s", h.st[BATCH].reason[KNOB_MEMORY_RECLAIM]);
+                assert_int_equal(h.st[BATCH].limits.memory_high, 1024 * MiB);
+                assert_false(reason_names_host(&h.st[WEB]));
+        }
+        print_message("reclaim: batch memory.current 1000 -> %llu MiB; first step: %s\n",
+                      (unsigned long long)(h.cur[BATCH] / MiB), first);
+        assert_non_null(strstr(first, "memory: host memory pressure 100.00% > target 5.00%: batch gives first: "
+                                      "memory.reclaim "));
+        assert_true(host_plant_pressure(&h) <= 50000);
+        host_plant_done(&h);
+}
+
+/* The host's io pressure over its target tightens the busy batch VM's io.max, and says so. */
+static void test_host_io(void **state)
+{
+        char text[1024];
+        snprintf(text, sizeof(text), "[engine]\nHostIOPressureTarget = 10%%\n%s", io_policy);
+        struct policy *p = load(text);
+        _cleanup_(control_state_done) struct control_state sw = {0}, sb = {0};
+        struct vm_signals sigw = {0}, sigb = {0};
+        struct control_global global = {0};
+        struct control_vm vms[] = {{"web", group(p, "web"), &sigw, &sw}, {"batch", group(p, "batch"), &sigb, &sb}};
+        char first[CONTROL_REASON_MAX] = "";
+        unsigned converged = 0;
+
+        for (unsigned t = 0; t < 600; t++) {
+                uint64_t rate = io_plant_rate(&sb);
+                /* the latency VM is idle; the host stalls with the batch VM's rate: 40% at 50 MB/s */
+                struct host_signals host = {.interval_usec = t ? SEC : 0,
+                                            .io = {.some_ppm = (uint32_t)(400000 * rate / 50000000)}};
+                sigw = (struct vm_signals){.interval_usec = t ? SEC : 0};
+                sigb = (struct vm_signals){.interval_usec = t ? SEC : 0, .n_io_devices = 1};
+                sigb.io_devices[0] = (struct io_device_rates){.major = 8, .minor = 16, .wbytes = rate};
+                control_tick(vms, 2, &host, &p->engine.host, &global, (t + 1) * SEC, PAGE);
+                if (!first[0] && sb.reason[KNOB_IO_MAX])
+                        snprintf(first, sizeof(first), "%s", sb.reason[KNOB_IO_MAX]);
+                if (!converged && t && 400000 * io_plant_rate(&sb) / 50000000 <= 100000)
+                        converged = t;
+        }
+        print_message("host io: under 10%% after %u ticks; batch at %llu B/s; %u direction changes\n", converged,
+                      (unsigned long long)io_plant_rate(&sb), sb.direction_changes[KNOB_IO_MAX]);
+        assert_string_equal(first, "io: host io pressure 40.00% > target 10.00%; batch moves 50000000 B/s on 8:16: "
+                                   "io.max rbps=wbps=35000000 (x0.7, floor 1000000)");
+        assert_true(converged > 0 && converged <= 6);
+        assert_true(sb.direction_changes[KNOB_IO_MAX] <= 10);
         policy_free(p);
 }
 
@@ -666,6 +958,11 @@ int main(void)
                 cmocka_unit_test(test_memory_probe_modes),
                 cmocka_unit_test(test_io_batch_yields),
                 cmocka_unit_test(test_bounds_property),
+                cmocka_unit_test(test_host_memory_batch_gives_first),
+                cmocka_unit_test(test_host_memory_normal_gives_after_batch),
+                cmocka_unit_test(test_host_memory_normal_gives_after_ticks),
+                cmocka_unit_test(test_host_memory_by_reclaim),
+                cmocka_unit_test(test_host_io),
                 cmocka_unit_test(test_knob_of_file),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -123,6 +123,12 @@ static const char expected_exact[] =
         "started\n"
         "# TYPE vmgov_write_errors_total counter\n"
         "vmgov_write_errors_total 1\n"
+        "# HELP vmgov_freezes_total VMs frozen (cgroup.freeze) under host memory pressure, since the engine started\n"
+        "# TYPE vmgov_freezes_total counter\n"
+        "vmgov_freezes_total 3\n"
+        "# HELP vmgov_vms_frozen VMs the engine holds frozen now\n"
+        "# TYPE vmgov_vms_frozen gauge\n"
+        "vmgov_vms_frozen 1\n"
         "# HELP vmgov_host_pressure_stalled_seconds_total Time in which some (kind=some) or all (kind=full) non-idle "
         "tasks of the host stalled on the resource, since boot (/proc/pressure total)\n"
         "# TYPE vmgov_host_pressure_stalled_seconds_total counter\n"
@@ -261,7 +267,13 @@ static const char expected_exact[] =
         "vmgov_vm_decisions_total{" HOSTILE_LABELS ",file=\"cgroup.procs\"} 1\n"
         "# HELP vmgov_vm_write_errors_total Reads or writes of the VM's cgroup files that failed\n"
         "# TYPE vmgov_vm_write_errors_total counter\n"
-        "vmgov_vm_write_errors_total{" HOSTILE_LABELS "} 0\n";
+        "vmgov_vm_write_errors_total{" HOSTILE_LABELS "} 0\n"
+        "# HELP vmgov_vm_freezes_total Times the engine froze the VM (cgroup.freeze) under host memory pressure\n"
+        "# TYPE vmgov_vm_freezes_total counter\n"
+        "vmgov_vm_freezes_total{" HOSTILE_LABELS "} 2\n"
+        "# HELP vmgov_vm_frozen 1 while the engine holds the VM frozen\n"
+        "# TYPE vmgov_vm_frozen gauge\n"
+        "vmgov_vm_frozen{" HOSTILE_LABELS "} 1\n";
 
 static void test_format_exact(void **state)
 {
@@ -288,6 +300,10 @@ static void test_format_exact(void **state)
         totals.decisions[METRICS_FILE_CPU_MAX] = 3;
         totals.decisions[METRICS_FILE_CGROUP_PROCS] = 2;
         totals.write_errors = 1;
+        totals.freezes = 3; /* one of them still frozen: the hostile VM's second */
+        totals.freezes_ended = 2;
+        hostile_c.freezes = 2;
+        hostile_c.freezes_ended = 1;
         vms[0] = (struct metrics_vm){&hostile_id,     "batch",      "vmgov/batch/a_b_c_d_-1c2b3a4d",
                                      &hostile_limits, &hostile_sig, &hostile_c,
                                      &hostile_totals};

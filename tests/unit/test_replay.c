@@ -112,6 +112,50 @@ static void test_hostile_names(void **state)
         free(err);
 }
 
+/* The host's pressure is in the recording: replay runs the host's memory law and the freeze on it, as the engine
+ * would have. */
+static void test_host_law_and_freeze(void **state)
+{
+        static const char policy[] = "[engine]\nHostMemoryPressureTarget = 5%\nHostFreezePressure = 10%\n"
+                                     "HostFreezeAfterSec = 2s\nHostThawAfterSec = 2s\n"
+                                     "[group web]\nMatchName = web\nClass = latency\n"
+                                     "[group batch]\nMatchName = batch\nClass = batch\nAdapt = memory\n"
+                                     "MemoryHighRange = 100M..1G\nMemoryPressureTarget = 1%\nMemoryProbe = high\n"
+                                     "AdaptDwellSec = 1s\nFreezeOnHostPressure = yes\n";
+        char rec[4096];
+        size_t len = 0;
+        char *err, *out;
+        int r;
+
+        len += snprintf(rec + len, sizeof(rec) - len, "vmgov-signals 1\n");
+        for (unsigned t = 1; t <= 8; t++) {
+                /* over the host's target and the freeze threshold for 4 s, then calm */
+                unsigned ppm = t == 1 ? 0 : t <= 5 ? 200000 : 0;
+                len += snprintf(rec + len, sizeof(rec) - len,
+                                "tick now_usec=%u000000 interval_usec=%u memory_some_ppm=%u memory_full_ppm=%u\n"
+                                "vm pid=10 start=1 name=web interval_usec=%u memory_current=300000000\n"
+                                "vm pid=11 start=1 name=batch interval_usec=%u memory_current=900000000\n",
+                                t, t == 1 ? 0 : 1000000, ppm, ppm, t == 1 ? 0 : 1000000, t == 1 ? 0 : 1000000);
+        }
+        out = run_policy(policy, rec, &r, &err);
+        assert_int_equal(r, 0);
+        assert_string_equal(err, "");
+        print_message("%s", out);
+        assert_non_null(strstr(out, "+1.0s batch [batch] memory: host memory pressure 20.00% > target 5.00%: batch "
+                                    "gives first: memory.high 1073741824 -> 966365184 (floor 104857600)\n"));
+        assert_non_null(strstr(out, "+3.0s batch [batch] freeze: host memory pressure (full) 20.00% > "
+                                    "HostFreezePressure=10.00% for 2s: the batch VM that holds the most memory "
+                                    "(memory.current 900000000) is frozen, for at most 300s\n"));
+        assert_non_null(strstr(out, "+7.0s batch [batch] freeze: host memory pressure (full) 0.00% under 80% of "
+                                    "HostFreezePressure=10.00% for 2s: thawed after 4s frozen\n"));
+        assert_null(strstr(out, "web [web] memory"));
+        assert_null(strstr(out, "web [web] freeze"));
+        assert_non_null(strstr(out, "; gave the host "));
+        assert_non_null(strstr(out, "; frozen 1 times, 4.0s in all\n"));
+        free(out);
+        free(err);
+}
+
 static void test_broken_recording(void **state)
 {
         char *err, *out;
@@ -134,6 +178,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_decisions),
                 cmocka_unit_test(test_hostile_names),
+                cmocka_unit_test(test_host_law_and_freeze),
                 cmocka_unit_test(test_broken_recording),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -70,6 +70,8 @@ static void test_round_trip(void **state)
         for (int i = 0; i < 3; i++)
                 fill(&in[i], i);
         in[2].st = (struct snapshot_state){0}; /* unmanaged: nothing but its identity */
+        in[1].st.frozen = true;                /* by the engine (HostFreezePressure=), for 42 s */
+        in[1].st.frozen_usec = 42000000;
         char *text = format(in, 3);
 
         /* one line each: magic, daemon, and a vm + state pair per VM, whatever the names hold */

@@ -70,7 +70,7 @@ static int setup(void **state)
         snprintf(vms[1].id.uuid, sizeof(vms[1].id.uuid), "6b29fc40-ca47-1067-b31d-00dd010662da");
         vms[1].id.cgroup = (char *)"/vmgov/web/w\xc3\xa9"
                                    "b";
-        vms[1].st = (struct snapshot_state){.sensed = true};
+        vms[1].st = (struct snapshot_state){.sensed = true, .frozen = true, .frozen_usec = 42000000};
         snprintf(vms[1].st.group, sizeof(vms[1].st.group), "web");
         snprintf(vms[1].st.cpu_weight, sizeof(vms[1].st.cpu_weight), "200");
 
@@ -151,8 +151,12 @@ static void test_table(void **state)
                 assert_true(p[1] != '<');
         }
         assert_true(out[0] != '<');
-        /* header + blank, limits header + 2 rows, blank, "over" + header + 2 rows, blank, decisions + header + 2 */
-        assert_int_equal(lines, 15);
+        /* header + blank, limits header + 2 rows, blank, "over" + header + 2 rows, blank, decisions + header + 2,
+         * blank, the frozen VM */
+        assert_int_equal(lines, 17);
+        assert_contains(out,
+                        "\n\nfrozen: VM w\xc3\xa9"
+                        "b-\xe6\x97\xa5\xe6\x9c\xac (pid 4243) for 42s, thawed at the latest after FreezeMaxSec=\n");
 
         /* The name as the log shows it (JSON-escaped), the other strings through escape_text. */
         assert_contains(out, "4242    web\\u000a<0>evil\\u001b[31m ");
@@ -187,6 +191,8 @@ static void test_json(void **state)
         assert_non_null(strchr(out, '\n'));
         assert_string_equal(strchr(out, '\n'), "\n"); /* one line */
         assert_contains(out, "\"runq_source\":\"bpf\\u001b[5m\"");
+        assert_contains(out, "\"decisions\":1,\"errors\":0,\"frozen\":false,");
+        assert_contains(out, "\"decisions\":0,\"errors\":0,\"frozen\":true,");
         assert_contains(out, "\"policy\":\"/etc/vmgov\\u000a<0>policy.ini\"");
         assert_contains(out, "\"name\":\"web\\u000a<0>evil\\u001b[31m\"");
         assert_contains(out, "\"uuid\":\"\\u001b[2J\\u000a<1>\"");
