@@ -380,6 +380,7 @@ int engine_close(struct engine *e)
                 e->vms[i].cgroup_fd = safe_close(e->vms[i].cgroup_fd);
                 e->vms[i].cgroup = mfree(e->vms[i].cgroup);
                 decide_stage_release(e, &e->vms[i]);
+                e->vms[i].totals = mfree(e->vms[i].totals);
                 discover_stage_release(e, &e->vms[i]);
         }
         free(e->vms);

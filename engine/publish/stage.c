@@ -141,36 +141,40 @@ void publish_stage_release(struct engine *e, struct vm_state *vm)
 {
         size_t slot = e->n_retired;
 
-        if (!vm->totals_started)
+        if (!vm->totals)
                 return;
         if (e->n_retired >= RETIRED_TOTALS_MAX) {
                 slot = 0;
                 for (size_t i = 1; i < e->n_retired; i++)
                         if (e->retired[i].tick < e->retired[slot].tick)
                                 slot = i;
-        } else if (GREEDY_REALLOC(e->retired, e->retired_allocated, e->n_retired + 1) < 0)
-                return; /* its series start again at zero if it comes back, which rate() takes as a reset */
-        else
+        } else if (GREEDY_REALLOC(e->retired, e->retired_allocated, e->n_retired + 1) < 0) {
+                vm->totals = mfree(vm->totals); /* its series start again at zero if it comes back: a reset */
+                return;
+        } else
                 e->n_retired++;
-        e->retired[slot] = (struct retired_totals){.key = totals_key(vm), .tick = e->ticks, .totals = vm->totals};
+        e->retired[slot] = (struct retired_totals){.key = totals_key(vm), .tick = e->ticks, .totals = *vm->totals};
         e->retired[slot].totals.psi_seen = false; /* a new cgroup's PSI totals start afresh */
+        vm->totals = mfree(vm->totals);
 }
 
 /* A VM's counters, this tick's signals added; a VM sensed for the first time takes over what a VM of its name,
  * uuid and group left, if one did. */
 static void totals_update(struct engine *e, struct vm_state *vm)
 {
-        if (!vm->totals_started) {
+        if (!vm->totals) {
                 uint64_t key = totals_key(vm);
+                vm->totals = calloc(1, sizeof(*vm->totals));
+                if (!vm->totals) /* its series start at its next tick, which rate() takes as a reset */
+                        return;
                 for (size_t i = 0; i < e->n_retired; i++)
                         if (e->retired[i].key == key) {
-                                vm->totals = e->retired[i].totals;
+                                *vm->totals = e->retired[i].totals;
                                 e->retired[i] = e->retired[--e->n_retired];
                                 break;
                         }
-                vm->totals_started = true;
         }
-        metrics_totals_add(&vm->totals, &vm->sig);
+        metrics_totals_add(vm->totals, &vm->sig);
 }
 
 /* The Prometheus textfile: every VM's limits, signals and decision counts, replaced atomically each tick. */
@@ -199,7 +203,7 @@ static void publish_metrics(struct engine *e)
                         .limits = vm_managed(vm) && vm->ctl.initialized ? &vm->ctl.limits : NULL,
                         .sig = vm_sensed(vm) ? &vm->sig : NULL,
                         .counters = &vm->counters,
-                        .totals = vm->totals_started ? &vm->totals : NULL,
+                        .totals = vm->totals,
                 };
         }
         struct metrics_engine me = {
