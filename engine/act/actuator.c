@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -7,8 +8,10 @@
 #include "act/actuator.h"
 #include "kernel/audit.h"
 #include "kernel/cpuset.h"
+#include "kernel/index.h"
 #include "kernel/log.h"
 #include "kernel/macro.h"
+#include "kernel/ratelimit.h"
 #include "act/statefile.h"
 
 /* The files the engine writes: what a fresh cgroup holds (the kernel's defaults, for dry-run and restore), and
@@ -501,6 +504,43 @@ static int journal_open(struct actuator *a)
         return (int)MIN(n, (size_t)__INT_MAX__);
 }
 
+/*
+ * A file the kernel refuses to read or write, or a value it refuses, fails again at the next tick, which tries again:
+ * said once per file and cause, then counted, and summarised at most once a minute (kernel/ratelimit), as the
+ * sensor's warnings are. Returns r.
+ */
+enum { REFUSED_READ, REFUSED_WRITE };
+static struct ratelimit_entry refused_entries[256];
+static struct ratelimit refused_rl = {
+        .interval_usec = 60ULL * 1000000ULL,
+        .cap = ELEMENTSOF(refused_entries),
+        .entries = refused_entries,
+        .overflow = {.vm = RATELIMIT_OVERFLOW_VM},
+};
+
+_printf_(4, 5) static int say_refused(int r, const char *where, unsigned cause, const char *fmt, ...)
+{
+        struct timespec ts;
+        char text[1024];
+        unsigned n;
+        va_list ap;
+
+        errno = -r; /* for %m */
+        va_start(ap, fmt);
+        vsnprintf(text, sizeof(text), fmt, ap);
+        va_end(ap);
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        switch (ratelimit_hit(&refused_rl, index_key_string(where), cause,
+                              (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000, &n)) {
+        case RATELIMIT_LOG:
+                return log_err_errno(r, "%s", text);
+        case RATELIMIT_SUMMARY:
+                return log_err_errno(r, "%s (%u times since the last line; said at most once a minute)", text, n);
+        default:
+                return log_debug_errno(r, "%s", text);
+        }
+}
+
 int actuator_apply(struct actuator *a, const struct actuator_target *t, const struct setting *s, const char *reason)
 {
         char text[4096], current[CGV_VALUE_MAX], name[AUDIT_LOG_NAME_MAX], where[4200];
@@ -527,7 +567,8 @@ int actuator_apply(struct actuator *a, const struct actuator_target *t, const st
                         if (errno_is_vanished(r))
                                 return log_debug_errno(r, "read %s/%s: %m", t->cgroup, s->file);
                         a->errors++;
-                        return log_err_errno(r, "read %s/%s: %m", t->cgroup, s->file);
+                        setting_where(t->cgroup, s, where, sizeof(where));
+                        return say_refused(r, where, REFUSED_READ, "read %s/%s: %m", t->cgroup, s->file);
                 }
                 r = actuator_current_value(s, text, a->page_size, current, sizeof(current));
         } else if (cgroup_file_find(s->file) && cgroup_file_find(s->file)->quiet)
@@ -589,7 +630,8 @@ int actuator_apply(struct actuator *a, const struct actuator_target *t, const st
                 if (errno_is_vanished(r) && (s->ifname[0] || !cgroup_alive(t->cgroup_fd)))
                         return log_debug_errno(r, "write %s: %m", where);
                 a->errors++;
-                return log_err_errno(r, "write %s \"%s\": the kernel refused it: %m", where, s->value);
+                return say_refused(r, where, REFUSED_WRITE, "write %s \"%s\": the kernel refused it: %m", where,
+                                   s->value);
         }
         a->writes++;
         log_info("wrote %s: \"%s\" (was \"%s\") for VM %s (pid %d, group %s): %s", where, s->value, current,
@@ -624,7 +666,9 @@ int actuator_request(struct actuator *a, const struct actuator_target *t, const 
                 if (errno_is_vanished(r) && !cgroup_alive(t->cgroup_fd))
                         return log_debug_errno(r, "write %s/%s: %m", t->cgroup, file);
                 a->errors++;
-                return log_err_errno(r, "write %s/%s \"%s\": the kernel refused it: %m", t->cgroup, file, value);
+                char where[4200];
+                snprintf(where, sizeof(where), "%s/%s", t->cgroup, file);
+                return say_refused(r, where, REFUSED_WRITE, "write %s \"%s\": the kernel refused it: %m", where, value);
         }
         a->writes++;
         log_info("wrote %s/%s: \"%s\"%s for VM %s (pid %d, group %s): %s", t->cgroup, file, value,

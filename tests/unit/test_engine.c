@@ -701,6 +701,14 @@ static void test_refused_write(void **state)
         free(log);
 
         assert_int_equal(f->e.act->errors, 1);
+        /* tried again at the next tick, and counted, but not said again: once a minute at most */
+        stderr_capture_start();
+        assert_int_equal(engine_tick(&f->e), 0);
+        log = stderr_capture_stop();
+        if (strstr(log, "<3>"))
+                fail_msg("the same refusal said again at the next tick:\n%s", log);
+        free(log);
+        assert_int_equal(f->e.act->errors, 2);
         assert_string_equal(cg_file(f, "vmgov/web/web-1", "cpu.weight"), "200");
         assert_string_equal(cg_file(f, "vmgov/web/web-1", "memory.high"), "1073741824");
         assert_string_equal(cg_file(f, "vmgov/web/web-1", "memory.max"), "2147483648");
