@@ -262,6 +262,7 @@ int engine_open(struct engine *e, const struct engine_options *opt, struct polic
                 .mount_fd = -1,
                 .audit_fd = -1,
                 .epoll_fd = -1,
+                .host_trigger_fd = {-1, -1},
                 .record_fd = -1,
                 .net_fd = -1,
         };
@@ -387,6 +388,7 @@ int engine_close(struct engine *e)
         e->vms = NULL;
         index_free(&e->vm_by_pid);
         index_free(&e->vm_by_cgroup);
+        sense_stage_close(e);
         index_free(&e->trigger_by_fd);
         free(e->heirs);
         e->heirs = NULL;

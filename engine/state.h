@@ -114,6 +114,7 @@ struct vm_state {
         int trigger_fd[3];       /* PSI triggers on its cpu, memory and io pressure (-1: none), in the daemon's epoll */
         uint32_t trigger_ppm[3]; /* each one's share of its window: the pressure a fired trigger vouches for */
         uint8_t triggered;       /* bit k: trigger k fired since the last tick sensed it */
+        uint64_t trigger_gen;    /* the policy generation they were armed for (0: none) */
         /* decide */
         struct control_state ctl; /* the laws' state and the limits they want */
         uint64_t decided_usec;    /* CLOCK_REALTIME of the laws' last decision for it, 0 for none */
@@ -200,8 +201,12 @@ struct engine {
         struct index trigger_by_fd; /* a trigger's fd → its VM's pid, checked on use (fds are reused) */
         size_t trigger_index_puts;  /* entries in it, live and stale */
         unsigned triggered;         /* ticks PSI triggers brought so far */
-        uint64_t triggered_usec;    /* when the last one ran (CLOCK_MONOTONIC) */
-        unsigned triggers;          /* armed now */
+        int host_trigger_fd[2];     /* on /proc/pressure/memory and io (-1: none) */
+        uint32_t host_trigger_ppm[2];
+        uint8_t host_triggered;
+        uint64_t host_trigger_gen;
+        uint64_t triggered_usec; /* when the last one ran (CLOCK_MONOTONIC) */
+        unsigned triggers;       /* armed now */
 
         /* decide */
         struct control_global ctl_global;

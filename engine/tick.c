@@ -70,21 +70,17 @@ int engine_tick(struct engine *e)
 
 int engine_on_pressure(struct engine *e, int fd)
 {
-        const char *file = NULL;
-        struct vm_state *vm = sense_stage_triggered(e, fd, &file);
-        char name[AUDIT_LOG_NAME_MAX];
-
+        char what[AUDIT_LOG_NAME_MAX + 64];
         uint64_t now = sense_now_usec();
 
-        if (!vm)
+        if (!sense_stage_trigger_fired(e, fd, what, sizeof(what)))
                 return 0;
         /* many VMs under pressure at once: one tick for them all, at most every ENGINE_TRIGGER_GAP_USEC */
         if (e->triggered_usec && now - e->triggered_usec < ENGINE_TRIGGER_GAP_USEC)
                 return 1;
         e->triggered++;
         e->triggered_usec = now;
-        log_debug("VM %s (pid %d): %s passed its trigger's share of the last second: a tick now",
-                  vm_display_name(&vm->id, name, sizeof(name)), (int)vm->id.pid, file);
+        log_debug("%s passed its trigger's share of the last second: a tick now", what);
         return engine_tick(e);
 }
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The sense stage: held fds on each VM's cgroup and the host's /proc/pressure → this tick's signals. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
@@ -80,6 +81,8 @@ static void triggers_arm(struct engine *e, struct vm_state *vm)
                 vm->trigger_fd[k] = fd;
                 vm->trigger_ppm[k] = ppm;
                 e->triggers++;
+                log_debug("VM pid %d: PSI trigger on %s: %llu ms stalled in %llu ms", (int)vm->id.pid, trigger_files[k],
+                          (unsigned long long)(stall / 1000), (unsigned long long)(TRIGGER_WINDOW_USEC / 1000));
         }
 }
 
@@ -91,22 +94,99 @@ static void triggers_close(struct engine *e, struct vm_state *vm)
                         e->triggers--;
                 }
         vm->triggered = 0;
+        vm->trigger_gen = 0;
 }
 
-struct vm_state *sense_stage_triggered(struct engine *e, int fd, const char **ret_file)
+/* The host's: /proc/pressure/memory and io, for HostMemoryPressureTarget= and HostIOPressureTarget=. */
+static const char *const host_trigger_files[] = {"pressure/memory", "pressure/io"};
+
+static void host_triggers_close(struct engine *e)
 {
+        for (unsigned k = 0; k < ELEMENTSOF(e->host_trigger_fd); k++)
+                if (e->host_trigger_fd[k] >= 0) {
+                        e->host_trigger_fd[k] = safe_close(e->host_trigger_fd[k]);
+                        e->triggers--;
+                }
+        e->host_triggered = 0;
+}
+
+/* Armed at the first tick of each policy generation: a reload's new targets re-arm them. */
+static void host_triggers_refresh(struct engine *e)
+{
+        const struct host_policy *h = &e->policy->engine.host;
+        const uint32_t target[] = {h->memory_pressure_target_ppm, h->io_pressure_target_ppm};
+
+        if (e->epoll_fd < 0 || e->host_trigger_gen == e->policy->generation)
+                return;
+        host_triggers_close(e);
+        e->host_trigger_gen = e->policy->generation;
+        for (unsigned k = 0; k < ELEMENTSOF(host_trigger_files); k++) {
+                uint32_t ppm = (uint32_t)MIN((uint64_t)target[k] * 105 / 100, (uint64_t)1000000);
+                struct epoll_event ev = {.events = EPOLLPRI};
+                int fd;
+
+                if (ppm == 0)
+                        continue;
+                fd = psi_trigger_open(e->proc_fd, host_trigger_files[k], PSI_SOME, TRIGGER_WINDOW_USEC * ppm / 1000000,
+                                      TRIGGER_WINDOW_USEC, NULL, NULL);
+                if (fd < 0) {
+                        log_debug_errno(fd, "no trigger on /proc/%s: %m", host_trigger_files[k]);
+                        continue;
+                }
+                ev.data.fd = fd;
+                if (epoll_ctl(e->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+                        close(fd);
+                        continue;
+                }
+                e->host_trigger_fd[k] = fd;
+                e->host_trigger_ppm[k] = ppm;
+                e->triggers++;
+                log_debug("PSI trigger on the host's /proc/%s: %llu ms stalled in %llu ms", host_trigger_files[k],
+                          (unsigned long long)(TRIGGER_WINDOW_USEC * ppm / 1000000 / 1000),
+                          (unsigned long long)(TRIGGER_WINDOW_USEC / 1000));
+        }
+}
+
+bool sense_stage_trigger_fired(struct engine *e, int fd, char *what, size_t size)
+{
+        char name[AUDIT_LOG_NAME_MAX];
         struct vm_state *vm;
         uint32_t pid;
 
+        for (unsigned k = 0; k < ELEMENTSOF(e->host_trigger_fd); k++)
+                if (e->host_trigger_fd[k] == fd) {
+                        e->host_triggered |= 1u << k;
+                        snprintf(what, size, "the host's /proc/%s", host_trigger_files[k]);
+                        return true;
+                }
         for (size_t it = 0; index_next(&e->trigger_by_fd, (uint64_t)fd, &it, &pid);)
                 for (size_t it2 = 0; (vm = vm_next_by_pid(e, (pid_t)pid, &it2));)
                         for (unsigned k = 0; k < ELEMENTSOF(vm->trigger_fd); k++)
                                 if (vm->trigger_fd[k] == fd) {
-                                        *ret_file = trigger_files[k];
                                         vm->triggered |= 1u << k;
-                                        return vm;
+                                        snprintf(what, size, "VM %s (pid %d): %s",
+                                                 vm_display_name(&vm->id, name, sizeof(name)), (int)vm->id.pid,
+                                                 trigger_files[k]);
+                                        return true;
                                 }
-        return NULL;
+        return false;
+}
+
+void sense_stage_close(struct engine *e)
+{
+        host_triggers_close(e);
+}
+
+/* A VM's triggers, armed once it is sensed and again for each new policy generation (a reload may change its
+ * targets). */
+static void triggers_refresh(struct engine *e, struct vm_state *vm)
+{
+        if (e->epoll_fd < 0 || !vm->sensor || vm->trigger_gen == e->policy->generation)
+                return;
+        triggers_close(e, vm);
+        vm->trigger_gen = e->policy->generation;
+        trigger_index_compact(e);
+        triggers_arm(e, vm);
 }
 
 void sense_stage_release(struct engine *e, struct vm_state *vm)
@@ -170,10 +250,7 @@ static void sense_start(struct engine *e, struct vm_state *vm)
                 log_full_errno(errno_is_vanished(r) ? LOG_DEBUG : LOG_WARNING, r,
                                "pressure and statistics of VM pid %d (cgroup %s) are not sensed: %m", (int)vm->id.pid,
                                so.name);
-        else {
-                trigger_index_compact(e);
-                triggers_arm(e, vm);
-        }
+
         if (e->schedlat) {
                 r = schedlat_vm_add(e->schedlat, vm->sense_fd, vm->id.pid, &vm->schedlat_id);
                 if (r == 0) {
@@ -203,6 +280,7 @@ void sense_stage(struct engine *e, uint64_t now)
                         continue;
                 vm->sig = (struct vm_signals){0};
                 sense_start(e, vm);
+                triggers_refresh(e, vm);
                 if (vm->sensor) {
                         int r = sense_vm_tick(vm->sensor, now, &vm->sig);
                         if (r == -ENODEV) /* its cgroup is gone: the sweep of the next scan says why */
@@ -226,7 +304,13 @@ void sense_stage(struct engine *e, uint64_t now)
                         vm->sig.memory_high = vm->ctl.memory_high_written;
         }
         e->host = (struct host_signals){0};
-        if (e->host_sensor)
-                (void)sense_host_tick(e->host_sensor, now, &e->host);
+        if (e->host_sensor && sense_host_tick(e->host_sensor, now, &e->host) == 0 && e->host.interval_usec) {
+                struct pressure *host[] = {&e->host.memory, &e->host.io};
+                for (unsigned k = 0; k < ELEMENTSOF(host); k++)
+                        if (e->host_triggered & 1u << k)
+                                host[k]->some_ppm = MAX(host[k]->some_ppm, e->host_trigger_ppm[k]);
+        }
+        e->host_triggered = 0;
+        host_triggers_refresh(e);
         e->ticks++;
 }

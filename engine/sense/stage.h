@@ -16,5 +16,8 @@ void sense_stage(struct engine *e, uint64_t now);
 /* Stop sensing a VM (gone, or to be placed afresh): its sensors and the fds they hold. */
 void sense_stage_release(struct engine *e, struct vm_state *vm);
 
-/* The VM whose PSI trigger fd is, and the pressure file it watches; NULL if none (a trigger closed meanwhile). */
-struct vm_state *sense_stage_triggered(struct engine *e, int fd, const char **ret_file);
+/* A PSI trigger's fd fired: the host's or a VM's. Notes it for the next tick (which takes the trigger's threshold
+ * as the least pressure it measured) and says whose in what; false if fd is no trigger (closed meanwhile). */
+bool sense_stage_trigger_fired(struct engine *e, int fd, char *what, size_t size);
+/* Close the host's triggers (engine_close; the VMs' go with sense_stage_release). */
+void sense_stage_close(struct engine *e);

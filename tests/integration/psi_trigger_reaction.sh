@@ -2,7 +2,8 @@
 # Sub-second reactions: with Interval=10s, a latency VM's cpu pressure rises at a known moment (a workload starts
 # in its cgroup, on the one CPU a batch VM burns). The time from that moment to the first tightening of the batch
 # VM's cpu.max is measured with PSI triggers (the engine's default) and with the tick alone
-# (--no-pressure-triggers), both printed; the trigger path must react within its window (1 s) + 1 s.
+# (--no-pressure-triggers), both printed; the trigger path must react within its window (1 s) + 1 s. The triggers
+# are armed for the VM's target and the host's, and armed again for a reload's new target.
 # vmtest-timeout: 200
 set -eu
 . /vmtest/lib.sh
@@ -14,6 +15,7 @@ cat >"$policy" <<INI
 [engine]
 Interval = 10s
 AuditLog = $audit
+HostMemoryPressureTarget = 50%
 
 [group lat]
 MatchName = lat-*
@@ -58,6 +60,21 @@ reaction() {
 	_e=$!
 	bg_track "$_e"
 	sleep 3 # started, placed nothing (the VMs are where it would put them), sensed once; the next tick is at 10 s
+	if [ "$_mode" = triggers ]; then
+		# armed for the VM's target and the host's (105% of each target's share of the 1 s window) ...
+		assert_contains "$(cat "$VMTEST_TMP/$_mode.log")" "PSI trigger on cpu.pressure: 210 ms stalled in 1000 ms" \
+			"the latency VM's trigger (CPUPressureTarget=20%)"
+		assert_contains "$(cat "$VMTEST_TMP/$_mode.log")" \
+			"PSI trigger on the host's /proc/pressure/memory: 525 ms stalled in 1000 ms" \
+			"the host's trigger (HostMemoryPressureTarget=50%)"
+		# ... and again for a reload's new targets, at the next tick (which the SIGHUP does not bring: a 10 s wait
+		# at most; the reaction below is measured after it)
+		sed -i 's/^CPUPressureTarget = 20%/CPUPressureTarget = 30%/' "$policy"
+		kill -HUP "$_e"
+		rearmed() { grep -q "PSI trigger on cpu.pressure: 315 ms stalled in 1000 ms" "$VMTEST_TMP/$_mode.log"; }
+		wait_for 15 "the latency VM's trigger re-armed for CPUPressureTarget=30%" rearmed
+		sed -i 's/^CPUPressureTarget = 30%/CPUPressureTarget = 20%/' "$policy"
+	fi
 	tightened && fail "$_mode: the batch VM was tightened before the latency VM had any pressure: $(grep -h '"file":"cpu.max"' "$audit" | head -n 1 | sed 's/.*"reason":"\([^"]*\)".*/\1/'); lat cpu.pressure: $(head -n1 "$lcg/cpu.pressure")"
 	_t0=$(now_ms)
 	# the batch VM's threads on CPU 0 (all of them, whenever QEMU made them), and a busy loop there in the latency
