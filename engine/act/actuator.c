@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -507,7 +506,7 @@ static int journal_open(struct actuator *a)
 /*
  * A file the kernel refuses to read or write, or a value it refuses, fails again at the next tick, which tries again:
  * said once per file and cause, then counted, and summarised at most once a minute (kernel/ratelimit), as the
- * sensor's warnings are. Returns r.
+ * sensor's warnings are. say_refused returns r.
  */
 enum { REFUSED_READ, REFUSED_WRITE };
 static struct ratelimit_entry refused_entries[256];
@@ -518,28 +517,16 @@ static struct ratelimit refused_rl = {
         .overflow = {.vm = RATELIMIT_OVERFLOW_VM},
 };
 
-_printf_(4, 5) static int say_refused(int r, const char *where, unsigned cause, const char *fmt, ...)
+static uint64_t monotonic_usec(void)
 {
         struct timespec ts;
-        char text[1024];
-        unsigned n;
-        va_list ap;
 
-        errno = -r; /* for %m */
-        va_start(ap, fmt);
-        vsnprintf(text, sizeof(text), fmt, ap);
-        va_end(ap);
         clock_gettime(CLOCK_MONOTONIC, &ts);
-        switch (ratelimit_hit(&refused_rl, index_key_string(where), cause,
-                              (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000, &n)) {
-        case RATELIMIT_LOG:
-                return log_err_errno(r, "%s", text);
-        case RATELIMIT_SUMMARY:
-                return log_err_errno(r, "%s (%u times since the last line; said at most once a minute)", text, n);
-        default:
-                return log_debug_errno(r, "%s", text);
-        }
+        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
+
+#define say_refused(r, where, cause, ...)                                                                              \
+        log_repeat_errno(&refused_rl, index_key_string(where), (cause), monotonic_usec(), LOG_ERR, (r), __VA_ARGS__)
 
 int actuator_apply(struct actuator *a, const struct actuator_target *t, const struct setting *s, const char *reason)
 {

@@ -9,6 +9,7 @@
 #include "act/netshape.h"
 #include "act/stage.h"
 #include "act/tapdev.h"
+#include "kernel/index.h"
 #include "kernel/log.h"
 #include "kernel/macro.h"
 #include "kernel/procfs.h"
@@ -37,24 +38,17 @@ static bool controller_ok(struct engine *e, enum cg_controller c)
 #define ACT_MISSING_USEC  (10 * 1000000ULL) /* sooner when a file was not there: a controller may come */
 #define ACT_STAGGER_SLOTS 30                /* rechecks spread over 3 s (30 slots of 100 ms), not all VMs in one tick */
 
-/* FNV-1a over what the settings and where they go are: the same plan for the same cgroup hashes the same. */
-static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
-{
-        for (const unsigned char *c = p; n--; c++)
-                h = (h ^ *c) * 0x100000001b3ULL;
-        return h;
-}
-
+/* What the settings and where they go are: the same plan for the same cgroup hashes the same. */
 static uint64_t settings_hash(const struct actuator_target *t, const struct setting *s, size_t n)
 {
-        uint64_t h = hash_bytes(0xcbf29ce484222325ULL, t->cgroup, strlen(t->cgroup) + 1);
+        uint64_t h = index_hash(INDEX_HASH_SEED, t->cgroup, strlen(t->cgroup) + 1);
 
-        h = hash_bytes(h, &t->cgroup_fd, sizeof(t->cgroup_fd));
+        h = index_hash(h, &t->cgroup_fd, sizeof(t->cgroup_fd));
         for (size_t i = 0; i < n; i++) {
-                h = hash_bytes(h, s[i].file, strlen(s[i].file) + 1);
-                h = hash_bytes(h, s[i].value, strlen(s[i].value) + 1);
-                h = hash_bytes(h, &s[i].major, sizeof(s[i].major));
-                h = hash_bytes(h, &s[i].minor, sizeof(s[i].minor));
+                h = index_hash(h, s[i].file, strlen(s[i].file) + 1);
+                h = index_hash(h, s[i].value, strlen(s[i].value) + 1);
+                h = index_hash(h, &s[i].major, sizeof(s[i].major));
+                h = index_hash(h, &s[i].minor, sizeof(s[i].minor));
         }
         return h ? h : 1;
 }
@@ -285,7 +279,7 @@ void act_stage_vm(struct engine *e, struct vm_state *vm, uint64_t now)
         };
         uint64_t plan = settings_hash(&t, settings, n);
         if (vm->threads) /* a map read again may have made other children */
-                plan = hash_bytes(plan, &vm->threads_read_usec, sizeof(vm->threads_read_usec));
+                plan = index_hash(plan, &vm->threads_read_usec, sizeof(vm->threads_read_usec));
         if (plan != vm->act_settled || now >= vm->act_recheck_usec) {
                 unsigned errors = e->act->errors;
                 e->act_missing = false;

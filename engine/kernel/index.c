@@ -91,11 +91,14 @@ void index_free(struct index *x)
         *x = (struct index){0};
 }
 
+uint64_t index_hash(uint64_t h, const void *p, size_t n)
+{
+        for (const unsigned char *c = p; n--; c++)
+                h = (h ^ *c) * 0x100000001b3ULL;
+        return h;
+}
+
 uint64_t index_key_string(const char *s)
 {
-        uint64_t h = 0xcbf29ce484222325ULL;
-
-        for (; *s; s++)
-                h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
-        return h;
+        return index_hash(INDEX_HASH_SEED, s, strlen(s));
 }

@@ -34,3 +34,6 @@ void index_free(struct index *x);
 
 /* A string's key: FNV-1a, 64 bits. */
 uint64_t index_key_string(const char *s);
+/* FNV-1a over n bytes, going on from h (INDEX_HASH_SEED to start): for keys made of several fields. */
+#define INDEX_HASH_SEED 0xcbf29ce484222325ULL
+uint64_t index_hash(uint64_t h, const void *p, size_t n);

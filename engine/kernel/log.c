@@ -9,6 +9,7 @@
 
 #include "kernel/escape.h"
 #include "kernel/log.h"
+#include "kernel/ratelimit.h"
 
 static int max_level = LOG_INFO;
 static int with_prefix = 1;
@@ -86,6 +87,28 @@ int log_internal(int level, int error, const char *file, int line, const char *f
 
         errno = error < 0 ? -error : error;
         return error;
+}
+
+int log_repeat_internal(struct ratelimit *rl, uint64_t key, unsigned cause, uint64_t now_usec, int level, int error,
+                        const char *file, int line, const char *fmt, ...)
+{
+        char msg[LOG_MSG_MAX];
+        unsigned n;
+        va_list ap;
+
+        errno = error < 0 ? -error : error; /* for %m */
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        switch (ratelimit_hit(rl, key, cause, now_usec, &n)) {
+        case RATELIMIT_LOG:
+                return log_internal(level, error, file, line, "%s", msg);
+        case RATELIMIT_SUMMARY:
+                return log_internal(level, error, file, line,
+                                    "%s (%u times since the last line; said at most once a minute)", msg, n);
+        default:
+                return log_internal(LOG_DEBUG, error, file, line, "%s", msg);
+        }
 }
 
 static void libcgroup_logger(void *userdata, int cg_level, const char *fmt, va_list ap)

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <syslog.h>
 
 #include "kernel/macro.h"
@@ -26,6 +27,15 @@ int log_level_from_string(const char *s);
 void log_set_prefix(int enabled);
 
 int log_internal(int level, int error, const char *file, int line, const char *fmt, ...) _printf_(5, 6);
+
+struct ratelimit;
+/* A message that repeats for the same key and cause (kernel/ratelimit.h): at level the first time, then counted, and
+ * summarised at most once per the limiter's interval, "(N times since the last line; said at most once a minute)";
+ * the repeats in between at debug level. Returns error. */
+int log_repeat_internal(struct ratelimit *rl, uint64_t key, unsigned cause, uint64_t now_usec, int level, int error,
+                        const char *file, int line, const char *fmt, ...) _printf_(9, 10);
+#define log_repeat_errno(rl, key, cause, now_usec, level, error, ...)                                                  \
+        log_repeat_internal((rl), (key), (cause), (now_usec), (level), (error), __FILE__, __LINE__, __VA_ARGS__)
 
 #define log_full_errno(level, error, ...) log_internal((level), (error), __FILE__, __LINE__, __VA_ARGS__)
 

@@ -122,21 +122,8 @@ void schedlat_read_warn_forget(unsigned id, pid_t pid)
 
 static void read_warn(const struct vm_entry *vm, unsigned id, int r)
 {
-        unsigned n;
-
-        switch (ratelimit_hit(&read_warn_rl, read_warn_key(id, vm->pid), 0, sense_now_usec(), &n)) {
-        case RATELIMIT_LOG:
-                read_warn(vm, id, r);
-                break;
-        case RATELIMIT_SUMMARY:
-                log_warn_errno(r,
-                               "schedlat: reading the run-queue latency of pid %d: %m (%u times since the last line; "
-                               "said at most once a minute)",
-                               (int)vm->pid, n);
-                break;
-        default:
-                log_debug_errno(r, "schedlat: reading the run-queue latency of pid %d: %m", (int)vm->pid);
-        }
+        log_repeat_errno(&read_warn_rl, read_warn_key(id, vm->pid), 0, sense_now_usec(), LOG_WARNING, r,
+                         "schedlat: reading the run-queue latency of pid %d: %m", (int)vm->pid);
 }
 
 int schedlat_read(struct schedlat *s, unsigned id, struct runq_latency *ret, struct schedlat_totals *ret_totals)

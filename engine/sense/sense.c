@@ -414,17 +414,9 @@ enum { REPEAT_READ, REPEAT_PARSE };
 static int warn_repeat(struct sense_vm *s, unsigned f, unsigned cause, uint64_t now_usec, int r)
 {
         const char *what = cause == REPEAT_READ ? "read" : "cannot parse";
-        unsigned n;
 
-        switch (ratelimit_hit(&repeat_rl, (uintptr_t)s, f * 2 + cause, now_usec, &n)) {
-        case RATELIMIT_LOG:
-                return log_warn_errno(r, "%s: %s %s: %m", s->name, what, vm_files[f]);
-        case RATELIMIT_SUMMARY:
-                return log_warn_errno(r, "%s: %s %s: %m (%u times since the last line; said at most once a minute)",
-                                      s->name, what, vm_files[f], n);
-        default:
-                return log_debug_errno(r, "%s: %s %s: %m", s->name, what, vm_files[f]);
-        }
+        return log_repeat_errno(&repeat_rl, (uintptr_t)s, f * 2 + cause, now_usec, LOG_WARNING, r, "%s: %s %s: %m",
+                                s->name, what, vm_files[f]);
 }
 
 int sense_vm_tick(struct sense_vm *s, uint64_t now_usec, struct vm_signals *ret)

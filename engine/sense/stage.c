@@ -19,7 +19,8 @@
  * stall time in a 1 s window passes 105% of the target's share of it, and the engine ticks then instead of at the
  * next Interval= (engine_on_pressure). That tick's pressure since the last one dilutes the stall of the last second
  * into the whole interval; what the kernel measured is a lower bound of it, above the target, and the laws see at
- * least that. Armed when the VM's sensor is opened, so a reload's new targets re-arm them.
+ * least that. Armed once a VM is sensed, and again at the first tick of each policy generation, so a reload's new
+ * targets take effect.
  */
 #define TRIGGER_WINDOW_USEC ENGINE_TRIGGER_WINDOW_USEC
 
@@ -47,42 +48,61 @@ static void trigger_index_compact(struct engine *e)
                                 e->trigger_index_puts++;
 }
 
+/* A trigger for target_ppm (105% of its share of the window) on file beneath dir_fd, in the daemon's epoll. Returns
+ * the fd with *ret_ppm set, 0 when the target is unset, or -errno (no PSI or no capability: said once by psi.c; the
+ * tick still reacts). who ("VM pid N: " or "") and what (the file as the log shows it) name it in the debug log. */
+static int trigger_arm(struct engine *e, int dir_fd, const char *file, uint32_t target_ppm, const char *who,
+                       const char *what, uint32_t *ret_ppm)
+{
+        uint32_t ppm = (uint32_t)MIN((uint64_t)target_ppm * 105 / 100, (uint64_t)1000000);
+        uint64_t stall = TRIGGER_WINDOW_USEC * ppm / 1000000;
+        struct epoll_event ev = {.events = EPOLLPRI};
+        int fd;
+
+        if (stall == 0)
+                return 0;
+        fd = psi_trigger_open(dir_fd, file, PSI_SOME, stall, TRIGGER_WINDOW_USEC, NULL, NULL);
+        if (fd < 0)
+                return log_debug_errno(fd, "%sno trigger on %s: %m", who, what);
+        ev.data.fd = fd;
+        if (epoll_ctl(e->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+                int r = -errno;
+                close(fd);
+                return log_debug_errno(r, "%strigger on %s: epoll: %m", who, what);
+        }
+        e->triggers++;
+        *ret_ppm = ppm;
+        log_debug("%sPSI trigger on %s: %llu ms stalled in %llu ms", who, what, (unsigned long long)(stall / 1000),
+                  (unsigned long long)(TRIGGER_WINDOW_USEC / 1000));
+        return fd;
+}
+
 static void triggers_arm(struct engine *e, struct vm_state *vm)
 {
         const struct group_policy *g = policy_match(e->policy, &vm->id);
+        char who[32];
 
         if (e->epoll_fd < 0 || vm->sense_fd < 0 || !g)
                 return;
+        snprintf(who, sizeof(who), "VM pid %d: ", (int)vm->id.pid);
         for (unsigned k = 0; k < ELEMENTSOF(trigger_files); k++) {
-                uint32_t ppm = (uint32_t)MIN((uint64_t)trigger_target_ppm(g, k) * 105 / 100, (uint64_t)1000000);
-                uint64_t stall = TRIGGER_WINDOW_USEC * ppm / 1000000;
-                struct epoll_event ev = {.events = EPOLLPRI};
-                int fd;
-
-                if (vm->trigger_fd[k] >= 0 || stall == 0)
+                if (vm->trigger_fd[k] >= 0 || trigger_target_ppm(g, k) == 0)
                         continue;
                 if (!engine_fds_room(e, 1, false)) /* the budget is for sensing first */
                         return;
-                fd = psi_trigger_open(vm->sense_fd, trigger_files[k], PSI_SOME, stall, TRIGGER_WINDOW_USEC, NULL, NULL);
-                if (fd < 0) {
-                        /* no PSI or no capability: said once by psi.c; the tick still reacts */
-                        log_debug_errno(fd, "VM pid %d: no trigger on %s: %m", (int)vm->id.pid, trigger_files[k]);
-                        if (fd == -EPERM || fd == -EOPNOTSUPP)
-                                return;
+                int fd = trigger_arm(e, vm->sense_fd, trigger_files[k], trigger_target_ppm(g, k), who, trigger_files[k],
+                                     &vm->trigger_ppm[k]);
+                if (fd == -EPERM || fd == -EOPNOTSUPP)
+                        return;
+                if (fd <= 0)
                         continue;
-                }
-                ev.data.fd = fd;
-                if (index_put(&e->trigger_by_fd, (uint64_t)fd, (uint32_t)vm->id.pid) < 0 ||
-                    epoll_ctl(e->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-                        close(fd);
+                if (index_put(&e->trigger_by_fd, (uint64_t)fd, (uint32_t)vm->id.pid) < 0) {
+                        close(fd); /* not found when it fired: better none at all */
+                        e->triggers--;
                         continue;
                 }
                 e->trigger_index_puts++;
                 vm->trigger_fd[k] = fd;
-                vm->trigger_ppm[k] = ppm;
-                e->triggers++;
-                log_debug("VM pid %d: PSI trigger on %s: %llu ms stalled in %llu ms", (int)vm->id.pid, trigger_files[k],
-                          (unsigned long long)(stall / 1000), (unsigned long long)(TRIGGER_WINDOW_USEC / 1000));
         }
 }
 
@@ -121,29 +141,12 @@ static void host_triggers_refresh(struct engine *e)
         host_triggers_close(e);
         e->host_trigger_gen = e->policy->generation;
         for (unsigned k = 0; k < ELEMENTSOF(host_trigger_files); k++) {
-                uint32_t ppm = (uint32_t)MIN((uint64_t)target[k] * 105 / 100, (uint64_t)1000000);
-                struct epoll_event ev = {.events = EPOLLPRI};
-                int fd;
-
-                if (ppm == 0)
-                        continue;
-                fd = psi_trigger_open(e->proc_fd, host_trigger_files[k], PSI_SOME, TRIGGER_WINDOW_USEC * ppm / 1000000,
-                                      TRIGGER_WINDOW_USEC, NULL, NULL);
-                if (fd < 0) {
-                        log_debug_errno(fd, "no trigger on /proc/%s: %m", host_trigger_files[k]);
-                        continue;
-                }
-                ev.data.fd = fd;
-                if (epoll_ctl(e->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-                        close(fd);
-                        continue;
-                }
-                e->host_trigger_fd[k] = fd;
-                e->host_trigger_ppm[k] = ppm;
-                e->triggers++;
-                log_debug("PSI trigger on the host's /proc/%s: %llu ms stalled in %llu ms", host_trigger_files[k],
-                          (unsigned long long)(TRIGGER_WINDOW_USEC * ppm / 1000000 / 1000),
-                          (unsigned long long)(TRIGGER_WINDOW_USEC / 1000));
+                char what[48];
+                snprintf(what, sizeof(what), "the host's /proc/%s", host_trigger_files[k]);
+                int fd =
+                        trigger_arm(e, e->proc_fd, host_trigger_files[k], target[k], "", what, &e->host_trigger_ppm[k]);
+                if (fd > 0)
+                        e->host_trigger_fd[k] = fd;
         }
 }
 
