@@ -69,6 +69,8 @@ struct engine_options {
 /* The PSI triggers' window (sense/stage.c), and the least time between two ticks triggers bring. */
 #define ENGINE_TRIGGER_WINDOW_USEC 1000000ULL
 #define ENGINE_TRIGGER_GAP_USEC    250000ULL
+/* Within a tick, how often the process events that came meanwhile are handled, between two VMs (tick.c). */
+#define ENGINE_EVENTS_GAP_USEC 5000ULL
 
 /* A process that was refused as QEMU because its executable is not trusted (discover/exetrust.h): said once. */
 struct discover_refusal {
@@ -172,6 +174,8 @@ struct engine {
         struct procevents *procevents; /* NULL: scanning every tick only */
         bool events;                   /* process events drive discovery: /proc is scanned only as a safety net */
         bool rescan;                   /* scan /proc at the next tick, at once (events were lost) */
+        bool in_tick;                  /* events handled within a tick: exits are marked, forgotten after its stage */
+        int events_error;              /* what such a handling failed with (-ENOMEM), for the tick to return */
         uint64_t next_scan_usec;       /* the safety net's next scan (CLOCK_MONOTONIC) */
         unsigned scans;                /* full scans of /proc so far */
         struct discover_heir *heirs;   /* processes VMs forked: QEMU -daemonize runs the VM in a grandchild */

@@ -6,11 +6,17 @@
  *
  * and the proc connector's events, which run the same stages for one VM. Each stage is a room of its own
  * (STAGE/stage.c); this file only calls them in order.
+ *
+ * Sensing and acting on many VMs takes a while (tens of ms per hundred VMs; more under emulation), and a QEMU that
+ * starts meanwhile should not wait for the rest to be limited: between two VMs of those stages, the events that
+ * came are handled. An exec is placed and limited at once; an exit is only marked, and the table forgets the VM
+ * after the stage, since the stages walk the table by position.
  */
 #include <errno.h>
 
 #include "act/stage.h"
 #include "decide/stage.h"
+#include "discover/procevents.h"
 #include "discover/stage.h"
 #include "engine.h"
 #include "kernel/log.h"
@@ -49,11 +55,30 @@ static void engine_forget_gone(struct engine *e)
         act_stage_release(e);
 }
 
-int engine_tick(struct engine *e)
+/* The process events that came since *last, at most every ENGINE_EVENTS_GAP_USEC. */
+static void engine_events_between(struct engine *e, uint64_t *last)
 {
         uint64_t now = sense_now_usec();
         int r;
 
+        if (!e->procevents || now - *last < ENGINE_EVENTS_GAP_USEC)
+                return;
+        *last = now;
+        e->in_tick = true;
+        r = procevents_dispatch(e->procevents);
+        e->in_tick = false;
+        if (r == -ENOBUFS)
+                e->rescan = true; /* the next tick scans /proc */
+        else if (r == -ENOMEM)
+                e->events_error = r;
+}
+
+int engine_tick(struct engine *e)
+{
+        uint64_t now = sense_now_usec(), last_events = now;
+        int r;
+
+        e->events_error = 0;
         r = discover_stage_tick(e, now);
         if (r < 0)
                 return r;
@@ -61,11 +86,21 @@ int engine_tick(struct engine *e)
         if (r < 0)
                 return r;
         engine_forget_gone(e);
-        sense_stage(e, now);
+        for (size_t i = 0; i < e->n_vms; i++) {
+                sense_stage_vm(e, &e->vms[i], now);
+                engine_events_between(e, &last_events);
+        }
+        sense_stage_host(e, now);
+        engine_forget_gone(e);
         decide_stage(e, now);
-        act_stage(e, now);
+        for (size_t i = 0; i < e->n_vms; i++) {
+                if (vm_managed(&e->vms[i]) && e->vms[i].seen)
+                        act_stage_vm(e, &e->vms[i], now);
+                engine_events_between(e, &last_events);
+        }
+        engine_forget_gone(e);
         publish_stage(e, now);
-        return 0;
+        return e->events_error;
 }
 
 int engine_on_pressure(struct engine *e, int fd)
@@ -115,7 +150,8 @@ int engine_on_exit(pid_t pid, void *userdata)
         /* QEMU -daemonize: the process that exec'd exits once the grandchild it forked runs the VM, and a fork brings
          * no exec event. Its heirs are looked at as new execs, after it is let go (its cgroup may be theirs). */
         n = discover_stage_heirs_take(e, pid, heirs, ELEMENTSOF(heirs));
-        engine_forget_gone(e);
+        if (!e->in_tick)
+                engine_forget_gone(e);
         if (n < 0) {
                 e->rescan = true; /* more heirs than followed: look at everything */
                 return 0;

@@ -300,13 +300,6 @@ void act_stage_vm(struct engine *e, struct vm_state *vm, uint64_t now)
         act_net(e, vm, g, &t, policy_reason);
 }
 
-void act_stage(struct engine *e, uint64_t now)
-{
-        for (size_t i = 0; i < e->n_vms; i++)
-                if (vm_managed(&e->vms[i]))
-                        act_stage_vm(e, &e->vms[i], now);
-}
-
 void act_stage_release_vm(struct engine *e, struct vm_state *vm)
 {
         if (vm->counters.freezes > vm->counters.freezes_ended) /* gone while frozen: no longer held frozen */

@@ -9,10 +9,8 @@
  * taps. Each change is journalled first and audited with its reason.
  */
 
-/* Every managed VM. now: CLOCK_MONOTONIC µs, for when settled settings are read back again. */
-void act_stage(struct engine *e, uint64_t now);
-
-/* One VM (an exec event, after its first decision). */
+/* One managed VM: each at every tick, and a new one at its exec event, after its first decision. now: CLOCK_MONOTONIC
+ * µs, for when settled settings are read back again. */
 void act_stage_vm(struct engine *e, struct vm_state *vm, uint64_t now);
 
 /* VMs are gone: collect what the kernel does not remove with them (the ifb that shaped a VM's egress). */

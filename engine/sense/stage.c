@@ -273,39 +273,39 @@ static void sense_start(struct engine *e, struct vm_state *vm)
         }
 }
 
-void sense_stage(struct engine *e, uint64_t now)
+void sense_stage_vm(struct engine *e, struct vm_state *vm, uint64_t now)
 {
         bool rescan = e->ticks % 10 == 0; /* new threads: vCPU hotplug, or vCPUs started after QEMU's exec */
 
-        for (size_t i = 0; i < e->n_vms; i++) {
-                struct vm_state *vm = &e->vms[i];
-                if (!vm_managed(vm))
-                        continue;
-                vm->sig = (struct vm_signals){0};
-                sense_start(e, vm);
-                triggers_refresh(e, vm);
-                if (vm->sensor) {
-                        int r = sense_vm_tick(vm->sensor, now, &vm->sig);
-                        if (r == -ENODEV) /* its cgroup is gone: the sweep of the next scan says why */
-                                sense_vm_freep(&vm->sensor), vm->sensor = NULL;
-                }
-                /* a trigger that fired: at least what the kernel measured over its window */
-                struct pressure *triggered[] = {&vm->sig.cpu, &vm->sig.memory, &vm->sig.io};
-                for (unsigned k = 0; vm->triggered && vm->sensor && vm->sig.interval_usec && k < ELEMENTSOF(triggered);
-                     k++)
-                        if (vm->triggered & 1u << k)
-                                triggered[k]->some_ppm = MAX(triggered[k]->some_ppm, vm->trigger_ppm[k]);
-                vm->triggered = 0;
-                if (vm->schedlat_tracked) {
-                        if (rescan)
-                                (void)schedlat_vm_scan(e->schedlat, vm->schedlat_id);
-                        (void)schedlat_read(e->schedlat, vm->schedlat_id, &vm->sig.runq, NULL);
-                }
-                /* In dry-run the kernel never holds what the laws decided: show them their own value, or the
-                 * memory law would take its own decisions for someone else's. */
-                if (e->dry_run && vm->ctl.initialized)
-                        vm->sig.memory_high = vm->ctl.memory_high_written;
+        if (!vm_managed(vm) || !vm->seen)
+                return;
+        vm->sig = (struct vm_signals){0};
+        sense_start(e, vm);
+        triggers_refresh(e, vm);
+        if (vm->sensor) {
+                int r = sense_vm_tick(vm->sensor, now, &vm->sig);
+                if (r == -ENODEV) /* its cgroup is gone: the sweep of the next scan says why */
+                        sense_vm_freep(&vm->sensor), vm->sensor = NULL;
         }
+        /* a trigger that fired: at least what the kernel measured over its window */
+        struct pressure *triggered[] = {&vm->sig.cpu, &vm->sig.memory, &vm->sig.io};
+        for (unsigned k = 0; vm->triggered && vm->sensor && vm->sig.interval_usec && k < ELEMENTSOF(triggered); k++)
+                if (vm->triggered & 1u << k)
+                        triggered[k]->some_ppm = MAX(triggered[k]->some_ppm, vm->trigger_ppm[k]);
+        vm->triggered = 0;
+        if (vm->schedlat_tracked) {
+                if (rescan)
+                        (void)schedlat_vm_scan(e->schedlat, vm->schedlat_id);
+                (void)schedlat_read(e->schedlat, vm->schedlat_id, &vm->sig.runq, NULL);
+        }
+        /* In dry-run the kernel never holds what the laws decided: show them their own value, or the
+         * memory law would take its own decisions for someone else's. */
+        if (e->dry_run && vm->ctl.initialized)
+                vm->sig.memory_high = vm->ctl.memory_high_written;
+}
+
+void sense_stage_host(struct engine *e, uint64_t now)
+{
         e->host = (struct host_signals){0};
         if (e->host_sensor && sense_host_tick(e->host_sensor, now, &e->host) == 0 && e->host.interval_usec) {
                 struct pressure *host[] = {&e->host.memory, &e->host.io};

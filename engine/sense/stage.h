@@ -10,8 +10,11 @@
  * for the host. It opens and reads; it never writes.
  */
 
-/* Fill vm->sig for every managed VM and e->host; now is sense_now_usec(). */
-void sense_stage(struct engine *e, uint64_t now);
+/* This tick's signals, in parts, so that the tick can handle process events between VMs (tick.c): one VM's vm->sig
+ * (nothing for a VM that is unmanaged or gone), then, after every VM, the host's e->host, which ends the stage's
+ * tick. now is sense_now_usec(). */
+void sense_stage_vm(struct engine *e, struct vm_state *vm, uint64_t now);
+void sense_stage_host(struct engine *e, uint64_t now);
 
 /* Stop sensing a VM (gone, or to be placed afresh): its sensors and the fds they hold. */
 void sense_stage_release(struct engine *e, struct vm_state *vm);
