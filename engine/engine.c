@@ -227,21 +227,23 @@ static int engine_enforce_prepare(struct engine *e)
         return 0;
 }
 
-/* The eBPF maps are sized at load: for the VMs there are now with room to double, and never fewer than the
- * default. A VM past that is not measured, said once (sense stage). */
+/* The eBPF maps are sized at load for the VMs there are now, with room to double, and at least ENGINE_SCHEDLAT_MIN:
+ * their per-CPU histograms cost the kernel max_vms × CPUs × 136 bytes. When they are full the sense stage makes
+ * them again, larger. */
+#define ENGINE_SCHEDLAT_MIN 64u
+
 static unsigned engine_schedlat_size(struct engine *e)
 {
         struct vm_identity *ids = NULL;
-        unsigned size = SCHEDLAT_DEFAULT_MAX_VMS;
+        unsigned size = ENGINE_SCHEDLAT_MIN;
         size_t n = 0;
 
-        if (discover_vms_scan(e->proc_fd, discover_stage_is_qemu, e, &ids, &n) < 0)
-                return size;
-        vm_identities_free(ids, n);
-        while (size < 2 * n && size < (1u << 20))
-                size *= 2;
-        if (size > SCHEDLAT_DEFAULT_MAX_VMS)
-                log_info("run-queue latency: room for %u VMs (%zu now)", size, n);
+        if (discover_vms_scan(e->proc_fd, discover_stage_is_qemu, e, &ids, &n) == 0) {
+                vm_identities_free(ids, n);
+                while (size < 2 * n && size < (1u << 20))
+                        size *= 2;
+        }
+        log_info("run-queue latency: room for %u VMs (%zu now)", size, n);
         e->schedlat_max_vms = size;
         return size;
 }

@@ -111,6 +111,7 @@ struct vm_state {
         int sense_fd;          /* the cgroup sensed: its own, or in dry-run the one it is in if alone there */
         struct sense_vm *sensor;
         bool schedlat_tracked;
+        bool schedlat_fd_dropped; /* its cgroup is not held by schedlat (the fd budget) */
         unsigned schedlat_id;
         bool sense_unavailable;  /* said once that it cannot be sensed yet */
         int trigger_fd[3];       /* PSI triggers on its cpu, memory and io pressure (-1: none), in the daemon's epoll */
@@ -198,9 +199,9 @@ struct engine {
         struct schedlat *schedlat; /* NULL for status */
         struct sense_host *host_sensor;
         struct host_signals host;
-        bool swap;                 /* the host has swap: anon memory is reclaimable */
-        unsigned schedlat_max_vms; /* the eBPF maps' size, fixed at start-up */
-        bool warned_schedlat_full;
+        bool swap;                  /* the host has swap: anon memory is reclaimable */
+        unsigned schedlat_max_vms;  /* the eBPF maps' size: for the VMs at start-up, grown when full */
+        bool warned_schedlat_full;  /* they cannot grow further: said once */
         int epoll_fd;               /* the daemon's loop, where PSI triggers are watched; -1 without one (once) */
         struct index trigger_by_fd; /* a trigger's fd → its VM's pid, checked on use (fds are reused) */
         size_t trigger_index_puts;  /* entries in it, live and stale */

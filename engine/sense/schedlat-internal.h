@@ -61,6 +61,8 @@ struct schedlat {
         const char *mode;
         unsigned max_vms, max_vcpus;
         struct vm_entry *vms;
+        bool full;            /* a VM, cgroup or vCPU thread was refused for want of room (schedlat_full) */
+        bool vcpus_full_said; /* logged once */
 
         struct schedlat_bpf *skel;
         int cgroups_fd, cgroup_hist_fd, vcpus_fd, vcpu_hist_fd;

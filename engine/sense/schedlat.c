@@ -33,7 +33,7 @@ int schedlat_new(const struct schedlat_options *o, struct schedlat **ret)
         s->proc_fd = o->proc_fd;
         s->sys_fd = o->sys_fd;
         s->max_vms = o->max_vms ?: SCHEDLAT_DEFAULT_MAX_VMS;
-        s->max_vcpus = o->max_vcpus ?: SCHEDLAT_DEFAULT_MAX_VCPUS;
+        s->max_vcpus = o->max_vcpus ?: MAX(SCHEDLAT_DEFAULT_MAX_VCPUS, SCHEDLAT_VCPUS_PER_VM * s->max_vms);
         s->cgroups_fd = s->cgroup_hist_fd = s->vcpus_fd = s->vcpu_hist_fd = -1;
 
         s->vms = calloc(s->max_vms, sizeof(*s->vms));
@@ -96,6 +96,16 @@ enum runq_source schedlat_source(const struct schedlat *s)
 const char *schedlat_mode(const struct schedlat *s)
 {
         return s->mode;
+}
+
+bool schedlat_full(const struct schedlat *s)
+{
+        return s->full;
+}
+
+unsigned schedlat_max_vms(const struct schedlat *s)
+{
+        return s->max_vms;
 }
 
 /* ---- Per tick ---- */

@@ -30,9 +30,12 @@
  * threads allocate.
  */
 
-#define SCHEDLAT_NBUCKETS          RUNQ_BUCKETS /* = SCHEDLAT_BUCKETS of bpf/schedlat.h */
-#define SCHEDLAT_DEFAULT_MAX_VMS   1024
+#define SCHEDLAT_NBUCKETS        RUNQ_BUCKETS /* = SCHEDLAT_BUCKETS of bpf/schedlat.h */
+#define SCHEDLAT_DEFAULT_MAX_VMS 1024
+/* vCPU threads: at least 4096, else 2 per VM of max_vms (which has room to double already, and grows when full).
+ * No more: the vcpu_hist map is mmap'ed, and all of it counts in the engine's RSS (136 bytes a slot). */
 #define SCHEDLAT_DEFAULT_MAX_VCPUS 4096
+#define SCHEDLAT_VCPUS_PER_VM      2
 
 enum schedlat_use {
         SCHEDLAT_USE_AUTO,      /* tp_btf programs, else raw_tp programs, else schedstat */
@@ -66,6 +69,10 @@ void schedlat_free(struct schedlat *s);
 enum runq_source schedlat_source(const struct schedlat *s);
 /* "tp_btf", "raw_tp", "schedstat" or "none". */
 const char *schedlat_mode(const struct schedlat *s);
+/* Was a VM, a cgroup or a vCPU thread refused for want of room since the maps were made? (The engine then makes
+ * them again, larger: sense/stage.c.) */
+bool schedlat_full(const struct schedlat *s);
+unsigned schedlat_max_vms(const struct schedlat *s);
 
 /* Track a VM: its cgroup (a directory fd on it, duplicated: the caller keeps or closes its own) with the cgroups
  * beneath it (libvirt's vcpuN/emulator children; new ones are found by schedlat_vm_scan), and its QEMU pid,

@@ -274,8 +274,10 @@ int schedlat_bpf_vcpu_add(struct schedlat *s, struct vm_entry *vm, pid_t tid)
 
         if (schedlat_bpf_vcpu_index(vm, tid) >= 0)
                 return 0;
-        if (s->n_free_vcpu_slots == 0)
+        if (s->n_free_vcpu_slots == 0) {
+                s->full = true;
                 return -ENOSPC;
+        }
         v = reallocarray(vm->vcpus, vm->n_vcpus + 1, sizeof(*v));
         if (!v)
                 return -ENOMEM;

@@ -126,6 +126,8 @@ static int vm_track_cgroup(struct schedlat *s, struct vm_entry *vm, unsigned id,
         vm->cgroup_ids = ids;
         if (s->source == RUNQ_SOURCE_BPF) {
                 r = schedlat_bpf_cgroup_track(s, cgid, id);
+                if (r == -E2BIG)
+                        s->full = true;
                 if (r < 0)
                         return r; /* -EEXIST: another VM tracks it; -E2BIG: the map is full */
         }
@@ -199,8 +201,10 @@ int schedlat_vm_add(struct schedlat *s, int cgroup_fd, pid_t pid, unsigned *ret_
                         vm = &s->vms[id];
                         break;
                 }
-        if (!vm)
+        if (!vm) {
+                s->full = true;
                 return -ENOSPC;
+        }
         *vm = (struct vm_entry){.used = true, .pid = pid, .cg_fd = -1};
 
         if (s->source == RUNQ_SOURCE_BPF) {
@@ -306,9 +310,11 @@ int schedlat_vm_scan(struct schedlat *s, unsigned id)
                         if (k >= 0)
                                 vm->vcpus[k].index = (unsigned)(vcpu - 1);
                         if (r == -ENOSPC) {
-                                log_warn("schedlat: %u vCPU threads are registered already; thread %d of pid %d "
-                                         "is counted with its VM only",
-                                         s->max_vcpus, (int)tids[i], (int)vm->pid);
+                                if (!s->vcpus_full_said)
+                                        log_info("schedlat: %u vCPU threads are registered already; thread %d of "
+                                                 "pid %d, and those after it, are counted with their VM only",
+                                                 s->max_vcpus, (int)tids[i], (int)vm->pid);
+                                s->vcpus_full_said = true;
                                 r = 0;
                         }
                 } else if (s->source == RUNQ_SOURCE_SCHEDSTAT && !schedlat_schedstat_thread(vm, tids[i]))

@@ -206,6 +206,77 @@ void sense_stage_release(struct engine *e, struct vm_state *vm)
         vm->sense_fd = -1; /* else it was the cgroup's fd, which place holds */
 }
 
+/* The VM's run-queue latency measured by s, which holds its cgroup unless the fd budget is spent. A VM refused for
+ * want of room waits for the maps to grow (schedlat_grow). */
+static void schedlat_track(struct engine *e, struct schedlat *s, struct vm_state *vm)
+{
+        int r;
+
+        if (!s || vm->sense_fd < 0)
+                return;
+        r = schedlat_vm_add(s, vm->sense_fd, vm->id.pid, &vm->schedlat_id);
+        vm->schedlat_tracked = r == 0;
+        if (r == 0 && vm->schedlat_fd_dropped)
+                schedlat_vm_drop_fd(s, vm->schedlat_id);
+        else if (r == -ENOSPC || r == -E2BIG)
+                log_debug("run-queue latency: no room for VM pid %d in the eBPF maps (%u VMs) yet", (int)vm->id.pid,
+                          e->schedlat_max_vms);
+        else if (r < 0)
+                log_full_errno(errno_is_vanished(r) ? LOG_DEBUG : LOG_WARNING, r,
+                               "run-queue latency of VM pid %d is not measured: %m", (int)vm->id.pid);
+}
+
+/*
+ * The eBPF maps are sized for the VMs at start-up. When they are full, they are made again SCHEDLAT_GROWTH times
+ * as large, the new programs attached before the old ones go, and every VM is tracked in them again: its
+ * histograms start afresh, so its next tick has no run-queue figure. Four times: a host that starts 1000 VMs
+ * after the engine pays for three loads (each parses the kernel's BTF), not five.
+ */
+#define SCHEDLAT_GROWTH  4u
+#define SCHEDLAT_MAX_VMS (1u << 20)
+
+static void schedlat_grow(struct engine *e)
+{
+        unsigned size = e->schedlat_max_vms;
+        struct schedlat *bigger = NULL;
+        size_t tracked = 0;
+        int r = -E2BIG;
+
+        if (size < SCHEDLAT_MAX_VMS) {
+                size = size > SCHEDLAT_MAX_VMS / SCHEDLAT_GROWTH ? SCHEDLAT_MAX_VMS : size * SCHEDLAT_GROWTH;
+                struct schedlat_options so = {.proc_fd = e->proc_fd, .sys_fd = e->sys_fd, .max_vms = size};
+                r = schedlat_new(&so, &bigger);
+                if (r == 0 && schedlat_source(bigger) != schedlat_source(e->schedlat))
+                        r = -EOPNOTSUPP; /* it would load no more (the reason was logged) */
+        }
+        if (r < 0) {
+                if (bigger)
+                        schedlat_free(bigger);
+                if (!e->warned_schedlat_full)
+                        log_warn_errno(r,
+                                       "run-queue latency: the eBPF maps for %u VMs are full and cannot grow (%m): "
+                                       "the VMs past them are governed without it",
+                                       e->schedlat_max_vms);
+                e->warned_schedlat_full = true;
+                return;
+        }
+        for (size_t i = 0; i < e->n_vms; i++) {
+                struct vm_state *vm = &e->vms[i];
+                if (vm->schedlat_tracked)
+                        schedlat_vm_remove(e->schedlat, vm->schedlat_id); /* its cgroup's fd, before the new one */
+                else if (!vm->sensor)
+                        continue; /* not sensed at all (gone, or unmanaged), or not yet */
+                schedlat_track(e, bigger, vm);
+                tracked += vm->schedlat_tracked;
+        }
+        schedlat_free(e->schedlat);
+        e->schedlat = bigger;
+        log_info("run-queue latency: the eBPF maps for %u VMs were full; made again for %u (%zu VMs tracked); their "
+                 "histograms start afresh",
+                 e->schedlat_max_vms, size, tracked);
+        e->schedlat_max_vms = size;
+}
+
 /*
  * Which cgroup tells about this VM: its own once placed; in dry-run, where it was not moved, the cgroup it is in,
  * but only if nothing else lives there (the root cgroup or a shared one would describe other processes).
@@ -254,23 +325,8 @@ static void sense_start(struct engine *e, struct vm_state *vm)
                                "pressure and statistics of VM pid %d (cgroup %s) are not sensed: %m", (int)vm->id.pid,
                                so.name);
 
-        if (e->schedlat) {
-                r = schedlat_vm_add(e->schedlat, vm->sense_fd, vm->id.pid, &vm->schedlat_id);
-                if (r == 0) {
-                        vm->schedlat_tracked = true;
-                        if (so.transient)
-                                schedlat_vm_drop_fd(e->schedlat, vm->schedlat_id);
-                } else if (r == -ENOSPC || r == -E2BIG) {
-                        if (!e->warned_schedlat_full)
-                                log_warn("run-queue latency: the eBPF maps, sized at start-up for %u VMs, are full: "
-                                         "VM pid %d and those after it are not measured (restart the engine to size "
-                                         "them for the VMs there are)",
-                                         e->schedlat_max_vms, (int)vm->id.pid);
-                        e->warned_schedlat_full = true;
-                } else
-                        log_full_errno(errno_is_vanished(r) ? LOG_DEBUG : LOG_WARNING, r,
-                                       "run-queue latency of VM pid %d is not measured: %m", (int)vm->id.pid);
-        }
+        vm->schedlat_fd_dropped = so.transient;
+        schedlat_track(e, e->schedlat, vm);
 }
 
 void sense_stage_vm(struct engine *e, struct vm_state *vm, uint64_t now)
@@ -306,6 +362,8 @@ void sense_stage_vm(struct engine *e, struct vm_state *vm, uint64_t now)
 
 void sense_stage_host(struct engine *e, uint64_t now)
 {
+        if (e->schedlat && schedlat_full(e->schedlat) && !e->warned_schedlat_full)
+                schedlat_grow(e);
         e->host = (struct host_signals){0};
         if (e->host_sensor && sense_host_tick(e->host_sensor, now, &e->host) == 0 && e->host.interval_usec) {
                 struct pressure *host[] = {&e->host.memory, &e->host.io};

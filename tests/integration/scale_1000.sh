@@ -1,7 +1,8 @@
 #!/bin/sh
 # A host's scale: 1000 QEMU-like processes (tests/helpers/qemu_lookalike.c installed as qemu-system-x86_64), each
 # with its own -name, Placement=own, the engine started under a soft RLIMIT_NOFILE of 1024 (what systemd gives a
-# service that sets no LimitNOFILE=). Every VM is placed, limited and sensed, nothing says "Too many open files",
+# service that sets no LimitNOFILE=) before they start, so that its eBPF maps, sized for none, grow as they come.
+# Every VM is placed, limited and sensed (its run-queue latency too), nothing says "Too many open files",
 # and the engine's fds and memory are printed. SIGTERM puts all 1000 back where they came from; a SIGKILL in the
 # middle of placing them, a restart and a SIGTERM lose nothing either.
 set -eu
@@ -27,6 +28,21 @@ MemoryHigh = 64M
 INI
 
 home=$(cg_create scale-home)
+all_placed() { [ "$(wc -l <"$home/cgroup.procs")" -eq 0 ]; }
+all_home() { [ "$(wc -l <"$home/cgroup.procs")" -eq "$N" ]; }
+n_placed() { echo $((N - $(wc -l <"$home/cgroup.procs"))); }
+
+run_engine() { # LOG
+	(ulimit -S -n 1024 && exec "$VMGOV" --policy "$policy" --state-file "$VMTEST_TMP/state" \
+		--status-file "$VMTEST_TMP/status" --interval 1s run) 2>"$1" &
+	engine=$!
+	bg_track "$engine"
+}
+
+# The first engine starts before the VMs: it sizes its eBPF maps for none (64) and must grow them as they come,
+# placing each at its exec event.
+run_engine "$VMTEST_TMP/run1.log"
+wait_for 30 "the engine to start" grep -q "run-queue latency from" "$VMTEST_TMP/run1.log"
 t0=$(date +%s)
 (
 	echo 0 >"$home/cgroup.procs"
@@ -39,36 +55,24 @@ t0=$(date +%s)
 )
 pids=$(cat "$VMTEST_TMP/pids")
 for p in $pids; do bg_track "$p"; done
-started() { [ "$(wc -l <"$home/cgroup.procs")" -eq "$N" ]; }
-wait_for 120 "$N look-alikes" started
-log "$N look-alikes started in $(($(date +%s) - t0)) s"
-
-all_placed() { [ "$(wc -l <"$home/cgroup.procs")" -eq 0 ]; }
-all_home() { [ "$(wc -l <"$home/cgroup.procs")" -eq "$N" ]; }
-n_placed() { echo $((N - $(wc -l <"$home/cgroup.procs"))); }
-
-run_engine() { # LOG
-	(ulimit -S -n 1024 && exec "$VMGOV" --policy "$policy" --state-file "$VMTEST_TMP/state" \
-		--status-file "$VMTEST_TMP/status" --interval 1s run) 2>"$1" &
-	engine=$!
-	bg_track "$engine"
-}
-
-t0=$(date +%s)
-run_engine "$VMTEST_TMP/run1.log"
 wait_for 240 "all $N VMs placed" all_placed
-log "all $N placed in $(($(date +%s) - t0)) s"
+log "$N look-alikes started and placed in $(($(date +%s) - t0)) s"
 sensed() {
 	"$VMGOV" --status-file "$VMTEST_TMP/status" status --json >"$VMTEST_TMP/status.json" 2>/dev/null || return 1
-	[ "$(grep -o '"signals":{' "$VMTEST_TMP/status.json" | wc -l)" -eq "$N" ]
+	[ "$(grep -o '"signals":{' "$VMTEST_TMP/status.json" | wc -l)" -eq "$N" ] &&
+		[ "$(grep -o '"runq_source":"bpf"' "$VMTEST_TMP/status.json" | wc -l)" -eq "$N" ]
 }
 deadline=$(($(cut -d. -f1 /proc/uptime) + 120))
 while ! sensed && [ "$(cut -d. -f1 /proc/uptime)" -lt "$deadline" ]; do sleep 1; done
 if ! sensed; then
-	log "sensed: $(grep -o '"signals":{' "$VMTEST_TMP/status.json" | wc -l) of $N; the engine's warnings:"
+	log "sensed: $(grep -o '"signals":{' "$VMTEST_TMP/status.json" | wc -l) of $N, run-queue latency from eBPF:" \
+		"$(grep -o '"runq_source":"bpf"' "$VMTEST_TMP/status.json" | wc -l); the engine's warnings:"
 	grep '^<[0-4]>' "$VMTEST_TMP/run1.log" | sort | uniq -c | sort -rn | head -20
 	fail "not every VM sensed"
 fi
+grep "eBPF maps" "$VMTEST_TMP/run1.log" | sed 's/^/    /'
+assert_eq 2 "$(grep -c "eBPF maps for .* were full; made again" "$VMTEST_TMP/run1.log")" \
+	"times the eBPF maps grew (64 VMs, then 256, then 1024)"
 sample=$(echo "$pids" | awk 'NR % 50 == 1')
 assert_eq 20 "$(echo "$sample" | wc -w)" "a sample of 20"
 for p in $sample; do
