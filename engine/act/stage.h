@@ -15,6 +15,10 @@ void act_stage(struct engine *e, uint64_t now);
 /* One VM (an exec event, after its first decision). */
 void act_stage_vm(struct engine *e, struct vm_state *vm, uint64_t now);
 
+/* CPUPartition=: the engine's chain of partition roots down to the VM's group cgroup (act/partition.h), made before
+ * the group's first VM moves in (the place stage), and held at each act. */
+void act_stage_partition(struct engine *e, struct vm_state *vm);
+
 /* VMs are gone: collect what the kernel does not remove with them (the ifb that shaped a VM's egress). */
 /* A VM is let go: remember whether its egress was shaped (its ifb is then collected by act_stage_release). */
 void act_stage_release_vm(struct engine *e, struct vm_state *vm);
