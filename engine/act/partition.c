@@ -134,7 +134,8 @@ int partition_plan(const struct partition_chain *chain, enum cpu_partition mode,
                 return -EXDEV;
         group = vm_cgroup + root_len + 1;
         leaf = strchr(group, '/');
-        if (!leaf || leaf == group || !leaf[1] || strchr(leaf + 1, '/') || strlen(vm_cgroup) >= sizeof(ret->cgroup))
+        if (!leaf || leaf == group || !leaf[1] || strchr(leaf + 1, '/') || strlen(vm_cgroup) >= sizeof(ret->cgroup) ||
+            strncmp(group, "./", 2) == 0 || strncmp(group, "../", 3) == 0)
                 return -EXDEV;
         if (cpuset_format(&chain->root_cpus, root_cpus, sizeof(root_cpus)) < 0 ||
             cpuset_format(&chain->group_cpus, group_cpus, sizeof(group_cpus)) < 0)

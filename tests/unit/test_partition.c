@@ -166,6 +166,8 @@ static void test_plan(void **state)
         assert_int_equal(partition_plan(&chain, CPU_PARTITION_EXCLUSIVE, "vmgov", "vmgov//v", steps, &n), -EXDEV);
         assert_int_equal(partition_plan(&chain, CPU_PARTITION_EXCLUSIVE, "vmgov", "vmgov/g/", steps, &n), -EXDEV);
         assert_int_equal(partition_plan(&chain, CPU_PARTITION_EXCLUSIVE, "", "g/v", steps, &n), -EXDEV);
+        assert_int_equal(partition_plan(&chain, CPU_PARTITION_EXCLUSIVE, "vmgov", "vmgov/../v", steps, &n), -EXDEV);
+        assert_int_equal(partition_plan(&chain, CPU_PARTITION_EXCLUSIVE, "vmgov", "vmgov/./v", steps, &n), -EXDEV);
         assert_int_equal(partition_plan(&chain, CPU_PARTITION_NO, "vmgov", "vmgov/g/v", steps, &n), -EXDEV);
         assert_int_equal(n, 99);
 }
