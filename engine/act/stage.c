@@ -270,15 +270,19 @@ static void act_partition(struct engine *e, struct vm_state *vm, const struct gr
 {
         struct partition_step steps[PARTITION_STEPS_MAX];
         struct partition_chain chain;
-        char why[600], reason[700];
+        char why[600] = "", reason[700];
         _cleanup_close_ int fd = -1;
         size_t n = 0;
         int r;
 
-        if (g->cpu.partition == CPU_PARTITION_NO || !vm->own || !controller_ok(e, CGROUP_CPUSET))
+        if (g->cpu.partition == CPU_PARTITION_NO || !controller_ok(e, CGROUP_CPUSET))
                 return;
         r = partition_chain_plan(e->policy, g, e->env.host_cpus_known ? &e->env.host_cpus : NULL, &chain, why,
                                  sizeof(why));
+        if (r == -EINVAL) /* the cgroup a Placement=inplace VM is in is not the engine's to make a partition of */
+                snprintf(why, sizeof(why), "it needs Placement=own (and AllowedCPUs=)");
+        else if (r == 0 && !vm->own)
+                return; /* not in a cgroup of the engine's (yet) */
         if (r == 0) {
                 r = partition_plan(&chain, g->cpu.partition, e->root_rel, vm_cgroup(vm), steps, &n);
                 snprintf(why, sizeof(why), "%s",
