@@ -104,6 +104,29 @@ order=$(grep '"reason":"restore original on exit"' "$audit" | grep '"file":"cpus
 assert_eq "vmgov/latency vmgov " "$order" "the partitions put back, the group's before the tree root's"
 pid_alive "$lat" || fail "lat-1 died"
 
+# `vmgov once` leaves the partitions in force and their originals in the journal; `vmgov restore`, reading the
+# journal back, puts them back (the group's first) and the cpusets as they were
+journal=$VMTEST_TMP/journal
+assert_cmd "vmgov once" "$VMGOV" --policy "$policy" --state-file "$journal" once
+assert_file_eq "$g/cpuset.cpus.partition" isolated "the group's partition after vmgov once"
+assert_file_eq "$t/cpuset.cpus.partition" root "the tree root after vmgov once"
+assert_eq "/vmgov/latency/lat-1" "$(proc_cgroup "$lat")" "lat-1 placed by vmgov once"
+for c in vmgov vmgov/latency; do
+	for f in cpuset.cpus cpuset.cpus.partition; do
+		assert_contains "$(cat "$journal")" "cgroup=$c file=$f dev=0:0" "$c/$f's original in the journal"
+	done
+done
+assert_cmd "vmgov restore" sh -c "'$VMGOV' --state-file '$journal' restore 2>'$VMTEST_TMP/restore.log'"
+cat "$VMTEST_TMP/restore.log"
+assert_eq "/lat-home" "$(proc_cgroup "$lat")" "lat-1 moved back by vmgov restore"
+assert_file_eq "$g/cpuset.cpus.partition" member "the group cgroup a member after vmgov restore"
+assert_file_eq "$t/cpuset.cpus.partition" member "the tree root a member after vmgov restore"
+assert_file_eq "$t/cpuset.cpus" "" "the tree root's cpuset.cpus after vmgov restore"
+assert_file_eq /sys/fs/cgroup/cpuset.cpus.effective 0-1 "the root cgroup's CPUs after vmgov restore"
+restored=$(grep -o 'restored [^:]*cpuset.cpus.partition' "$VMTEST_TMP/restore.log" | tr '\n' ' ')
+assert_eq "restored vmgov/latency/cpuset.cpus.partition restored vmgov/cpuset.cpus.partition " "$restored" \
+	"vmgov restore puts the group's partition back before the tree root's"
+
 # two partitions that share CPU 1: refused by vmgov check, at the line of the second's AllowedCPUs=
 bad=$VMTEST_TMP/bad.ini
 cat >"$bad" <<INI
