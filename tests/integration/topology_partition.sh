@@ -1,13 +1,14 @@
 #!/bin/sh
-# Issue #14, CPUPartition=: the latency group's VM, with AllowedCPUs=1 and CPUPartition=isolated, gets CPU 1 to
-# itself. The guest has 2 CPUs (scripts/vmtest: -smp 2). The kernel (6.1) takes a partition only below partition
+# Issue #14, CPUPartition=: the latency group's VMs, with AllowedCPUs=1 and CPUPartition=isolated, get CPU 1 to
+# themselves. The guest has 2 CPUs (scripts/vmtest: -smp 2). The kernel (6.1) takes a partition only below partition
 # roots, so the engine makes its own chain one: its tree root (vmgov) gets cpuset.cpus 1 and "root", the group's
-# cgroup (vmgov/latency, the partition, shared by the group's VMs) cpuset.cpus 1 and "isolated", before the VM moves
-# in; the VM's cgroup is a member on CPU 1. Each reads back valid; the host outside the tree keeps CPU 0 (the root
-# cgroup's cpuset.cpus.effective), and the QEMU's threads run on CPU 1 only. SIGTERM puts it all back: the VM where it
-# came from, the partitions "member" (the group's first), the cpuset.cpus as they were, the VM's cgroup removed, and
-# the threads on both CPUs again. `vmgov check` refuses two partitions that share a CPU, at file:line; a policy whose
-# tree would take every CPU of the host is not applied (said once), and the VM runs on. Dry-run writes none of it.
+# cgroup (vmgov/latency, the partition, shared by the group's VMs) cpuset.cpus 1 and "isolated", before the first VM
+# moves in; each VM's cgroup is a member on CPU 1. Each reads back valid; the host outside the tree keeps CPU 0 (the
+# root cgroup's cpuset.cpus.effective), and the QEMUs' threads run on CPU 1 only. SIGTERM puts it all back: the VMs
+# where they came from, the partitions "member" (the group's first), the cpuset.cpus as they were, the VMs' cgroups
+# removed, and the threads on both CPUs again; so does `vmgov restore` after `vmgov once`. `vmgov check` refuses two
+# partitions that share a CPU, at file:line; a policy whose tree would take every CPU of the host is not applied
+# (said once), and the VM runs on. Dry-run writes none of it.
 set -eu
 . /vmtest/lib.sh
 require_vmgov
@@ -31,6 +32,9 @@ assert_cmd "vmgov check" "$VMGOV" check "$policy"
 
 home=$(cg_create lat-home)
 lat=$(VM_CGROUP=$home vm_idle lat-1)
+# started before the engine: a QEMU that daemonizes (vm_idle) while the engine runs is moved at its exec, and the
+# daemon it forks is not moved back by SIGTERM (the journal names the parent): a bug of its own, not this test's
+lat2=$(VM_CGROUP=$home vm_idle lat-2)
 assert_eq "0-1" "$(proc_threads_cpus "$lat")" "lat-1's threads' CPUs before"
 assert_file_eq /sys/fs/cgroup/cpuset.cpus.effective 0-1 "the root cgroup's CPUs before"
 
@@ -69,6 +73,11 @@ wait_for 10 "lat-1's threads to follow the partition" follows
 log "lat-1's threads on CPUs $(proc_threads_cpus "$lat"); the root cgroup on $(cat /sys/fs/cgroup/cpuset.cpus.effective)"
 said() { grep -q 'group latency\]: vmgov/latency is a partition ("isolated"): CPUs 1 are its VMs. own' "$VMTEST_TMP/run.log"; }
 wait_for 10 "the engine to say the partition is valid" said
+# the group's second VM joins the partition (a member beside lat-1): the partition is the group's
+joined() { [ "$(proc_cgroup "$lat2")" = /vmgov/latency/lat-2 ] && [ "$(proc_threads_cpus "$lat2")" = 1 ]; }
+wait_for 20 "lat-2 placed in the group's partition, on CPU 1" joined
+assert_file_eq "$g/cpuset.cpus.partition" isolated "the group's partition with two VMs in it"
+assert_file_eq "$g/lat-2/cpuset.cpus.effective" 1 "lat-2's cpuset.cpus.effective"
 # a few more ticks: each partition written once, audited with the policy's reason
 sleep 1
 audit=$VMTEST_TMP/audit.jsonl
@@ -90,7 +99,10 @@ log "engine log:"
 cat "$VMTEST_TMP/run.log"
 assert_eq 0 "$rc" "vmgov exit status after SIGTERM"
 assert_eq "/lat-home" "$(proc_cgroup "$lat")" "lat-1 back in the cgroup it came from"
+assert_eq "/lat-home" "$(proc_cgroup "$lat2")" "lat-2 back in the cgroup it came from"
 [ ! -e "$o" ] || fail "the engine's cgroup $o is still there after SIGTERM"
+[ ! -e "$g/lat-2" ] || fail "the engine's cgroup $g/lat-2 is still there after SIGTERM"
+vm_stop "$lat2"
 assert_file_eq "$g/cpuset.cpus.partition" member "the group cgroup a member again"
 assert_file_eq "$t/cpuset.cpus.partition" member "the tree root a member again"
 assert_file_eq "$g/cpuset.cpus" "" "the group cgroup's cpuset.cpus as it was (empty: its parent's)"
