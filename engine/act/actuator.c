@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "act/actuator.h"
+#include "act/partition.h"
 #include "kernel/audit.h"
 #include "kernel/cpuset.h"
 #include "kernel/index.h"
@@ -29,6 +30,8 @@ static const struct cgroup_file cgroup_files[] = {
         /* empty: the parent's CPUs and nodes */
         {"cpuset.cpus", "\n", NULL, false},
         {"cpuset.mems", "\n", NULL, false},
+        /* CPUPartition= (act/partition.h): the group's cgroup and the engine's tree root above it */
+        {"cpuset.cpus.partition", "member\n", "the kernel has no cpuset partitions", false},
         {"memory.high", "max\n", NULL, false},
         {"memory.max", "max\n", NULL, false},
         {"memory.min", "0\n", NULL, false},
@@ -197,6 +200,16 @@ int actuator_current_value(const struct setting *s, const char *text, uint64_t p
                 struct cpuset set;
                 r = cpuset_parse(text, CPUSET_MAX, &set);
                 return r < 0 ? r : cpuset_format(&set, buf, size) < 0 ? -ENOBUFS : 0;
+        }
+        if (strcmp(s->file, "cpuset.cpus.partition") == 0) {
+                /* the mode asked for, valid or not: an invalid one is the kernel's verdict, not a value to write
+                 * again at every tick (the act stage reads why) */
+                struct partition_readback rb;
+                r = partition_readback_parse(text, &rb);
+                if (r < 0)
+                        return r;
+                int n = snprintf(buf, size, "%s", partition_mode_value(rb.mode));
+                return n < (int)size ? 0 : -ENOBUFS;
         }
         if (strcmp(s->file, "cpu.idle") == 0) {
                 r = cgv_parse_cpu_idle(text, &idle);
@@ -786,45 +799,76 @@ static int restore_setting(struct actuator *a, const struct original *o)
         return 0;
 }
 
-/* When an original is put back: 0 a move, 1 a burst, 2 the rest. */
+/* When an original is put back: 0 a move, 1 a partition, 2 a burst, 3 the rest. */
 static size_t restore_pass(const struct original *o)
 {
-        return is_move(o) ? 0 : strcmp(o->setting.file, "cpu.max.burst") == 0 ? 1 : 2;
+        return is_move(o)                                              ? 0
+               : strcmp(o->setting.file, "cpuset.cpus.partition") == 0 ? 1
+               : strcmp(o->setting.file, "cpu.max.burst") == 0         ? 2
+                                                                       : 3;
 }
 
-int actuator_restore(struct actuator *a)
+static size_t cgroup_depth(const char *cgroup)
+{
+        size_t depth = 0;
+
+        for (; *cgroup; cgroup++)
+                depth += *cgroup == '/';
+        return depth;
+}
+
+/* Partitions go back to "member" children first, the deepest cgroups before their parents: a parent that stops being
+ * a partition root while a child still is one leaves the child invalid until it is put back too. */
+static bool restore_now(const struct original *o, size_t pass, size_t depth)
+{
+        return restore_pass(o) == pass && (pass != 1 || cgroup_depth(o->cgroup) == depth);
+}
+
+/* Put back the originals of one pass (and, for partitions, of one depth); what fails stays. Returns the failures. */
+static int restore_round(struct actuator *a, size_t pass, size_t depth)
 {
         int failures = 0;
         size_t kept = 0;
 
-        /* The VMs first, out of the engine's cgroups, which are then removed; then the values (those of a removed
-         * cgroup go with it), cpu.max.burst before the others: the kernel refuses a cpu.max below the burst, and the
-         * original quota may be lower than the burst the engine set. What fails stays, for a later restore to retry. */
-        for (size_t pass = 0; pass < 3; pass++) {
-                kept = 0;
-                for (size_t i = 0; i < a->n_originals; i++) {
-                        struct original *o = &a->originals[i];
-                        int r;
+        for (size_t i = 0; i < a->n_originals; i++) {
+                struct original *o = &a->originals[i];
+                int r;
 
-                        if (restore_pass(o) != pass) {
-                                a->originals[kept++] = *o;
-                                continue;
-                        }
-                        r = is_move(o) ? restore_move(a, o) : restore_setting(a, o);
-                        if (r < 0) {
-                                failures++;
-                                a->originals[kept++] = *o;
-                                continue;
-                        }
-                        if (is_move(o) && a->move.remove) {
-                                r = a->move.remove(a->move.userdata, o->cgroup);
-                                if (r < 0 && r != -ENOENT)
-                                        log_debug_errno(r, "remove %s: %m", o->cgroup);
-                        }
-                        original_done(o);
+                if (!restore_now(o, pass, depth)) {
+                        a->originals[kept++] = *o;
+                        continue;
                 }
-                a->n_originals = kept;
+                r = is_move(o) ? restore_move(a, o) : restore_setting(a, o);
+                if (r < 0) {
+                        failures++;
+                        a->originals[kept++] = *o;
+                        continue;
+                }
+                if (is_move(o) && a->move.remove) {
+                        r = a->move.remove(a->move.userdata, o->cgroup);
+                        if (r < 0 && r != -ENOENT)
+                                log_debug_errno(r, "remove %s: %m", o->cgroup);
+                }
+                original_done(o);
         }
+        a->n_originals = kept;
+        return failures;
+}
+
+int actuator_restore(struct actuator *a)
+{
+        size_t deepest = 0;
+        int failures = 0;
+
+        /* The VMs first, out of the engine's cgroups, which are then removed; then the values (those of a removed
+         * cgroup go with it): partitions, the deepest first, before the cpuset.cpus they hold; cpu.max.burst before
+         * the others: the kernel refuses a cpu.max below the burst, and the original quota may be lower than the
+         * burst the engine set. What fails stays, for a later restore to retry. */
+        for (size_t i = 0; i < a->n_originals; i++)
+                deepest = MAX(deepest, cgroup_depth(a->originals[i].cgroup));
+        for (size_t pass = 0; pass < 4; pass++)
+                for (size_t depth = pass == 1 ? deepest + 1 : 1; depth-- > 0;)
+                        failures += restore_round(a, pass, depth);
         actuator_journal(a);
         actuator_done(a);
         return failures;

@@ -7,6 +7,7 @@
 
 #include "act/actuator.h"
 #include "act/netshape.h"
+#include "act/partition.h"
 #include "act/stage.h"
 #include "act/tapdev.h"
 #include "kernel/index.h"
@@ -218,6 +219,114 @@ static void act_threads(struct engine *e, struct vm_state *vm, const struct grou
         }
 }
 
+/* Whether (cgroup, what) was said already: a partition's verdict or a refused chain is logged once, not at every
+ * recheck. A small memory of hashes; one forgotten is said again, which is harmless. */
+static bool said_before(const char *cgroup, const char *what)
+{
+        static uint64_t said[64];
+        static size_t next;
+        uint64_t h = index_hash(index_hash(INDEX_HASH_SEED, cgroup, strlen(cgroup) + 1), what, strlen(what) + 1);
+
+        for (size_t i = 0; i < ELEMENTSOF(said); i++)
+                if (said[i] == h)
+                        return true;
+        said[next++ % ELEMENTSOF(said)] = h;
+        return false;
+}
+
+/* What the kernel made of the group's partition: said once, an invalid one with the kernel's reason; its VMs run on
+ * (on their AllowedCPUs=, shared). */
+static void partition_verdict(const struct group_policy *g, const char *cgroup, int cgroup_fd)
+{
+        char reason[sizeof(((struct partition_readback *)0)->reason) * 4], cpus[CPUSET_TEXT_MAX];
+        struct partition_readback rb;
+        int r = partition_read(cgroup_fd, &rb);
+
+        if (r < 0) {
+                if (!errno_is_vanished(r) && r != -ENOENT && !said_before(cgroup, "unreadable"))
+                        log_warn_errno(r, "[group %s]: cannot read back %s/cpuset.cpus.partition: %m", g->name, cgroup);
+                return;
+        }
+        if (rb.valid) {
+                if (cpuset_format(&g->cpu.allowed_cpus, cpus, sizeof(cpus)) < 0)
+                        snprintf(cpus, sizeof(cpus), "(%u of them)", cpuset_count(&g->cpu.allowed_cpus));
+                if (!said_before(cgroup, partition_mode_value(rb.mode)))
+                        log_info("[group %s]: %s is a partition (\"%s\"): CPUs %s are its VMs' own", g->name, cgroup,
+                                 partition_mode_value(rb.mode), cpus);
+                return;
+        }
+        audit_escape_for_log(rb.reason, reason, sizeof(reason));
+        if (!said_before(cgroup, reason))
+                log_warn("[group %s]: the kernel holds the partition %s invalid (\"%s\"): its VMs run on their "
+                         "AllowedCPUs= without having them to themselves",
+                         g->name, cgroup, reason);
+}
+
+/* CPUPartition=: the chain of the engine's own cgroups made partition roots down to the group's cgroup, the
+ * partition (act/partition.h), through the actuator, which journals each original ("member", the cpuset.cpus) for
+ * a stop or `vmgov restore`. A step the kernel refuses stops the chain there; the VMs run on. */
+static void act_partition(struct engine *e, struct vm_state *vm, const struct group_policy *g,
+                          const struct actuator_target *vm_t)
+{
+        struct partition_step steps[PARTITION_STEPS_MAX];
+        struct partition_chain chain;
+        char why[600] = "", reason[700];
+        _cleanup_close_ int fd = -1;
+        size_t n = 0;
+        int r;
+
+        if (g->cpu.partition == CPU_PARTITION_NO || !controller_ok(e, CGROUP_CPUSET))
+                return;
+        r = partition_chain_plan(e->policy, g, e->env.host_cpus_known ? &e->env.host_cpus : NULL, &chain, why,
+                                 sizeof(why));
+        if (r == -EINVAL) /* the cgroup a Placement=inplace VM is in is not the engine's to make a partition of */
+                snprintf(why, sizeof(why), "it needs Placement=own (and AllowedCPUs=)");
+        else if (r == 0 && !vm->own)
+                return; /* not in a cgroup of the engine's (yet) */
+        if (r == 0) {
+                r = partition_plan(&chain, g->cpu.partition, e->root_rel, vm_cgroup(vm), steps, &n);
+                snprintf(why, sizeof(why), "%s",
+                         r == -ENOBUFS ? "its CPUs do not fit a cgroup value"
+                                       : "the VM's cgroup is not ROOT/GROUP/VM of the engine's tree");
+        }
+        if (r < 0) {
+                if (!said_before(g->name, why))
+                        log_warn("[group %s] at %s:%u: CPUPartition= is not applied: %s", g->name, g->file, g->line,
+                                 why);
+                return;
+        }
+        snprintf(reason, sizeof(reason), "policy: [group %s] at %s:%u: CPUPartition=%s", g->name, g->file, g->line,
+                 g->cpu.partition == CPU_PARTITION_ISOLATED ? "isolated" : "exclusive");
+        for (size_t i = 0; i < n; i++) {
+                struct actuator_target t = *vm_t;
+
+                if (i == 0 || strcmp(steps[i].cgroup, steps[i - 1].cgroup) != 0) {
+                        fd = safe_close(fd);
+                        fd = cgroupfs_open_dir(e->mount_fd, steps[i].cgroup);
+                        if (fd < 0 && !e->dry_run)
+                                return (void)log_err_errno(fd, "open %s: %m", steps[i].cgroup);
+                }
+                t.cgroup = steps[i].cgroup;
+                t.cgroup_fd = fd >= 0 ? fd : -1;
+                r = actuator_apply(e->act, &t, &steps[i].setting, reason);
+                count(e, vm, steps[i].setting.file, r);
+                if (r < 0)
+                        return;
+        }
+        if (!e->dry_run)
+                partition_verdict(g, steps[n - 1].cgroup, fd);
+}
+
+void act_stage_partition(struct engine *e, struct vm_state *vm)
+{
+        const struct group_policy *g = policy_match(e->policy, &vm->id);
+        struct actuator_target t = {
+                .vm = vm->id.name, .uuid = vm->id.uuid, .pid = vm->id.pid, .group = g ? g->name : NULL};
+
+        if (g)
+                act_partition(e, vm, g, &t);
+}
+
 /* The freeze's decision (decide/freeze.h): cgroup.freeze through the actuator, which audits it and journals its
  * original ("0"), so that a stop or `vmgov restore` thaws whatever the engine froze. A freeze that could not be
  * written is undone in the machine's state: it must not wait to thaw a VM that runs. */
@@ -280,6 +389,8 @@ void act_stage_vm(struct engine *e, struct vm_state *vm, uint64_t now)
         uint64_t plan = settings_hash(&t, settings, n);
         if (vm->threads) /* a map read again may have made other children */
                 plan = index_hash(plan, &vm->threads_read_usec, sizeof(vm->threads_read_usec));
+        if (g->cpu.partition != CPU_PARTITION_NO) /* a reload may change the chain (any group's AllowedCPUs=) */
+                plan = index_hash(plan, &g->generation, sizeof(g->generation));
         if (plan != vm->act_settled || now >= vm->act_recheck_usec) {
                 unsigned errors = e->act->errors;
                 e->act_missing = false;
@@ -290,6 +401,7 @@ void act_stage_vm(struct engine *e, struct vm_state *vm, uint64_t now)
                                 count(e, vm, settings[i].file, actuator_apply(e->act, &t, &settings[i], reason));
                 }
                 act_threads(e, vm, g, &t, policy_reason);
+                act_partition(e, vm, g, &t);
                 /* a refused or failed write is tried again at the next tick; a file the cgroup lacks is settled */
                 vm->act_settled = e->act->errors == errors ? plan : 0;
                 vm->act_recheck_usec = now + (e->act_missing ? ACT_MISSING_USEC : ACT_RECHECK_USEC) +

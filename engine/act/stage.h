@@ -13,6 +13,10 @@
  * µs, for when settled settings are read back again. */
 void act_stage_vm(struct engine *e, struct vm_state *vm, uint64_t now);
 
+/* CPUPartition=: the engine's chain of partition roots down to the VM's group cgroup (act/partition.h), made before
+ * the group's first VM moves in (the place stage), and held at each act. */
+void act_stage_partition(struct engine *e, struct vm_state *vm);
+
 /* VMs are gone: collect what the kernel does not remove with them (the ifb that shaped a VM's egress). */
 /* A VM is let go: remember whether its egress was shaped (its ifb is then collected by act_stage_release). */
 void act_stage_release_vm(struct engine *e, struct vm_state *vm);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "act/actuator.h"
+#include "act/stage.h"
 #include "discover/stage.h"
 #include "kernel/audit.h"
 #include "kernel/log.h"
@@ -237,6 +238,8 @@ static int place_own(struct engine *e, struct vm_state *vm)
                 r = cgroup_create(e, path);
                 if (r < 0)
                         return r;
+                /* the group's partition made while the VM is not in it yet: Linux 6.1 refuses it afterwards */
+                act_stage_partition(e, vm);
                 r = move_vm(e, vm, path);
                 if (r < 0) {
                         /* Most often the VM exited in between: leave no empty cgroup behind. */

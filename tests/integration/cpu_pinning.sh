@@ -42,16 +42,6 @@ assert_eq "" "$(grep -w cpuset /sys/fs/cgroup/cgroup.subtree_control || true)" "
 cg=$(cg_create operator/vm)
 cg_enable /sys/fs/cgroup/operator cpu memory io
 
-# the threads of a process, each one's Cpus_allowed_list, all the same: that list; else "mixed: ..."
-threads_cpus() {
-	_lists=$(for _t in /proc/"$1"/task/*; do awk '$1 == "Cpus_allowed_list:" { print $2 }' "$_t/status"; done | sort -u)
-	case "$_lists" in
-	*"
-"*) echo "mixed: $(echo "$_lists" | tr '\n' ' ')" ;;
-	*) echo "$_lists" ;;
-	esac
-}
-
 # pin-1 runs without capabilities, as libvirt runs QEMU: the kernel lets the engine, which has dropped most of its own,
 # move a process into a cgroup with cpuset only if the process has no capability the engine lacks (else CAP_SYS_NICE)
 command -v capbound >/dev/null || fail "the capbound test helper is not in the guest"
@@ -62,8 +52,8 @@ pin=$(VMTEST_QEMU=$nocaps vm_idle pin-1)
 assert_eq 0000000000000000 "$(awk '$1 == "CapPrm:" { print $2 }' "/proc/$pin/status")" "pin-1's capabilities"
 pin_from=$(proc_cgroup "$pin")
 keep=$(VM_CGROUP=$cg vm_idle keep-1)
-assert_eq "0-1" "$(threads_cpus "$pin")" "pin-1's threads' CPUs before"
-assert_eq "0-1" "$(threads_cpus "$keep")" "keep-1's threads' CPUs before"
+assert_eq "0-1" "$(proc_threads_cpus "$pin")" "pin-1's threads' CPUs before"
+assert_eq "0-1" "$(proc_threads_cpus "$keep")" "keep-1's threads' CPUs before"
 
 "$VMGOV" --policy "$policy" --interval 200ms run 2>"$VMTEST_TMP/run.log" &
 engine=$!
@@ -100,9 +90,9 @@ pinned() { [ "$(cat "$cg/cpuset.cpus")" = 1 ]; }
 wait_for 20 "vmgov to write keep-1's cpuset.cpus (a file that was missing is looked at again within 13 s)" pinned
 assert_file_eq "$cg/cpuset.cpus" 1 "the inplace cgroup's cpuset.cpus while running (AllowedCPUs=1)"
 # the kernel moves the threads as cpuset.cpus changes
-follows() { [ "$(threads_cpus "$pin")" = 0 ] && [ "$(threads_cpus "$keep")" = 1 ]; }
+follows() { [ "$(proc_threads_cpus "$pin")" = 0 ] && [ "$(proc_threads_cpus "$keep")" = 1 ]; }
 wait_for 10 "the QEMUs' threads to follow cpuset.cpus" follows
-log "pin-1's threads on CPUs $(threads_cpus "$pin"), keep-1's on $(threads_cpus "$keep")"
+log "pin-1's threads on CPUs $(proc_threads_cpus "$pin"), keep-1's on $(proc_threads_cpus "$keep")"
 # a few more ticks: nothing rewritten
 sleep 1
 assert_eq 1 "$(grep '"file":"cpuset.cpus"' "$VMTEST_TMP/audit.jsonl" | grep -c '"cgroup":"vmgov/pin/pin-1"')" \
@@ -124,7 +114,7 @@ assert_file_eq "$cg/cpuset.cpus" "$(cat /sys/fs/cgroup/operator/cpuset.cpus.effe
 assert_contains "$(cat "$VMTEST_TMP/run.log")" \
 	"restored operator/vm/cpuset.cpus: \"0-1\" (its parent's, in effect: the kernel does not empty it while the cgroup" \
 	"the engine says why cpuset.cpus is not empty again"
-back() { [ "$(threads_cpus "$pin")" = "0-1" ] && [ "$(threads_cpus "$keep")" = "0-1" ]; }
+back() { [ "$(proc_threads_cpus "$pin")" = "0-1" ] && [ "$(proc_threads_cpus "$keep")" = "0-1" ]; }
 wait_for 10 "the QEMUs' threads back on every CPU" back
 assert_eq 1 "$(grep '"reason":"restore original on exit"' "$VMTEST_TMP/audit.jsonl" | grep -c '"file":"cpuset.cpus"')" \
 	"restore line for the inplace cgroup's cpuset.cpus in the audit"

@@ -242,7 +242,16 @@ static void test_current_values_burst_and_cpuset(void **state)
         assert_string_equal(buf, "");
         assert_true(actuator_file_known("cpuset.cpus") && actuator_file_known("cpuset.mems") &&
                     actuator_file_known("cpu.max.burst"));
-        assert_false(actuator_file_known("cpuset.cpus.partition")); /* the place stage's, not the actuator's */
+        /* CPUPartition= (act/partition.h): the mode asked for, valid or not, compares with what the engine writes */
+        struct setting part = {.file = "cpuset.cpus.partition", .controller = CGROUP_CPUSET};
+        assert_true(actuator_file_known("cpuset.cpus.partition"));
+        assert_int_equal(actuator_current_value(&part, "isolated invalid (Parent is not a partition root)\n", PAGE, buf,
+                                                sizeof(buf)),
+                         0);
+        assert_string_equal(buf, "isolated");
+        assert_int_equal(actuator_default_value(&part, buf, sizeof(buf)), 0);
+        assert_string_equal(buf, "member");
+        assert_true(actuator_current_value(&part, "rooted\n", PAGE, buf, sizeof(buf)) < 0);
 }
 
 struct fixture {
@@ -332,6 +341,55 @@ static void test_apply_writes_once_audits_and_restores(void **state)
 
 /* A freeze is a setting as any other: audited with its reason, its original journalled, so that a later engine's
  * restore (a stop, `vmgov restore`) thaws the VM. */
+/* Partitions go back to "member" children first (the VM's cgroup, its group's, the tree root), then their
+ * cpuset.cpus: the order of the restore's audit lines. */
+static void test_partitions_restored_children_first(void **state)
+{
+        static const char *const cgroups[] = {"t", "t/g", "t/g/v"}; /* written top-down, as the chain is */
+        struct fixture *f = *state;
+        struct actuator a;
+
+        actuator_init(&a, false, f->fd, f->audit_fd);
+        for (size_t i = 0; i < 3; i++) {
+                char path[64];
+                snprintf(path, sizeof(path), "%s/cpuset.cpus.partition", cgroups[i]);
+                tmptree_write_string(f->fd, path, "member\n");
+                snprintf(path, sizeof(path), "%s/cpuset.cpus", cgroups[i]);
+                tmptree_write_string(f->fd, path, "\n");
+        }
+        for (size_t i = 0; i < 3; i++) {
+                int fd = openat(f->fd, cgroups[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                struct actuator_target t = {.vm = "v", .pid = 7, .group = "g", .cgroup = cgroups[i], .cgroup_fd = fd};
+                struct setting cpus = {.file = "cpuset.cpus", .controller = CGROUP_CPUSET, .value = "1"};
+                struct setting part = {.file = "cpuset.cpus.partition", .controller = CGROUP_CPUSET, .value = "root"};
+                if (i < 2)
+                        assert_int_equal(actuator_apply(&a, &t, &cpus, "chain"), 1);
+                assert_int_equal(actuator_apply(&a, &t, &part, "chain"), 1);
+                close(fd);
+        }
+        assert_string_equal(slurp(f->fd, "t/g/cpuset.cpus.partition"), "root");
+        assert_int_equal(actuator_restore(&a), 0);
+        const char *audit = slurp(f->fd, "audit.jsonl");
+        const char *v = strstr(
+                audit, "\"cgroup\":\"t/g/v\",\"file\":\"cpuset.cpus.partition\",\"old\":null,\"new\":\"member\"");
+        const char *g =
+                strstr(audit, "\"cgroup\":\"t/g\",\"file\":\"cpuset.cpus.partition\",\"old\":null,\"new\":\"member\"");
+        const char *t =
+                strstr(audit, "\"cgroup\":\"t\",\"file\":\"cpuset.cpus.partition\",\"old\":null,\"new\":\"member\"");
+        const char *cpus = strstr(audit, "\"cgroup\":\"t\",\"file\":\"cpuset.cpus\",\"old\":null,\"new\":\"\"");
+        assert_non_null(v);
+        assert_non_null(g);
+        assert_non_null(t);
+        assert_non_null(cpus);
+        assert_true(v < g && g < t && t < cpus);
+        for (size_t i = 0; i < 3; i++) {
+                char path[64];
+                snprintf(path, sizeof(path), "%s/cpuset.cpus.partition", cgroups[i]);
+                assert_string_equal(slurp(f->fd, path), "member");
+        }
+        actuator_done(&a);
+}
+
 static void test_freeze_is_thawed_by_restore(void **state)
 {
         struct fixture *f = *state;
@@ -633,6 +691,7 @@ int main(void)
                 cmocka_unit_test(test_current_values_protection_and_latency),
                 cmocka_unit_test_setup_teardown(test_apply_writes_once_audits_and_restores, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_freeze_is_thawed_by_restore, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_partitions_restored_children_first, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_dry_run_changes_nothing_and_says_it_once, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_request_is_one_shot, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_refused_write_is_an_error, setup, teardown),

@@ -67,6 +67,7 @@
 #   bg_track PID                stop PID (like vm_stop) at cleanup, e.g. a vmgov started with `&`
 #   proc_cmdline PID            print /proc/PID/cmdline with NULs turned into spaces
 #   proc_cgroup PID             print PID's cgroup v2 path (the "0::" line of /proc/PID/cgroup)
+#   proc_threads_cpus PID       print the Cpus_allowed_list all of PID's threads share, else "mixed: LIST LIST ..."
 #
 # cgroups (paths are absolute directories under /sys/fs/cgroup)
 #   cg_create NAME              mkdir /sys/fs/cgroup/NAME (parents too), print the path; removed at cleanup
@@ -229,6 +230,15 @@ proc_cmdline() {
 
 proc_cgroup() {
 	sed -n 's/^0:://p' "/proc/$1/cgroup"
+}
+
+proc_threads_cpus() {
+	_lists=$(for _t in /proc/"$1"/task/*; do awk '$1 == "Cpus_allowed_list:" { print $2 }' "$_t/status"; done | sort -u)
+	case "$_lists" in
+	*"
+"*) echo "mixed: $(echo "$_lists" | tr '\n' ' ')" ;;
+	*) echo "$_lists" ;;
+	esac
 }
 
 # ---- QEMU workloads
