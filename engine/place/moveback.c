@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "kernel/log.h"
 #include "kernel/macro.h"
 #include "kernel/procfs.h"
 #include "place/moveback.h"
@@ -32,25 +33,19 @@ static int moved_still_there(const struct placement_mover *m, const struct origi
         return thread_cgroup_holds(cg, o->cgroup) ? 0 : -EXDEV;
 }
 
-static int mover_back(void *userdata, const struct original *o, char *where, size_t size)
+/* pid back to where the VM came from, else the nearest ancestor that is there and takes a process (a parent with
+ * controllers enabled for its children refuses, -EBUSY). 0 with that cgroup in where. */
+static int pid_back(const struct placement_mover *m, const struct original *o, pid_t pid, char *where, size_t size)
 {
-        const struct placement_mover *m = userdata;
-        _cleanup_free_ char *to = NULL;
+        _cleanup_free_ char *to = strdup(o->move.from + 1); /* relative to the mount: "" is the root */
         int r, last = -ENOENT;
 
-        r = moved_still_there(m, o);
-        if (r < 0)
-                return r;
-        to = strdup(o->move.from + 1); /* relative to the mount: "" is the root */
         if (!to)
                 return -ENOMEM;
-        /* Where it came from, else the nearest ancestor that is there and takes a process (a parent with
-         * controllers enabled for its children refuses, -EBUSY). */
         for (;;) {
                 _cleanup_close_ int fd = cgroupfs_open_dir(m->mount_fd, to[0] ? to : ".");
-
                 if (fd >= 0) {
-                        r = m->ops->back(m->ops->userdata, m->mount_fd, to, o->move.pid);
+                        r = m->ops->back(m->ops->userdata, m->mount_fd, to, pid);
                         if (r == 0) {
                                 snprintf(where, size, "/%s", to);
                                 return 0;
@@ -68,6 +63,43 @@ static int mover_back(void *userdata, const struct original *o, char *where, siz
                 else
                         to[0] = '\0';
         }
+}
+
+/* The processes left in the VM's cgroup: what it forked there, above all the VM itself under QEMU -daemonize,
+ * whose exec'd process (the one moved and journalled) exits once its child runs the VM. They came from where it
+ * came from, and go back there with it. */
+static void heirs_back(const struct placement_mover *m, const struct original *o)
+{
+        _cleanup_close_ int fd = cgroupfs_open_dir(m->mount_fd, o->cgroup);
+        char procs[4096], where[4200];
+
+        if (fd < 0 || cgroupfs_read(fd, "cgroup.procs", procs, sizeof(procs)) < 0)
+                return;
+        for (char *save = NULL, *w = strtok_r(procs, "\n", &save); w; w = strtok_r(NULL, "\n", &save)) {
+                char *end;
+                long pid = strtol(w, &end, 10);
+                if (*end || pid <= 0 || pid == o->move.pid)
+                        continue;
+                int r = pid_back(m, o, (pid_t)pid, where, sizeof(where));
+                if (r == 0)
+                        log_info("moved pid %ld, left in %s by VM pid %d (its heir: QEMU -daemonize), back to %s", pid,
+                                 o->cgroup, (int)o->move.pid, where);
+                else if (r != -ESRCH)
+                        log_warn_errno(r, "cannot move pid %ld, left in %s by VM pid %d, back to %s: %m", pid,
+                                       o->cgroup, (int)o->move.pid, o->move.from);
+        }
+}
+
+static int mover_back(void *userdata, const struct original *o, char *where, size_t size)
+{
+        const struct placement_mover *m = userdata;
+        int r;
+
+        r = moved_still_there(m, o);
+        if (r == 0)
+                r = pid_back(m, o, o->move.pid, where, size);
+        heirs_back(m, o);
+        return r;
 }
 
 static int mover_remove(void *userdata, const char *cgroup)

@@ -492,11 +492,12 @@ void place_stage_release(struct engine *e, struct vm_state *vm)
                 vm->cgroup = mfree(vm->cgroup);
                 return;
         }
-        if (vm->own && !e->dry_run) {
-                /* Nothing of it to put back: its cgroup is the engine's own, and goes. */
-                actuator_forget(e->act, vm->cgroup);
+        if (vm->own && !e->dry_run)
+                /* Nothing of it to put back: its cgroup is the engine's own, and goes, and its originals with it.
+                 * Not before: a cgroup that still holds a process holds the VM's heir (QEMU -daemonize), which a
+                 * restore must put back where the VM came from. */
                 remove_or_retry(e, vm->cgroup);
-        } else if (!vm->own)
+        else if (!vm->own)
                 /* Placement=inplace: the cgroup was never the engine's, only its VM was. With the VM gone, the
                  * engine manages it no more: its originals are forgotten, never written back into it later. */
                 actuator_forget(e->act, vm->cgroup);
