@@ -65,9 +65,10 @@ static int pid_back(const struct placement_mover *m, const struct original *o, p
         }
 }
 
-/* The processes left in the VM's cgroup: what it forked there, above all the VM itself under QEMU -daemonize,
- * whose exec'd process (the one moved and journalled) exits once its child runs the VM. They came from where it
- * came from, and go back there with it. */
+/* The processes left in the VM's cgroup once the one moved is gone: the VM itself under QEMU -daemonize, whose
+ * exec'd process (the one moved and journalled) exits once its child runs the VM, and what else it forked there.
+ * They came from where it came from, and go back there. (While the VM's process is there, the others in its
+ * cgroup stay: whoever put them there, it was not the engine.) */
 static void heirs_back(const struct placement_mover *m, const struct original *o)
 {
         _cleanup_close_ int fd = cgroupfs_open_dir(m->mount_fd, o->cgroup);
@@ -97,8 +98,9 @@ static int mover_back(void *userdata, const struct original *o, char *where, siz
 
         r = moved_still_there(m, o);
         if (r == 0)
-                r = pid_back(m, o, o->move.pid, where, size);
-        heirs_back(m, o);
+                return pid_back(m, o, o->move.pid, where, size);
+        if (r == -ESRCH)
+                heirs_back(m, o);
         return r;
 }
 
