@@ -1,0 +1,85 @@
+#!/bin/sh
+# Adapt=burst: a VM throttled in short spikes gets a cpu.max.burst that grows inside CPUQuotaBurstRange=, and
+# SIGTERM puts the original back. The VM is an idle QEMU; its load is two `waker`s in its cgroup: a steady one
+# (0.3 ms of work every 3 ms) and a spike (70 ms of work every 2 s) that runs out of the 40 ms quota of a 100 ms
+# period. The mean stays far under the quota, so the kernel throttles in a few periods only: what a burst absorbs.
+# Asserted on cpu.max.burst read back, on the audit's reasons, and on replay making the same first decision.
+# vmtest-timeout: 300
+set -eu
+. /vmtest/lib.sh
+require_vmgov
+
+audit=$VMTEST_TMP/audit.jsonl
+policy=$VMTEST_TMP/policy.ini
+cat >"$policy" <<INI
+[engine]
+AuditLog = $audit
+
+[group spiky]
+MatchName = spiky-*
+Class = batch
+CPUQuota = 40%
+Adapt = burst
+CPUQuotaBurstRange = 0..40ms
+AdaptDwellSec = 500ms
+AdaptHoldSec = 120s
+INI
+assert_cmd "vmgov check" "$VMGOV" check "$policy"
+
+cg=$(cg_create vmgov/spiky/spiky-1)
+cg_enable /sys/fs/cgroup/vmgov cpu memory io
+cg_enable /sys/fs/cgroup/vmgov/spiky cpu memory io
+[ -e "$cg/cpu.max.burst" ] || fail "no cpu.max.burst (Linux 5.14+)"
+assert_file_eq "$cg/cpu.max.burst" 0 "cpu.max.burst before the engine"
+vm=$(VM_CGROUP=$cg vm_idle spiky-1)
+
+for load in "300 3000" "70000 1930000"; do
+	set -- $load
+	sh -c 'echo $$ > "$1/cgroup.procs"; exec waker --work-us "$2" --sleep-us "$3" --seconds 40' sh "$cg" "$1" "$2" \
+		>/dev/null &
+	bg_track $!
+done
+
+s0=$(cat "$cg/cpu.stat")
+"$VMGOV" --policy "$policy" --interval 1s --record-signals "$VMTEST_TMP/on.rec" --state-file "$VMTEST_TMP/state" \
+	run 2>"$VMTEST_TMP/on.log" &
+e=$!
+bg_track "$e"
+# 70 ms of demand in a period of a 40 ms quota: it doubles from 2.5 ms to the top of the range, 40 ms, in 5 spikes
+grown() { [ "$(cat "$cg/cpu.max.burst")" -ge 40000 ]; }
+wait_for 60 "cpu.max.burst to reach the top of the range, 40ms" grown
+sleep 7
+burst=$(cat "$cg/cpu.max.burst")
+quota=$(cat "$cg/cpu.max")
+s1=$(cat "$cg/cpu.stat")
+kill -TERM "$e"
+wait "$e" || fail "engine exit status $?"
+
+d() { echo $(($(echo "$s1" | sed -n "s/^$1 //p") - $(echo "$s0" | sed -n "s/^$1 //p"))); }
+log "cpu.max $quota, cpu.max.burst grew to $burst us; over the run: $(d nr_throttled) of $(d nr_periods) periods" \
+	"throttled, $(d nr_bursts) bursts ($(d burst_usec) us)"
+grep -h '"file":"cpu.max.burst".*"reason":"burst' "$audit" | sed 's/.*"old":"\([^"]*\)","new":"\([^"]*\)","reason":"\([^"]*\)".*/    \1 -> \2  (\3)/' |
+	head -n 8
+
+assert_eq "40000 100000" "$quota" "cpu.max held at CPUQuota=40%"
+assert_eq 40000 "$burst" "cpu.max.burst at the top of CPUQuotaBurstRange=0..40ms, not beyond"
+assert_gt "$(d nr_bursts)" 0 "the kernel used the burst (cpu.stat nr_bursts)"
+# throttling falls: the periods throttled in the first 6 ticks with deltas (3 spikes) against the last 6
+throttled() { grep "^vm .* name=spiky-1 " "$VMTEST_TMP/on.rec" | sed -n 's/.* cpu_nr_throttled=\([0-9]*\).*/\1/p' |
+	tail -n +2 | "$@" | awk '{ n += $1 } END { print n + 0 }'; }
+early=$(throttled head -n 6)
+late=$(throttled tail -n 6)
+log "throttled periods: $early in the first 6 ticks, $late in the last 6"
+assert_gt "$early" "$late" "throttled periods, first 6 ticks against the last 6"
+assert_contains "$(cat "$audit")" '"reason":"burst: throttled in ' "decisions name the throttling"
+# SIGTERM put the original back
+assert_file_eq "$cg/cpu.max.burst" 0 "cpu.max.burst restored"
+assert_file_eq "$cg/cpu.max" "max 100000" "cpu.max restored"
+pid_alive "$vm" || fail "the VM died"
+
+# the recording, replayed through the same policy, makes the same first decision
+"$VMGOV" replay "$VMTEST_TMP/on.rec" --policy "$policy" >"$VMTEST_TMP/replay.out" || fail "replay failed"
+tail -n 2 "$VMTEST_TMP/replay.out"
+first=$(grep -h '"file":"cpu.max.burst' "$audit" | head -n 1 | sed 's/.*"reason":"\([^"]*\)".*/\1/')
+assert_contains "$(head -n 1 "$VMTEST_TMP/replay.out")" "$first" "replay's first decision is the engine's"
+log "ok"
