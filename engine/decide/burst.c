@@ -47,7 +47,7 @@ void burst_decide(const struct burst_input *in, struct burst_decision *ret)
         uint64_t periods = MAX(in->nr_periods, in->nr_throttled);
         uint64_t share = in->nr_throttled * 100 / periods, used = usage_percent(in);
 
-        /* Sustained demand (a burst cannot help: the CPU law's), the dead band, or already at the top. */
+        /* Sustained demand (a burst cannot help: the CPU law's, CPUQuotaRange=), or already at the top. */
         if (share > BURST_SPIKY_PERCENT || used >= BURST_USAGE_PERCENT || in->current_usec >= in->max_usec)
                 return;
 
@@ -57,11 +57,14 @@ void burst_decide(const struct burst_input *in, struct burst_decision *ret)
                 return;
         ret->verdict = BURST_GROW;
         ret->burst_usec = next;
+        char lent[40] = "", t[24];
+        if (in->nr_bursts)
+                snprintf(lent, sizeof(lent), " for %s", burst_text(in->burst_usec, t));
         snprintf(ret->reason, sizeof(ret->reason),
-                 "burst: throttled in %llu%% of periods (%llu of %llu), %llu bursts, usage %llu%% of the quota: "
+                 "burst: throttled in %llu%% of periods (%llu of %llu), %llu bursts%s, usage %llu%% of the quota: "
                  "cpu.max.burst %s -> %s (x2, top %s)",
                  (unsigned long long)share, (unsigned long long)in->nr_throttled, (unsigned long long)periods,
-                 (unsigned long long)in->nr_bursts, (unsigned long long)used, burst_text(in->current_usec, from),
+                 (unsigned long long)in->nr_bursts, lent, (unsigned long long)used, burst_text(in->current_usec, from),
                  burst_text(next, to), burst_text(in->max_usec, top));
 }
 

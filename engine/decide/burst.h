@@ -11,23 +11,23 @@
  * that wants more than its quota all the time: that one is the CPU law's (CPUQuotaRange=).
  *
  * From one tick's cpu.stat deltas:
- *  - throttled in a few periods (at most BURST_SPIKY_PERCENT of them) while the mean usage stays under the quota:
- *    short spikes, the burst doubles, up to the top of CPUQuotaBurstRange=;
- *  - throttled in most periods (above BURST_SUSTAINED_PERCENT), or the usage at the quota: sustained demand, the
- *    burst holds; between the two, the dead band: it holds too;
- *  - neither throttled nor bursting: calm; the caller decays the burst by half towards the floor once it has been
- *    calm for AdaptHoldSec (the law says "calm", the caller keeps the time).
+ *  - throttled in a few periods (at most BURST_SPIKY_PERCENT of them) while the mean usage stays under
+ *    BURST_USAGE_PERCENT of the quota: short spikes, the burst doubles, up to the top of CPUQuotaBurstRange=;
+ *  - throttled in more periods, or the usage near the quota: sustained demand, which a burst cannot help (the time
+ *    it lends is saved from periods the VM did not use up): the burst holds;
+ *  - neither throttled nor bursting: calm; the caller halves the burst towards the floor once it has been calm for
+ *    AdaptHoldSec (the law says "calm", the caller keeps the time). Bursting without throttling holds: the burst is
+ *    what keeps the VM unthrottled.
  * Without nr_bursts in cpu.stat (before Linux 5.14) the law holds: there is no cpu.max.burst to set either.
  */
 
-#define BURST_SPIKY_PERCENT     30 /* throttled in at most this share of periods: spikes a burst absorbs */
-#define BURST_SUSTAINED_PERCENT 50 /* throttled in more: sustained, a burst cannot help */
-#define BURST_USAGE_PERCENT     90 /* grow only while the mean usage is under this share of the quota */
-#define BURST_FIRST_STEP_DIV    16 /* from 0, the first step is a sixteenth of the range's top */
-#define BURST_REASON_MAX        256
+#define BURST_SPIKY_PERCENT  30 /* throttled in at most this share of periods: spikes a burst absorbs */
+#define BURST_USAGE_PERCENT  90 /* grow only while the mean usage is under this share of the quota */
+#define BURST_FIRST_STEP_DIV 16 /* from 0, the first step is a sixteenth of the range's top */
+#define BURST_REASON_MAX     256
 
 enum burst_verdict {
-        BURST_HOLD, /* nothing to do (dead band, sustained demand, no quota, no burst statistics) */
+        BURST_HOLD, /* nothing to do (sustained demand, bursting, at the top, no quota, no burst statistics) */
         BURST_GROW, /* spikes throttled: the new burst is in burst_usec */
         BURST_CALM, /* neither throttled nor bursting: the caller may decay once it has been calm long enough */
 };

@@ -268,7 +268,7 @@ static void test_no_burst_statistics_holds(void **state)
         sim_free(s);
 }
 
-/* The law itself: the dead band between spikes and sustained demand, and usage at the quota. */
+/* The law itself: spikes against more throttling, usage near the quota, bursting without throttling. */
 static void test_decide_bands(void **state)
 {
         struct burst_input in = {.interval_usec = SEC,
@@ -285,7 +285,7 @@ static void test_decide_bands(void **state)
         burst_decide(&in, &d);
         assert_int_equal(d.verdict, BURST_GROW);
         assert_int_equal(d.burst_usec, 20 * MS);
-        in.nr_throttled = 4; /* 40%: the dead band */
+        in.nr_throttled = 4; /* 40%: more than spikes */
         burst_decide(&in, &d);
         assert_int_equal(d.verdict, BURST_HOLD);
         assert_string_equal(d.reason, "");

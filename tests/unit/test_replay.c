@@ -202,15 +202,15 @@ static void test_burst(void **state)
         out = run_policy(policy, rec, &r, &err);
         assert_int_equal(r, 0);
         assert_string_equal(err, "");
-        assert_string_equal(out,
-                            "+1.0s spiky [spiky] burst: throttled in 20% of periods (2 of 10), 0 bursts, usage 54% of "
-                            "the quota: cpu.max.burst 0 -> 3125us (x2, top 50ms)\n"
-                            "+4.0s spiky [spiky] burst: throttled in 10% of periods (1 of 10), 3 bursts, usage 54% of "
-                            "the quota: cpu.max.burst 3125us -> 6250us (x2, top 50ms)\n"
-                            "replayed 5 ticks (5.0s), 1 VMs, 2 decisions\n"
-                            "  spiky [spiky]: cpu.max=\"50000 100000\" cpu.max.burst=\"6250\"; changes cpu.weight 0 "
-                            "cpu.max 0 memory.high 0 io.max 0; direction changes 0; changes cpu.max.burst 2, "
-                            "direction changes 0\n");
+        assert_string_equal(
+                out, "+1.0s spiky [spiky] burst: throttled in 20% of periods (2 of 10), 0 bursts, usage 54% of "
+                     "the quota: cpu.max.burst 0 -> 3125us (x2, top 50ms)\n"
+                     "+4.0s spiky [spiky] burst: throttled in 10% of periods (1 of 10), 3 bursts for 9ms, usage 54% of "
+                     "the quota: cpu.max.burst 3125us -> 6250us (x2, top 50ms)\n"
+                     "replayed 5 ticks (5.0s), 1 VMs, 2 decisions\n"
+                     "  spiky [spiky]: cpu.max=\"50000 100000\" cpu.max.burst=\"6250\"; changes cpu.weight 0 "
+                     "cpu.max 0 memory.high 0 io.max 0; direction changes 0; changes cpu.max.burst 2, "
+                     "direction changes 0\n");
         free(out);
         free(err);
 }
