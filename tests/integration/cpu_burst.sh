@@ -2,7 +2,8 @@
 # Adapt=burst: a VM throttled in short spikes gets a cpu.max.burst that grows inside CPUQuotaBurstRange=, and
 # SIGTERM puts the original back. The VM is an idle QEMU; its load is two `waker`s in its cgroup: a steady one
 # (0.3 ms of work every 3 ms) and a spike (70 ms of work every second) that runs out of the 50 ms quota of a
-# 100 ms period. The mean stays far under the quota, so the kernel throttles in a few periods only: what a burst absorbs.
+# 100 ms period. The mean stays far under the quota, so the kernel throttles in a few periods only: what a burst
+# absorbs.
 # Asserted on cpu.max.burst read back, on the audit's reasons, and on replay making the same first decision.
 # vmtest-timeout: 300
 set -eu
@@ -33,12 +34,14 @@ cg_enable /sys/fs/cgroup/vmgov/spiky cpu memory io
 assert_file_eq "$cg/cpu.max.burst" 0 "cpu.max.burst before the engine"
 vm=$(VM_CGROUP=$cg vm_idle spiky-1)
 
-for load in "300 3000" "70000 930000"; do
-	set -- $load
+# waker WORK_US SLEEP_US, inside the VM's cgroup
+load() {
 	sh -c 'echo $$ > "$1/cgroup.procs"; exec waker --work-us "$2" --sleep-us "$3" --seconds 40' sh "$cg" "$1" "$2" \
 		>/dev/null &
 	bg_track $!
-done
+}
+load 300 3000
+load 70000 930000
 
 s0=$(cat "$cg/cpu.stat")
 "$VMGOV" --policy "$policy" --interval 1s --record-signals "$VMTEST_TMP/on.rec" --state-file "$VMTEST_TMP/state" \
@@ -60,8 +63,8 @@ wait "$e" || fail "engine exit status $?"
 d() { echo $(($(echo "$s1" | sed -n "s/^$1 //p") - $(echo "$s0" | sed -n "s/^$1 //p"))); }
 log "cpu.max $quota, cpu.max.burst grew to $burst us; over the run: $(d nr_throttled) of $(d nr_periods) periods" \
 	"throttled, $(d nr_bursts) bursts ($(d burst_usec) us)"
-grep -h '"file":"cpu.max.burst".*"reason":"burst' "$audit" | sed 's/.*"old":"\([^"]*\)","new":"\([^"]*\)","reason":"\([^"]*\)".*/    \1 -> \2  (\3)/' |
-	head -n 8
+grep -h '"file":"cpu.max.burst".*"reason":"burst' "$audit" |
+	sed 's/.*"old":"\([^"]*\)","new":"\([^"]*\)","reason":"\([^"]*\)".*/    \1 -> \2  (\3)/' | head -n 8
 
 assert_eq "50000 100000" "$quota" "cpu.max held at CPUQuota=50%"
 assert_ge "$burst" 25000 "cpu.max.burst grew"
