@@ -141,6 +141,9 @@ int replay_run(FILE *in, const char *in_name, const struct policy *p, FILE *out,
                         st->changes[KNOB_IO_MAX],
                         st->direction_changes[KNOB_CPU_WEIGHT] + st->direction_changes[KNOB_CPU_MAX] +
                                 st->direction_changes[KNOB_MEMORY_HIGH] + st->direction_changes[KNOB_IO_MAX]);
+                if (rp.vms[i].group->adapt.burst)
+                        fprintf(out, "; changes cpu.max.burst %u, direction changes %u", st->changes[KNOB_CPU_BURST],
+                                st->direction_changes[KNOB_CPU_BURST]);
                 if (st->host_memory_given)
                         fprintf(out, "; gave the host %llu bytes", (unsigned long long)st->host_memory_given);
                 if (st->freeze.freezes)

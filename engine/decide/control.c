@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "kernel/cgvalues.h"
+#include "decide/burst.h"
 #include "decide/control.h"
 #include "kernel/macro.h"
 
@@ -20,7 +21,7 @@
 static const char *const knob_files[_KNOB_MAX] = {
         [KNOB_CPU_WEIGHT] = "cpu.weight",         [KNOB_CPU_MAX] = "cpu.max",
         [KNOB_MEMORY_HIGH] = "memory.high",       [KNOB_IO_MAX] = "io.max",
-        [KNOB_MEMORY_RECLAIM] = "memory.reclaim",
+        [KNOB_MEMORY_RECLAIM] = "memory.reclaim", [KNOB_CPU_BURST] = "cpu.max.burst",
 };
 
 int control_knob_of_file(const char *file)
@@ -95,6 +96,10 @@ static void state_init(struct control_state *st, const struct group_policy *g)
         if (a->memory) {
                 st->limits.memory_high_set = true;
                 st->limits.memory_high = baseline_memory_high(g);
+        }
+        if (a->burst) { /* from CPUQuotaBurstSec= when given (validated inside the range), else the floor */
+                st->limits.cpu_burst_usec = g->limits.cpu_burst_set ? g->limits.cpu_burst_usec : a->cpu_burst_min_usec;
+                st->limits.cpu_burst_set = true;
         }
 }
 
@@ -299,6 +304,52 @@ static void cpu_yield(struct control_vm *vm, const struct control_global *global
                              "%llu, back towards %llu",
                              held, (unsigned long long)q, (unsigned long long)nq, (unsigned long long)period,
                              (unsigned long long)base);
+        }
+}
+
+/* ---- burst ---- */
+
+/* Adapt=burst: the law's verdict (decide/burst.h), stepped here as every law is: a growth at most once per dwell, a
+ * decay once neither throttled nor bursting for the hold (twice as long after a decay a growth had to undo). */
+static void burst_law(struct control_vm *vm, uint64_t now)
+{
+        const struct adapt_policy *a = &vm->group->adapt;
+        const struct vm_signals *s = vm->sig;
+        struct control_state *st = vm->state;
+        struct burst_decision d;
+        enum control_knob k = KNOB_CPU_BURST;
+
+        if (!a->burst)
+                return;
+        const struct burst_input in = {
+                .interval_usec = s->interval_usec,
+                .usage_usec = s->cpu_usage_usec,
+                .nr_periods = s->cpu_nr_periods,
+                .nr_throttled = s->cpu_nr_throttled,
+                .nr_bursts = s->cpu_nr_bursts,
+                .burst_usec = s->cpu_burst_usec,
+                .burst_stat = s->cpu_burst_stat,
+                .quota_usec = st->limits.cpu_max_set ? st->limits.cpu_quota_usec : LIMIT_MAX,
+                .period_usec = st->limits.cpu_period_usec,
+                .current_usec = st->limits.cpu_burst_usec,
+                .min_usec = a->cpu_burst_min_usec,
+                .max_usec = a->cpu_burst_max_usec,
+        };
+        burst_decide(&in, &d);
+        if (d.verdict != BURST_CALM || !st->burst_last_busy_usec)
+                st->burst_last_busy_usec = now;
+        if (d.verdict == BURST_GROW && dwell_passed(st, k, now)) {
+                st->limits.cpu_burst_usec = d.burst_usec;
+                knob_changed(st, k, now, STEP_REACT, "%s", d.reason);
+        } else if (d.verdict == BURST_CALM && probe_allowed(st, k, now, st->burst_last_busy_usec)) {
+                char reason[BURST_REASON_MAX];
+                uint64_t next = burst_decay(&in, hold_used_ms(st, k), reason, sizeof(reason));
+                if (next >= in.current_usec)
+                        return;
+                st->limits.cpu_burst_usec = next;
+                if (next == a->cpu_burst_min_usec)
+                        st->hold_shift[k] = 0;
+                knob_changed(st, k, now, STEP_PROBE, "%s", reason);
         }
 }
 
@@ -790,5 +841,6 @@ void control_tick(struct control_vm *vms, size_t n, const struct host_signals *h
                 cpu_yield(&vms[i], global, cpu_missed_now, now_usec);
                 io_yield(&vms[i], global, io_missed_now, now_usec);
                 memory_law(&vms[i], &hm, global, now_usec, page_size);
+                burst_law(&vms[i], now_usec); /* after cpu_yield: against the quota it wants now */
         }
 }

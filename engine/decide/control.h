@@ -34,6 +34,9 @@
  * 30 ticks over), latency ones never, nobody below the memory law's floor (which holds MemoryLow=/MemoryMin=): by
  * memory.reclaim, or memory.high down under a cap that holds until the host has been calm for the hold, then walks
  * back to where the host found it. The host's io pressure over its target is a miss as a protected VM's is.
+ * Burst (Adapt=burst, decide/burst.h): cpu.max.burst doubles while the VM is throttled in short spikes, holds under
+ * sustained demand, and halves towards the floor of CPUQuotaBurstRange= once neither throttled nor bursting for
+ * AdaptHoldSec; at most one change per AdaptDwellSec.
  */
 
 enum control_knob {
@@ -42,6 +45,7 @@ enum control_knob {
         KNOB_MEMORY_HIGH,
         KNOB_IO_MAX,
         KNOB_MEMORY_RECLAIM, /* not a setting: a one-shot request, see memory_reclaim_bytes */
+        KNOB_CPU_BURST,      /* cpu.max.burst, Adapt=burst (decide/burst.h) */
         _KNOB_MAX,
 };
 
@@ -71,6 +75,7 @@ struct control_state {
         char *reason[_KNOB_MAX];
 
         uint64_t last_miss_usec;       /* last time this (protected) VM missed a cpu target */
+        uint64_t burst_last_busy_usec; /* last time it was throttled or used its burst (Adapt=burst) */
         uint64_t memory_high_written;  /* what the memory law last asked for, to notice someone else's change */
         uint64_t memory_reclaim_bytes; /* this tick's request to write to memory.reclaim, 0 for none */
         bool memory_yielded;           /* someone else set memory.high: the law leaves it alone */

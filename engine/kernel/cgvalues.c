@@ -667,13 +667,17 @@ int cgv_parse_cpu_stat(const char *s, struct cgv_cpu_stat *ret_stat)
                 FIELD(struct cgv_cpu_stat, "nr_periods", nr_periods),
                 FIELD(struct cgv_cpu_stat, "nr_throttled", nr_throttled),
                 FIELD(struct cgv_cpu_stat, "throttled_usec", throttled_usec),
+                FIELD(struct cgv_cpu_stat, "nr_bursts", nr_bursts), /* index 6 */
+                FIELD(struct cgv_cpu_stat, "burst_usec", burst_usec),
         };
         struct cgv_cpu_stat st = {};
+        uint64_t found;
         int r;
 
-        r = flat_parse(s, keys, ELEMENTSOF(keys), 1 /* usage_usec: else not a cpu.stat */, &st);
+        r = flat_parse_found(s, keys, ELEMENTSOF(keys), 1 /* usage_usec: else not a cpu.stat */, &st, &found);
         if (r < 0)
                 return r;
+        st.has_bursts = found & (1u << 6);
         *ret_stat = st;
         return 0;
 }

@@ -99,10 +99,13 @@ int cgv_parse_io_latency(const char *s, unsigned major, unsigned minor, uint64_t
 int cgv_parse_io_cost_enabled(const char *s, unsigned major, unsigned minor, bool *ret_enabled);
 
 /* cpu.stat. Keys the kernel omits (nr_* and throttled_usec without the cpu controller) read as 0; usage_usec
- * is required. */
+ * is required. nr_bursts and burst_usec (cpu.max.burst at work) came with Linux 5.14: has_bursts says whether the
+ * kernel gave them. */
 struct cgv_cpu_stat {
         uint64_t usage_usec, user_usec, system_usec;
         uint64_t nr_periods, nr_throttled, throttled_usec;
+        uint64_t nr_bursts, burst_usec;
+        bool has_bursts;
 };
 int cgv_parse_cpu_stat(const char *s, struct cgv_cpu_stat *ret_stat);
 

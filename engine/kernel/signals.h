@@ -79,6 +79,8 @@ struct vm_signals {
         /* cpu.stat deltas */
         uint64_t cpu_usage_usec, cpu_user_usec, cpu_system_usec;
         uint64_t cpu_nr_periods, cpu_nr_throttled, cpu_throttled_usec;
+        uint64_t cpu_nr_bursts, cpu_burst_usec; /* periods that used cpu.max.burst, and the time it gave */
+        uint32_t cpu_burst_stat;                /* 1: cpu.stat has them (Linux 5.14+), else the burst law holds */
 
         /* memory */
         uint64_t memory_current;                                                     /* bytes, absolute */

@@ -27,6 +27,7 @@ enum memory_probe { MEMORY_PROBE_AUTO, MEMORY_PROBE_RECLAIM, MEMORY_PROBE_HIGH }
  */
 struct adapt_policy {
         bool cpu, memory, io;
+        bool burst; /* Adapt=burst: cpu.max.burst follows the throttling (decide/burst.h) */
 
         bool cpu_weight_range_set;
         uint64_t cpu_weight_min, cpu_weight_max;
@@ -38,6 +39,8 @@ struct adapt_policy {
         enum memory_probe memory_probe; /* MemoryProbe= */
         bool io_bandwidth_range_set;
         uint64_t io_bandwidth_min, io_bandwidth_max; /* bytes/s, for the rbps and wbps the IO law sets */
+        bool cpu_burst_range_set;
+        uint64_t cpu_burst_min_usec, cpu_burst_max_usec; /* CPUQuotaBurstRange=: cpu.max.burst per period */
 
         uint64_t runq_latency_target_usec;   /* RunQueueLatencyTarget=, p99 of the VM's threads */
         uint32_t cpu_pressure_target_ppm;    /* CPUPressureTarget=, interval "some" */

@@ -558,8 +558,10 @@ static int parse_adapt_list(const struct setting *s, const struct key_def *k, vo
                         a->memory = true;
                 else if (strcmp(w, "io") == 0)
                         a->io = true;
+                else if (strcmp(w, "burst") == 0)
+                        a->burst = true;
                 else
-                        return FAIL(s, "%s=%s: \"%s\" is not one of cpu, memory, io", s->key, s->value, w);
+                        return FAIL(s, "%s=%s: \"%s\" is not one of cpu, memory, io, burst", s->key, s->value, w);
         }
         return 0;
 }
@@ -595,6 +597,13 @@ static int range_parse_memory(const char *s, uint64_t *ret, const struct config_
         if (units_is_infinity(s))
                 return -EINVAL; /* a range needs a finite top: the law must know how far it may go */
         return units_parse_memory_limit(s, env->physical_memory, ret);
+}
+
+/* cpu.max.burst is at most the quota (validate.c), itself at most a period of 1s times the CPUs: 1h is far above */
+static int range_parse_duration(const char *s, uint64_t *ret, const struct config_env *env)
+{
+        int r = units_parse_duration(s, ret);
+        return r < 0 ? r : *ret > 3600 * UNITS_USEC_PER_SEC ? -ERANGE : 0;
 }
 
 static int range_parse_bandwidth(const char *s, uint64_t *ret, const struct config_env *env)
@@ -688,6 +697,7 @@ static const struct range_spec weights = {range_parse_weight, "weights from 1 to
 static const struct range_spec percentages = {range_parse_percent, "percentages, e.g. 50%..200%"};
 static const struct range_spec memory_sizes = {range_parse_memory, "sizes or percentages of RAM, e.g. 2G..8G"};
 static const struct range_spec bandwidths = {range_parse_bandwidth, "bandwidths, e.g. 1M..100M"};
+static const struct range_spec burst_times = {range_parse_duration, "durations of at most 1h, e.g. 0..20ms"};
 
 static const char *const cpu_partition_names[] = {
         [CPU_PARTITION_NO] = "no", [CPU_PARTITION_EXCLUSIVE] = "exclusive", [CPU_PARTITION_ISOLATED] = "isolated"};
@@ -757,6 +767,8 @@ static const struct key_def group_keys[] = {
          .spec = &memory_probes},
         {"IOBandwidthMaxRange", parse_range, .at = G(adapt.io_bandwidth_min), .max_at = G(adapt.io_bandwidth_max),
          .set_at = G(adapt.io_bandwidth_range_set), .spec = &bandwidths},
+        {"CPUQuotaBurstRange", parse_range, .at = G(adapt.cpu_burst_min_usec), .max_at = G(adapt.cpu_burst_max_usec),
+         .set_at = G(adapt.cpu_burst_range_set), .spec = &burst_times},
         {"RunQueueLatencyTarget", parse_duration, .at = G(adapt.runq_latency_target_usec), .spec = &runq_latency},
         {"CPUPressureTarget", parse_pressure_target, .at = G(adapt.cpu_pressure_target_ppm)},
         {"MemoryPressureTarget", parse_pressure_target, .at = G(adapt.memory_pressure_target_ppm)},

@@ -36,6 +36,10 @@ static int adapt_validate(struct loader *l, struct group_policy *g)
                 return GFAIL("[group %s]: MemoryProbe= is set but Adapt= does not include memory", g->name);
         if (!a->io && a->io_bandwidth_range_set)
                 return GFAIL("[group %s]: IOBandwidthMaxRange= is set but Adapt= does not include io", g->name);
+        if (!a->burst && a->cpu_burst_range_set)
+                return GFAIL("[group %s]: CPUQuotaBurstRange= is set but Adapt= does not include burst", g->name);
+        if (a->burst && !a->cpu_burst_range_set)
+                return GFAIL("[group %s]: Adapt=burst needs CPUQuotaBurstRange=", g->name);
 
         if (a->cpu) {
                 if (!a->cpu_weight_range_set && !a->cpu_quota_range_set)
@@ -290,29 +294,30 @@ static const char *permyriad_text(uint64_t pm, char buf[static 32])
 }
 
 /* cpu.max.burst is time the VM may run above its quota, saved from periods it used less: the kernel takes it only up
- * to the quota, and refuses a cpu.max below it. So a burst needs CPUQuota=, at most its quota per period, and at most
- * the lowest quota CPUQuotaRange= lets the CPU law set. Runs while CPUQuota= is still in permyriad. */
-static int burst_validate(struct loader *l, const struct group_policy *g)
+ * to the quota, and refuses a cpu.max below it. So a burst needs a quota (CPUQuota=, or the CPU law's
+ * CPUQuotaRange=), and at most its quota per period, and at most the lowest quota CPUQuotaRange= lets the CPU law
+ * set. what names the burst ("CPUQuotaBurstSec=20ms", "the top of CPUQuotaBurstRange=50ms"). Runs while CPUQuota=
+ * is still in permyriad. */
+static int burst_within_quota(struct loader *l, const struct group_policy *g, const char *key, const char *what,
+                              uint64_t burst)
 {
         const struct limits *lim = &g->limits;
         const struct adapt_policy *a = &g->adapt;
-        uint64_t quota, period, burst = lim->cpu_burst_usec;
+        bool range = a->cpu && a->cpu_quota_range_set;
+        uint64_t quota, period;
         const char *file;
         unsigned line;
 
-        if (!lim->cpu_burst_set || burst == 0)
-                return 0;
-        key_where(l, g, "CPUQuotaBurstSec", &file, &line);
-        if (!lim->cpu_max_set)
-                return loader_fail(l, file, line,
-                                   "[group %s]: CPUQuotaBurstSec= needs CPUQuota=: a burst is time above the quota",
-                                   g->name);
+        key_where(l, g, key, &file, &line);
+        if (!lim->cpu_max_set && !(a->burst && range))
+                return loader_fail(l, file, line, "[group %s]: %s= needs CPUQuota=%s: a burst is time above the quota",
+                                   g->name, key, a->burst ? " or Adapt=cpu with CPUQuotaRange=" : "");
         const struct {
                 uint64_t permyriad;
                 const char *what;
         } quotas[] = {
-                {lim->cpu_quota_usec, "CPUQuota="},
-                {a->cpu && a->cpu_quota_range_set ? a->cpu_quota_min_permyriad : 0, "the floor of CPUQuotaRange="},
+                {lim->cpu_max_set ? lim->cpu_quota_usec : 0, "CPUQuota="},
+                {range ? a->cpu_quota_min_permyriad : 0, "the floor of CPUQuotaRange="},
         };
         for (size_t i = 0; i < ELEMENTSOF(quotas); i++) {
                 uint64_t pm = quotas[i].permyriad;
@@ -322,10 +327,41 @@ static int burst_validate(struct loader *l, const struct group_policy *g)
                         continue;
                 char x[32], y[32], z[32], w[32];
                 return loader_fail(l, file, line,
-                                   "[group %s]: CPUQuotaBurstSec=%s is above %s%s, %s per period of %s: the kernel "
-                                   "takes a burst of at most the quota",
-                                   g->name, usec_text(burst, x), quotas[i].what, permyriad_text(pm, y),
+                                   "[group %s]: %s%s is above %s%s, %s per period of %s: the kernel takes a burst of "
+                                   "at most the quota",
+                                   g->name, what, usec_text(burst, x), quotas[i].what, permyriad_text(pm, y),
                                    usec_text(quota, z), usec_text(period, w));
+        }
+        return 0;
+}
+
+static int burst_validate(struct loader *l, const struct group_policy *g)
+{
+        const struct limits *lim = &g->limits;
+        const struct adapt_policy *a = &g->adapt;
+        const char *file;
+        unsigned line;
+        int r;
+
+        if (lim->cpu_burst_set && lim->cpu_burst_usec > 0) {
+                r = burst_within_quota(l, g, "CPUQuotaBurstSec", "CPUQuotaBurstSec=", lim->cpu_burst_usec);
+                if (r < 0)
+                        return r;
+        }
+        if (!a->burst)
+                return 0;
+        /* Adapt=burst: the law walks cpu.max.burst inside the range, starting from CPUQuotaBurstSec= if given. */
+        r = burst_within_quota(l, g, "CPUQuotaBurstRange", "the top of CPUQuotaBurstRange=", a->cpu_burst_max_usec);
+        if (r < 0)
+                return r;
+        if (lim->cpu_burst_set &&
+            (lim->cpu_burst_usec < a->cpu_burst_min_usec || lim->cpu_burst_usec > a->cpu_burst_max_usec)) {
+                char x[32], y[32], z[32];
+                key_where(l, g, "CPUQuotaBurstSec", &file, &line);
+                return loader_fail(l, file, line,
+                                   "[group %s]: CPUQuotaBurstSec=%s is outside CPUQuotaBurstRange=%s..%s", g->name,
+                                   usec_text(lim->cpu_burst_usec, x), usec_text(a->cpu_burst_min_usec, y),
+                                   usec_text(a->cpu_burst_max_usec, z));
         }
         return 0;
 }

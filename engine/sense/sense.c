@@ -518,6 +518,9 @@ int sense_vm_tick(struct sense_vm *s, uint64_t now_usec, struct vm_signals *ret)
                 sig.cpu_nr_periods = delta(s->prev_cpu.nr_periods, cpu.nr_periods);
                 sig.cpu_nr_throttled = delta(s->prev_cpu.nr_throttled, cpu.nr_throttled);
                 sig.cpu_throttled_usec = delta(s->prev_cpu.throttled_usec, cpu.throttled_usec);
+                sig.cpu_nr_bursts = delta(s->prev_cpu.nr_bursts, cpu.nr_bursts);
+                sig.cpu_burst_usec = delta(s->prev_cpu.burst_usec, cpu.burst_usec);
+                sig.cpu_burst_stat = cpu.has_bursts && s->prev_cpu.has_bursts;
                 sig.memory_events_high = delta(s->prev_events.high, ev.high);
                 sig.memory_events_max = delta(s->prev_events.max, ev.max);
                 sig.memory_events_oom = delta(s->prev_events.oom, ev.oom);

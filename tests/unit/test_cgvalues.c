@@ -423,8 +423,8 @@ static void test_cpu_stat(void **state)
                            "nr_periods 82\n"
                            "nr_throttled 81\n"
                            "throttled_usec 4500000\n"
-                           "nr_bursts 0\n"
-                           "burst_usec 0\n";
+                           "nr_bursts 12\n"
+                           "burst_usec 340000\n";
         struct cgv_cpu_stat st;
 
         assert_int_equal(cgv_parse_cpu_stat(full, &st), 0);
@@ -434,6 +434,14 @@ static void test_cpu_stat(void **state)
         assert_int_equal(st.nr_periods, 82);
         assert_int_equal(st.nr_throttled, 81);
         assert_int_equal(st.throttled_usec, 4500000);
+        assert_int_equal(st.nr_bursts, 12);
+        assert_int_equal(st.burst_usec, 340000);
+        assert_true(st.has_bursts);
+
+        /* Before Linux 5.14: no burst lines, and the burst law holds. */
+        assert_int_equal(cgv_parse_cpu_stat("usage_usec 5\nnr_periods 2\nnr_throttled 1\nthrottled_usec 9\n", &st), 0);
+        assert_false(st.has_bursts);
+        assert_int_equal(st.nr_bursts, 0);
 
         /* Without the cpu controller only the usage lines exist. */
         assert_int_equal(cgv_parse_cpu_stat("usage_usec 5\nuser_usec 3\nsystem_usec 2\n", &st), 0);

@@ -173,6 +173,48 @@ static void test_broken_recording(void **state)
         free(err);
 }
 
+/* Adapt=burst: the recorded nr_bursts and burst_usec feed the burst law as the live ones do. The third tick is
+ * throttled in every period (sustained: held), the fourth in 10% after the dwell (grown), the last has no burst
+ * statistics (recorded before Linux 5.14, or by an engine before them: held). */
+static void test_burst(void **state)
+{
+        static const char policy[] = "[group spiky]\nMatchName = spiky\nClass = batch\nCPUQuota = 50%\n"
+                                     "Adapt = burst\nCPUQuotaBurstRange = 0..50ms\nAdaptDwellSec = 3s\n";
+        static const char rec[] =
+                "vmgov-signals 1\n"
+                "tick now_usec=1000000 interval_usec=0\n"
+                "vm pid=10 start=1 name=spiky\n"
+                "tick now_usec=2000000 interval_usec=1000000\n"
+                "vm pid=10 start=1 name=spiky interval_usec=1000000 cpu_usage_usec=270000 cpu_nr_periods=10 "
+                "cpu_nr_throttled=2 cpu_nr_bursts=0 cpu_burst_usec=0 cpu_burst_stat=1\n"
+                "tick now_usec=3000000 interval_usec=1000000\n"
+                "vm pid=10 start=1 name=spiky interval_usec=1000000 cpu_usage_usec=270000 cpu_nr_periods=10 "
+                "cpu_nr_throttled=10 cpu_nr_bursts=0 cpu_burst_usec=0 cpu_burst_stat=1\n"
+                "tick now_usec=5000000 interval_usec=2000000\n"
+                "vm pid=10 start=1 name=spiky interval_usec=1000000 cpu_usage_usec=270000 cpu_nr_periods=10 "
+                "cpu_nr_throttled=1 cpu_nr_bursts=3 cpu_burst_usec=9000 cpu_burst_stat=1\n"
+                "tick now_usec=6000000 interval_usec=1000000\n"
+                "vm pid=10 start=1 name=spiky interval_usec=1000000 cpu_usage_usec=270000 cpu_nr_periods=10 "
+                "cpu_nr_throttled=1 cpu_nr_bursts=3 cpu_burst_usec=9000\n";
+        char *err, *out;
+        int r;
+
+        out = run_policy(policy, rec, &r, &err);
+        assert_int_equal(r, 0);
+        assert_string_equal(err, "");
+        assert_string_equal(
+                out, "+1.0s spiky [spiky] burst: throttled in 20% of periods (2 of 10), 0 bursts, usage 54% of "
+                     "the quota: cpu.max.burst 0 -> 3125us (x2, top 50ms)\n"
+                     "+4.0s spiky [spiky] burst: throttled in 10% of periods (1 of 10), 3 bursts for 9ms, usage 54% of "
+                     "the quota: cpu.max.burst 3125us -> 6250us (x2, top 50ms)\n"
+                     "replayed 5 ticks (5.0s), 1 VMs, 2 decisions\n"
+                     "  spiky [spiky]: cpu.max=\"50000 100000\" cpu.max.burst=\"6250\"; changes cpu.weight 0 "
+                     "cpu.max 0 memory.high 0 io.max 0; direction changes 0; changes cpu.max.burst 2, "
+                     "direction changes 0\n");
+        free(out);
+        free(err);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -180,6 +222,7 @@ int main(void)
                 cmocka_unit_test(test_hostile_names),
                 cmocka_unit_test(test_host_law_and_freeze),
                 cmocka_unit_test(test_broken_recording),
+                cmocka_unit_test(test_burst),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
