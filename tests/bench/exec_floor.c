@@ -6,7 +6,8 @@
  * one limit (cpu.weight 50); then it appends an audit-style line for the pid to AUDIT_FILE, which is what
  * bench-exec-latency watches, as it watches vmgov's audit log. An exited process's cgroup is removed.
  *
- *   bench-exec-floor ROOT AUDIT_FILE      (runs until SIGTERM; ROOT must have cpu in cgroup.subtree_control)
+ *   bench-exec-floor ROOT AUDIT_FILE      (runs until SIGTERM; ROOT must have cpu in cgroup.subtree_control, and
+ *                                         memory and io too to pay what the engine's cgroups cost the kernel)
  *
  * No checks, no journal, no policy: a floor, not a governor.
  */

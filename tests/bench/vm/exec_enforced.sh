@@ -2,7 +2,8 @@
 # Run by scripts/bench/exec-enforced in the VM harness (VMTEST_SUITE=tests/bench/vm): the latency from a QEMU's exec
 # to its limit being written, enforcing, on the real kernel. The same launches (bench-exec-latency: N fake QEMUs,
 # one every GAP ms, each living LIFE ms) twice, one after the other in this guest: first against bench-exec-floor
-# (the same exec event, mkdir, cgroup.procs move and one limit write, nothing else), then against `vmgov run`
+# (the same exec event, mkdir under a parent that hands down cpu, memory and io as the engine's do, cgroup.procs move
+# and one limit write, nothing else), then against `vmgov run`
 # (Placement=own, CPUWeight=50, journal and audit log). Prints "BENCH floor ...", "BENCH vmgov ..." and the ratios.
 set -eu
 . /vmtest/lib.sh
@@ -18,7 +19,9 @@ chmod 0755 /usr/local /usr/local/lib "$dir"
 cp /usr/bin/bench-exec-latency "$dir/qemu-system-x86_64"
 
 floor=$(cg_create /sys/fs/cgroup/exec-floor)
-echo +cpu >"$floor/cgroup.subtree_control"
+# the controllers the engine's VM cgroups get (place/placement.c): the kernel's cost of making the cgroup and of
+# moving a process into it depends on them (a memory cgroup's most of all), so the floor pays the same
+echo "+cpu +memory +io" >"$floor/cgroup.subtree_control"
 : >"$VMTEST_TMP/floor.jsonl"
 bench-exec-floor "$floor" "$VMTEST_TMP/floor.jsonl" &
 fpid=$!
