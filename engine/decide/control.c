@@ -448,6 +448,19 @@ static bool memory_at_floor(const struct control_vm *vm)
         return vm->state->limits.memory_high <= floor;
 }
 
+/* What the freeze (decide/freeze.c) waits on: what the host law has taken so far, and whether it could take more. */
+static void host_memory_report(const struct control_vm *vms, size_t n, const struct host_policy *hp,
+                               struct freeze_global *ret)
+{
+        ret->host_taken_total = 0;
+        ret->host_can_take = false;
+        for (size_t i = 0; i < n; i++) {
+                ret->host_taken_total += vms[i].state->host_memory_given;
+                if (hp->memory_pressure_target_ppm && host_may_take(&vms[i]) && !memory_at_floor(&vms[i]))
+                        ret->host_can_take = true;
+        }
+}
+
 /* Over the target, batch VMs give first; normal VMs give once every batch VM is at its floor, or once the host has
  * stayed over the target for HOST_NORMAL_AFTER_TICKS ticks all the same. Below 80% of the target the host is calm,
  * and what was taken is given back after the hold. */
@@ -843,4 +856,6 @@ void control_tick(struct control_vm *vms, size_t n, const struct host_signals *h
                 memory_law(&vms[i], &hm, global, now_usec, page_size);
                 burst_law(&vms[i], now_usec); /* after cpu_yield: against the quota it wants now */
         }
+        if (hp)
+                host_memory_report(vms, n, hp, &global->freeze);
 }

@@ -92,8 +92,10 @@ void freeze_tick(struct control_vm *vms, size_t n, const struct host_signals *ho
 
         if (thr && host->interval_usec) {
                 if (p > thr) {
-                        if (!global->over_since_usec)
+                        if (!global->over_since_usec) {
                                 global->over_since_usec = now;
+                                global->taken_at_over = global->host_taken_total;
+                        }
                 } else
                         global->over_since_usec = 0;
                 if (p * 100 < thr * FREEZE_CALM_PERCENT) {
@@ -141,6 +143,11 @@ void freeze_tick(struct control_vm *vms, size_t n, const struct host_signals *ho
 
         if (!thr || !global->over_since_usec || now - global->over_since_usec < hp->freeze_after_usec)
                 return;
+        /* not before reclaim was tried: the host's memory law takes from VMs first, while any has memory to give */
+        uint64_t taken =
+                global->host_taken_total > global->taken_at_over ? global->host_taken_total - global->taken_at_over : 0;
+        if (global->host_can_take && !taken)
+                return;
         for (size_t i = 0; i < n; i++) {
                 const struct freeze_state *st = &vms[i].state->freeze;
                 if (!st->frozen && st->action == FREEZE_NONE && freeze_allowed(vms[i].group) &&
@@ -159,11 +166,19 @@ void freeze_tick(struct control_vm *vms, size_t n, const struct host_signals *ho
         st->frozen = true;
         st->frozen_usec = now;
         st->freezes++;
+        char despite[96];
+        if (taken)
+                snprintf(despite, sizeof(despite), " despite %llu MiB reclaimed from VMs meanwhile",
+                         (unsigned long long)(taken >> 20));
+        else
+                snprintf(despite, sizeof(despite), "%s",
+                         hp->memory_pressure_target_ppm ? " with no VM left to reclaim from" : "");
         decide(st, FREEZE_FREEZE,
-               "freeze: host memory pressure (full) %s > HostFreezePressure=%s for %llus: the %s VM that holds the "
+               "freeze: host memory pressure (full) %s > HostFreezePressure=%s for %llus%s: the %s VM that holds the "
                "most memory (memory.current %llu) is frozen, for at most %llus",
-               pct(a, p), pct(b, thr), secs(now - global->over_since_usec),
+               pct(a, p), pct(b, thr), secs(now - global->over_since_usec), despite,
                vm_class_to_string(freeze_first->group->class), (unsigned long long)freeze_first->sig->memory_current,
                secs(hp->freeze_max_usec));
-        global->over_since_usec = now; /* the next freeze needs the pressure held afresh */
+        global->over_since_usec = now; /* the next freeze needs the pressure held afresh, and reclaim tried again */
+        global->taken_at_over = global->host_taken_total;
 }

@@ -16,6 +16,8 @@
  * - Only VMs whose group says FreezeOnHostPressure=yes, never a latency VM (the loader refuses that too).
  * - At most one freeze per tick, and each needs the threshold held for HostFreezeAfterSec= afresh: batch VMs first,
  *   then normal ones; among equals the one that holds the most memory (memory.current), then the first listed.
+ * - Despite reclaim: with HostMemoryPressureTarget= set, a freeze also waits until the host's memory law has taken
+ *   memory from VMs since the pressure went over the threshold (or since the last freeze), or has none left to take.
  * - At most one thaw on calm per tick, each after HostThawAfterSec= of calm afresh: normal VMs first, then the one
  *   frozen longest. A VM frozen again within FreezeMaxSec= of a thaw on calm waits twice as long for its next thaw
  *   on calm (up to FreezeMaxSec=): a load that brings the pressure back at every thaw settles into longer periods
@@ -45,6 +47,12 @@ struct freeze_state {
 struct freeze_global {
         uint64_t over_since_usec;
         uint64_t calm_since_usec;
+        /* From the host's memory law (decide/control.c), each tick, so that a freeze comes only despite reclaim:
+         * the bytes it has taken from VMs so far, and whether some VM it may take from is still above its floor
+         * (never without HostMemoryPressureTarget=: then there is no reclaim to wait for). */
+        uint64_t host_taken_total;
+        bool host_can_take;
+        uint64_t taken_at_over; /* host_taken_total when the pressure went over the threshold, or at the last freeze */
 };
 
 #define FREEZE_REASON_MAX 256

@@ -169,6 +169,39 @@ static void test_freeze_keys(void **state)
                             "test.ini:3: FreezeOnHostPressure=maybe: expected yes or no");
 }
 
+/* Despite reclaim: while the host's memory law could still take memory from a VM and has taken none since the
+ * pressure rose, nothing is frozen, however long the pressure holds; once it has taken some (and the pressure
+ * holds all the same), the freeze comes, and its reason says how much was reclaimed. With nothing left to take, the
+ * freeze comes on the pressure alone. */
+static void test_freeze_after_reclaim(void **state)
+{
+        struct plant pl;
+
+        plant_init(&pl);
+        pl.forced = true;
+        pl.forced_ppm = 300000; /* far over the 10% threshold */
+        pl.global.host_can_take = true;
+        for (int t = 0; t < 60; t++)
+                plant_tick(&pl);
+        assert_int_equal(pl.transitions, 0);
+
+        pl.global.host_taken_total += 64 * MiB; /* the host law took 64 MiB: the pressure stays */
+        for (int t = 0; t < 12 && !pl.st[BATCH2].freeze.frozen; t++)
+                plant_tick(&pl);
+        assert_true(pl.st[BATCH2].freeze.frozen);
+        assert_non_null(strstr(pl.st[BATCH2].freeze.reason, "despite 64 MiB reclaimed from VMs meanwhile"));
+
+        /* the next freeze needs reclaim tried again, from the freeze on */
+        for (int t = 0; t < 60; t++)
+                plant_tick(&pl);
+        assert_false(pl.st[BATCH1].freeze.frozen);
+        pl.global.host_can_take = false; /* nothing left to take */
+        for (int t = 0; t < 12 && !pl.st[BATCH1].freeze.frozen; t++)
+                plant_tick(&pl);
+        assert_true(pl.st[BATCH1].freeze.frozen);
+        plant_done(&pl);
+}
+
 /* Pressure above the threshold for 9 s out of every 10 never freezes; once frozen, pressure in the dead band
  * (between 80% and 100% of the threshold) or calm for less than 30 s at a time never thaws: only the bound does. */
 static void test_freeze_hysteresis(void **state)
@@ -362,6 +395,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_freeze_keys),
                 cmocka_unit_test(test_freeze_hysteresis),
+                cmocka_unit_test(test_freeze_after_reclaim),
                 cmocka_unit_test(test_freeze_bound_and_order),
                 cmocka_unit_test(test_freeze_long_run),
                 cmocka_unit_test(test_freeze_thaw_on_calm),
