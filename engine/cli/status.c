@@ -101,6 +101,36 @@ static const char *runq_source_name(enum runq_source s)
         return s == RUNQ_SOURCE_BPF ? "bpf" : s == RUNQ_SOURCE_SCHEDSTAT ? "schedstat" : "none";
 }
 
+static bool protected(const struct snapshot_state *st)
+{
+        return st->memory_min[0] || st->memory_low[0] || st->memory_swap_max[0] || st->memory_zswap_max[0];
+}
+
+/* Only when some VM's group sets them: the rest of the time the table would be dashes. */
+static void print_protection(const struct snapshot_vm *rows, size_t n)
+{
+        char name[AUDIT_LOG_NAME_MAX];
+        bool any = false;
+
+        for (size_t i = 0; i < n && !any; i++)
+                any = protected(&rows[i].st);
+        if (!any)
+                return;
+        printf("\nmemory protection (MemoryMin=, MemoryLow=, MemorySwapMax=, MemoryZSwapMax=)\n");
+        printf("%-7s %-20s %-12s %-12s %-12s %s\n", "PID", "NAME", "MEM.MIN", "MEM.LOW", "SWAP.MAX", "ZSWAP.MAX");
+        for (size_t i = 0; i < n; i++) {
+                const struct snapshot_vm *r = &rows[i];
+                if (!protected(&r->st))
+                        continue;
+                printf("%-7d ", (int)r->id.pid);
+                cell(vm_display_name(&r->id, name, sizeof(name)), 20);
+                cell(or_dash(r->st.memory_min), 12);
+                cell(or_dash(r->st.memory_low), 12);
+                cell(or_dash(r->st.memory_swap_max), 12);
+                cell(or_dash(r->st.memory_zswap_max), 0);
+        }
+}
+
 static void io_rates(const struct vm_signals *sg, double *ret_read, double *ret_write)
 {
         uint64_t rd = 0, wr = 0;
@@ -156,6 +186,7 @@ static void print_table(const struct status_view *v, const struct snapshot_vm *r
                 cell(or_dash(r->st.memory_max), 12);
                 cell(or_dash(r->st.io_max), 0);
         }
+        print_protection(rows, n);
 
         printf("\nover %.1fs: pressure is the share of time stalled (some), run-queue latency from %s\n",
                v->interval_usec / 1e6, text(v->runq_source, source, sizeof(source)));
@@ -263,6 +294,10 @@ static void print_json(const struct status_view *v, const struct snapshot_vm *ro
                 json_string("cpu.weight", r->st.cpu_weight, true);
                 json_string("memory.high", r->st.memory_high, true);
                 json_string("memory.max", r->st.memory_max, true);
+                json_string("memory.min", r->st.memory_min, true);
+                json_string("memory.low", r->st.memory_low, true);
+                json_string("memory.swap.max", r->st.memory_swap_max, true);
+                json_string("memory.zswap.max", r->st.memory_zswap_max, true);
                 json_string("io.max", r->st.io_max, false);
                 printf("},");
                 if (v->live) {
@@ -390,6 +425,13 @@ static void cgroup_value(int fd, const char *file, char *buf, size_t size)
                         *p = (p[1] ? ';' : '\0');
 }
 
+static void protection_value(int fd, const char *file, const char *kernel_default, char *buf, size_t size)
+{
+        cgroup_value(fd, file, buf, size);
+        if (strcmp(buf, kernel_default) == 0)
+                buf[0] = '\0';
+}
+
 struct sampler {
         int fd;
         struct sense_vm *sensor;
@@ -442,6 +484,12 @@ static int status_sample(struct engine *e, struct snapshot_vm **ret_rows, size_t
                 cgroup_value(s[i].fd, "cpu.weight", st->cpu_weight, sizeof(st->cpu_weight));
                 cgroup_value(s[i].fd, "memory.high", st->memory_high, sizeof(st->memory_high));
                 cgroup_value(s[i].fd, "memory.max", st->memory_max, sizeof(st->memory_max));
+                /* the protection as a daemon shows it: only where it is not the kernel's default */
+                protection_value(s[i].fd, "memory.min", "0", st->memory_min, sizeof(st->memory_min));
+                protection_value(s[i].fd, "memory.low", "0", st->memory_low, sizeof(st->memory_low));
+                protection_value(s[i].fd, "memory.swap.max", "max", st->memory_swap_max, sizeof(st->memory_swap_max));
+                protection_value(s[i].fd, "memory.zswap.max", "max", st->memory_zswap_max,
+                                 sizeof(st->memory_zswap_max));
                 cgroup_value(s[i].fd, "io.max", st->io_max, sizeof(st->io_max));
                 if (s[i].fd >= 0 && cgroupfs_check_exclusive(s[i].fd, ids[i].pid, &foreign) == 0) {
                         struct sense_options so = {.name = ids[i].cgroup, .swap = e->swap};

@@ -15,6 +15,16 @@ static const char *const file_names[_METRICS_FILE_MAX] = {
         [METRICS_FILE_IO_MAX] = "io.max",
         [METRICS_FILE_CGROUP_PROCS] = "cgroup.procs",
         [METRICS_FILE_MEMORY_RECLAIM] = "memory.reclaim",
+        [METRICS_FILE_MEMORY_MIN] = "memory.min",
+        [METRICS_FILE_MEMORY_LOW] = "memory.low",
+        [METRICS_FILE_MEMORY_SWAP_MAX] = "memory.swap.max",
+        [METRICS_FILE_MEMORY_ZSWAP_MAX] = "memory.zswap.max",
+        [METRICS_FILE_CPU_MAX_BURST] = "cpu.max.burst",
+        [METRICS_FILE_CPUSET_CPUS] = "cpuset.cpus",
+        [METRICS_FILE_CPUSET_MEMS] = "cpuset.mems",
+        [METRICS_FILE_CPUSET_PARTITION] = "cpuset.cpus.partition",
+        [METRICS_FILE_IO_LATENCY] = "io.latency",
+        [METRICS_FILE_IO_BFQ_WEIGHT] = "io.bfq.weight",
         [METRICS_FILE_OTHER] = "other",
 };
 

@@ -406,7 +406,7 @@ static void decisions(struct emitter *em, const char *labels, const struct metri
         char v[VALUE_MAX], extra[64];
 
         for (unsigned f = 0; f < _METRICS_FILE_MAX; f++) {
-                if (f == METRICS_FILE_OTHER && !c->decisions[f])
+                if (f >= METRICS_FILE_SPARSE_FIRST && !c->decisions[f])
                         continue;
                 snprintf(extra, sizeof(extra), "file=\"%s\"", metrics_file_to_string(f));
                 sample(em, labels, extra, fmt_u64(c->decisions[f], v));

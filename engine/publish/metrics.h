@@ -43,9 +43,21 @@ enum metrics_file {
         METRICS_FILE_IO_MAX,
         METRICS_FILE_MEMORY_RECLAIM, /* the memory law's probes (one-shot writes) */
         METRICS_FILE_CGROUP_PROCS,   /* moving a VM into its cgroup */
-        METRICS_FILE_OTHER,          /* any other file (listed only when counted) */
+        /* from here on, listed only when counted: files few policies set */
+        METRICS_FILE_MEMORY_MIN,
+        METRICS_FILE_MEMORY_LOW,
+        METRICS_FILE_MEMORY_SWAP_MAX,
+        METRICS_FILE_MEMORY_ZSWAP_MAX,
+        METRICS_FILE_CPU_MAX_BURST,
+        METRICS_FILE_CPUSET_CPUS,
+        METRICS_FILE_CPUSET_MEMS,
+        METRICS_FILE_CPUSET_PARTITION,
+        METRICS_FILE_IO_LATENCY,
+        METRICS_FILE_IO_BFQ_WEIGHT,
+        METRICS_FILE_OTHER, /* any other file */
         _METRICS_FILE_MAX,
 };
+#define METRICS_FILE_SPARSE_FIRST METRICS_FILE_MEMORY_MIN
 
 const char *metrics_file_to_string(enum metrics_file f);
 enum metrics_file metrics_file_from_string(const char *file);

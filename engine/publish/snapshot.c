@@ -80,9 +80,18 @@ int snapshot_format_vm(struct snapshot_text *t, const struct vm_identity *id, co
         const struct {
                 const char *key, *value;
         } strings[] = {
-                {"group", st->group},           {"cgroup", st->cgroup},           {"cpu.max", st->cpu_max},
-                {"cpu.weight", st->cpu_weight}, {"memory.high", st->memory_high}, {"memory.max", st->memory_max},
-                {"io.max", st->io_max},         {"reason", st->reason},
+                {"group", st->group},
+                {"cgroup", st->cgroup},
+                {"cpu.max", st->cpu_max},
+                {"cpu.weight", st->cpu_weight},
+                {"memory.high", st->memory_high},
+                {"memory.max", st->memory_max},
+                {"io.max", st->io_max},
+                {"memory.min", st->memory_min},
+                {"memory.low", st->memory_low},
+                {"memory.swap.max", st->memory_swap_max},
+                {"memory.zswap.max", st->memory_zswap_max},
+                {"reason", st->reason},
         };
         char line[RECORDER_LINE_MAX];
         int r, len;
@@ -149,6 +158,10 @@ static int state_field(const char *key, size_t keylen, const char *val, size_t v
                 N(struct snapshot_state, "memory.high", memory_high),
                 N(struct snapshot_state, "memory.max", memory_max),
                 N(struct snapshot_state, "io.max", io_max),
+                N(struct snapshot_state, "memory.min", memory_min),
+                N(struct snapshot_state, "memory.low", memory_low),
+                N(struct snapshot_state, "memory.swap.max", memory_swap_max),
+                N(struct snapshot_state, "memory.zswap.max", memory_zswap_max),
                 N(struct snapshot_state, "reason", reason),
         };
         static const struct field numbers[] = {

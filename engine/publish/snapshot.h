@@ -45,6 +45,8 @@ struct snapshot_state {
         char group[64]; /* "" = unmanaged */
         char cgroup[4096];
         char cpu_max[64], cpu_weight[32], memory_high[32], memory_max[32], io_max[512];
+        /* the protection its group sets (MemoryMin=, MemoryLow=, MemorySwapMax=, MemoryZSwapMax=); "" for none */
+        char memory_min[32], memory_low[32], memory_swap_max[32], memory_zswap_max[32];
         uint64_t decisions, errors;
         uint64_t decided_usec; /* CLOCK_REALTIME of the last decision, 0 for none */
         bool frozen;           /* the engine holds it frozen (decide/freeze.h) */

@@ -72,6 +72,14 @@ static void snapshot_state_of(const struct engine *e, const struct vm_state *vm,
                         snprintf(st->memory_high, sizeof(st->memory_high), "%s", s->value);
                 else if (strcmp(s->file, "memory.max") == 0)
                         snprintf(st->memory_max, sizeof(st->memory_max), "%s", s->value);
+                else if (strcmp(s->file, "memory.min") == 0)
+                        snprintf(st->memory_min, sizeof(st->memory_min), "%s", s->value);
+                else if (strcmp(s->file, "memory.low") == 0)
+                        snprintf(st->memory_low, sizeof(st->memory_low), "%s", s->value);
+                else if (strcmp(s->file, "memory.swap.max") == 0)
+                        snprintf(st->memory_swap_max, sizeof(st->memory_swap_max), "%s", s->value);
+                else if (strcmp(s->file, "memory.zswap.max") == 0)
+                        snprintf(st->memory_zswap_max, sizeof(st->memory_zswap_max), "%s", s->value);
                 else if (strcmp(s->file, "io.max") == 0) {
                         size_t len = strlen(st->io_max);
                         snprintf(st->io_max + len, sizeof(st->io_max) - len, "%s%s", len ? ";" : "", s->value);

@@ -76,6 +76,17 @@ fi
 sleep 1
 assert_eq 1 "$(grep -c '"file":"memory.low"' "$VMTEST_TMP/audit.jsonl")" "memory.low written once"
 
+# status, from the running daemon's status file: the protection, in text and JSON
+status=$("$VMGOV" status 2>&1) || fail "vmgov status: $status"
+assert_contains "$status" "memory protection (MemoryMin=, MemoryLow=, MemorySwapMax=, MemoryZSwapMax=)" \
+	"vmgov status's protection table"
+row=$(echo "$status" | sed -n '/^memory protection/,/^$/p' | grep "^$keep ")
+assert_eq "$keep keep-1 67108864 134217728 33554432 16777216" "$(echo "$row" | tr -s ' ')" \
+	"keep-1's row in the protection table"
+json=$("$VMGOV" status --json 2>&1) || fail "vmgov status --json: $json"
+assert_contains "$json" '"memory.min":"67108864","memory.low":"134217728","memory.swap.max":"33554432","memory.zswap.max":"16777216"' \
+	"the protection in vmgov status --json"
+
 kill -TERM "$engine"
 rc=0
 wait "$engine" || rc=$?

@@ -404,6 +404,7 @@ static void test_format_families_grouped(void **state)
         web_sig = hostile_sig;
         web_sig.runq.source = RUNQ_SOURCE_SCHEDSTAT;
         web_c.decisions[METRICS_FILE_OTHER] = 5;
+        web_c.decisions[METRICS_FILE_MEMORY_MIN] = 2;
         vms[0] = (struct metrics_vm){&hostile_id, "batch",        "x", &hostile_limits, &hostile_sig,
                                      &hostile_c,  &hostile_totals};
         vms[1] = (struct metrics_vm){&web_id, "web", "y", &web_limits, &web_sig, &web_c, &hostile_totals};
@@ -413,6 +414,9 @@ static void test_format_families_grouped(void **state)
         vms[2] = (struct metrics_vm){&web_twin, "web", "z", &hostile_limits, NULL, NULL, NULL};
         assert_int_equal(metrics_format(&e, vms, ELEMENTSOF(vms), &text, &len), 0);
         assert_non_null(strstr(text, "file=\"other\"} 5\n"));
+        /* a file few policies set is listed where it was written, and only there */
+        assert_non_null(strstr(text, "group=\"web\",pid=\"100\",file=\"memory.min\"} 2\n"));
+        assert_null(strstr(text, "file=\"memory.zswap.max\"}"));
         assert_non_null(strstr(text, "vmgov_vm_cpu_weight{vm=\"web-1\",uuid=\"6b29fc40-ca47-1067-b31d-00dd010662da\","
                                      "group=\"web\",pid=\"100\"} 200\n"));
         assert_non_null(strstr(text, "vmgov_vm_memory_high_bytes{vm=\"web-1\",uuid=\"6b29fc40-ca47-1067-b31d-"
@@ -517,6 +521,10 @@ static void test_count(void **state)
         metrics_count(&c, "memory.high", -EINVAL);
         metrics_count(&c, "pids.max", 1);
         metrics_count(&c, "memory.reclaim", 1);
+        metrics_count(&c, "memory.low", 1); /* MemoryLow=: its own series, not "other" */
+        metrics_count(&c, "cpuset.cpus.partition", 1);
+        assert_int_equal(c.decisions[METRICS_FILE_MEMORY_LOW], 1);
+        assert_int_equal(c.decisions[METRICS_FILE_CPUSET_PARTITION], 1);
         assert_int_equal(c.decisions[METRICS_FILE_CPU_MAX], 1);
         assert_int_equal(c.decisions[METRICS_FILE_MEMORY_RECLAIM], 1);
         assert_int_equal(c.decisions[METRICS_FILE_MEMORY_HIGH], 1);
