@@ -60,30 +60,33 @@ static void snapshot_state_of(const struct engine *e, const struct vm_state *vm,
         if (!vm_managed(vm) || !vm->ctl.initialized ||
             actuator_plan(&vm->ctl.limits, e->page_size, settings, ELEMENTSOF(settings), &n) < 0)
                 return;
+        const struct {
+                const char *file;
+                char *value;
+                size_t size;
+        } shown[] = {
+#define SHOWN(file, field) {file, st->field, sizeof(st->field)}
+                SHOWN("cpu.max", cpu_max),
+                SHOWN("cpu.weight", cpu_weight),
+                SHOWN("memory.high", memory_high),
+                SHOWN("memory.max", memory_max),
+                SHOWN("memory.min", memory_min),
+                SHOWN("memory.low", memory_low),
+                SHOWN("memory.swap.max", memory_swap_max),
+                SHOWN("memory.zswap.max", memory_zswap_max),
+#undef SHOWN
+        };
         for (size_t i = 0; i < n; i++) {
                 const struct setting *s = &settings[i];
-                if (strcmp(s->file, "cpu.max") == 0)
-                        snprintf(st->cpu_max, sizeof(st->cpu_max), "%s", s->value);
-                else if (strcmp(s->file, "cpu.weight") == 0)
-                        snprintf(st->cpu_weight, sizeof(st->cpu_weight), "%s", s->value);
-                else if (strcmp(s->file, "cpu.idle") == 0 && strcmp(s->value, "1") == 0)
+                if (strcmp(s->file, "cpu.idle") == 0 && strcmp(s->value, "1") == 0)
                         snprintf(st->cpu_weight, sizeof(st->cpu_weight), "idle");
-                else if (strcmp(s->file, "memory.high") == 0)
-                        snprintf(st->memory_high, sizeof(st->memory_high), "%s", s->value);
-                else if (strcmp(s->file, "memory.max") == 0)
-                        snprintf(st->memory_max, sizeof(st->memory_max), "%s", s->value);
-                else if (strcmp(s->file, "memory.min") == 0)
-                        snprintf(st->memory_min, sizeof(st->memory_min), "%s", s->value);
-                else if (strcmp(s->file, "memory.low") == 0)
-                        snprintf(st->memory_low, sizeof(st->memory_low), "%s", s->value);
-                else if (strcmp(s->file, "memory.swap.max") == 0)
-                        snprintf(st->memory_swap_max, sizeof(st->memory_swap_max), "%s", s->value);
-                else if (strcmp(s->file, "memory.zswap.max") == 0)
-                        snprintf(st->memory_zswap_max, sizeof(st->memory_zswap_max), "%s", s->value);
                 else if (strcmp(s->file, "io.max") == 0) {
                         size_t len = strlen(st->io_max);
                         snprintf(st->io_max + len, sizeof(st->io_max) - len, "%s%s", len ? ";" : "", s->value);
-                }
+                } else
+                        for (size_t k = 0; k < ELEMENTSOF(shown); k++)
+                                if (strcmp(s->file, shown[k].file) == 0)
+                                        snprintf(shown[k].value, shown[k].size, "%s", s->value);
         }
 }
 
