@@ -34,6 +34,8 @@ int engine_on_pressure(struct engine *e, int fd);
 int engine_on_exit(pid_t pid, void *userdata);
 int engine_on_fork(pid_t parent, pid_t child, void *userdata);
 int engine_on_uid(pid_t pid, void *userdata);
+/* Process pid made a new thread: a VM whose threads are placed apart reads its map again at the next tick. */
+int engine_on_thread(pid_t pid, void *userdata);
 /* Restore the originals (unless dry-run) and release everything. Returns the number of restore failures. */
 int engine_close(struct engine *e);
 

@@ -169,6 +169,20 @@ int engine_on_fork(pid_t parent, pid_t child, void *userdata)
         return discover_stage_fork(userdata, parent, child);
 }
 
+int engine_on_thread(pid_t pid, void *userdata)
+{
+        struct engine *e = userdata;
+        struct vm_state *vm;
+        size_t it = 0;
+
+        /* a VM whose threads are placed apart: the new one (a hot-plugged vCPU, a new IO thread) starts where the
+         * thread that made it is, so its map is read again at the next tick (place/stage.c) */
+        while ((vm = vm_next_by_pid(e, pid, &it)))
+                if (vm->threads)
+                        vm->threads_new = true;
+        return 0;
+}
+
 int engine_on_uid(pid_t pid, void *userdata)
 {
         struct engine *e = userdata;

@@ -85,6 +85,7 @@ int engine_run(struct engine *e)
                                        (unsigned long long)(e->interval_usec / 1000));
                 else {
                         procevents_set_handlers(e->procevents, engine_on_fork, engine_on_uid);
+                        procevents_set_thread_handler(e->procevents, engine_on_thread);
                         e->events = true;
                         pfd = procevents_fd(e->procevents);
                         ev.data.fd = pfd;

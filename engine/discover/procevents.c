@@ -132,7 +132,7 @@ size_t procevents_request_build(uint32_t cookie, int listen, void *buf)
 struct procevents {
         struct nl_sock *sock;
         struct nl_cb *cb;
-        procevents_handler_t on_exec, on_exit, on_uid;
+        procevents_handler_t on_exec, on_exit, on_uid, on_thread;
         procevents_fork_handler_t on_fork;
         void *userdata;
         uint32_t cookie; /* our LISTEN request's ack field: the kernel answers with cookie + 1 */
@@ -179,6 +179,10 @@ static int on_message(struct nl_msg *msg, void *arg)
                 r = p->on_exit ? p->on_exit(e.pid, p->userdata) : 0;
                 break;
         case PROCEVENT_FORK:
+                if (p->listening && e.tid != e.pid && p->on_thread) { /* a new thread of process e.pid */
+                        r = p->on_thread(e.pid, p->userdata);
+                        break;
+                }
                 if (!p->listening || e.tid != e.pid || !p->on_fork) /* a new thread is no new process */
                         return NL_OK;
                 p->handled++;
@@ -221,6 +225,11 @@ void procevents_set_handlers(struct procevents *p, procevents_fork_handler_t on_
 {
         p->on_fork = on_fork;
         p->on_uid = on_uid;
+}
+
+void procevents_set_thread_handler(struct procevents *p, procevents_handler_t on_thread)
+{
+        p->on_thread = on_thread;
 }
 
 /* Read until the kernel answers our LISTEN, or a second has passed. */

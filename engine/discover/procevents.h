@@ -72,6 +72,8 @@ int procevents_open(procevents_handler_t on_exec, procevents_handler_t on_exit, 
  * thread group leader) changes its user ids. Either may be NULL. */
 typedef int (*procevents_fork_handler_t)(pid_t parent, pid_t child, void *userdata);
 void procevents_set_handlers(struct procevents *p, procevents_fork_handler_t on_fork, procevents_handler_t on_uid);
+/* And on_thread(pid) when process pid makes a new thread (a hot-plugged vCPU, a new IO thread). */
+void procevents_set_thread_handler(struct procevents *p, procevents_handler_t on_thread);
 
 /* The socket, non-blocking, for epoll. */
 int procevents_fd(const struct procevents *p);

@@ -328,6 +328,7 @@ static bool group_places_threads(const struct group_policy *g)
 
 #define THREADS_RETRY_USEC   (10 * 1000000ULL) /* a map not known yet: QEMU may not have started its vCPUs */
 #define THREADS_REFRESH_USEC (60 * 1000000ULL) /* new threads turned up: read the map again, at most this often */
+#define THREADS_NEW_USEC     (1 * 1000000ULL)  /* the proc connector told of a new thread: read again, this often */
 
 static void threads_forget(struct vm_state *vm)
 {
@@ -385,6 +386,17 @@ static int place_threads(struct engine *e, struct vm_state *vm, uint64_t now)
                 if (r <= 0)
                         return r;
                 all = true;
+        }
+        if (!all && vm->threads_new && now - vm->threads_read_usec >= THREADS_NEW_USEC) {
+                /* a new thread (proc connector): where the thread that made it is, the emulator's child for a
+                 * hot-plugged vCPU; the map says what it is */
+                vm->threads_new = false;
+                r = threads_read_map(e, vm, now);
+                if (r < 0)
+                        return r;
+                all = r > 0;
+                if (!vm->threads)
+                        return 0;
         }
         r = threads_place(vm->cgroup_fd, vm->threads, all, &placed);
         if (r >= 0 && !all && placed.moved && now - vm->threads_read_usec >= THREADS_REFRESH_USEC &&

@@ -14,6 +14,9 @@
  *   vmgov-threads --hold SOCKET SECONDS
  *       be the client that holds a QMP socket: connect, read the greeting, print "held", keep the connection
  *       SECONDS, then close (QEMU greets one client at a time: the next one waits).
+ *   vmgov-threads --execute SOCKET JSON
+ *       a QMP command (e.g. device_add of a vCPU, for a hot-plug test): its answer on stdout, exit status 0 when
+ *       it returned, 1 on an error.
  *
  * Exit status: 0 when the map is known, 4 when it is unknown (the lines are printed all the same), 1 on an error
  * (the process is gone, ...), 2 on a usage error.
@@ -21,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,34 +41,99 @@
 static int usage(void)
 {
         fprintf(stderr, "usage: vmgov-threads [--no-qmp] [--timeout-ms MS] PID\n"
-                        "       vmgov-threads --hold SOCKET SECONDS\n");
+                        "       vmgov-threads --hold SOCKET SECONDS\n"
+                        "       vmgov-threads --execute SOCKET JSON\n");
         return 2;
 }
 
-static int hold(const char *path, const char *seconds)
+/* Connect to a QMP socket and read its greeting: the fd, or -1 (said on stderr). */
+static int qmp_client(const char *path)
 {
         struct sockaddr_un sa = {.sun_family = AF_UNIX};
-        _cleanup_close_ int fd = -1;
-        char greeting[256];
+        int fd;
+        char greeting[512];
         ssize_t k;
 
         if (strlen(path) >= sizeof(sa.sun_path))
-                return usage();
+                return -1;
         strcpy(sa.sun_path, path);
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
                 fprintf(stderr, "vmgov-threads: %s: %s\n", path, strerror(errno));
-                return 1;
+                if (fd >= 0)
+                        close(fd);
+                return -1;
         }
         k = read(fd, greeting, sizeof(greeting));
         if (k <= 0 || greeting[0] != '{') {
                 fprintf(stderr, "vmgov-threads: %s: no greeting\n", path);
-                return 1;
+                close(fd);
+                return -1;
         }
+        return fd;
+}
+
+static int hold(const char *path, const char *seconds)
+{
+        _cleanup_close_ int fd = qmp_client(path);
+
+        if (fd < 0)
+                return 1;
         printf("held\n");
         fflush(stdout);
         sleep((unsigned)atoi(seconds));
         return 0;
+}
+
+/* Send one command and wait up to 10 s for its answer: the first line that is no event. */
+static int command(int fd, const char *json, char *reply, size_t size)
+{
+        size_t len = 0;
+
+        if (write(fd, json, strlen(json)) != (ssize_t)strlen(json) || write(fd, "\n", 1) != 1)
+                return -errno;
+        for (;;) {
+                struct pollfd pfd = {.fd = fd, .events = POLLIN};
+                char *nl;
+                ssize_t k;
+
+                while ((nl = memchr(reply, '\n', len))) {
+                        size_t line = (size_t)(nl - reply) + 1;
+                        if (!strstr(reply, "\"event\"") || strstr(reply, "\"event\"") > nl) {
+                                *nl = '\0';
+                                return 0;
+                        }
+                        memmove(reply, reply + line, len - line);
+                        len -= line;
+                }
+                if (len + 1 >= size || poll(&pfd, 1, 10000) <= 0)
+                        return -ETIMEDOUT;
+                k = read(fd, reply + len, size - 1 - len);
+                if (k <= 0)
+                        return -EPIPE;
+                len += (size_t)k;
+                reply[len] = '\0';
+        }
+}
+
+/* vmgov-threads --execute SOCKET JSON: a QMP command, its answer on stdout; 0 if it returned, 1 on an error. */
+static int execute(const char *path, const char *json)
+{
+        _cleanup_close_ int fd = qmp_client(path);
+        char reply[65536];
+        int r;
+
+        if (fd < 0)
+                return 1;
+        r = command(fd, "{\"execute\":\"qmp_capabilities\"}", reply, sizeof(reply));
+        if (r == 0)
+                r = command(fd, json, reply, sizeof(reply));
+        if (r < 0) {
+                fprintf(stderr, "vmgov-threads: %s: %s\n", path, strerror(-r));
+                return 1;
+        }
+        printf("%s\n", reply);
+        return strstr(reply, "\"return\"") ? 0 : 1;
 }
 
 int main(int argc, char **argv)
@@ -84,6 +153,8 @@ int main(int argc, char **argv)
 
         if (argc == 4 && strcmp(argv[1], "--hold") == 0)
                 return hold(argv[2], argv[3]);
+        if (argc == 4 && strcmp(argv[1], "--execute") == 0)
+                return execute(argv[2], argv[3]);
         while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0) {
                 if (c == 'n')
                         timeout_ms = 0;

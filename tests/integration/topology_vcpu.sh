@@ -3,7 +3,8 @@
 # threaded subtree below its cgroup. vcpu0 and vcpu1 hold the thread ids QMP's query-cpus-fast gives for cpu 0 and
 # 1, iothread0 the IO thread, emulator the main loop; the children are threaded and cpu is enabled for them, while
 # memory stays at the VM. SIGTERM puts every thread back with the process where it came from and removes the
-# subtree.
+# subtree. Then a running VM whose vCPU 0 spins: VCPUQuota=20% throttles that vCPU in most periods and not the
+# emulator, and a vCPU hot-plugged over QMP is placed in a vcpu1 of its own.
 set -eu
 . /vmtest/lib.sh
 require_vmgov
@@ -84,4 +85,69 @@ for t in /proc/"$pid"/task/*; do
 		fail "thread ${t##*/} is in $(grep '^0::' "$t/cgroup") after SIGTERM; the engine said: $(grep -v '^<7>' "$VMTEST_TMP/run.log" | tail -n 12)"
 done
 [ ! -e "$vm" ] || fail "$vm is still there after SIGTERM: $(ls "$vm")"
+
+# ---- a running VM: vCPU 0 spins (vm_burn's boot sector), so VCPUQuota=20% throttles it while the emulator, with a
+# quota of its own it does not use up, is never throttled; then a second vCPU is hot-plugged over QMP and lands in
+# vcpu1 (the proc connector tells of the new thread, which starts in the emulator's child)
+policy2=$VMTEST_TMP/spin.ini
+cat >"$policy2" <<INI
+[engine]
+AuditLog = $VMTEST_TMP/audit2.jsonl
+
+[group spin]
+MatchName = spin-*
+Placement = own
+VCPUQuota = 20%
+EmulatorQuota = 100%
+INI
+assert_cmd "vmgov check (spin)" "$VMGOV" check "$policy2"
+img=$VMTEST_TMP/spin.img
+bootsector "$img"
+sock2=$VMTEST_TMP/qmp2.sock
+spin=$(VM_CGROUP=$home VM_NAME_STYLE=libvirt vm_start spin-1 '' -machine pc -accel tcg,thread=multi -smp 1,maxcpus=2,sockets=2,cores=1,threads=1 \
+	-m 32 -drive "file=$img,format=raw,if=ide,index=0" -boot c -qmp "unix:$sock2,server=on,wait=off")
+"$VMGOV" --policy "$policy2" --interval 500ms run 2>"$VMTEST_TMP/run2.log" &
+engine=$!
+bg_track "$engine"
+vm2=/sys/fs/cgroup/vmgov/spin/spin-1
+map=$(vmgov-threads --timeout-ms 2000 "$spin") || fail "vmgov-threads $spin exited $?: $map"
+s0=$(echo "$map" | awk '$1 == "vcpu" && $2 == 0 { print $3 }')
+[ -n "$s0" ] || fail "no vCPU 0 in: $map"
+held() { grep -qx "$2" "$vm2/$1/cgroup.threads" 2>/dev/null; }
+wait_for 30 "spin-1's vCPU 0 (QMP: thread $s0) in vcpu0" held vcpu0 "$s0"
+assert_contains "$(cat "$VMTEST_TMP/run2.log")" "1 vCPU and 0 IO threads (from qmp)" "spin-1's map, from QMP"
+quota20() { [ "$(cat "$vm2/vcpu0/cpu.max")" = "20000 100000" ]; }
+wait_for 10 "vcpu0's cpu.max (VCPUQuota=20%)" quota20
+stat() { awk -v k="$2" '$1 == k { print $2 }' "$vm2/$1/cpu.stat"; }
+p0=$(stat vcpu0 nr_periods) t0=$(stat vcpu0 nr_throttled) ep0=$(stat emulator nr_periods) et0=$(stat emulator nr_throttled)
+sleep 3
+p1=$(stat vcpu0 nr_periods) t1=$(stat vcpu0 nr_throttled) ep1=$(stat emulator nr_periods) et1=$(stat emulator nr_throttled)
+log "over 3 s, vCPU 0 (spinning, VCPUQuota=20%) was throttled in $((t1 - t0)) of $((p1 - p0)) periods, the emulator" \
+	"(EmulatorQuota=100%) in $((et1 - et0)) of $((ep1 - ep0))"
+assert_gt "$((p1 - p0))" 10 "vCPU 0's periods in 3 s"
+assert_gt "$((2 * (t1 - t0)))" "$((p1 - p0))" "twice vCPU 0's throttled periods against its periods (throttled in most)"
+assert_eq 0 "$((et1 - et0))" "the emulator's throttled periods"
+
+# hot-plug: cpu-index 1 at socket 1
+vmgov-threads --execute "$sock2" \
+	'{"execute":"device_add","arguments":{"driver":"qemu64-x86_64-cpu","id":"cpu1","socket-id":1,"core-id":0,"thread-id":0}}' \
+	>"$VMTEST_TMP/device_add.out" 2>&1 || fail "device_add of vCPU 1: $(cat "$VMTEST_TMP/device_add.out")"
+t_plug=$(cut -d' ' -f1 /proc/uptime)
+s1=
+vcpu1_known() {
+	s1=$(vmgov-threads --timeout-ms 2000 "$spin" | awk '$1 == "vcpu" && $2 == 1 { print $3 }')
+	[ -n "$s1" ]
+}
+wait_for 20 "QMP to list the hot-plugged vCPU 1" vcpu1_known
+wait_for 20 "the hot-plugged vCPU 1 (thread $s1) in vcpu1" held vcpu1 "$s1"
+log "hot-plugged vCPU 1 (thread $s1) placed in vcpu1 by $(cut -d' ' -f1 /proc/uptime) s (plugged at $t_plug s)"
+assert_file_eq "$vm2/vcpu1/cpu.max" "20000 100000" "the hot-plugged vCPU's cpu.max"
+
+kill -TERM "$engine"
+wait "$engine" || fail "vmgov run exited $? on SIGTERM: $(tail -n 5 "$VMTEST_TMP/run2.log")"
+for t in /proc/"$spin"/task/*; do
+	[ "$(grep '^0::' "$t/cgroup")" = "0::/${home#/sys/fs/cgroup/}" ] ||
+		fail "spin-1's thread ${t##*/} is in $(grep '^0::' "$t/cgroup") after SIGTERM"
+done
+[ ! -e "$vm2" ] || fail "$vm2 is still there after SIGTERM: $(ls "$vm2")"
 log ok
