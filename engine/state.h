@@ -106,6 +106,7 @@ struct vm_state {
         struct vcpus_map *threads;  /* which thread is which, for a group that places them apart (NULL: not read) */
         uint64_t threads_read_usec; /* when it was last read (CLOCK_MONOTONIC) */
         bool threads_new;           /* the process made a thread since (proc connector): read it again */
+        char *threads_text;         /* for status: how they are placed, or why they stay together (NULL: not asked) */
         bool threads_said;          /* said once why its threads stay together */
         /* sense */
         struct vm_signals sig; /* this tick's */

@@ -131,6 +131,28 @@ static void print_protection(const struct snapshot_vm *rows, size_t n)
         }
 }
 
+/* A group that places a VM's threads apart (VCPUAllowedCPUs=, VCPUQuota=, ...): how, or why they stay together. */
+static void print_threads(const struct snapshot_vm *rows, size_t n)
+{
+        char name[AUDIT_LOG_NAME_MAX], buf[ESCAPE_TEXT_SIZE(sizeof(rows->st.threads))];
+        bool any = false;
+
+        for (size_t i = 0; i < n && !any; i++)
+                any = rows[i].st.threads[0];
+        if (!any)
+                return;
+        printf("\nthreads (groups that place them apart)\n");
+        printf("%-7s %-20s %s\n", "PID", "NAME", "THREADS");
+        for (size_t i = 0; i < n; i++) {
+                const struct snapshot_vm *r = &rows[i];
+                if (!r->st.threads[0])
+                        continue;
+                printf("%-7d ", (int)r->id.pid);
+                cell(vm_display_name(&r->id, name, sizeof(name)), 20);
+                printf("%s\n", text(r->st.threads, buf, sizeof(buf)));
+        }
+}
+
 static void io_rates(const struct vm_signals *sg, double *ret_read, double *ret_write)
 {
         uint64_t rd = 0, wr = 0;
@@ -187,6 +209,7 @@ static void print_table(const struct status_view *v, const struct snapshot_vm *r
                 cell(or_dash(r->st.io_max), 0);
         }
         print_protection(rows, n);
+        print_threads(rows, n);
 
         printf("\nover %.1fs: pressure is the share of time stalled (some), run-queue latency from %s\n",
                v->interval_usec / 1e6, text(v->runq_source, source, sizeof(source)));
@@ -289,6 +312,8 @@ static void print_json(const struct status_view *v, const struct snapshot_vm *ro
                 json_string("cgroup", r->id.cgroup ? r->id.cgroup : "", true);
                 if (v->live)
                         json_string("target_cgroup", r->st.cgroup, true);
+                if (v->live && r->st.threads[0])
+                        json_string("threads", r->st.threads, true);
                 printf("\"limits\":{");
                 json_string("cpu.max", r->st.cpu_max, true);
                 json_string("cpu.weight", r->st.cpu_weight, true);

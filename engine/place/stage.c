@@ -336,6 +336,7 @@ static void threads_forget(struct vm_state *vm)
                 vcpus_map_done(vm->threads);
                 vm->threads = mfree(vm->threads);
         }
+        vm->threads_text = mfree(vm->threads_text);
 }
 
 /* Read the VM's thread map (QMP, thread names, KVM: vcpus.h). 1 when known, 0 when not (said once why), -errno. */
@@ -359,6 +360,8 @@ static int threads_read_map(struct engine *e, struct vm_state *vm, uint64_t now)
                                  vm_display_name(&vm->id, name, sizeof(name)), (int)vm->id.pid, vm->cgroup,
                                  (unsigned long long)(THREADS_RETRY_USEC / 1000000), m->reason);
                 }
+                if (r >= 0 && asprintf(&vm->threads_text, "together: %s", m->reason) < 0)
+                        vm->threads_text = NULL;
                 vcpus_map_done(m);
                 free(m);
                 return r < 0 ? r : 0;
@@ -367,6 +370,9 @@ static int threads_read_map(struct engine *e, struct vm_state *vm, uint64_t now)
                  "below %s",
                  vm_display_name(&vm->id, name, sizeof(name)), (int)vm->id.pid, m->threads.n_vcpus,
                  m->threads.n_iothreads, vcpus_source_to_string(m->source), vm->cgroup);
+        if (asprintf(&vm->threads_text, "apart: %zu vCPU and %zu IO threads (from %s)", m->threads.n_vcpus,
+                     m->threads.n_iothreads, vcpus_source_to_string(m->source)) < 0)
+                vm->threads_text = NULL;
         vm->threads = m;
         return 1;
 }

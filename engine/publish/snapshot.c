@@ -91,6 +91,7 @@ int snapshot_format_vm(struct snapshot_text *t, const struct vm_identity *id, co
                 {"memory.low", st->memory_low},
                 {"memory.swap.max", st->memory_swap_max},
                 {"memory.zswap.max", st->memory_zswap_max},
+                {"threads", st->threads},
                 {"reason", st->reason},
         };
         char line[RECORDER_LINE_MAX];
@@ -162,6 +163,7 @@ static int state_field(const char *key, size_t keylen, const char *val, size_t v
                 N(struct snapshot_state, "memory.low", memory_low),
                 N(struct snapshot_state, "memory.swap.max", memory_swap_max),
                 N(struct snapshot_state, "memory.zswap.max", memory_zswap_max),
+                N(struct snapshot_state, "threads", threads),
                 N(struct snapshot_state, "reason", reason),
         };
         static const struct field numbers[] = {

@@ -47,6 +47,7 @@ struct snapshot_state {
         char cpu_max[64], cpu_weight[32], memory_high[32], memory_max[32], io_max[512];
         /* the protection its group sets (MemoryMin=, MemoryLow=, MemorySwapMax=, MemoryZSwapMax=); "" for none */
         char memory_min[32], memory_low[32], memory_swap_max[32], memory_zswap_max[32];
+        char threads[256]; /* a group that places its threads apart: how, or why they stay together; "" else */
         uint64_t decisions, errors;
         uint64_t decided_usec; /* CLOCK_REALTIME of the last decision, 0 for none */
         bool frozen;           /* the engine holds it frozen (decide/freeze.h) */

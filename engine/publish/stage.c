@@ -55,6 +55,7 @@ static void snapshot_state_of(const struct engine *e, const struct vm_state *vm,
         snprintf(st->group, sizeof(st->group), "%s", vm->group);
         snprintf(st->cgroup, sizeof(st->cgroup), "%s", vm_cgroup(vm));
         snprintf(st->reason, sizeof(st->reason), "%s", vm->last_reason ? vm->last_reason : "");
+        snprintf(st->threads, sizeof(st->threads), "%s", vm->threads_text ? vm->threads_text : "");
         for (unsigned f = 0; f < _METRICS_FILE_MAX; f++)
                 st->decisions += vm->counters.decisions[f];
         if (!vm_managed(vm) || !vm->ctl.initialized ||

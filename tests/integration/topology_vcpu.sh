@@ -106,6 +106,8 @@ bootsector "$img"
 sock2=$VMTEST_TMP/qmp2.sock
 spin=$(VM_CGROUP=$home VM_NAME_STYLE=libvirt vm_start spin-1 '' -machine pc -accel tcg,thread=multi -smp 1,maxcpus=2,sockets=2,cores=1,threads=1 \
 	-m 32 -drive "file=$img,format=raw,if=ide,index=0" -boot c -qmp "unix:$sock2,server=on,wait=off")
+# and one with neither QMP nor thread names (no debug-threads=on): its threads stay together, and status says why
+whole=$(VM_CGROUP=$home vm_idle spin-whole)
 "$VMGOV" --policy "$policy2" --interval 500ms run 2>"$VMTEST_TMP/run2.log" &
 engine=$!
 bg_track "$engine"
@@ -142,6 +144,15 @@ wait_for 20 "QMP to list the hot-plugged vCPU 1" vcpu1_known
 wait_for 20 "the hot-plugged vCPU 1 (thread $s1) in vcpu1" held vcpu1 "$s1"
 log "hot-plugged vCPU 1 (thread $s1) placed in vcpu1 by $(cut -d' ' -f1 /proc/uptime) s (plugged at $t_plug s)"
 assert_file_eq "$vm2/vcpu1/cpu.max" "20000 100000" "the hot-plugged vCPU's cpu.max"
+
+# vmgov status, from the daemon's status file: how each VM's threads are placed, or why they stay together
+st_two() { "$VMGOV" status 2>/dev/null | grep -q "^$spin  *spin-1  *apart: 2 vCPU and 0 IO threads (from qmp)"; }
+wait_for 10 "vmgov status to show spin-1's two vCPUs apart" st_two
+status=$("$VMGOV" status 2>&1)
+echo "$status" | sed -n '/^threads/,/^$/p' | sed 's/^/    /'
+echo "$status" | grep -Eq "^$whole +spin-whole +together: no QMP socket on its command line; its threads are not named" ||
+	fail "vmgov status does not say why spin-whole's threads stay together: $(echo "$status" | grep "^$whole ")"
+[ -z "$(ls -d "/sys/fs/cgroup/vmgov/spin/spin-whole/"*/ 2>/dev/null)" ] || fail "spin-whole's cgroup has children"
 
 kill -TERM "$engine"
 wait "$engine" || fail "vmgov run exited $? on SIGTERM: $(tail -n 5 "$VMTEST_TMP/run2.log")"
