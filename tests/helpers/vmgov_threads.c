@@ -17,6 +17,9 @@
  *   vmgov-threads --execute SOCKET JSON
  *       a QMP command (e.g. device_add of a vCPU, for a hot-plug test): its answer on stdout, exit status 0 when
  *       it returned, 1 on an error.
+ *   vmgov-threads --rtt SOCKET N
+ *       N query-status round trips on one connection, timed (scripts/bench/topology): "rtt n N p50_ms X p99_ms Y
+ *       max_ms Z".
  *
  * Exit status: 0 when the map is known, 4 when it is unknown (the lines are printed all the same), 1 on an error
  * (the process is gone, ...), 2 on a usage error.
@@ -30,6 +33,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "discover/discover.h"
@@ -42,7 +46,8 @@ static int usage(void)
 {
         fprintf(stderr, "usage: vmgov-threads [--no-qmp] [--timeout-ms MS] PID\n"
                         "       vmgov-threads --hold SOCKET SECONDS\n"
-                        "       vmgov-threads --execute SOCKET JSON\n");
+                        "       vmgov-threads --execute SOCKET JSON\n"
+                        "       vmgov-threads --rtt SOCKET N\n");
         return 2;
 }
 
@@ -116,6 +121,49 @@ static int command(int fd, const char *json, char *reply, size_t size)
         }
 }
 
+static uint64_t now_usec(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+        uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+        return x < y ? -1 : x > y;
+}
+
+/* vmgov-threads --rtt SOCKET N: N query-status round trips on one connection, each timed: how quickly QEMU's main
+ * loop (the emulator thread) answers. Prints "rtt n N p50_ms X p99_ms Y max_ms Z". */
+static int rtt(const char *path, const char *count)
+{
+        _cleanup_close_ int fd = qmp_client(path);
+        _cleanup_free_ uint64_t *t = NULL;
+        int n = atoi(count), r;
+        char reply[4096];
+
+        if (fd < 0 || n <= 0 || n > 100000)
+                return 1;
+        t = calloc((size_t)n, sizeof(*t));
+        if (!t)
+                return 1;
+        r = command(fd, "{\"execute\":\"qmp_capabilities\"}", reply, sizeof(reply));
+        for (int i = 0; i < n && r == 0; i++) {
+                uint64_t t0 = now_usec();
+                r = command(fd, "{\"execute\":\"query-status\"}", reply, sizeof(reply));
+                t[i] = now_usec() - t0;
+        }
+        if (r < 0) {
+                fprintf(stderr, "vmgov-threads: %s: %s\n", path, strerror(-r));
+                return 1;
+        }
+        qsort(t, (size_t)n, sizeof(*t), cmp_u64);
+        printf("rtt n %d p50_ms %.2f p99_ms %.2f max_ms %.2f\n", n, t[n / 2] / 1000.0,
+               t[(size_t)((n - 1) * 0.99)] / 1000.0, t[n - 1] / 1000.0);
+        return 0;
+}
+
 /* vmgov-threads --execute SOCKET JSON: a QMP command, its answer on stdout; 0 if it returned, 1 on an error. */
 static int execute(const char *path, const char *json)
 {
@@ -155,6 +203,8 @@ int main(int argc, char **argv)
                 return hold(argv[2], argv[3]);
         if (argc == 4 && strcmp(argv[1], "--execute") == 0)
                 return execute(argv[2], argv[3]);
+        if (argc == 4 && strcmp(argv[1], "--rtt") == 0)
+                return rtt(argv[2], argv[3]);
         while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0) {
                 if (c == 'n')
                         timeout_ms = 0;
