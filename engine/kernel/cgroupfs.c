@@ -386,6 +386,23 @@ int cgroupfs_read(int dir_fd, const char *file, char *buf, size_t len)
         return cgroupfs_pread(fd, buf, len);
 }
 
+bool cgroupfs_list_has(const char *list, const char *word)
+{
+        size_t len = strlen(word);
+
+        for (const char *p = list; (p = strstr(p, word)); p += len)
+                if ((p == list || p[-1] == ' ') && (p[len] == ' ' || p[len] == '\n' || p[len] == '\0'))
+                        return true;
+        return false;
+}
+
+bool cgroupfs_file_lists(int dir_fd, const char *file, const char *word)
+{
+        char text[512];
+
+        return cgroupfs_read(dir_fd, file, text, sizeof(text)) >= 0 && cgroupfs_list_has(text, word);
+}
+
 int cgroupfs_write(int dir_fd, const char *file, const char *value)
 {
         _cleanup_close_ int fd = -1;

@@ -72,6 +72,12 @@ int cgroupfs_pread(int fd, char *buf, size_t len);
  */
 int cgroupfs_pread_record(int fd, char *buf, size_t len);
 
+/* Does a space-separated list (the text of cgroup.controllers or cgroup.subtree_control) name word? */
+bool cgroupfs_list_has(const char *list, const char *word);
+/* Does the cgroup file (cgroup.controllers, cgroup.subtree_control) of the cgroup dir fd list word? False when it
+ * cannot be read. */
+bool cgroupfs_file_lists(int dir_fd, const char *file, const char *word);
+
 /* Write value with one write() on a fresh O_WRONLY|O_NOFOLLOW fd, so the kernel's verdict is the return value:
  * 0, or e.g. -EINVAL for a value the kernel refuses. O_TRUNC too, so that a plain file in a fixture tree reads
  * back what was written, as a cgroup file does. Never creates the file. */

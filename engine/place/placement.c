@@ -152,19 +152,6 @@ static int libcgroup_errno(void)
         return e > 0 ? -e : -EIO;
 }
 
-/* Does the cgroup file (cgroup.controllers, cgroup.subtree_control) list the controller? */
-static bool file_lists(int cgroup_fd, const char *file, const char *controller)
-{
-        char text[512];
-
-        if (cgroupfs_read(cgroup_fd, file, text, sizeof(text)) < 0)
-                return false;
-        for (char *save = NULL, *w = strtok_r(text, " \n", &save); w; w = strtok_r(NULL, " \n", &save))
-                if (strcmp(w, controller) == 0)
-                        return true;
-        return false;
-}
-
 static bool cpuset_wanted;
 
 void placement_hand_down_cpuset(bool on)
@@ -179,10 +166,10 @@ static bool parent_ready(int parent_fd)
         static const char *const wanted[] = {"cpu", "memory", "io"};
 
         for (size_t i = 0; i < ELEMENTSOF(wanted); i++)
-                if (!file_lists(parent_fd, "cgroup.subtree_control", wanted[i]))
+                if (!cgroupfs_file_lists(parent_fd, "cgroup.subtree_control", wanted[i]))
                         return false;
-        return !cpuset_wanted || file_lists(parent_fd, "cgroup.subtree_control", "cpuset") ||
-               !file_lists(parent_fd, "cgroup.controllers", "cpuset");
+        return !cpuset_wanted || cgroupfs_file_lists(parent_fd, "cgroup.subtree_control", "cpuset") ||
+               !cgroupfs_file_lists(parent_fd, "cgroup.controllers", "cpuset");
 }
 
 /* cpuset handed down the path to rel_path's parent, as libcgroup hands down the others: AllowedCPUs= is the VM
@@ -198,9 +185,9 @@ static void cpuset_enable_down(const struct cgroup_mount *m, const char *rel_pat
         for (size_t at = 0; fd >= 0;) {
                 int r = 0;
 
-                if (!file_lists(fd, "cgroup.controllers", "cpuset"))
+                if (!cgroupfs_file_lists(fd, "cgroup.controllers", "cpuset"))
                         break;
-                if (!file_lists(fd, "cgroup.subtree_control", "cpuset"))
+                if (!cgroupfs_file_lists(fd, "cgroup.subtree_control", "cpuset"))
                         r = cgroupfs_write(fd, "cgroup.subtree_control", "+cpuset");
                 if (r < 0) {
                         log_debug_errno(r, "cgroup /%.*s: cannot hand cpuset to its children: %m", (int)at, rel_path);

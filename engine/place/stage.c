@@ -10,6 +10,7 @@
 #include "act/stage.h"
 #include "discover/stage.h"
 #include "kernel/audit.h"
+#include "kernel/cgroupfs.h"
 #include "kernel/log.h"
 #include "kernel/macro.h"
 #include "kernel/procfs.h"
@@ -206,6 +207,18 @@ static int move_vm(struct engine *e, struct vm_state *vm, const char *path)
         return 0;
 }
 
+/* Why the kernel refused a move, where it is not plain: once the root hands cpuset down, a move between cgroups
+ * with different cpusets takes CAP_SYS_NICE for a process that holds capabilities the mover does not
+ * (cpuset_can_attach() on Linux 6.1, whether or not the CPUs change). Seen in the VM harness for a root QEMU and an
+ * engine with CAP_SYS_PTRACE only. */
+static const char *move_refusal_hint(const struct engine *e, int r)
+{
+        if (r != -EPERM || !cgroupfs_file_lists(e->mount_fd, "cgroup.subtree_control", "cpuset"))
+                return "";
+        return " (cpuset is active below the root: moving a process that holds capabilities the engine does not "
+               "hold needs CAP_SYS_NICE, which units/vmgov.service keeps)";
+}
+
 /* Placement=own: ROOT/GROUP/LEAF, created and entered unless the VM is already there. */
 static int place_own(struct engine *e, struct vm_state *vm)
 {
@@ -242,11 +255,13 @@ static int place_own(struct engine *e, struct vm_state *vm)
                 act_stage_partition(e, vm);
                 r = move_vm(e, vm, path);
                 if (r < 0) {
+                        const char *hint = move_refusal_hint(e, r);
+
                         /* Most often the VM exited in between: leave no empty cgroup behind. */
                         if (cgroup_remove(e, path) == 0)
                                 actuator_forget(e->act, path);
-                        return log_full_errno(errno_is_vanished(r) ? LOG_DEBUG : LOG_ERR, r, "move pid %d into %s: %m",
-                                              (int)vm->id.pid, path);
+                        return log_full_errno(errno_is_vanished(r) ? LOG_DEBUG : LOG_ERR, r,
+                                              "move pid %d into %s: %m%s", (int)vm->id.pid, path, hint);
                 }
                 log_info("placed VM %s (pid %d) in %s/%s (was %s)", vm_display_name(&vm->id, name, sizeof(name)),
                          (int)vm->id.pid, e->mount.path, path, vm->id.cgroup);

@@ -28,17 +28,6 @@ static int child_of(const struct vcpus_map *m, pid_t tid, char *buf, size_t size
         return thread_cgroup_name(THREAD_CGROUP_EMULATOR, 0, buf, size);
 }
 
-/* Does the space-separated list (cgroup.controllers, cgroup.subtree_control) name word? */
-static bool list_has(const char *list, const char *word)
-{
-        size_t len = strlen(word);
-
-        for (const char *p = list; (p = strstr(p, word)); p += len)
-                if ((p == list || p[-1] == ' ') && (p[len] == ' ' || p[len] == '\n' || p[len] == '\0'))
-                        return true;
-        return false;
-}
-
 /* cpu, and cpuset where the VM's cgroup has it, enabled for the children (once they are threaded). */
 static int enable_below(int vm_fd)
 {
@@ -48,14 +37,14 @@ static int enable_below(int vm_fd)
         r = cgroupfs_read(vm_fd, "cgroup.subtree_control", enabled, sizeof(enabled));
         if (r < 0)
                 return r;
-        if (!list_has(enabled, "cpu")) {
+        if (!cgroupfs_list_has(enabled, "cpu")) {
                 r = cgroupfs_write(vm_fd, "cgroup.subtree_control", "+cpu");
                 if (r < 0)
                         return r;
         }
-        if (!list_has(enabled, "cpuset") &&
+        if (!cgroupfs_list_has(enabled, "cpuset") &&
             cgroupfs_read(vm_fd, "cgroup.controllers", controllers, sizeof(controllers)) >= 0 &&
-            list_has(controllers, "cpuset"))
+            cgroupfs_list_has(controllers, "cpuset"))
                 return cgroupfs_write(vm_fd, "cgroup.subtree_control", "+cpuset");
         return 0;
 }

@@ -15,7 +15,7 @@
 # 3. Why each capability is there: without CAP_SYS_PTRACE no QEMU is found (not even root's: a process with fewer
 #    capabilities than its target needs CAP_SYS_PTRACE to read its /proc/PID/exe); without CAP_BPF or CAP_PERFMON
 #    run-queue latency falls back to schedstat; without CAP_NET_ADMIN the proc connector (before Linux 6.6) and tc
-#    are refused.
+#    are refused; without CAP_SYS_NICE a root QEMU cannot be moved once cpuset is active below the root (Linux 6.1).
 set -eu
 . /vmtest/lib.sh
 require_vmgov
@@ -138,4 +138,32 @@ if command -v vmgov-nettool >/dev/null; then
 	out=$(capbound "$unit_caps" -- vmgov-nettool shape svctap0 egress 10000000 2>&1) ||
 		fail "tc with the unit's set: $out"
 fi
+
+# CAP_SYS_NICE: with cpuset active below the root (pins, partitions, or systemd's AllowedCPUs= on any unit), Linux
+# 6.1 lets a process move one that holds capabilities it does not hold only with CAP_SYS_NICE (cpuset_can_attach).
+# A root QEMU holds every capability; the engine does not.
+echo +cpuset >/sys/fs/cgroup/cgroup.subtree_control
+nice_vm=$(vm_idle svc-nice)
+write_policy 20%
+once_from_root() {
+	capbound "$1" -- "$start" vmgov.service --policy "$policy" --audit-log none --state-file "$VMTEST_TMP/state-3" \
+		once 2>&1
+}
+rc=0
+out=$(once_from_root sys_ptrace) || rc=$?
+log "once with CAP_SYS_PTRACE only, cpuset active: exit $rc, cgroup $(proc_cgroup "$nice_vm")"
+case "$(uname -r)" in
+6.1.*)
+	assert_ne 0 "$rc" "once's exit status without CAP_SYS_NICE, cpuset active, on $(uname -r)"
+	assert_contains "$out" "move pid $nice_vm into machine.slice/vmgov.service/vms/svc/svc-nice: Operation not permitted (cpuset is active below the root: moving a process that holds capabilities the engine does not hold needs CAP_SYS_NICE" \
+		"the refused move's error"
+	assert_eq / "$(proc_cgroup "$nice_vm")" "the root QEMU where it was after the refused move"
+	[ ! -d "$vms/svc/svc-nice" ] || fail "the refused move left its cgroup behind"
+	;;
+esac
+rc=0
+out=$(once_from_root sys_ptrace,sys_nice) || rc=$?
+assert_eq 0 "$rc" "once with CAP_SYS_PTRACE and CAP_SYS_NICE, cpuset active: $out"
+assert_eq "/machine.slice/vmgov.service/vms/svc/svc-nice" "$(proc_cgroup "$nice_vm")" "root QEMU placed with CAP_SYS_NICE"
+assert_file_eq "$vms/svc/svc-nice/cpu.max" "20000 100000" "its cpu.max"
 log "ok"

@@ -52,7 +52,13 @@ watchdog() {
 	kill -KILL -- "-$1" 2>/dev/null
 }
 
-# Kill what a test left behind and remove every non-root cgroup: each test starts from a clean guest.
+# The root's cgroup.subtree_control as the guest booted: a test that hands cpuset down from the root (pins,
+# partitions) must not change what the next test finds (with cpuset there, Linux 6.1 asks for CAP_SYS_NICE to move a
+# process with capabilities the mover lacks).
+ROOT_SUBTREE=$(cat /sys/fs/cgroup/cgroup.subtree_control)
+
+# Kill what a test left behind, remove every non-root cgroup and give the root back the controllers it had for its
+# children: each test starts from a clean guest.
 sweep() {
 	_left=""
 	for _d in /proc/[0-9]*; do
@@ -73,6 +79,13 @@ sweep() {
 	fi
 	find /sys/fs/cgroup -mindepth 1 -depth -type d 2>/dev/null | while read -r _cg; do
 		rmdir "$_cg" 2>/dev/null || echo "  (sweep: cannot remove cgroup $_cg)"
+	done
+	for _c in $(cat /sys/fs/cgroup/cgroup.subtree_control); do
+		case " $ROOT_SUBTREE " in
+		*" $_c "*) ;;
+		*) echo "-$_c" >/sys/fs/cgroup/cgroup.subtree_control 2>/dev/null ||
+			echo "  (sweep: cannot take $_c back from the root's children)" ;;
+		esac
 	done
 }
 
