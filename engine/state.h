@@ -107,6 +107,7 @@ struct vm_state {
         uint64_t threads_read_usec; /* when it was last read (CLOCK_MONOTONIC) */
         bool threads_new;           /* the process made a thread since (proc connector): read it again */
         char *threads_text;         /* for status: how they are placed, or why they stay together (NULL: not asked) */
+        uint64_t threads_gen;       /* bumped at each read of the map */
         bool threads_said;          /* said once why its threads stay together */
         /* sense */
         struct vm_signals sig; /* this tick's */
@@ -115,7 +116,13 @@ struct vm_state {
         bool schedlat_tracked;
         bool schedlat_fd_dropped; /* its cgroup is not held by schedlat (the fd budget) */
         unsigned schedlat_id;
-        bool sense_unavailable;  /* said once that it cannot be sensed yet */
+        bool sense_unavailable; /* said once that it cannot be sensed yet */
+        /* a row per threaded child (vcpuN, iothreadK, emulator) while its threads are placed apart, else NULL */
+        struct thread_signals *thread_sig;
+        size_t n_thread_sig;
+        uint64_t thread_sig_gen;       /* the map generation the rows were made for */
+        uint64_t thread_sig_usec;      /* when they were read (CLOCK_MONOTONIC) */
+        uint64_t threads_schedlat_gen; /* the map generation whose vCPU threads schedlat measures by index */
         int trigger_fd[3];       /* PSI triggers on its cpu, memory and io pressure (-1: none), in the daemon's epoll */
         uint32_t trigger_ppm[3]; /* each one's share of its window: the pressure a fired trigger vouches for */
         uint8_t triggered;       /* bit k: trigger k fired since the last tick sensed it */

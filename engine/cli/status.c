@@ -131,6 +131,42 @@ static void print_protection(const struct snapshot_vm *rows, size_t n)
         }
 }
 
+/* A row per threaded child of the VMs placed apart: the CPU its threads used over the tick, how often cpu.max held
+ * them back since the child was made, each vCPU's run-queue p99 (eBPF) and where they may run. */
+static void print_thread_rows(const struct snapshot_vm *rows, size_t n)
+{
+        char name[AUDIT_LOG_NAME_MAX], tid[16], cpu[16], throttled[48], runq[24];
+        bool any = false;
+
+        for (size_t i = 0; i < n && !any; i++)
+                any = rows[i].n_threads > 0;
+        if (!any)
+                return;
+        printf("\n%-7s %-20s %-12s %-8s %-7s %-22s %-9s %s\n", "PID", "NAME", "THREAD", "TID", "CPU", "THROTTLED",
+               "RUNQ.P99", "CPUS");
+        for (size_t i = 0; i < n; i++)
+                for (size_t k = 0; k < rows[i].n_threads; k++) {
+                        const struct thread_signals *t = &rows[i].threads[k];
+
+                        snprintf(tid, sizeof(tid), t->tid > 0 ? "%d" : "-", (int)t->tid);
+                        snprintf(cpu, sizeof(cpu), t->stat_read ? "%.1f%%" : "-", t->usage_ppm / 1e4);
+                        if (t->stat_read)
+                                snprintf(throttled, sizeof(throttled), "%llu of %llu periods",
+                                         (unsigned long long)t->nr_throttled, (unsigned long long)t->nr_periods);
+                        else
+                                snprintf(throttled, sizeof(throttled), "-");
+                        if (t->runq_measured && t->runq_samples)
+                                snprintf(runq, sizeof(runq), "%lluus", (unsigned long long)t->runq_p99_usec);
+                        else
+                                snprintf(runq, sizeof(runq), "-");
+                        printf("%-7d ", (int)rows[i].id.pid);
+                        cell(vm_display_name(&rows[i].id, name, sizeof(name)), 20);
+                        cell(t->name, 12);
+                        printf("%-8s %-7s %-22s %-9s ", tid, cpu, throttled, runq);
+                        cell(or_dash(t->cpus), 0);
+                }
+}
+
 /* A group that places a VM's threads apart (VCPUAllowedCPUs=, VCPUQuota=, ...): how, or why they stay together. */
 static void print_threads(const struct snapshot_vm *rows, size_t n)
 {
@@ -151,6 +187,7 @@ static void print_threads(const struct snapshot_vm *rows, size_t n)
                 cell(vm_display_name(&r->id, name, sizeof(name)), 20);
                 printf("%s\n", text(r->st.threads, buf, sizeof(buf)));
         }
+        print_thread_rows(rows, n);
 }
 
 static void io_rates(const struct vm_signals *sg, double *ret_read, double *ret_write)
@@ -282,6 +319,35 @@ static void json_string(const char *key, const char *v, bool comma)
                 printf("\"%s\":\"%s\"%s", key, buf, comma ? "," : "");
 }
 
+/* "thread_cgroups": the rows of print_thread_rows, with the counters whole. */
+static void json_thread_rows(const struct snapshot_vm *r)
+{
+        printf("\"thread_cgroups\":[");
+        for (size_t k = 0; k < r->n_threads; k++) {
+                const struct thread_signals *t = &r->threads[k];
+
+                printf("%s{", k ? "," : "");
+                json_string("cgroup", t->name, true);
+                if (t->tid > 0)
+                        printf("\"tid\":%d,", (int)t->tid);
+                else
+                        printf("\"tid\":null,");
+                if (t->stat_read)
+                        printf("\"cpu_usage\":%.4f,\"usage_usec\":%llu,\"nr_periods\":%llu,\"nr_throttled\":%llu,"
+                               "\"throttled_usec\":%llu,",
+                               t->usage_ppm / 1e6, (unsigned long long)t->usage_usec, (unsigned long long)t->nr_periods,
+                               (unsigned long long)t->nr_throttled, (unsigned long long)t->throttled_usec);
+                if (t->runq_measured && t->runq_samples)
+                        printf("\"runq_p99_usec\":%llu,\"runq_samples\":%llu,", (unsigned long long)t->runq_p99_usec,
+                               (unsigned long long)t->runq_samples);
+                else
+                        printf("\"runq_p99_usec\":null,");
+                json_string("cpus", t->cpus, false);
+                printf("}");
+        }
+        printf("],");
+}
+
 static void print_json(const struct status_view *v, const struct snapshot_vm *rows, size_t n)
 {
         const struct snapshot_daemon *d = &v->daemon;
@@ -314,6 +380,8 @@ static void print_json(const struct status_view *v, const struct snapshot_vm *ro
                         json_string("target_cgroup", r->st.cgroup, true);
                 if (v->live && r->st.threads[0])
                         json_string("threads", r->st.threads, true);
+                if (v->live && r->n_threads)
+                        json_thread_rows(r);
                 printf("\"limits\":{");
                 json_string("cpu.max", r->st.cpu_max, true);
                 json_string("cpu.weight", r->st.cpu_weight, true);

@@ -3,8 +3,10 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "kernel/resource_limits.h"
+#include "kernel/threadcg.h"
 
 /*
  * One tick's signals: what sensing hands to the control laws, the status table, the metrics and the signal
@@ -94,6 +96,20 @@ struct vm_signals {
         struct io_device_rates io_devices[SIGNALS_IO_DEVICES]; /* the busiest first is not promised */
 
         struct runq_latency runq;
+};
+
+/* One threaded child of a VM whose threads the engine places apart (vcpuN, iothreadK, emulator: kernel/threadcg.h):
+ * what its threads used and were given, for status and the metrics. Not recorded: the laws read the VM's. */
+#define THREAD_SIGNALS_CPUS_MAX 128
+struct thread_signals {
+        char name[THREAD_CGROUP_NAME_MAX]; /* its cgroup */
+        pid_t tid;                         /* the vCPU's or IO thread's id; 0 for the emulator (many threads) */
+        bool runq_measured;                /* eBPF measured this vCPU thread's run-queue latency this tick */
+        uint64_t runq_samples, runq_p99_usec;
+        bool stat_read;                                                /* its cpu.stat was read */
+        uint64_t usage_usec, nr_periods, nr_throttled, throttled_usec; /* cpu.stat, cumulative */
+        uint64_t usage_ppm;                                            /* of one CPU, over the tick (0 on the first) */
+        char cpus[THREAD_SIGNALS_CPUS_MAX]; /* cpuset.cpus.effective: where it may run ("" without cpuset) */
 };
 
 struct host_signals {

@@ -362,6 +362,7 @@ static int threads_read_map(struct engine *e, struct vm_state *vm, uint64_t now)
         int r;
 
         threads_forget(vm);
+        vm->threads_gen++;
         vm->threads_read_usec = now;
         m = calloc(1, sizeof(*m));
         if (!m)

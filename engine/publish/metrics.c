@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stddef.h>
+#include <stdlib.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -263,6 +265,25 @@ static const struct family F_VM_WRITE_ERRORS = {"vmgov_vm_write_errors_total", "
 static const struct family F_VM_FREEZES = {"vmgov_vm_freezes_total", "counter",
                                            "Times the engine froze the VM (cgroup.freeze) under host memory pressure"};
 static const struct family F_VM_FROZEN = {"vmgov_vm_frozen", "gauge", "1 while the engine holds the VM frozen"};
+/* A VM whose threads are placed apart: a series per threaded child (thread="vcpu0", "iothread0", "emulator"). */
+static const struct family F_THREAD_INFO = {
+        "vmgov_thread_info", "gauge",
+        "A threaded child of a VM's cgroup: its thread id (none for the emulator's many threads) and the CPUs its "
+        "threads may run on (cpuset.cpus.effective)"};
+static const struct family F_THREAD_CPU_USAGE = {
+        "vmgov_thread_cpu_usage_seconds_total", "counter",
+        "CPU time the threads of the child used (cpu.stat usage_usec), since the child was made"};
+static const struct family F_THREAD_CPU_THROTTLED = {
+        "vmgov_thread_cpu_throttled_seconds_total", "counter",
+        "Time the child's threads were throttled by its cpu.max (cpu.stat throttled_usec), since it was made"};
+static const struct family F_THREAD_CPU_PERIODS = {"vmgov_thread_cpu_periods_total", "counter",
+                                                   "cpu.max periods in which the child's threads ran (nr_periods)"};
+static const struct family F_THREAD_CPU_THROTTLED_PERIODS = {
+        "vmgov_thread_cpu_throttled_periods_total", "counter",
+        "Of those, the periods in which they were throttled (nr_throttled)"};
+static const struct family F_THREAD_RUNQ_P99 = {
+        "vmgov_thread_runq_latency_p99_seconds", "gauge",
+        "A vCPU thread's run-queue latency (wake-up to running), 99th percentile over the last tick (eBPF)"};
 
 /* Writes a family's HELP and TYPE lines before its first sample, so a family without samples leaves no trace. */
 struct emitter {
@@ -551,6 +572,75 @@ static void vm_counters(struct emitter *em, const struct metrics_vm *vms, size_t
                         histogram(em, labels[i], &vms[i].totals->vcpu_runq);
 }
 
+/* thread="NAME" for a child's series; its name is the engine's own (kernel/threadcg.h), but escaped all the same. */
+static void thread_label(const struct thread_signals *t, char *buf, size_t size)
+{
+        char name[3 * sizeof(t->name) + 1];
+
+        if (metrics_escape_label(t->name, name, sizeof(name)) < 0)
+                name[0] = '\0';
+        snprintf(buf, size, "thread=\"%s\"", name);
+}
+
+static void thread_series(struct emitter *em, const struct metrics_vm *vms, size_t n, char **labels)
+{
+        char extra[3 * (THREAD_CGROUP_NAME_MAX + THREAD_SIGNALS_CPUS_MAX) + 64], v[VALUE_MAX];
+        const struct {
+                const struct family *f;
+                size_t offset;
+                bool micro;
+        } counters[] = {
+                {&F_THREAD_CPU_USAGE, offsetof(struct thread_signals, usage_usec), true},
+                {&F_THREAD_CPU_THROTTLED, offsetof(struct thread_signals, throttled_usec), true},
+                {&F_THREAD_CPU_PERIODS, offsetof(struct thread_signals, nr_periods), false},
+                {&F_THREAD_CPU_THROTTLED_PERIODS, offsetof(struct thread_signals, nr_throttled), false},
+        };
+
+        family_begin(em, &F_THREAD_INFO);
+        for (size_t i = 0; i < n && !em->o->oom; i++)
+                for (size_t k = 0; k < vms[i].n_threads; k++) {
+                        const struct thread_signals *t = &vms[i].threads[k];
+                        struct out info = {};
+                        char tid[VALUE_MAX];
+
+                        thread_label(t, extra, sizeof(extra));
+                        out_add(&info, extra);
+                        if (t->tid > 0)
+                                out_label(&info, "tid", fmt_u64((uint64_t)t->tid, tid));
+                        if (t->cpus[0]) /* no cpuset for the child: nothing to say */
+                                out_label(&info, "cpus", t->cpus);
+                        if (info.oom)
+                                em->o->oom = true;
+                        else
+                                sample(em, labels[i], info.buf, "1");
+                        free(info.buf);
+                }
+        for (size_t c = 0; c < ELEMENTSOF(counters); c++) {
+                family_begin(em, counters[c].f);
+                for (size_t i = 0; i < n; i++)
+                        for (size_t k = 0; k < vms[i].n_threads; k++) {
+                                const struct thread_signals *t = &vms[i].threads[k];
+                                uint64_t value = *(const uint64_t *)((const char *)t + counters[c].offset);
+
+                                if (!t->stat_read)
+                                        continue;
+                                thread_label(t, extra, sizeof(extra));
+                                sample(em, labels[i], extra,
+                                       counters[c].micro ? fmt_micro(value, v) : fmt_u64(value, v));
+                        }
+        }
+        family_begin(em, &F_THREAD_RUNQ_P99);
+        for (size_t i = 0; i < n; i++)
+                for (size_t k = 0; k < vms[i].n_threads; k++) {
+                        const struct thread_signals *t = &vms[i].threads[k];
+
+                        if (!t->runq_measured || !t->runq_samples)
+                                continue;
+                        thread_label(t, extra, sizeof(extra));
+                        sample(em, labels[i], extra, fmt_micro(t->runq_p99_usec, v));
+                }
+}
+
 int metrics_format(const struct metrics_engine *e, const struct metrics_vm *vms, size_t n_vms, char **ret_text,
                    size_t *ret_len)
 {
@@ -631,6 +721,7 @@ int metrics_format(const struct metrics_engine *e, const struct metrics_vm *vms,
                         if (vms[i].counters)
                                 sample(&em, labels[i], NULL,
                                        vms[i].counters->freezes > vms[i].counters->freezes_ended ? "1" : "0");
+                thread_series(&em, vms, n_vms, labels);
         }
 
         for (size_t i = 0; i < n_vms; i++)

@@ -107,6 +107,8 @@ struct metrics_vm {
         const struct vm_signals *sig;            /* this tick's signals (levels: memory.current); NULL: not sensed */
         const struct metrics_counters *counters; /* NULL: not counted */
         const struct metrics_totals *totals;     /* NULL: nothing sensed yet */
+        const struct thread_signals *threads;    /* its threaded children, when its threads are placed apart */
+        size_t n_threads;
 };
 
 struct metrics_engine {

@@ -108,6 +108,26 @@ int snapshot_format_vm(struct snapshot_text *t, const struct vm_identity *id, co
         return r < 0 ? r : text_printf(t, "\n");
 }
 
+int snapshot_format_thread(struct snapshot_text *t, const struct thread_signals *row)
+{
+        int r = text_printf(t, "thread");
+
+        if (r == 0)
+                r = text_encoded(t, "name", row->name);
+        if (r == 0)
+                r = text_printf(t,
+                                " tid=%d runq=%d runq_samples=%llu runq_p99_usec=%llu stat=%d usage_usec=%llu "
+                                "usage_ppm=%llu nr_periods=%llu nr_throttled=%llu throttled_usec=%llu",
+                                (int)row->tid, row->runq_measured, (unsigned long long)row->runq_samples,
+                                (unsigned long long)row->runq_p99_usec, row->stat_read,
+                                (unsigned long long)row->usage_usec, (unsigned long long)row->usage_ppm,
+                                (unsigned long long)row->nr_periods, (unsigned long long)row->nr_throttled,
+                                (unsigned long long)row->throttled_usec);
+        if (r == 0)
+                r = text_encoded(t, "cpus", row->cpus);
+        return r < 0 ? r : text_printf(t, "\n");
+}
+
 /* ---- parsing ---- */
 
 /* The value of a known numeric key (-EINVAL when it is not a number, or not a pid for a pid_t); others skipped. */
@@ -179,6 +199,54 @@ static int state_field(const char *key, size_t keylen, const char *val, size_t v
         return numeric_field(numbers, ELEMENTSOF(numbers), st, key, keylen, val, vallen);
 }
 
+static int thread_field(const char *key, size_t keylen, const char *val, size_t vallen, void *userdata)
+{
+        static const struct field strings[] = {
+                N(struct thread_signals, "name", name),
+                N(struct thread_signals, "cpus", cpus),
+        };
+        static const struct field numbers[] = {
+                N(struct thread_signals, "runq", runq_measured),
+                N(struct thread_signals, "runq_samples", runq_samples),
+                N(struct thread_signals, "runq_p99_usec", runq_p99_usec),
+                N(struct thread_signals, "stat", stat_read),
+                N(struct thread_signals, "usage_usec", usage_usec),
+                N(struct thread_signals, "usage_ppm", usage_ppm),
+                N(struct thread_signals, "nr_periods", nr_periods),
+                N(struct thread_signals, "nr_throttled", nr_throttled),
+                N(struct thread_signals, "throttled_usec", throttled_usec),
+        };
+        struct thread_signals *row = userdata;
+        uint64_t v;
+
+        const struct field *f = field_find(strings, ELEMENTSOF(strings), key, keylen);
+        if (f)
+                return unescape_percent(val, vallen, (char *)row + f->offset, f->size);
+        if (kv_key_is(key, keylen, "tid")) { /* 0 for the emulator's many threads */
+                if (kv_parse_u64(val, vallen, &v) < 0 || v > INT32_MAX)
+                        return -EINVAL;
+                row->tid = (pid_t)v;
+                return 0;
+        }
+        return numeric_field(numbers, ELEMENTSOF(numbers), row, key, keylen, val, vallen);
+}
+
+/* A "thread" line, for the VM before it. */
+static int thread_line(char *line, struct snapshot_vm *vm)
+{
+        struct thread_signals row = {0}, *p;
+        int r = kv_for_each(line, "thread", thread_field, &row);
+
+        if (r < 0 || !row.name[0])
+                return -EINVAL;
+        p = reallocarray(vm->threads, vm->n_threads + 1, sizeof(*p));
+        if (!p)
+                return -ENOMEM;
+        vm->threads = p;
+        vm->threads[vm->n_threads++] = row;
+        return 0;
+}
+
 #undef N
 
 static bool first_word_is(const char *line, const char *word)
@@ -189,8 +257,10 @@ static bool first_word_is(const char *line, const char *word)
 
 void snapshot_vms_free(struct snapshot_vm *vms, size_t n)
 {
-        for (size_t i = 0; vms && i < n; i++)
+        for (size_t i = 0; vms && i < n; i++) {
                 vm_identity_done(&vms[i].id);
+                free(vms[i].threads);
+        }
         free(vms);
 }
 
@@ -246,6 +316,10 @@ int snapshot_parse(const char *text, struct snapshot_daemon *ret_daemon, struct 
                 } else if (first_word_is(line, "state")) {
                         r = want_state ? kv_for_each(line, "state", state_field, &vms[n - 1].st) : -EINVAL;
                         want_state = false;
+                } else if (first_word_is(line, "thread")) {
+                        r = n > 0 && !want_state ? thread_line(line, &vms[n - 1]) : -EINVAL;
+                        if (r == -ENOMEM)
+                                return parse_fail(vms, n, r);
                 }
                 if (r < 0) {
                         *ret_line = lineno;

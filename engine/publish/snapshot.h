@@ -19,8 +19,12 @@
  *   vm pid=4242 start=81234 ... (a signal recording's vm line: identity and this tick's signals)
  *   state group=web cgroup=/vmgov/web/web-1 cpu.max=150000%20100000 ... decisions=3 errors=0 \
  *         decided_usec=1795689220000000 reason=cpu%3A%20...
+ *   thread name=vcpu0 tid=4250 runq=1 runq_samples=812 runq_p99_usec=130 stat=1 usage_usec=912000 \
+ *          usage_ppm=201000 nr_periods=31 nr_throttled=30 throttled_usec=2400000 cpus=0
  *
- * Each "vm" line is followed by its "state" line. Strings are percent-encoded; unknown keys are ignored.
+ * Each "vm" line is followed by its "state" line, and then by a "thread" line for each threaded child when the
+ * VM's threads are placed apart (vcpuN, iothreadK, emulator). Strings are percent-encoded; unknown keys are
+ * ignored.
  */
 
 #define SNAPSHOT_MAGIC      "vmgov-status 1"
@@ -59,6 +63,8 @@ struct snapshot_vm {
         struct vm_identity id;
         struct vm_signals sig;
         struct snapshot_state st;
+        struct thread_signals *threads; /* its "thread" lines: a VM whose threads are placed apart */
+        size_t n_threads;
 };
 
 /* The text, grown as needed and reused from tick to tick. */
@@ -71,6 +77,7 @@ struct snapshot_text {
 int snapshot_format_daemon(struct snapshot_text *t, const struct snapshot_daemon *d);
 int snapshot_format_vm(struct snapshot_text *t, const struct vm_identity *id, const struct vm_signals *sig,
                        const struct snapshot_state *st);
+int snapshot_format_thread(struct snapshot_text *t, const struct thread_signals *row);
 
 /* The rows snapshot_parse gives, and what each holds. */
 void snapshot_vms_free(struct snapshot_vm *vms, size_t n);

@@ -121,6 +121,8 @@ static void publish_status(struct engine *e)
         for (size_t i = 0; i < e->n_vms && r == 0; i++) {
                 snapshot_state_of(e, &e->vms[i], &st);
                 r = snapshot_format_vm(&e->snapshot, &e->vms[i].id, &e->vms[i].sig, &st);
+                for (size_t k = 0; k < e->vms[i].n_thread_sig && r == 0; k++)
+                        r = snapshot_format_thread(&e->snapshot, &e->vms[i].thread_sig[k]);
         }
         if (r == 0)
                 r = atomic_write_file(path, e->snapshot.buf, e->snapshot.len, 0600, false);
@@ -216,6 +218,8 @@ static void publish_metrics(struct engine *e)
                         .sig = vm_sensed(vm) ? &vm->sig : NULL,
                         .counters = &vm->counters,
                         .totals = vm->totals,
+                        .threads = vm->thread_sig,
+                        .n_threads = vm->n_thread_sig,
                 };
         }
         struct metrics_engine me = {

@@ -30,8 +30,9 @@ struct schedlat_bpf; /* the skeleton (schedlat.skel.h), which schedlat_bpf.c alo
 struct vcpu_entry {
         pid_t tid;
         unsigned slot;
-        unsigned index; /* the n of its name, "CPU n/KVM" */
+        unsigned index; /* the n of its name, "CPU n/KVM", or its cpu-index from QMP */
         struct schedlat_snap prev;
+        uint64_t tick_samples, tick_p99_ns; /* its last read */
 };
 
 struct thread_entry {

@@ -92,11 +92,22 @@ void schedlat_vm_drop_fd(struct schedlat *s, unsigned id);
 int schedlat_vm_scan(struct schedlat *s, unsigned id);
 /* Register or forget one vCPU thread by hand (schedlat_vm_scan does it by name). -ENOSPC when max_vcpus are. */
 int schedlat_vcpu_add(struct schedlat *s, unsigned id, pid_t tid);
+/* The same for a vCPU whose index is known another way (QMP's cpu-index): the reads name it by that. */
+int schedlat_vcpu_add_index(struct schedlat *s, unsigned id, pid_t tid, unsigned index);
 int schedlat_vcpu_remove(struct schedlat *s, unsigned id, pid_t tid);
 
 /* The tick's run-queue latency of the VM since the previous read (or since it was added). ret_totals may be
  * NULL. -EINVAL for an unknown id; other errors leave source = RUNQ_SOURCE_NONE in ret and are logged. */
 int schedlat_read(struct schedlat *s, unsigned id, struct runq_latency *ret, struct schedlat_totals *ret_totals);
+
+/* Each vCPU thread's run-queue latency at the VM's last schedlat_read (eBPF only: per-thread histograms). */
+struct schedlat_vcpu_tick {
+        pid_t tid;
+        unsigned index;
+        uint64_t samples, p99_usec;
+};
+/* Up to max of them into ret; returns how many the VM has (0 without eBPF, or for an unknown id). */
+size_t schedlat_vcpu_ticks(struct schedlat *s, unsigned id, struct schedlat_vcpu_tick *ret, size_t max);
 
 /* ---- Pure parts ---- */
 

@@ -334,6 +334,8 @@ int schedlat_bpf_read(struct schedlat *s, unsigned id, struct vm_entry *vm, stru
                 vm->vcpus[i].prev = cur;
                 schedlat_delta_add(&vd, &one);
                 uint64_t p99 = one.total ? schedlat_percentile_ns(&one, 990) : 0;
+                vm->vcpus[i].tick_samples = one.total;
+                vm->vcpus[i].tick_p99_ns = p99;
                 if (p99 > worst_ns) {
                         worst_ns = p99;
                         worst = vm->vcpus[i].index + 1;

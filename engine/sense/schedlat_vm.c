@@ -338,6 +338,35 @@ int schedlat_vcpu_add(struct schedlat *s, unsigned id, pid_t tid)
         return vcpu_add(s, vm, tid);
 }
 
+int schedlat_vcpu_add_index(struct schedlat *s, unsigned id, pid_t tid, unsigned index)
+{
+        struct vm_entry *vm = schedlat_vm_get(s, id);
+        ssize_t k;
+        int r;
+
+        if (!vm || tid <= 0)
+                return -EINVAL;
+        r = vcpu_add(s, vm, tid);
+        k = r >= 0 && s->source == RUNQ_SOURCE_BPF ? schedlat_bpf_vcpu_index(vm, tid) : -1;
+        if (k >= 0)
+                vm->vcpus[k].index = index;
+        return r;
+}
+
+size_t schedlat_vcpu_ticks(struct schedlat *s, unsigned id, struct schedlat_vcpu_tick *ret, size_t max)
+{
+        struct vm_entry *vm = schedlat_vm_get(s, id);
+
+        if (!vm || s->source != RUNQ_SOURCE_BPF)
+                return 0;
+        for (size_t i = 0; i < vm->n_vcpus && i < max; i++)
+                ret[i] = (struct schedlat_vcpu_tick){.tid = vm->vcpus[i].tid,
+                                                     .index = vm->vcpus[i].index,
+                                                     .samples = vm->vcpus[i].tick_samples,
+                                                     .p99_usec = (vm->vcpus[i].tick_p99_ns + 500) / 1000};
+        return vm->n_vcpus;
+}
+
 int schedlat_vcpu_remove(struct schedlat *s, unsigned id, pid_t tid)
 {
         struct vm_entry *vm = schedlat_vm_get(s, id);

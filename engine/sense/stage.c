@@ -2,17 +2,21 @@
 /* The sense stage: held fds on each VM's cgroup and the host's /proc/pressure → this tick's signals. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include "discover/vcpus.h"
 #include "kernel/log.h"
 #include "kernel/macro.h"
+#include "kernel/threadcg.h"
 #include "policy/policy.h"
 #include "sense/psi.h"
 #include "sense/schedlat.h"
 #include "sense/sense.h"
 #include "sense/stage.h"
+#include "sense/threadsig.h"
 
 /*
  * PSI triggers: for each pressure target its group sets, the kernel wakes the daemon's epoll as soon as the VM's
@@ -192,8 +196,16 @@ static void triggers_refresh(struct engine *e, struct vm_state *vm)
         triggers_arm(e, vm);
 }
 
+static void thread_rows_free(struct vm_state *vm)
+{
+        vm->thread_sig = mfree(vm->thread_sig);
+        vm->n_thread_sig = 0;
+        vm->thread_sig_gen = 0;
+}
+
 void sense_stage_release(struct engine *e, struct vm_state *vm)
 {
+        thread_rows_free(vm);
         triggers_close(e, vm);
         sense_vm_freep(&vm->sensor);
         vm->sensor = NULL;
@@ -216,6 +228,7 @@ static void schedlat_track(struct engine *e, struct schedlat *s, struct vm_state
                 return;
         r = schedlat_vm_add(s, vm->sense_fd, vm->id.pid, &vm->schedlat_id);
         vm->schedlat_tracked = r == 0;
+        vm->threads_schedlat_gen = 0; /* its vCPUs known by QMP alone: registered again at the next tick */
         if (r == 0 && vm->schedlat_fd_dropped)
                 schedlat_vm_drop_fd(s, vm->schedlat_id);
         else if (r == -ENOSPC || r == -E2BIG)
@@ -329,6 +342,80 @@ static void sense_start(struct engine *e, struct vm_state *vm)
         schedlat_track(e, e->schedlat, vm);
 }
 
+/* The rows for a VM whose threads are placed apart, made afresh from its thread map: vCPUs in cpu-index order,
+ * IO threads, then the emulator. */
+static int thread_rows_make(struct vm_state *vm)
+{
+        const struct qmp_threads *t = &vm->threads->threads;
+        size_t n = t->n_vcpus + t->n_iothreads + 1, k = 0;
+        struct thread_signals *rows = calloc(n, sizeof(*rows));
+
+        if (!rows)
+                return -ENOMEM;
+        for (size_t i = 0; i < t->n_vcpus; i++, k++) {
+                (void)thread_cgroup_name(THREAD_CGROUP_VCPU, t->vcpus[i].index, rows[k].name, sizeof(rows[k].name));
+                rows[k].tid = t->vcpus[i].tid;
+        }
+        for (size_t i = 0; i < t->n_iothreads; i++, k++) {
+                (void)thread_cgroup_name(THREAD_CGROUP_IOTHREAD, i, rows[k].name, sizeof(rows[k].name));
+                rows[k].tid = t->iothreads[i].tid;
+        }
+        (void)thread_cgroup_name(THREAD_CGROUP_EMULATOR, 0, rows[k].name, sizeof(rows[k].name));
+        free(vm->thread_sig);
+        vm->thread_sig = rows;
+        vm->n_thread_sig = n;
+        vm->thread_sig_gen = vm->threads_gen;
+        return 0;
+}
+
+/* Each threaded child's use and placement, and each vCPU's run-queue latency, for status and the metrics. Only for
+ * VMs whose threads are placed apart: a few small reads per child and tick. */
+static void sense_threads(struct engine *e, struct vm_state *vm, uint64_t now)
+{
+        if (!vm->threads || vm->cgroup_fd < 0 || e->dry_run) {
+                thread_rows_free(vm);
+                return;
+        }
+        const struct qmp_threads *t = &vm->threads->threads;
+        if (vm->schedlat_tracked && vm->threads_schedlat_gen != vm->threads_gen) {
+                /* QMP names the vCPU threads that QEMU did not name (no debug-threads=on): measure them by index */
+                for (size_t i = 0; i < t->n_vcpus; i++)
+                        (void)schedlat_vcpu_add_index(e->schedlat, vm->schedlat_id, t->vcpus[i].tid,
+                                                      (unsigned)t->vcpus[i].index);
+                vm->threads_schedlat_gen = vm->threads_gen;
+        }
+        _cleanup_free_ struct thread_signals *prev = NULL;
+        size_t n_prev = 0;
+        if (vm->thread_sig_gen != vm->threads_gen) {
+                prev = vm->thread_sig, n_prev = vm->n_thread_sig; /* kept for the usage of the children that stay */
+                vm->thread_sig = NULL;
+                if (thread_rows_make(vm) < 0)
+                        return;
+        }
+        (void)threadsig_read(vm->cgroup_fd, vm->thread_sig, vm->n_thread_sig, prev, n_prev,
+                             vm->thread_sig_usec ? now - vm->thread_sig_usec : 0);
+        vm->thread_sig_usec = now;
+
+        struct schedlat_vcpu_tick some[64], *ticks = some;
+        _cleanup_free_ struct schedlat_vcpu_tick *many = NULL;
+        size_t n = vm->schedlat_tracked ? schedlat_vcpu_ticks(e->schedlat, vm->schedlat_id, some, ELEMENTSOF(some)) : 0;
+        if (n > ELEMENTSOF(some)) {
+                many = calloc(n, sizeof(*many));
+                ticks = many;
+                n = many ? schedlat_vcpu_ticks(e->schedlat, vm->schedlat_id, many, n) : 0;
+        }
+        for (size_t i = 0; i < vm->n_thread_sig; i++) {
+                struct thread_signals *row = &vm->thread_sig[i];
+                row->runq_measured = false;
+                for (size_t j = 0; row->tid > 0 && j < n; j++)
+                        if (ticks[j].tid == row->tid) {
+                                row->runq_measured = true;
+                                row->runq_samples = ticks[j].samples;
+                                row->runq_p99_usec = ticks[j].p99_usec;
+                        }
+        }
+}
+
 void sense_stage_vm(struct engine *e, struct vm_state *vm, uint64_t now)
 {
         bool rescan = e->ticks % 10 == 0; /* new threads: vCPU hotplug, or vCPUs started after QEMU's exec */
@@ -354,6 +441,7 @@ void sense_stage_vm(struct engine *e, struct vm_state *vm, uint64_t now)
                         (void)schedlat_vm_scan(e->schedlat, vm->schedlat_id);
                 (void)schedlat_read(e->schedlat, vm->schedlat_id, &vm->sig.runq, NULL);
         }
+        sense_threads(e, vm, now);
         /* In dry-run the kernel never holds what the laws decided: show them their own value, or the
          * memory law would take its own decisions for someone else's. */
         if (e->dry_run && vm->ctl.initialized)

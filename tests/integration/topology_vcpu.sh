@@ -77,6 +77,14 @@ assert_file_eq "$vm/emulator/cpuset.cpus" 1 "the emulator's cpuset.cpus"
 assert_eq 0 "$(awk '/^Cpus_allowed_list:/ { print $2 }' "/proc/$pid/task/$cpu0/status")" "vCPU 0's CPUs"
 assert_eq 1 "$(awk '/^Cpus_allowed_list:/ { print $2 }' "/proc/$pid/task/$cpu1/status")" "vCPU 1's CPUs"
 assert_eq 1 "$(awk '/^Cpus_allowed_list:/ { print $2 }' "/proc/$pid/status")" "the main thread's CPUs"
+# status shows a row per child: the thread it holds and where it may run
+rows_shown() { "$VMGOV" status 2>/dev/null | grep -Eq "^$pid +topo-1 +emulator +- "; }
+wait_for 10 "vmgov status's rows for topo-1's children" rows_shown
+status=$("$VMGOV" status 2>&1)
+echo "$status" | grep -E "^(PID +NAME +THREAD +TID|$pid +topo-1 +(vcpu|iothread|emulator))" | sed 's/^/    /'
+for row in "vcpu0 +$cpu0 .* 0$" "vcpu1 +$cpu1 .* 1$" "iothread0 +$io0 .* 0-1$" "emulator +- .* 1$"; do
+	echo "$status" | grep -Eq "^$pid +topo-1 +$row" || fail "vmgov status has no row '$row' for topo-1: $status"
+done
 
 kill -TERM "$engine"
 wait "$engine" || fail "vmgov run exited $? on SIGTERM: $(tail -n 5 "$VMTEST_TMP/run.log")"
@@ -108,7 +116,8 @@ spin=$(VM_CGROUP=$home VM_NAME_STYLE=libvirt vm_start spin-1 '' -machine pc -acc
 	-m 32 -drive "file=$img,format=raw,if=ide,index=0" -boot c -qmp "unix:$sock2,server=on,wait=off")
 # and one with neither QMP nor thread names (no debug-threads=on): its threads stay together, and status says why
 whole=$(VM_CGROUP=$home vm_idle spin-whole)
-"$VMGOV" --policy "$policy2" --interval 500ms run 2>"$VMTEST_TMP/run2.log" &
+prom=$VMTEST_TMP/metrics.prom
+"$VMGOV" --policy "$policy2" --interval 500ms --metrics-file "$prom" run 2>"$VMTEST_TMP/run2.log" &
 engine=$!
 bg_track "$engine"
 vm2=/sys/fs/cgroup/vmgov/spin/spin-1
@@ -153,6 +162,33 @@ echo "$status" | sed -n '/^threads/,/^$/p' | sed 's/^/    /'
 echo "$status" | grep -Eq "^$whole +spin-whole +together: no QMP socket on its command line; its threads are not named" ||
 	fail "vmgov status does not say why spin-whole's threads stay together: $(echo "$status" | grep "^$whole ")"
 [ -z "$(ls -d "/sys/fs/cgroup/vmgov/spin/spin-whole/"*/ 2>/dev/null)" ] || fail "spin-whole's cgroup has children"
+# a row per vCPU and one for the emulator: CPU used, periods throttled (most for the spinning vCPU 0, none for the
+# emulator), and vCPU 0's run-queue p99 measured by eBPF on the thread QMP named
+row() { echo "$status" | awk -v p="$spin" -v c="$1" '$1 == p && $2 == "spin-1" && $3 == c'; }
+echo "$status" | grep -E "^(PID +NAME +THREAD +TID|$spin +spin-1 +(vcpu|emulator))" | sed 's/^/    /'
+r0=$(row vcpu0) r1=$(row vcpu1) re=$(row emulator)
+[ -n "$r0" ] && [ -n "$r1" ] && [ -n "$re" ] || fail "vmgov status lacks spin-1's vcpu0, vcpu1 or emulator row: $status"
+assert_eq "$s0" "$(echo "$r0" | awk '{ print $4 }')" "vcpu0's row: the thread QMP gives for cpu 0"
+assert_eq "$s1" "$(echo "$r1" | awk '{ print $4 }')" "vcpu1's row: the hot-plugged thread"
+thr=$(echo "$r0" | awk '{ print $6 }') per=$(echo "$r0" | awk '{ print $8 }')
+assert_gt "$((2 * thr))" "$per" "twice vcpu0's throttled periods in status against its periods"
+assert_eq 0 "$(echo "$re" | awk '{ print $6 }')" "the emulator's throttled periods in status"
+case "$(echo "$r0" | awk '{ print $10 }')" in
+*us) ;;
+*) fail "vcpu0's run-queue p99 in status: $r0" ;;
+esac
+json=$("$VMGOV" status --json)
+echo "$json" | grep -q "\"thread_cgroups\":\[{\"cgroup\":\"vcpu0\",\"tid\":$s0,\"cpu_usage\":" ||
+	fail "status --json has no thread_cgroups row for vcpu0 (tid $s0): $json"
+# the metrics: the same, per child
+grep -Eq "^vmgov_thread_cpu_throttled_periods_total\{vm=\"spin-1\",[^}]*group=\"spin\",thread=\"vcpu0\"\} [1-9]" "$prom" ||
+	fail "no throttled periods for spin-1's vcpu0 in the metrics: $(grep vmgov_thread "$prom")"
+grep -Eq "^vmgov_thread_info\{vm=\"spin-1\",[^}]*group=\"spin\",thread=\"vcpu0\",tid=\"$s0\"" "$prom" ||
+	fail "no vmgov_thread_info for spin-1's vcpu0: $(grep vmgov_thread_info "$prom")"
+grep -Eq "^vmgov_thread_runq_latency_p99_seconds\{vm=\"spin-1\",[^}]*group=\"spin\",thread=\"vcpu0\"\} " "$prom" ||
+	fail "no run-queue p99 for spin-1's vcpu0 in the metrics: $(grep vmgov_thread "$prom")"
+grep -Eq "^vmgov_thread_cpu_throttled_periods_total\{vm=\"spin-1\",[^}]*group=\"spin\",thread=\"emulator\"\} 0$" "$prom" ||
+	fail "the emulator's throttled periods in the metrics: $(grep 'thread="emulator"' "$prom")"
 
 kill -TERM "$engine"
 wait "$engine" || fail "vmgov run exited $? on SIGTERM: $(tail -n 5 "$VMTEST_TMP/run2.log")"

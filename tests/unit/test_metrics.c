@@ -306,8 +306,8 @@ static void test_format_exact(void **state)
         hostile_c.freezes_ended = 1;
         vms[0] = (struct metrics_vm){&hostile_id,     "batch",      "vmgov/batch/a_b_c_d_-1c2b3a4d",
                                      &hostile_limits, &hostile_sig, &hostile_c,
-                                     &hostile_totals};
-        vms[1] = (struct metrics_vm){&web_id, "web", "vmgov/web/web-1", &web_limits, NULL, NULL, NULL};
+                                     &hostile_totals, NULL,         0};
+        vms[1] = (struct metrics_vm){&web_id, "web", "vmgov/web/web-1", &web_limits, NULL, NULL, NULL, NULL, 0};
 
         assert_int_equal(metrics_format(&e, vms, 2, &text, &len), 0);
         assert_int_equal(len, strlen(text));
@@ -350,7 +350,7 @@ static void test_format_first_tick(void **state)
         struct limits lim = {
                 .cpu_idle = true, .cpu_max_set = true, .cpu_quota_usec = LIMIT_MAX, .cpu_period_usec = 100000};
         struct vm_signals sig = {.memory_current = 4096};
-        struct metrics_vm vm = {&id, NULL, NULL, &lim, &sig, NULL, NULL};
+        struct metrics_vm vm = {&id, NULL, NULL, &lim, &sig, NULL, NULL, NULL, 0};
         struct metrics_engine e = {0};
         _cleanup_free_ char *text = NULL;
         size_t len;
@@ -405,13 +405,13 @@ static void test_format_families_grouped(void **state)
         web_sig.runq.source = RUNQ_SOURCE_SCHEDSTAT;
         web_c.decisions[METRICS_FILE_OTHER] = 5;
         web_c.decisions[METRICS_FILE_MEMORY_MIN] = 2;
-        vms[0] = (struct metrics_vm){&hostile_id, "batch",        "x", &hostile_limits, &hostile_sig,
-                                     &hostile_c,  &hostile_totals};
-        vms[1] = (struct metrics_vm){&web_id, "web", "y", &web_limits, &web_sig, &web_c, &hostile_totals};
+        vms[0] = (struct metrics_vm){&hostile_id,     "batch", "x", &hostile_limits, &hostile_sig, &hostile_c,
+                                     &hostile_totals, NULL,    0};
+        vms[1] = (struct metrics_vm){&web_id, "web", "y", &web_limits, &web_sig, &web_c, &hostile_totals, NULL, 0};
         /* a second QEMU with the same -name and uuid in the same group: its series must not be the first one's */
         struct vm_identity web_twin = web_id;
         web_twin.pid = 101;
-        vms[2] = (struct metrics_vm){&web_twin, "web", "z", &hostile_limits, NULL, NULL, NULL};
+        vms[2] = (struct metrics_vm){&web_twin, "web", "z", &hostile_limits, NULL, NULL, NULL, NULL, 0};
         assert_int_equal(metrics_format(&e, vms, ELEMENTSOF(vms), &text, &len), 0);
         assert_non_null(strstr(text, "file=\"other\"} 5\n"));
         /* a file few policies set is listed where it was written, and only there */
@@ -604,12 +604,58 @@ static double sample_value(const char *text, const char *prefix)
         return -1;
 }
 
+/* A VM whose threads are placed apart: a series per threaded child, each with thread="NAME"; the info series carries
+ * the thread id (none for the emulator) and the CPUs; an unread child has no counters, an unmeasured one no p99. */
+static void test_thread_series(void **state)
+{
+        struct vm_identity id = {.pid = 9, .name = "db", .exe = "qemu-kvm"};
+        struct thread_signals rows[3] = {
+                {.name = "vcpu0",
+                 .tid = 50,
+                 .runq_measured = true,
+                 .runq_samples = 40,
+                 .runq_p99_usec = 1300,
+                 .stat_read = true,
+                 .usage_usec = 912000,
+                 .nr_periods = 31,
+                 .nr_throttled = 30,
+                 .throttled_usec = 2400000,
+                 .cpus = "0"},
+                {.name = "iothread0", .tid = 51, .cpus = "1"},
+                {.name = "emulator", .stat_read = true, .usage_usec = 3000, .nr_periods = 31, .cpus = "1"},
+        };
+        struct metrics_vm vm = {&id, "lat", "c", NULL, NULL, NULL, NULL, rows, 3};
+        struct metrics_engine e = {.runq_source = RUNQ_SOURCE_BPF};
+        _cleanup_free_ char *text = NULL;
+        size_t len;
+
+        assert_int_equal(metrics_format(&e, &vm, 1, &text, &len), 0);
+        static const char *const want[] = {
+                "# TYPE vmgov_thread_info gauge\n",
+                "vmgov_thread_info{vm=\"db\",group=\"lat\",thread=\"vcpu0\",tid=\"50\",cpus=\"0\"} 1\n",
+                "vmgov_thread_info{vm=\"db\",group=\"lat\",thread=\"iothread0\",tid=\"51\",cpus=\"1\"} 1\n",
+                "vmgov_thread_info{vm=\"db\",group=\"lat\",thread=\"emulator\",cpus=\"1\"} 1\n",
+                "vmgov_thread_cpu_usage_seconds_total{vm=\"db\",group=\"lat\",thread=\"vcpu0\"} 0.912\n",
+                "vmgov_thread_cpu_usage_seconds_total{vm=\"db\",group=\"lat\",thread=\"emulator\"} 0.003\n",
+                "vmgov_thread_cpu_throttled_seconds_total{vm=\"db\",group=\"lat\",thread=\"vcpu0\"} 2.4\n",
+                "vmgov_thread_cpu_periods_total{vm=\"db\",group=\"lat\",thread=\"vcpu0\"} 31\n",
+                "vmgov_thread_cpu_throttled_periods_total{vm=\"db\",group=\"lat\",thread=\"vcpu0\"} 30\n",
+                "vmgov_thread_cpu_throttled_periods_total{vm=\"db\",group=\"lat\",thread=\"emulator\"} 0\n",
+                "vmgov_thread_runq_latency_p99_seconds{vm=\"db\",group=\"lat\",thread=\"vcpu0\"} 0.0013\n",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(want); i++)
+                if (!strstr(text, want[i]))
+                        fail_msg("missing: %s\nin:\n%s", want[i], text);
+        assert_null(strstr(text, "thread=\"iothread0\"} ")); /* not read: no counters */
+        assert_null(strstr(text, "vmgov_thread_runq_latency_p99_seconds{vm=\"db\",group=\"lat\",thread=\"emulator\""));
+}
+
 /* From known log2 bucket counts: one bucket line per bucket bound 2^(b+1) ns, cumulative, then +Inf = _count. */
 static void test_histogram_buckets(void **state)
 {
         struct vm_identity id = {.pid = 9, .name = "db", .exe = "qemu-kvm"};
         struct metrics_totals t = {.runq = {.buckets = true}};
-        struct metrics_vm vm = {&id, "batch", "c", NULL, NULL, NULL, &t};
+        struct metrics_vm vm = {&id, "batch", "c", NULL, NULL, NULL, &t, NULL, 0};
         struct metrics_engine e = {.runq_source = RUNQ_SOURCE_BPF};
         _cleanup_free_ char *text = NULL;
         uint64_t cumulative = 0, sum_ns = 0;
@@ -668,7 +714,7 @@ static void test_histogram_schedstat(void **state)
         struct vm_identity id = {.pid = 9, .name = "db", .exe = "qemu-kvm"};
         struct metrics_totals t = {.runq = {.samples = 10, .sum_ns = 25000000},
                                    .vcpu_runq = {.samples = 4, .sum_ns = 8}};
-        struct metrics_vm vm = {&id, "batch", "c", NULL, NULL, NULL, &t};
+        struct metrics_vm vm = {&id, "batch", "c", NULL, NULL, NULL, &t, NULL, 0};
         struct metrics_engine e = {.runq_source = RUNQ_SOURCE_SCHEDSTAT};
         _cleanup_free_ char *text = NULL;
         size_t len;
@@ -739,6 +785,7 @@ int main(void)
                 cmocka_unit_test(test_escape_label),        cmocka_unit_test(test_count),
                 cmocka_unit_test(test_write_textfile),      cmocka_unit_test(test_histogram_buckets),
                 cmocka_unit_test(test_histogram_schedstat), cmocka_unit_test(test_totals_monotonic),
+                cmocka_unit_test(test_thread_series),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

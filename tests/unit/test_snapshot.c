@@ -164,6 +164,68 @@ static void test_malformed(void **state)
         }
 }
 
+/* A VM whose threads are placed apart: a "thread" line per child after its state, read back to the same rows; the
+ * cpus text is the kernel's, encoded like any other. */
+static void test_thread_rows(void **state)
+{
+        struct thread_signals rows[3] = {
+                {.name = "vcpu0",
+                 .tid = 4250,
+                 .runq_measured = true,
+                 .runq_samples = 812,
+                 .runq_p99_usec = 130,
+                 .stat_read = true,
+                 .usage_usec = 912000,
+                 .usage_ppm = 201000,
+                 .nr_periods = 31,
+                 .nr_throttled = 30,
+                 .throttled_usec = 2400000,
+                 .cpus = "0"},
+                {.name = "iothread0", .tid = 4251, .stat_read = true, .usage_usec = 5, .cpus = "0-1,3 x\n%"},
+                {.name = "emulator", .tid = 0}, /* its child could not be read */
+        };
+        struct snapshot_vm in[2], *out = NULL;
+        struct snapshot_text t = {0};
+        struct snapshot_daemon d;
+        size_t n = 0;
+        unsigned line = 0;
+
+        fill(&in[0], 0);
+        fill(&in[1], 1);
+        assert_int_equal(snapshot_format_daemon(&t, &daemon_info), 0);
+        assert_int_equal(snapshot_format_vm(&t, &in[0].id, &in[0].sig, &in[0].st), 0);
+        for (size_t k = 0; k < 3; k++)
+                assert_int_equal(snapshot_format_thread(&t, &rows[k]), 0);
+        assert_int_equal(snapshot_format_vm(&t, &in[1].id, &in[1].sig, &in[1].st), 0);
+
+        assert_int_equal(snapshot_parse(t.buf, &d, &out, &n, &line), 0);
+        assert_int_equal(n, 2);
+        assert_int_equal(out[0].n_threads, 3);
+        for (size_t k = 0; k < 3; k++)
+                assert_memory_equal(&out[0].threads[k], &rows[k], sizeof(rows[k]));
+        assert_int_equal(out[1].n_threads, 0);
+        assert_null(out[1].threads);
+        snapshot_vms_free(out, n);
+
+        /* a thread line with no VM before it, or between a vm line and its state, or without a name: refused */
+        static const char *const bad[] = {
+                "vmgov-status 1\ndaemon pid=5\nthread name=vcpu0\n",
+                "vmgov-status 1\ndaemon pid=5\nvm pid=7 start=1 uid=0\nthread name=vcpu0\nstate group=a\n",
+                "vmgov-status 1\ndaemon pid=5\nvm pid=7 start=1 uid=0\nstate group=a\nthread tid=3\n",
+                "vmgov-status 1\ndaemon pid=5\nvm pid=7 start=1 uid=0\nstate group=a\nthread name=v tid=-1\n",
+        };
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                out = NULL;
+                line = 0;
+                assert_int_equal(snapshot_parse(bad[i], &d, &out, &n, &line), -EINVAL);
+                assert_true(line >= 3);
+                assert_null(out);
+        }
+        free(t.buf);
+        for (size_t i = 0; i < 2; i++)
+                vm_identity_done(&in[i].id);
+}
+
 /* A newer daemon's keys and records are skipped, not refused. */
 static void test_unknown_keys(void **state)
 {
@@ -187,10 +249,9 @@ static void test_unknown_keys(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_round_trip),
-                cmocka_unit_test(test_longest_strings),
-                cmocka_unit_test(test_malformed),
-                cmocka_unit_test(test_unknown_keys),
+                cmocka_unit_test(test_round_trip),  cmocka_unit_test(test_longest_strings),
+                cmocka_unit_test(test_malformed),   cmocka_unit_test(test_unknown_keys),
+                cmocka_unit_test(test_thread_rows),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
