@@ -4,7 +4,8 @@
 # 1, iothread0 the IO thread, emulator the main loop; the children are threaded and cpu is enabled for them, while
 # memory stays at the VM. SIGTERM puts every thread back with the process where it came from and removes the
 # subtree. Then a running VM whose vCPU 0 spins: VCPUQuota=20% throttles that vCPU in most periods and not the
-# emulator, and a vCPU hot-plugged over QMP is placed in a vcpu1 of its own.
+# emulator, and a vCPU hot-plugged over QMP is placed in a vcpu1 of its own. A second paused QEMU with
+# debug-threads=on and no QMP gets the same layout from its thread names.
 set -eu
 . /vmtest/lib.sh
 require_vmgov
@@ -38,6 +39,15 @@ cpu1=$(echo "$map" | awk '$1 == "vcpu" && $2 == 1 { print $3 }')
 io0=$(echo "$map" | awk '$1 == "iothread" && $2 == "io0" { print $3 }')
 [ -n "$cpu0" ] && [ -n "$cpu1" ] && [ -n "$io0" ] || fail "no vCPU or IO thread ids in: $map"
 log "QMP: vCPU 0 = $cpu0, vCPU 1 = $cpu1, io0 = $io0, main = $pid"
+# the same layout from the thread names alone: debug-threads=on and no QMP socket
+named=$(VM_CGROUP=$home VM_NAME_STYLE=libvirt vm_start topo-2 '' -machine pc -accel tcg,thread=multi -smp 2 -m 32 -S)
+tid_named() {
+	for _t in /proc/"$1"/task/*; do
+		[ "$(cat "$_t/comm" 2>/dev/null)" = "$2" ] && echo "${_t##*/}" && return 0
+	done
+	fail "QEMU $1 has no thread named '$2'"
+}
+n0=$(tid_named "$named" "CPU 0/TCG") n1=$(tid_named "$named" "CPU 1/TCG")
 
 "$VMGOV" --policy "$policy" --interval 200ms run 2>"$VMTEST_TMP/run.log" &
 engine=$!
@@ -62,6 +72,11 @@ for t in /proc/"$pid"/task/*; do
 	esac
 done
 assert_contains "$(cat "$VMTEST_TMP/run.log")" "2 vCPU and 1 IO threads" "the engine says what it placed"
+vmn=/sys/fs/cgroup/vmgov/topo/topo-2
+named_placed() { grep -qx "$n0" "$vmn/vcpu0/cgroup.threads" 2>/dev/null && grep -qx "$n1" "$vmn/vcpu1/cgroup.threads" &&
+	grep -qx "$named" "$vmn/emulator/cgroup.threads"; }
+wait_for 30 "topo-2's threads (named CPU 0/TCG, CPU 1/TCG; no QMP) in vcpu0, vcpu1 and emulator" named_placed
+assert_contains "$(cat "$VMTEST_TMP/run.log")" "2 vCPU and 0 IO threads (from thread-names)" "topo-2's map, from the names"
 # VCPUQuota= in each vCPU's child, EmulatorQuota= in the emulator's; the IO thread has none; the VM none either
 quota_set() { [ "$(cat "$vm/vcpu0/cpu.max")" = "50000 100000" ]; }
 wait_for 10 "vcpu0's cpu.max" quota_set
@@ -93,6 +108,10 @@ for t in /proc/"$pid"/task/*; do
 		fail "thread ${t##*/} is in $(grep '^0::' "$t/cgroup") after SIGTERM; the engine said: $(grep -v '^<7>' "$VMTEST_TMP/run.log" | tail -n 12)"
 done
 [ ! -e "$vm" ] || fail "$vm is still there after SIGTERM: $(ls "$vm")"
+[ ! -e "$vmn" ] || fail "$vmn is still there after SIGTERM: $(ls "$vmn")"
+for t in /proc/"$named"/task/*; do
+	[ "$(grep '^0::' "$t/cgroup")" = "0::/${home#/sys/fs/cgroup/}" ] || fail "topo-2's thread ${t##*/} not back after SIGTERM"
+done
 
 # ---- a running VM: vCPU 0 spins (vm_burn's boot sector), so VCPUQuota=20% throttles it while the emulator, with a
 # quota of its own it does not use up, is never throttled; then a second vCPU is hot-plugged over QMP and lands in
