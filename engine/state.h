@@ -137,6 +137,7 @@ struct vm_state {
         bool taps_skip_noted;       /* said once which of its taps are not shaped, and why */
         uint64_t act_settled;       /* hash of the cgroup settings last applied without an error (0: none) */
         uint64_t act_recheck_usec;  /* when to read them back anyway (CLOCK_MONOTONIC): someone may have changed one */
+        uint64_t act_generation;    /* the policy generation last acted for: a reload gives back what it drops */
         struct metrics_counters counters;
         /* publish */
         /* its counters and histograms, for the metrics: on the heap from its first tick with a metrics file (NULL

@@ -765,7 +765,7 @@ static bool is_cpuset_file(const char *file)
         return strcmp(file, "cpuset.cpus") == 0 || strcmp(file, "cpuset.mems") == 0;
 }
 
-static int restore_setting(struct actuator *a, const struct original *o)
+static int restore_setting(struct actuator *a, const struct original *o, const char *reason)
 {
         _cleanup_close_ int fd = o->setting.ifname[0] ? -1 : cgroupfs_open_dir(a->mount_fd, o->cgroup);
         char value[CGV_VALUE_MAX];
@@ -788,7 +788,7 @@ static int restore_setting(struct actuator *a, const struct original *o)
                 .cgroup = o->cgroup,
                 .file = o->setting.file,
                 .new_value = value,
-                .reason = "restore original on exit",
+                .reason = reason,
         };
         log_info("restored %s/%s: \"%s\"%s", o->cgroup, o->setting.file, value,
                  from_parent ? " (its parent's, in effect: the kernel does not empty it while the cgroup holds "
@@ -838,7 +838,7 @@ static int restore_round(struct actuator *a, size_t pass, size_t depth)
                         a->originals[kept++] = *o;
                         continue;
                 }
-                r = is_move(o) ? restore_move(a, o) : restore_setting(a, o);
+                r = is_move(o) ? restore_move(a, o) : restore_setting(a, o, "restore original on exit");
                 if (r < 0) {
                         failures++;
                         a->originals[kept++] = *o;
@@ -921,6 +921,74 @@ int actuator_note_move(struct actuator *a, const char *cgroup, pid_t pid, uint64
         }
         a->originals[a->n_originals++] = o;
         return 0;
+}
+
+/* Not given back by a reload: moves (the VM stays placed), freezes (the freeze's own state thaws), partitions (the
+ * chain is the group's, shared by its VMs) and tap shaping (no cgroup file). */
+static bool give_back_kind(const struct original *o)
+{
+        return !is_move(o) && !o->setting.ifname[0] && strcmp(o->setting.file, "cgroup.freeze") != 0 &&
+               strcmp(o->setting.file, "cpuset.cpus.partition") != 0;
+}
+
+int actuator_give_back(struct actuator *a, const struct actuator_target *t, const struct setting *keep, size_t n_keep,
+                       const char *reason)
+{
+        char name[AUDIT_LOG_NAME_MAX];
+        size_t given = 0, j = 0;
+        int first = 0;
+
+        if (a->dry_run) {
+                for (size_t i = 0; i < a->n_shadow; i++) {
+                        struct original *o = &a->shadow[i];
+                        bool kept = strcmp(o->cgroup, t->cgroup) != 0 || !give_back_kind(o);
+                        for (size_t k = 0; !kept && k < n_keep; k++)
+                                kept = same_file(&o->setting, &keep[k]);
+                        if (kept) {
+                                a->shadow[j++] = *o;
+                                continue;
+                        }
+                        log_info("dry-run: would write back the original of %s/%s for VM %s (pid %d, group %s): %s",
+                                 o->cgroup, o->setting.file,
+                                 audit_escape_for_log(t->vm ? t->vm : "", name, sizeof(name)), (int)t->pid, t->group,
+                                 reason);
+                        original_done(o);
+                        given++;
+                }
+                a->n_shadow = j;
+                return (int)given;
+        }
+        for (size_t i = 0; i < a->n_originals; i++) {
+                struct original *o = &a->originals[i];
+                bool kept = strcmp(o->cgroup, t->cgroup) != 0 || !give_back_kind(o);
+                for (size_t k = 0; !kept && k < n_keep; k++)
+                        kept = same_file(&o->setting, &keep[k]);
+                if (!kept) {
+                        int r = restore_setting(a, o, reason);
+                        if (r == 0) {
+                                log_info("gave back %s/%s (\"%s\", its value before the engine) for VM %s (pid %d, "
+                                         "group %s): %s",
+                                         o->cgroup, o->setting.file, o->setting.value,
+                                         audit_escape_for_log(t->vm ? t->vm : "", name, sizeof(name)), (int)t->pid,
+                                         t->group, reason);
+                                original_done(o);
+                                given++;
+                                continue;
+                        }
+                        a->errors++;
+                        if (first == 0)
+                                first = r;
+                }
+                a->originals[j++] = *o;
+        }
+        a->n_originals = j;
+        if (given && a->journal) {
+                int r = statefile_compact(a->journal, a->originals, a->n_originals);
+                if (r < 0) /* a later restore writes the original once more: the value it was anyway */
+                        log_warn_errno(r, "state file %s: cannot compact it after giving back %zu originals: %m",
+                                       a->state_path, given);
+        }
+        return first < 0 ? first : (int)given;
 }
 
 static void originals_forget(struct original *v, size_t *n, const char *cgroup)

@@ -157,5 +157,13 @@ int actuator_request(struct actuator *a, const struct actuator_target *t, const 
  * until actuator_done. */
 int actuator_take_over(struct actuator *a);
 
+/* A reload took files out of the VM's policy: every original of the target's cgroup whose file is not among keep
+ * (the n_keep settings the engine still holds it to) is written back, audited with reason, and forgotten (the
+ * journal compacted), so that the file is as it was before the engine. Not moves, freezes, partitions or tap
+ * shaping. In dry-run, what it would write back is logged. Returns how many were given back, or the first -errno
+ * (that original stays, for the next try or the restore). */
+int actuator_give_back(struct actuator *a, const struct actuator_target *t, const struct setting *keep, size_t n_keep,
+                       const char *reason);
+
 /* Forget the originals of one cgroup (its VM is gone and the cgroup removed). */
 void actuator_forget(struct actuator *a, const char *cgroup);

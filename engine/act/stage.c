@@ -386,6 +386,16 @@ void act_stage_vm(struct engine *e, struct vm_state *vm, uint64_t now)
                 .cgroup = vm_cgroup(vm),
                 .cgroup_fd = vm->cgroup_fd >= 0 ? vm->cgroup_fd : once,
         };
+        if (vm->act_generation && vm->act_generation != g->generation && vm->cgroup_fd >= 0) {
+                /* a reload: what the policy no longer sets goes back to what it was before the engine */
+                char why[700];
+                snprintf(why, sizeof(why), "policy reloaded: no longer set by [group %s] at %s:%u", g->name, g->file,
+                         g->line);
+                int given = actuator_give_back(e->act, &t, settings, n, why);
+                if (given < 0)
+                        count(e, vm, "", given);
+        }
+        vm->act_generation = g->generation;
         uint64_t plan = settings_hash(&t, settings, n);
         if (vm->threads) /* a map read again may have made other children */
                 plan = index_hash(plan, &vm->threads_read_usec, sizeof(vm->threads_read_usec));

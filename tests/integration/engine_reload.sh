@@ -1,6 +1,7 @@
 #!/bin/sh
-# SIGHUP reloads the policy: a good new policy takes effect on the next tick; a broken one is refused with
-# file:line in the log, and the old policy stays in force.
+# SIGHUP reloads the policy: a good new policy takes effect on the next tick, and what it no longer sets (CPUQuota=,
+# MemoryMax=) goes back to its value before the engine; a broken one is refused with file:line in the log, and the
+# old policy stays in force.
 set -eu
 . /vmtest/lib.sh
 require_vmgov
@@ -13,6 +14,7 @@ AuditLog = none
 [group all]
 MatchName = *
 CPUWeight = $1
+${2:-}
 INI
 }
 write_policy 200
@@ -28,6 +30,21 @@ wait_for 60 "cpu.weight 200" weight_is 200
 write_policy 400
 kill -HUP "$e"
 wait_for 60 "cpu.weight 400 after a reload" weight_is 400
+
+# a reload that drops keys gives their files back: as they were before the engine, the rest held
+write_policy 400 "CPUQuota = 30%
+MemoryMax = 256M"
+kill -HUP "$e"
+file_is() { [ "$(cat "$cg/$1")" = "$2" ]; }
+wait_for 60 "cpu.max 30% after a reload" file_is cpu.max "30000 100000"
+wait_for 10 "memory.max 256M" file_is memory.max 268435456
+write_policy 400
+kill -HUP "$e"
+wait_for 60 "cpu.max given back after a reload without CPUQuota=" file_is cpu.max "max 100000"
+wait_for 10 "memory.max given back" file_is memory.max max
+assert_file_eq "$cg/cpu.weight" 400 "cpu.weight still held"
+assert_contains "$(cat "$VMTEST_TMP/run.log")" "gave back vmgov/all/reload-1/cpu.max (\"max 100000\", its value before the engine)" \
+	"the log says what went back"
 
 printf '[engine]\nAuditLog = none\n[group all]\nMatchName = *\nCPUWeight = 99999\n' >"$policy"
 kill -HUP "$e"

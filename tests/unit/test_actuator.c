@@ -339,6 +339,60 @@ static void test_apply_writes_once_audits_and_restores(void **state)
         close(vm_fd);
 }
 
+/* A reload that drops CPUQuota= gives cpu.max back: the original is written (audited with the reload's reason) and
+ * forgotten, in memory and in the journal, so that a later engine's restore does not write it over what came after;
+ * what the policy still sets (cpu.weight) and the freeze keep their originals. */
+static void test_give_back_after_reload(void **state)
+{
+        struct fixture *f = *state;
+        struct actuator a, b;
+        char journal[4300];
+        int vm_fd = openat(f->fd, "vm", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        struct actuator_target t = {
+                .vm = "w", .uuid = "", .pid = 9, .group = "web", .cgroup = "vm", .cgroup_fd = vm_fd};
+        struct setting quota = {.file = "cpu.max", .controller = CGROUP_CPU, .value = "30000 100000"};
+        struct setting weight = {.file = "cpu.weight", .controller = CGROUP_CPU, .value = "50"};
+        struct setting freeze;
+
+        tmptree_write_string(f->fd, "vm/cgroup.freeze", "0\n");
+        actuator_freeze_setting(true, &freeze);
+        snprintf(journal, sizeof(journal), "%s/state", f->path);
+        actuator_init(&a, false, f->fd, f->audit_fd);
+        a.state_path = journal;
+        assert_int_equal(actuator_apply(&a, &t, &quota, "policy"), 1);
+        assert_int_equal(actuator_apply(&a, &t, &weight, "policy"), 1);
+        assert_int_equal(actuator_apply(&a, &t, &freeze, "freeze"), 1);
+        assert_int_equal(a.n_originals, 3);
+
+        /* another VM's cgroup with cpu.max is not this VM's to give back */
+        struct actuator_target other = t;
+        other.cgroup = "vm2";
+        assert_int_equal(actuator_give_back(&a, &other, &weight, 1, "policy reloaded"), 0);
+
+        assert_int_equal(actuator_give_back(&a, &t, &weight, 1, "policy reloaded: no longer set"), 1);
+        assert_string_equal(slurp(f->fd, "vm/cpu.max"), "max 100000");
+        assert_string_equal(slurp(f->fd, "vm/cpu.weight"), "50");
+        assert_string_equal(slurp(f->fd, "vm/cgroup.freeze"), "1");
+        assert_int_equal(a.n_originals, 2);
+        assert_non_null(strstr(slurp(f->fd, "audit.jsonl"), "\"file\":\"cpu.max\",\"old\":null,\"new\":\"max 100000\","
+                                                            "\"reason\":\"policy reloaded: no longer set\""));
+        /* once given back, never again */
+        assert_int_equal(actuator_give_back(&a, &t, &weight, 1, "policy reloaded"), 0);
+        actuator_done(&a); /* the engine dies */
+
+        /* the next engine's restore: cpu.weight and the freeze, not cpu.max, which someone may have set since */
+        tmptree_write_string(f->fd, "vm/cpu.max", "20000 100000");
+        actuator_init(&b, false, f->fd, f->audit_fd);
+        b.state_path = journal;
+        assert_int_equal(actuator_take_over(&b), 2);
+        assert_int_equal(actuator_restore(&b), 0);
+        assert_string_equal(slurp(f->fd, "vm/cpu.max"), "20000 100000");
+        assert_string_equal(slurp(f->fd, "vm/cpu.weight"), "100");
+        assert_string_equal(slurp(f->fd, "vm/cgroup.freeze"), "0");
+        actuator_done(&b);
+        close(vm_fd);
+}
+
 /* A freeze is a setting as any other: audited with its reason, its original journalled, so that a later engine's
  * restore (a stop, `vmgov restore`) thaws the VM. */
 /* Partitions go back to "member" children first (the VM's cgroup, its group's, the tree root), then their
@@ -699,6 +753,7 @@ int main(void)
                 cmocka_unit_test(test_plan_burst_and_cpuset),
                 cmocka_unit_test(test_current_values_burst_and_cpuset),
                 cmocka_unit_test_setup_teardown(test_apply_cpuset_and_burst, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_give_back_after_reload, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
