@@ -27,10 +27,25 @@ bench-exec-floor "$floor" "$VMTEST_TMP/floor.jsonl" &
 fpid=$!
 bg_track "$fpid"
 sleep 1
-floor_line=$(bench-exec-latency "$VMTEST_TMP/floor.jsonl" "$N" "$LIFE" "$GAP" "$dir/qemu-system-x86_64")
+# the median by tenth of the run: whether the latency drifts as launches accumulate
+by_tenth() {
+	_out=
+	for _t in 0 1 2 3 4 5 6 7 8 9; do
+		_v=$(awk -v n="$N" -v t="$_t" '$1 == "launch" && int($2 * 10 / n) == t { print $6 }' "$1")
+		_miss=$(echo "$_v" | grep -c '^-1$' || true)
+		_med=$(echo "$_v" | grep -v '^-1$' | sort -n |
+			awk '{ v[NR] = $1 } END { if (NR) printf "%.0f", v[int((NR + 1) / 2)] / 1000; else printf "-" }')
+		_out="$_out $_med"
+		[ "$_miss" -eq 0 ] || _out="$_out($_miss missed)"
+	done
+	echo "$_out"
+}
+bench-exec-latency -v "$VMTEST_TMP/floor.jsonl" "$N" "$LIFE" "$GAP" "$dir/qemu-system-x86_64" >"$VMTEST_TMP/floor.out"
+floor_line=$(tail -n 1 "$VMTEST_TMP/floor.out")
 kill "$fpid"
 wait "$fpid" 2>/dev/null || true
 echo "BENCH floor  $floor_line"
+echo "BENCH floor  p50 ms by tenth of the launches:$(by_tenth "$VMTEST_TMP/floor.out")"
 
 policy=$VMTEST_TMP/policy.ini
 cat >"$policy" <<INI
@@ -47,10 +62,13 @@ INI
 engine=$!
 bg_track "$engine"
 sleep 2
-vmgov_line=$(bench-exec-latency "$VMTEST_TMP/audit.jsonl" "$N" "$LIFE" "$GAP" "$dir/qemu-system-x86_64")
+bench-exec-latency -v "$VMTEST_TMP/audit.jsonl" "$N" "$LIFE" "$GAP" "$dir/qemu-system-x86_64" >"$VMTEST_TMP/vmgov.out"
+vmgov_line=$(tail -n 1 "$VMTEST_TMP/vmgov.out")
 kill -TERM "$engine"
 wait "$engine" || true
 echo "BENCH vmgov  $vmgov_line"
+echo "BENCH vmgov  p50 ms by tenth of the launches:$(by_tenth "$VMTEST_TMP/vmgov.out")"
+echo "BENCH vmgov  state file $(wc -c <"$VMTEST_TMP/state") bytes, audit log $(wc -l <"$VMTEST_TMP/audit.jsonl") lines, cgroups left $(find /sys/fs/cgroup/vmgov -type d | wc -l)"
 echo "$floor_line" "$vmgov_line" | awk '{
 	for (i = 1; i < NF; i++) { if ($i == "p50_ms") { p50[++a] = $(i + 1) } if ($i == "p99_ms") { p99[++b] = $(i + 1) } }
 	printf "BENCH ratio  p50 %.2fx  p99 %.2fx (vmgov / floor)\n", p50[2] / p50[1], p99[2] / p99[1] }'
