@@ -14,6 +14,7 @@
 #include "kernel/log.h"
 #include "kernel/macro.h"
 #include "kernel/procfs.h"
+#include "kernel/threadcg.h"
 #include "discover/vcpus.h"
 #include "place/placement.h"
 #include "place/stage.h"
@@ -443,6 +444,43 @@ static void vm_unplace(struct engine *e, struct vm_state *vm)
         vm->cgroup = mfree(vm->cgroup);
 }
 
+/* A reload stopped placing the VM's threads apart: every thread back in the VM's cgroup (the process moved whole),
+ * the children removed and their originals forgotten with them. The VM's cgroup stays "domain threaded", as the
+ * kernel leaves it. */
+static void threads_gather(struct engine *e, struct vm_state *vm)
+{
+        char name[AUDIT_LOG_NAME_MAX], pid[16], child[THREAD_CGROUP_NAME_MAX], path[4200];
+        const struct qmp_threads *t = &vm->threads->threads;
+        int r;
+
+        snprintf(pid, sizeof(pid), "%d", (int)vm->id.pid);
+        r = cgroupfs_write(vm->cgroup_fd, "cgroup.procs", pid);
+        if (r == 0)
+                r = threads_remove_children(vm->cgroup_fd);
+        if (r < 0) {
+                log_full_errno(errno_is_vanished(r) ? LOG_DEBUG : LOG_WARNING, r,
+                               "VM %s (pid %d): cannot gather its threads back into %s: %m",
+                               vm_display_name(&vm->id, name, sizeof(name)), (int)vm->id.pid, vm->cgroup);
+                return;
+        }
+        for (size_t i = 0; i < t->n_vcpus + t->n_iothreads + 1; i++) {
+                bool vcpu = i < t->n_vcpus, io = !vcpu && i < t->n_vcpus + t->n_iothreads;
+                (void)thread_cgroup_name(vcpu ? THREAD_CGROUP_VCPU
+                                         : io ? THREAD_CGROUP_IOTHREAD
+                                              : THREAD_CGROUP_EMULATOR,
+                                         vcpu ? (size_t)t->vcpus[i].index
+                                         : io ? i - t->n_vcpus
+                                              : 0,
+                                         child, sizeof(child));
+                snprintf(path, sizeof(path), "%s/%s", vm->cgroup, child);
+                actuator_forget(e->act, path);
+        }
+        log_info("VM %s (pid %d): its group no longer places its threads apart: gathered back into %s",
+                 vm_display_name(&vm->id, name, sizeof(name)), (int)vm->id.pid, vm->cgroup);
+        threads_forget(vm);
+        vm->threads_said = false;
+}
+
 int place_stage_vm(struct engine *e, struct vm_state *vm, uint64_t now)
 {
         const struct group_policy *g = policy_match(e->policy, &vm->id);
@@ -473,6 +511,10 @@ int place_stage_vm(struct engine *e, struct vm_state *vm, uint64_t now)
         }
         if (vm->placed && vm->own && !e->dry_run && vm->cgroup_fd >= 0 && group_places_threads(g))
                 return place_threads(e, vm, now) == -ENOMEM ? -ENOMEM : 0;
+        if (vm->threads && vm->own && !e->dry_run && vm->cgroup_fd >= 0)
+                threads_gather(e, vm);
+        else if (vm->threads_text && !group_places_threads(g))
+                vm->threads_text = mfree(vm->threads_text); /* nothing to say of them any more */
         return 0;
 }
 

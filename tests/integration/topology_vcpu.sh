@@ -117,16 +117,11 @@ done
 # quota of its own it does not use up, is never throttled; then a second vCPU is hot-plugged over QMP and lands in
 # vcpu1 (the proc connector tells of the new thread, which starts in the emulator's child)
 policy2=$VMTEST_TMP/spin.ini
-cat >"$policy2" <<INI
-[engine]
-AuditLog = $VMTEST_TMP/audit2.jsonl
-
-[group spin]
-MatchName = spin-*
-Placement = own
-VCPUQuota = 20%
-EmulatorQuota = 100%
-INI
+spin_policy() { # the group's CPU keys, one per argument
+	printf '[engine]\nAuditLog = %s\n\n[group spin]\nMatchName = spin-*\nPlacement = own\n' "$VMTEST_TMP/audit2.jsonl"
+	printf '%s\n' "$@"
+}
+spin_policy "VCPUQuota = 20%" "EmulatorQuota = 100%" >"$policy2"
 assert_cmd "vmgov check (spin)" "$VMGOV" check "$policy2"
 img=$VMTEST_TMP/spin.img
 bootsector "$img"
@@ -208,6 +203,18 @@ grep -Eq "^vmgov_thread_runq_latency_p99_seconds\{vm=\"spin-1\",[^}]*group=\"spi
 	fail "no run-queue p99 for spin-1's vcpu0 in the metrics: $(grep vmgov_thread "$prom")"
 grep -Eq "^vmgov_thread_cpu_throttled_periods_total\{vm=\"spin-1\",[^}]*group=\"spin\",thread=\"emulator\"\} 0$" "$prom" ||
 	fail "the emulator's throttled periods in the metrics: $(grep 'thread="emulator"' "$prom")"
+
+# a reload whose group no longer places threads apart: every thread back in spin-1's own cgroup, the children gone
+spin_policy "CPUQuota = 50%" >"$policy2"
+kill -HUP "$engine"
+gathered() { [ -z "$(ls -d "$vm2"/*/ 2>/dev/null)" ]; }
+wait_for 20 "spin-1's children removed after a reload without VCPUQuota=" gathered
+for t in /proc/"$spin"/task/*; do
+	[ "$(grep '^0::' "$t/cgroup")" = "0::/vmgov/spin/spin-1" ] || fail "spin-1's thread ${t##*/} is in $(grep '^0::' "$t/cgroup") after the reload"
+done
+assert_file_eq "$vm2/cpu.max" "50000 100000" "spin-1's cpu.max (CPUQuota=50%) after the reload"
+assert_contains "$(cat "$VMTEST_TMP/run2.log")" "its group no longer places its threads apart: gathered back into vmgov/spin/spin-1" \
+	"the engine says it gathered the threads"
 
 kill -TERM "$engine"
 wait "$engine" || fail "vmgov run exited $? on SIGTERM: $(tail -n 5 "$VMTEST_TMP/run2.log")"
