@@ -183,7 +183,7 @@ static size_t thread_settings(const struct cpu_topology *c, enum thread_cgroup k
 /* The limits of the threaded children the place stage made in a VM's cgroup for its threads, written as the VM's
  * own are, to "VM/vcpuN" and "VM/emulator". */
 static void act_threads(struct engine *e, struct vm_state *vm, const struct group_policy *g,
-                        const struct actuator_target *vm_t, const char *reason)
+                        const struct actuator_target *vm_t, const char *reason, const char *reloaded)
 {
         _cleanup_closedir_ DIR *d = NULL;
         struct dirent *de;
@@ -203,8 +203,10 @@ static void act_threads(struct engine *e, struct vm_state *vm, const struct grou
                 char path[4200];
                 size_t n;
 
-                if (de->d_type != DT_DIR || !thread_cgroup_parse(de->d_name, &kind, &index) ||
-                    (n = thread_settings(&g->cpu, kind, index, s)) == 0)
+                if (de->d_type != DT_DIR || !thread_cgroup_parse(de->d_name, &kind, &index))
+                        continue;
+                n = thread_settings(&g->cpu, kind, index, s);
+                if (n == 0 && !reloaded)
                         continue;
                 _cleanup_close_ int child_fd = cgroupfs_open_dir(vm->cgroup_fd, de->d_name);
                 if (child_fd < 0)
@@ -213,6 +215,8 @@ static void act_threads(struct engine *e, struct vm_state *vm, const struct grou
                 struct actuator_target t = *vm_t;
                 t.cgroup = path;
                 t.cgroup_fd = child_fd;
+                if (reloaded) /* a thread key the new policy dropped: the child's file as it was */
+                        count(e, vm, "", MIN(actuator_give_back(e->act, &t, s, n, reloaded), 0));
                 for (size_t k = 0; k < n; k++)
                         if (controller_ok(e, s[k].controller))
                                 count(e, vm, s[k].file, actuator_apply(e->act, &t, &s[k], reason));
@@ -386,14 +390,13 @@ void act_stage_vm(struct engine *e, struct vm_state *vm, uint64_t now)
                 .cgroup = vm_cgroup(vm),
                 .cgroup_fd = vm->cgroup_fd >= 0 ? vm->cgroup_fd : once,
         };
+        /* a reload: what the policy no longer sets goes back to what it was before the engine */
+        char reloaded[700] = "";
         if (vm->act_generation && vm->act_generation != g->generation && vm->cgroup_fd >= 0) {
-                /* a reload: what the policy no longer sets goes back to what it was before the engine */
-                char why[700];
-                snprintf(why, sizeof(why), "policy reloaded: no longer set by [group %s] at %s:%u", g->name, g->file,
-                         g->line);
-                int given = actuator_give_back(e->act, &t, settings, n, why);
-                if (given < 0)
-                        count(e, vm, "", given);
+                snprintf(reloaded, sizeof(reloaded), "policy reloaded: no longer set by [group %s] at %s:%u", g->name,
+                         g->file, g->line);
+                count(e, vm, "", MIN(actuator_give_back(e->act, &t, settings, n, reloaded), 0));
+                vm->act_settled = 0; /* the threads' children too, whatever the VM's own plan */
         }
         vm->act_generation = g->generation;
         uint64_t plan = settings_hash(&t, settings, n);
@@ -410,7 +413,7 @@ void act_stage_vm(struct engine *e, struct vm_state *vm, uint64_t now)
                         if (controller_ok(e, settings[i].controller))
                                 count(e, vm, settings[i].file, actuator_apply(e->act, &t, &settings[i], reason));
                 }
-                act_threads(e, vm, g, &t, policy_reason);
+                act_threads(e, vm, g, &t, policy_reason, reloaded[0] ? reloaded : NULL);
                 act_partition(e, vm, g, &t);
                 /* a refused or failed write is tried again at the next tick; a file the cgroup lacks is settled */
                 vm->act_settled = e->act->errors == errors ? plan : 0;

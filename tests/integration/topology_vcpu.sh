@@ -100,6 +100,13 @@ echo "$status" | grep -E "^(PID +NAME +THREAD +TID|$pid +topo-1 +(vcpu|iothread|
 for row in "vcpu0 +$cpu0 .* 0$" "vcpu1 +$cpu1 .* 1$" "iothread0 +$io0 .* 0-1$" "emulator +- .* 1$"; do
 	echo "$status" | grep -Eq "^$pid +topo-1 +$row" || fail "vmgov status has no row '$row' for topo-1: $status"
 done
+# a reload that drops VCPUQuota= while the pins stay: the vCPUs' cpu.max back to what it was, the emulator's kept
+sed -i '/^VCPUQuota/d' "$policy"
+kill -HUP "$engine"
+vcpu_unlimited() { [ "$(cat "$vm/vcpu0/cpu.max")" = "max 100000" ] && [ "$(cat "$vm/vcpu1/cpu.max")" = "max 100000" ]; }
+wait_for 20 "vcpu0's and vcpu1's cpu.max given back after a reload without VCPUQuota=" vcpu_unlimited
+assert_file_eq "$vm/emulator/cpu.max" "30000 100000" "the emulator's cpu.max after the reload (EmulatorQuota= stays)"
+assert_file_eq "$vm/vcpu0/cpuset.cpus" 0 "vcpu0's cpuset.cpus after the reload"
 
 kill -TERM "$engine"
 wait "$engine" || fail "vmgov run exited $? on SIGTERM: $(tail -n 5 "$VMTEST_TMP/run.log")"
