@@ -23,8 +23,11 @@ static int reformat(const char *text, char **ret)
         if (snapshot_parse(text, &d, &vms, &n, &line) != 0)
                 return -1;
         r = snapshot_format_daemon(&t, &d);
-        for (size_t i = 0; i < n && r == 0; i++)
+        for (size_t i = 0; i < n && r == 0; i++) {
                 r = snapshot_format_vm(&t, &vms[i].id, &vms[i].sig, &vms[i].st);
+                for (size_t k = 0; k < vms[i].n_threads && r == 0; k++)
+                        r = snapshot_format_thread(&t, &vms[i].threads[k]);
+        }
         snapshot_vms_free(vms, n);
         if (r != 0) {
                 free(t.buf);
