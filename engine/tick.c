@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 
+#include "act/actuator.h"
 #include "act/stage.h"
 #include "decide/stage.h"
 #include "discover/procevents.h"
@@ -98,6 +99,7 @@ int engine_tick(struct engine *e)
                         act_stage_vm(e, &e->vms[i], now);
                 engine_events_between(e, &last_events);
         }
+        actuator_flush(e->act);
         engine_forget_gone(e);
         publish_stage(e, now);
         return e->events_error;

@@ -303,6 +303,7 @@ void actuator_set_dry_run(struct actuator *a, bool dry_run)
 
 void actuator_done(struct actuator *a)
 {
+        actuator_flush(a);
         originals_free(&a->originals, &a->n_originals, &a->originals_allocated);
         originals_free(&a->shadow, &a->n_shadow, &a->shadow_allocated);
         a->journal = statefile_close(a->journal);
@@ -931,6 +932,17 @@ static bool give_back_kind(const struct original *o)
                strcmp(o->setting.file, "cpuset.cpus.partition") != 0;
 }
 
+/* Does o stay through a reload: another cgroup's, a kind not given back, or a file the policy still sets? */
+static bool stays(const struct original *o, const struct actuator_target *t, const struct setting *keep, size_t n_keep)
+{
+        if (strcmp(o->cgroup, t->cgroup) != 0 || !give_back_kind(o))
+                return true;
+        for (size_t k = 0; k < n_keep; k++)
+                if (same_file(&o->setting, &keep[k]))
+                        return true;
+        return false;
+}
+
 int actuator_give_back(struct actuator *a, const struct actuator_target *t, const struct setting *keep, size_t n_keep,
                        const char *reason)
 {
@@ -941,10 +953,7 @@ int actuator_give_back(struct actuator *a, const struct actuator_target *t, cons
         if (a->dry_run) {
                 for (size_t i = 0; i < a->n_shadow; i++) {
                         struct original *o = &a->shadow[i];
-                        bool kept = strcmp(o->cgroup, t->cgroup) != 0 || !give_back_kind(o);
-                        for (size_t k = 0; !kept && k < n_keep; k++)
-                                kept = same_file(&o->setting, &keep[k]);
-                        if (kept) {
+                        if (stays(o, t, keep, n_keep)) {
                                 a->shadow[j++] = *o;
                                 continue;
                         }
@@ -960,10 +969,7 @@ int actuator_give_back(struct actuator *a, const struct actuator_target *t, cons
         }
         for (size_t i = 0; i < a->n_originals; i++) {
                 struct original *o = &a->originals[i];
-                bool kept = strcmp(o->cgroup, t->cgroup) != 0 || !give_back_kind(o);
-                for (size_t k = 0; !kept && k < n_keep; k++)
-                        kept = same_file(&o->setting, &keep[k]);
-                if (!kept) {
+                if (!stays(o, t, keep, n_keep)) {
                         int r = restore_setting(a, o, reason);
                         if (r == 0) {
                                 log_info("gave back %s/%s (\"%s\", its value before the engine) for VM %s (pid %d, "
@@ -982,13 +988,21 @@ int actuator_give_back(struct actuator *a, const struct actuator_target *t, cons
                 a->originals[j++] = *o;
         }
         a->n_originals = j;
-        if (given && a->journal) {
-                int r = statefile_compact(a->journal, a->originals, a->n_originals);
-                if (r < 0) /* a later restore writes the original once more: the value it was anyway */
-                        log_warn_errno(r, "state file %s: cannot compact it after giving back %zu originals: %m",
-                                       a->state_path, given);
-        }
+        a->compact_pending |= given > 0; /* once for the whole reload, not once per VM: actuator_flush */
         return first < 0 ? first : (int)given;
+}
+
+void actuator_flush(struct actuator *a)
+{
+        int r;
+
+        if (!a->compact_pending || !a->journal)
+                return;
+        a->compact_pending = false;
+        r = statefile_compact(a->journal, a->originals, a->n_originals);
+        if (r < 0) /* a later restore writes those originals once more: the values the files went back to */
+                log_warn_errno(r, "state file %s: cannot compact it after originals were given back: %m",
+                               a->state_path);
 }
 
 static void originals_forget(struct original *v, size_t *n, const char *cgroup)

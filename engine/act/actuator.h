@@ -118,6 +118,7 @@ struct actuator {
         unsigned missing_warned;       /* the files (by their place in actuator.c's table) already said to be missing */
         struct actuator_net_ops net;   /* for settings with an ifname; zero: none */
         struct actuator_move_ops move; /* for putting moved VMs back; zero: none */
+        bool compact_pending;          /* originals were given back: the journal still holds them (actuator_flush) */
 };
 
 void actuator_init(struct actuator *a, bool dry_run, int mount_fd, int audit_fd);
@@ -159,11 +160,14 @@ int actuator_take_over(struct actuator *a);
 
 /* A reload took files out of the VM's policy: every original of the target's cgroup whose file is not among keep
  * (the n_keep settings the engine still holds it to) is written back, audited with reason, and forgotten (the
- * journal compacted), so that the file is as it was before the engine. Not moves, freezes, partitions or tap
- * shaping. In dry-run, what it would write back is logged. Returns how many were given back, or the first -errno
- * (that original stays, for the next try or the restore). */
+ * journal compacted by actuator_flush or actuator_done), so that the file is as it was before the engine. Not moves,
+ * freezes, partitions or tap shaping. In dry-run, what it would write back is logged. Returns how many were given back,
+ * or the first -errno (that original stays, for the next try or the restore). */
 int actuator_give_back(struct actuator *a, const struct actuator_target *t, const struct setting *keep, size_t n_keep,
                        const char *reason);
+
+/* Compact the journal once after originals were given back (a reload gives back for every VM in one tick). */
+void actuator_flush(struct actuator *a);
 
 /* Forget the originals of one cgroup (its VM is gone and the cgroup removed). */
 void actuator_forget(struct actuator *a, const char *cgroup);

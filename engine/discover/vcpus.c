@@ -15,6 +15,7 @@
 #include "kernel/escape.h"
 #include "kernel/macro.h"
 #include "kernel/procfs.h"
+#include "kernel/threadcg.h"
 
 #define HINT "start QEMU with -name NAME,debug-threads=on, or give it a -qmp unix:PATH,server=on,wait=off socket"
 
@@ -448,5 +449,26 @@ int vcpus_map_read(int proc_fd, pid_t pid, int qmp_timeout_ms, struct vcpus_map 
         }
         if (m->source == VCPUS_UNKNOWN)
                 reason_add(m, HINT);
+        return 0;
+}
+
+size_t vcpus_map_children(const struct vcpus_map *m)
+{
+        return m->threads.n_vcpus + m->threads.n_iothreads + 1;
+}
+
+pid_t vcpus_map_child(const struct vcpus_map *m, size_t i, char *name, size_t size)
+{
+        const struct qmp_threads *t = &m->threads;
+
+        if (i < t->n_vcpus) {
+                (void)thread_cgroup_name(THREAD_CGROUP_VCPU, (size_t)t->vcpus[i].index, name, size);
+                return t->vcpus[i].tid;
+        }
+        if (i < t->n_vcpus + t->n_iothreads) {
+                (void)thread_cgroup_name(THREAD_CGROUP_IOTHREAD, i - t->n_vcpus, name, size);
+                return t->iothreads[i - t->n_vcpus].tid;
+        }
+        (void)thread_cgroup_name(THREAD_CGROUP_EMULATOR, 0, name, size);
         return 0;
 }

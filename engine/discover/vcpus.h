@@ -47,6 +47,11 @@ const char *vcpus_source_to_string(enum vcpus_source s);
 /* The role of thread tid in m; with ret_index (may be NULL) the position in m->threads.vcpus or .iothreads. */
 enum vcpus_role vcpus_thread_role(const struct vcpus_map *m, pid_t tid, size_t *ret_index);
 
+/* The threaded children a map gives a VM's cgroup, n_vcpus + n_iothreads + 1 of them: child i's name ("vcpuN" by
+ * cpu-index, "iothreadK", and last "emulator") into name, and the thread it holds (0 for the emulator's many). */
+size_t vcpus_map_children(const struct vcpus_map *m);
+pid_t vcpus_map_child(const struct vcpus_map *m, size_t i, char *name, size_t size);
+
 /* ---- Pure parsers ---- */
 
 enum vcpus_comm_kind {

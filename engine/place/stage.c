@@ -450,7 +450,6 @@ static void vm_unplace(struct engine *e, struct vm_state *vm)
 static void threads_gather(struct engine *e, struct vm_state *vm)
 {
         char name[AUDIT_LOG_NAME_MAX], pid[16], child[THREAD_CGROUP_NAME_MAX], path[4200];
-        const struct qmp_threads *t = &vm->threads->threads;
         int r;
 
         snprintf(pid, sizeof(pid), "%d", (int)vm->id.pid);
@@ -463,15 +462,8 @@ static void threads_gather(struct engine *e, struct vm_state *vm)
                                vm_display_name(&vm->id, name, sizeof(name)), (int)vm->id.pid, vm->cgroup);
                 return;
         }
-        for (size_t i = 0; i < t->n_vcpus + t->n_iothreads + 1; i++) {
-                bool vcpu = i < t->n_vcpus, io = !vcpu && i < t->n_vcpus + t->n_iothreads;
-                (void)thread_cgroup_name(vcpu ? THREAD_CGROUP_VCPU
-                                         : io ? THREAD_CGROUP_IOTHREAD
-                                              : THREAD_CGROUP_EMULATOR,
-                                         vcpu ? (size_t)t->vcpus[i].index
-                                         : io ? i - t->n_vcpus
-                                              : 0,
-                                         child, sizeof(child));
+        for (size_t i = 0; i < vcpus_map_children(vm->threads); i++) {
+                (void)vcpus_map_child(vm->threads, i, child, sizeof(child));
                 snprintf(path, sizeof(path), "%s/%s", vm->cgroup, child);
                 actuator_forget(e->act, path);
         }

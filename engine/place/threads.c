@@ -144,15 +144,10 @@ int threads_place(int vm_fd, const struct vcpus_map *m, bool all_of_map, struct 
         }
         if (!all_of_map)
                 return first;
-        for (size_t i = 0; i < m->threads.n_vcpus + m->threads.n_iothreads; i++) {
-                bool vcpu = i < m->threads.n_vcpus;
-                size_t k = vcpu ? i : i - m->threads.n_vcpus;
-                pid_t tid = vcpu ? m->threads.vcpus[k].tid : m->threads.iothreads[k].tid;
+        for (size_t i = 0; i + 1 < vcpus_map_children(m); i++) { /* the emulator's threads were moved above */
+                pid_t tid = vcpus_map_child(m, i, child, sizeof(child));
 
-                r = thread_cgroup_name(vcpu ? THREAD_CGROUP_VCPU : THREAD_CGROUP_IOTHREAD,
-                                       vcpu ? (size_t)m->threads.vcpus[k].index : k, child, sizeof(child));
-                if (r >= 0)
-                        r = move_tid(vm_fd, child, tid, ret);
+                r = move_tid(vm_fd, child, tid, ret);
                 if (r < 0 && first == 0)
                         first = r;
         }

@@ -346,21 +346,13 @@ static void sense_start(struct engine *e, struct vm_state *vm)
  * IO threads, then the emulator. */
 static int thread_rows_make(struct vm_state *vm)
 {
-        const struct qmp_threads *t = &vm->threads->threads;
-        size_t n = t->n_vcpus + t->n_iothreads + 1, k = 0;
+        size_t n = vcpus_map_children(vm->threads);
         struct thread_signals *rows = calloc(n, sizeof(*rows));
 
         if (!rows)
                 return -ENOMEM;
-        for (size_t i = 0; i < t->n_vcpus; i++, k++) {
-                (void)thread_cgroup_name(THREAD_CGROUP_VCPU, t->vcpus[i].index, rows[k].name, sizeof(rows[k].name));
-                rows[k].tid = t->vcpus[i].tid;
-        }
-        for (size_t i = 0; i < t->n_iothreads; i++, k++) {
-                (void)thread_cgroup_name(THREAD_CGROUP_IOTHREAD, i, rows[k].name, sizeof(rows[k].name));
-                rows[k].tid = t->iothreads[i].tid;
-        }
-        (void)thread_cgroup_name(THREAD_CGROUP_EMULATOR, 0, rows[k].name, sizeof(rows[k].name));
+        for (size_t k = 0; k < n; k++)
+                rows[k].tid = vcpus_map_child(vm->threads, k, rows[k].name, sizeof(rows[k].name));
         free(vm->thread_sig);
         vm->thread_sig = rows;
         vm->n_thread_sig = n;
