@@ -159,20 +159,13 @@ int discover_vm_verify(int proc_fd, const struct vm_identity *vm)
         return discover_vm_verify_held(proc_fd, -1, vm);
 }
 
-int discover_vm_verify_held(int proc_fd, int pid_fd, const struct vm_identity *vm)
+/* Is the process behind pid_fd the one identified: same start time, and not exited (a zombie's parent has only not
+ * reaped it yet)? */
+static int verify_stat(int pid_fd, const struct vm_identity *vm)
 {
-        _cleanup_close_ int own_fd = -1;
         struct procfs_stat st;
         int r;
 
-        /* A held /proc/PID directory is a pidfd to the kernel: it answers for that process and no later one. A
-         * fixture tree's directory is not one (-EBADF, -EINVAL); its reads below still answer. */
-        if (pid_fd >= 0 && syscall(SYS_pidfd_send_signal, pid_fd, 0, NULL, 0) < 0 && errno == ESRCH) {
-                log_debug("pid %d: exited (its pidfd says so)", (int)vm->pid);
-                return 0;
-        }
-        if (pid_fd < 0)
-                pid_fd = own_fd = procfs_pid_open(proc_fd, vm->pid);
         r = pid_fd < 0 ? pid_fd : procfs_stat_read(pid_fd, &st);
         if (errno_is_vanished(r)) {
                 log_debug_errno(r, "pid %d: exited: %m", (int)vm->pid);
@@ -186,12 +179,33 @@ int discover_vm_verify_held(int proc_fd, int pid_fd, const struct vm_identity *v
                           (unsigned long long)st.start_time, (unsigned long long)vm->start_time);
                 return 0;
         }
-        /* A zombie has exited; only its parent has not reaped it yet. */
         if (st.state == 'Z' || st.state == 'X') {
                 log_debug("pid %d: exited (state %c)", (int)vm->pid, st.state);
                 return 0;
         }
         return 1;
+}
+
+int discover_vm_verify_held(int proc_fd, int pid_fd, const struct vm_identity *vm)
+{
+        _cleanup_close_ int own_fd = -1;
+
+        /* A held /proc/PID directory (checked by discover_vm_hold when it was opened) is a pidfd to the kernel: it
+         * answers for that process and no later one. While the process is not reaped its pid is no one else's, so
+         * nothing more is read: this runs before and after every move and write, and /proc/PID/stat costs the most
+         * of the files a VM's exec reads. A zombie passes; what is done to it lands in its own cgroup, and its exit
+         * event lets it go. A fixture tree's directory is not a pidfd (-EBADF, -EINVAL): its stat still answers. */
+        if (pid_fd >= 0) {
+                if (syscall(SYS_pidfd_send_signal, pid_fd, 0, NULL, 0) == 0)
+                        return 1;
+                if (errno == ESRCH) {
+                        log_debug("pid %d: exited (its pidfd says so)", (int)vm->pid);
+                        return 0;
+                }
+                return verify_stat(pid_fd, vm);
+        }
+        own_fd = procfs_pid_open(proc_fd, vm->pid);
+        return verify_stat(own_fd, vm);
 }
 
 int discover_vm_hold(int proc_fd, const struct vm_identity *vm)
@@ -201,7 +215,8 @@ int discover_vm_hold(int proc_fd, const struct vm_identity *vm)
 
         if (pid_fd < 0)
                 return pid_fd;
-        r = discover_vm_verify_held(proc_fd, pid_fd, vm);
+        /* opened just now: the pid may be another process's already, which only its stat tells */
+        r = verify_stat(pid_fd, vm);
         if (r <= 0) {
                 safe_close(pid_fd);
                 return r < 0 ? r : -ESRCH;

@@ -41,7 +41,8 @@ int discover_vms_scan(int proc_fd, discover_is_qemu_t is_qemu, void *userdata, s
 int discover_vm_verify(int proc_fd, const struct vm_identity *vm);
 
 /* The same through pid_fd, a /proc/PID directory held since discovery (discover_vm_hold), or -1 to open one now.
- * A held one pins the process, not its number: once it has exited, it says so even if the pid was reused. */
+ * A held one pins the process, not its number: once it has exited, it says so even if the pid was reused; while it
+ * has not been reaped, it answers without reading /proc (a zombie passes). */
 int discover_vm_verify_held(int proc_fd, int pid_fd, const struct vm_identity *vm);
 
 /* Open and return vm's /proc/PID directory, checked to be the process identified (pid + start time): the handle that

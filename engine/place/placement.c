@@ -164,11 +164,15 @@ void placement_hand_down_cpuset(bool on)
 static bool parent_ready(int parent_fd)
 {
         static const char *const wanted[] = {"cpu", "memory", "io"};
+        char subtree[512];
 
+        /* read once: at a VM's exec, every read of a cgroup file counts */
+        if (cgroupfs_read(parent_fd, "cgroup.subtree_control", subtree, sizeof(subtree)) < 0)
+                return false;
         for (size_t i = 0; i < ELEMENTSOF(wanted); i++)
-                if (!cgroupfs_file_lists(parent_fd, "cgroup.subtree_control", wanted[i]))
+                if (!cgroupfs_list_has(subtree, wanted[i]))
                         return false;
-        return !cpuset_wanted || cgroupfs_file_lists(parent_fd, "cgroup.subtree_control", "cpuset") ||
+        return !cpuset_wanted || cgroupfs_list_has(subtree, "cpuset") ||
                !cgroupfs_file_lists(parent_fd, "cgroup.controllers", "cpuset");
 }
 

@@ -48,6 +48,25 @@ while [ $round -lt 20 ]; do
 	done
 	usleep 300000
 	kill $pids 2>/dev/null || true
+	# bounded: a QEMU that outlives SIGTERM fails the test with where it is stuck, rather than hanging it
+	_n=0
+	while :; do
+		_alive=
+		for p in $pids; do pid_alive "$p" && _alive="$_alive $p"; done
+		[ -n "$_alive" ] || break
+		_n=$((_n + 1))
+		if [ "$_n" -ge 100 ]; then
+			for p in $_alive; do
+				log "pid $p alive 20 s after SIGTERM: $(grep -E '^(State|SigBlk|SigPnd|ShdPnd)' /proc/$p/status | tr '\n' ' ')" \
+					"wchan $(cat /proc/$p/wchan 2>/dev/null) cgroup $(proc_cgroup "$p")" \
+					"frozen $(cat "/sys/fs/cgroup$(proc_cgroup "$p")/cgroup.freeze" 2>/dev/null)"
+				cat "/proc/$p/stack" 2>/dev/null | head -n 12
+			done
+			tail -n 20 "$VMTEST_TMP/run.log"
+			fail "QEMU processes$_alive did not exit on SIGTERM in round $round"
+		fi
+		usleep 200000
+	done
 	for p in $pids; do wait "$p" 2>/dev/null || true; done
 	pid_alive "$e" || fail "the engine died in round $round: $(tail -n 5 "$VMTEST_TMP/run.log")"
 	if [ $round -eq 0 ]; then

@@ -9,6 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <sys/wait.h>
+#include <signal.h>
 
 #include <cmocka.h>
 
@@ -16,6 +20,7 @@
 #include "discover/exetrust.h"
 #include "kernel/log.h"
 #include "kernel/macro.h"
+#include "kernel/procfs.h"
 #include "testutil.h"
 
 #define PROC_FIXTURE FIXTURES_DIR "/proc"
@@ -480,6 +485,43 @@ static void test_verify(void **state)
         vm_identity_done(&vm);
 }
 
+/* A held /proc/PID directory answers for its process on the real /proc: alive, it is the VM (the pid cannot be
+ * anyone else's before it is reaped); reaped, it is not, even when the identity's start time would still match. */
+static void test_verify_held(void **state)
+{
+        _cleanup_close_ int proc_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        struct vm_identity vm = {0};
+        int pid_fd, status;
+        pid_t child;
+
+        assert_true(proc_fd >= 0);
+        child = fork();
+        assert_true(child >= 0);
+        if (child == 0) {
+                pause();
+                _exit(0);
+        }
+        vm.pid = child;
+        /* the hold reads the process's stat: another start time is another process */
+        vm.start_time = 1;
+        assert_int_equal(discover_vm_hold(proc_fd, &vm), -ESRCH);
+        assert_int_equal(discover_vm_verify(proc_fd, &vm), 0);
+
+        _cleanup_close_ int child_fd = procfs_pid_open(proc_fd, child);
+        struct procfs_stat st;
+        assert_int_equal(procfs_stat_read(child_fd, &st), 0);
+        vm.start_time = st.start_time;
+        assert_int_equal(discover_vm_verify(proc_fd, &vm), 1);
+        pid_fd = discover_vm_hold(proc_fd, &vm);
+        assert_true(pid_fd >= 0);
+        assert_int_equal(discover_vm_verify_held(proc_fd, pid_fd, &vm), 1);
+
+        assert_int_equal(kill(child, SIGKILL), 0);
+        assert_int_equal(waitpid(child, &status, 0), child);
+        assert_int_equal(discover_vm_verify_held(proc_fd, pid_fd, &vm), 0);
+        close(pid_fd);
+}
+
 static void test_threads_list(void **state)
 {
         _cleanup_close_ int proc_fd = fixture_open();
@@ -535,6 +577,7 @@ int main(void)
                 cmocka_unit_test(test_verify),         cmocka_unit_test(test_exe_trust_rule),
                 cmocka_unit_test(test_exe_path_parse), cmocka_unit_test(test_exe_facts_read),
                 cmocka_unit_test(test_threads_list),   cmocka_unit_test(test_real_proc),
+                cmocka_unit_test(test_verify_held),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -18,15 +18,30 @@ mkdir -p "$dir"
 chmod 0755 /usr/local /usr/local/lib "$dir"
 cp /usr/bin/bench-exec-latency "$dir/qemu-system-x86_64"
 
+# Where each process runs, as on a host: the launches in a cgroup of their own (the user's tooling), the governor
+# (the floor, then the engine) in another (units/vmgov.service gives the engine a leaf of its own), each at the
+# default weight. In one cgroup, the governor would share its CPU with every fake QEMU not yet placed and still
+# loading its libraries.
+launcher=$(cg_create /sys/fs/cgroup/bench-launcher)
+governor=$(cg_create /sys/fs/cgroup/bench-governor)
+# in_cgroup CGROUP CMD...: exec CMD in CGROUP (the caller's shell becomes it: run it with & or in a subshell)
+in_cgroup() { exec sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$@"; }
+
 floor=$(cg_create /sys/fs/cgroup/exec-floor)
 # the controllers the engine's VM cgroups get (place/placement.c): the kernel's cost of making the cgroup and of
 # moving a process into it depends on them (a memory cgroup's most of all), so the floor pays the same
 echo "+cpu +memory +io" >"$floor/cgroup.subtree_control"
 : >"$VMTEST_TMP/floor.jsonl"
-bench-exec-floor "$floor" "$VMTEST_TMP/floor.jsonl" &
+in_cgroup "$governor" bench-exec-floor "$floor" "$VMTEST_TMP/floor.jsonl" &
 fpid=$!
 bg_track "$fpid"
 sleep 1
+# the CPU time (user + system) a governor spent during the launches, per launch: from /proc/PID/stat, in clock
+# ticks of 10 ms, less what it had spent before them (cpu_ticks PID before the launches)
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+cpu_per_launch() {
+	awk -v n="$N" -v before="$2" '{ printf "%.1f", ($14 + $15 - before) * 10 / n }' "/proc/$1/stat"
+}
 # the median by tenth of the run: whether the latency drifts as launches accumulate
 by_tenth() {
 	_out=
@@ -40,11 +55,14 @@ by_tenth() {
 	done
 	echo "$_out"
 }
-bench-exec-latency -v "$VMTEST_TMP/floor.jsonl" "$N" "$LIFE" "$GAP" "$dir/qemu-system-x86_64" >"$VMTEST_TMP/floor.out"
+floor_ticks=$(cpu_ticks "$fpid")
+(in_cgroup "$launcher" bench-exec-latency -v "$VMTEST_TMP/floor.jsonl" "$N" "$LIFE" "$GAP" "$dir/qemu-system-x86_64") >"$VMTEST_TMP/floor.out"
 floor_line=$(tail -n 1 "$VMTEST_TMP/floor.out")
+floor_cpu=$(cpu_per_launch "$fpid" "$floor_ticks")
 kill "$fpid"
 wait "$fpid" 2>/dev/null || true
 echo "BENCH floor  $floor_line"
+echo "BENCH floor  CPU $floor_cpu ms per launch"
 echo "BENCH floor  p50 ms by tenth of the launches:$(by_tenth "$VMTEST_TMP/floor.out")"
 
 policy=$VMTEST_TMP/policy.ini
@@ -57,16 +75,19 @@ MatchName = exec-bench-*
 CPUWeight = 50
 INI
 : >"$VMTEST_TMP/audit.jsonl"
-"$VMGOV" --policy "$policy" --audit-log "$VMTEST_TMP/audit.jsonl" --state-file "$VMTEST_TMP/state" \
+in_cgroup "$governor" "$VMGOV" --policy "$policy" --audit-log "$VMTEST_TMP/audit.jsonl" --state-file "$VMTEST_TMP/state" \
 	--log-level warning run 2>"$VMTEST_TMP/run.log" &
 engine=$!
 bg_track "$engine"
 sleep 2
-bench-exec-latency -v "$VMTEST_TMP/audit.jsonl" "$N" "$LIFE" "$GAP" "$dir/qemu-system-x86_64" >"$VMTEST_TMP/vmgov.out"
+vmgov_ticks=$(cpu_ticks "$engine")
+(in_cgroup "$launcher" bench-exec-latency -v "$VMTEST_TMP/audit.jsonl" "$N" "$LIFE" "$GAP" "$dir/qemu-system-x86_64") >"$VMTEST_TMP/vmgov.out"
 vmgov_line=$(tail -n 1 "$VMTEST_TMP/vmgov.out")
+vmgov_cpu=$(cpu_per_launch "$engine" "$vmgov_ticks")
 kill -TERM "$engine"
 wait "$engine" || true
 echo "BENCH vmgov  $vmgov_line"
+echo "BENCH vmgov  CPU $vmgov_cpu ms per launch"
 echo "BENCH vmgov  p50 ms by tenth of the launches:$(by_tenth "$VMTEST_TMP/vmgov.out")"
 echo "BENCH vmgov  state file $(wc -c <"$VMTEST_TMP/state") bytes, audit log $(wc -l <"$VMTEST_TMP/audit.jsonl") lines, cgroups left $(find /sys/fs/cgroup/vmgov -type d | wc -l)"
 echo "$floor_line" "$vmgov_line" | awk '{
