@@ -34,8 +34,9 @@ struct statefile {
         size_t records;      /* its lines that are records or were skipped */
         uint64_t bytes_written;
         unsigned compactions;
-        bool dirty;    /* something a compaction would drop: an old format, a bad line, a failed append */
-        bool keep_bad; /* the file as read had lines that were skipped: kept as PATH.bad before a compaction */
+        bool tail_whole; /* the file ends with this process's last record, whole: no need to read its last byte */
+        bool dirty;      /* something a compaction would drop: an old format, a bad line, a failed append */
+        bool keep_bad;   /* the file as read had lines that were skipped: kept as PATH.bad before a compaction */
 };
 
 /* The engine's own regular file, which no one else may write; otherwise refused, and said so. */
@@ -293,8 +294,9 @@ static int journal_fd(struct statefile *sf, const char **ret_prefix)
                 }
                 sf->fd = TAKE_FD(fd);
                 sf->file_bytes = (uint64_t)st.st_size;
+                sf->tail_whole = false;
         }
-        if (sf->file_bytes > 0) {
+        if (sf->file_bytes > 0 && !sf->tail_whole) {
                 if (read_retry(sf->fd, &last, 1, (off_t)sf->file_bytes - 1) != 1)
                         return -EIO;
                 if (last != '\n') {
@@ -333,6 +335,7 @@ static int journal_append(struct statefile *sf, const char *record, size_t len)
         r = k < 0 ? -errno : (size_t)k != total ? -EIO : 0;
         if (r == 0 && fdatasync(sf->fd) < 0)
                 r = -errno;
+        sf->tail_whole = r == 0 && buf[total - 1] == '\n'; /* the lock keeps other writers out until the next */
         if (r < 0) {
                 /* take the part back; if that fails too, the next compaction rewrites the file whole */
                 if (k > 0 && ftruncate(sf->fd, (off_t)sf->file_bytes) < 0)

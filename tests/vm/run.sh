@@ -63,7 +63,7 @@ sweep() {
 	_left=""
 	for _d in /proc/[0-9]*; do
 		_p=${_d#/proc/}
-		_c=$(cat "$_d/comm" 2>/dev/null) || continue
+		read -r _c <"$_d/comm" 2>/dev/null || continue # no fork per process: this runs between every two tests
 		case "$_c" in
 		qemu-system-* | vmgov) _left="$_left $_p" ;;
 		esac
