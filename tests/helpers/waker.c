@@ -9,6 +9,7 @@
  * Prints "wakeups=N oversleep_p50_us=X oversleep_p99_us=Y" at the end (and every 5 s with --progress).
  */
 #include <getopt.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,14 @@ static uint64_t percentile(uint64_t *v, size_t n, unsigned permille)
         qsort(v, n, sizeof(*v), cmp_u64);
         size_t i = n * permille / 1000;
         return v[i < n ? i : n - 1];
+}
+
+static volatile sig_atomic_t stopped;
+
+static void on_stop(int sig)
+{
+        (void)sig;
+        stopped = 1;
 }
 
 int main(int argc, char **argv)
@@ -73,8 +82,13 @@ int main(int argc, char **argv)
         if (!late)
                 return 1;
 
+        /* SIGTERM ends the run early, with the figures so far: the test stops it when its phases are done */
+        struct sigaction sa = {.sa_handler = on_stop};
+        sigaction(SIGTERM, &sa, NULL);
+        sigaction(SIGINT, &sa, NULL);
+
         uint64_t end = now_ns() + seconds * 1000000000ULL;
-        while (n < cap) {
+        while (n < cap && !stopped) {
                 uint64_t t0 = now_ns();
                 if (t0 >= end)
                         break;

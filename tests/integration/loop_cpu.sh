@@ -92,6 +92,7 @@ on90=$(sig "$VMTEST_TMP/on.rec" lat-1 runq_p90_usec | tail -n 8 | median)
 onpsi=$(sig "$VMTEST_TMP/on.rec" lat-1 cpu_some_ppm | tail -n 8 | median)
 busage=$(sig "$VMTEST_TMP/on.rec" batch-1 cpu_usage_usec | tail -n 8 | median)
 first_met=$(p99s "$VMTEST_TMP/on.rec" | awk '$1 <= 1000 { print NR; exit }')
+kill -TERM "$waker" 2>/dev/null || true # its run ends here, with its figures
 wait "$waker" || true
 log "latency VM, engine off -> on (medians per 500 ms tick): run-queue p99 ${off} -> ${on} us, p90 ${off90} ->" \
 	"${on90} us (target 1000 us, first met after ${first_met:-no} ticks), cpu pressure ${offpsi} -> ${onpsi} ppm;" \
