@@ -14,7 +14,7 @@ set -eu
 require_vmgov
 
 MIB=1048576
-RUN=${OVERCOMMIT_SECONDS:-25}
+RUN=${OVERCOMMIT_SECONDS:-20}
 command -v memhog >/dev/null || fail "memhog (tests/helpers) is not in the guest"
 [ -r /proc/pressure/memory ] || skip "no /proc/pressure/memory: the kernel has no PSI"
 zram_swap 512M

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Sub-second reactions: with Interval=10s, a latency VM's cpu pressure rises at a known moment (a workload starts
+# Sub-second reactions: with Interval=6s, a latency VM's cpu pressure rises at a known moment (a workload starts
 # in its cgroup, on the one CPU a batch VM burns). The time from that moment to the first tightening of the batch
 # VM's cpu.max is measured with PSI triggers (the engine's default) and with the tick alone
 # (--no-pressure-triggers), both printed; the trigger path must react within its window (1 s) + 1 s. The triggers
@@ -15,7 +15,7 @@ audit=$VMTEST_TMP/audit.jsonl
 policy=$VMTEST_TMP/policy.ini
 cat >"$policy" <<INI
 [engine]
-Interval = 10s
+Interval = 6s
 AuditLog = $audit
 HostMemoryPressureTarget = 50%
 
@@ -61,7 +61,7 @@ reaction() {
 	"$VMGOV" --policy "$policy" --state-file "$VMTEST_TMP/state-$_mode" "$@" run 2>"$VMTEST_TMP/$_mode.log" &
 	_e=$!
 	bg_track "$_e"
-	sleep 3 # started, placed nothing (the VMs are where it would put them), sensed once; the next tick is at 10 s
+	sleep 3 # started, placed nothing (the VMs are where it would put them), sensed once; the next tick is at 6 s
 	if [ "$_mode" = triggers ]; then
 		# armed for the VM's target and the host's (105% of each target's share of the 1 s window) ...
 		assert_contains "$(cat "$VMTEST_TMP/$_mode.log")" "PSI trigger on cpu.pressure: 210 ms stalled in 1000 ms" \
@@ -69,7 +69,7 @@ reaction() {
 		assert_contains "$(cat "$VMTEST_TMP/$_mode.log")" \
 			"PSI trigger on the host's /proc/pressure/memory: 525 ms stalled in 1000 ms" \
 			"the host's trigger (HostMemoryPressureTarget=50%)"
-		# ... and again for a reload's new targets, at the next tick (which the SIGHUP does not bring: a 10 s wait
+		# ... and again for a reload's new targets, at the next tick (which the SIGHUP does not bring: a 6 s wait
 		# at most; the reaction below is measured after it)
 		sed -i 's/^CPUPressureTarget = 20%/CPUPressureTarget = 30%/' "$policy"
 		kill -HUP "$_e"
@@ -107,7 +107,7 @@ reaction tick --no-pressure-triggers
 with=$(cat "$VMTEST_TMP/triggers")
 tick=$(cat "$VMTEST_TMP/tick")
 log "from the latency VM's pressure rising to the batch VM's first tightening: with PSI triggers ${with} ms," \
-	"with the 10 s tick alone ${tick} ms"
+	"with the 6 s tick alone ${tick} ms"
 grep -h '"file":"cpu.max"' "$audit" | head -n 2 | sed 's/.*"reason":"\([^"]*\)".*/    \1/'
 [ "$with" != none ] || fail "with triggers, the batch VM was never tightened: $(grep -v '^<7>' "$VMTEST_TMP/triggers.log" | tail -n 5)"
 [ "$tick" != none ] || fail "with the tick alone, the batch VM was never tightened within 25 s"
@@ -122,7 +122,7 @@ haudit=$VMTEST_TMP/host-audit.jsonl
 hpolicy=$VMTEST_TMP/host.ini
 cat >"$hpolicy" <<INI
 [engine]
-Interval = 10s
+Interval = 6s
 AuditLog = $haudit
 HostMemoryPressureTarget = 10%
 
@@ -157,7 +157,7 @@ host_reaction() {
 	"$VMGOV" --policy "$hpolicy" --state-file "$VMTEST_TMP/hstate-$_mode" "$@" run 2>"$VMTEST_TMP/host-$_mode.log" &
 	_e=$!
 	bg_track "$_e"
-	sleep 3 # sensed once, memory.high at the range's top; the next tick is at 10 s
+	sleep 3 # sensed once, memory.high at the range's top; the next tick is at 6 s
 	taken && fail "host $_mode: the host's law took from the batch VM before the host had any pressure"
 	sh -c 'echo $$ >"$1/cgroup.procs" && exec memhog --sleep-ms 0 32 32 32' sh "$hog" >/dev/null 2>&1 &
 	_h=$!
@@ -188,7 +188,7 @@ host_reaction tick --no-pressure-triggers
 hwith=$(cat "$VMTEST_TMP/host-triggers")
 htick=$(cat "$VMTEST_TMP/host-tick")
 log "from the host's memory pressure rising to the host law's first step on the batch VM: with PSI triggers" \
-	"${hwith} ms, with the 10 s tick alone ${htick} ms"
+	"${hwith} ms, with the 6 s tick alone ${htick} ms"
 grep -h '"reason":"memory: host memory pressure' "$haudit" | head -n 1 | sed 's/.*"reason":"\([^"]*\)".*/    \1/'
 [ "$hwith" != none ] || fail "with triggers, the host's law never took from the batch VM: $(grep -v '^<7>' "$VMTEST_TMP/host-triggers.log" | tail -n 5)"
 [ "$htick" != none ] || fail "with the tick alone, the host's law never took from the batch VM within 25 s"

@@ -43,23 +43,23 @@ run_check() {
 	CHECK_OUT=$_out
 }
 
-run_check tp_btf --cgroup "$a" --other "$b" --cpu 1 --seconds 4
+run_check tp_btf --cgroup "$a" --other "$b" --cpu 1 --seconds 2
 assert_contains "$CHECK_OUT" "mode=tp_btf" "the tp_btf programs load on $(uname -r)"
 
 # the threads in a child of the tracked cgroup (libvirt's machine.scope/libvirt/vcpu0 layout) are counted too
 c=$(cg_create vmtest-schedlat-tracked/libvirt/vcpus)
-run_check child --cgroup "$a" --workload-cgroup "$c" --other "$b" --cpu 1 --seconds 3
+run_check child --cgroup "$a" --workload-cgroup "$c" --other "$b" --cpu 1 --seconds 2
 
-run_check raw_tp --use raw_tp --cgroup "$a" --other "$b" --cpu 1 --seconds 3
+run_check raw_tp --use raw_tp --cgroup "$a" --other "$b" --cpu 1 --seconds 2
 assert_contains "$CHECK_OUT" "mode=raw_tp" "the raw_tp programs load"
 
-run_check schedstat --use schedstat --cgroup "$a" --other "$b" --cpu 1 --seconds 3
+run_check schedstat --use schedstat --cgroup "$a" --other "$b" --cpu 1 --seconds 2
 assert_contains "$CHECK_OUT" "source=schedstat" "the schedstat fallback"
 
 q=$(cg_create vmtest-schedlat-vm)
 pid=$(VM_NAME_STYLE=libvirt VM_CGROUP=$q vm_burn schedlat-vm)
 wait_for 30 "the VM's vCPU thread" sh -c "grep -l '^CPU 0/TCG' /proc/$pid/task/*/comm"
-run_check qemu --pid "$pid" --cgroup "$q" --other "$b" --cpu 1 --seconds 4
+run_check qemu --pid "$pid" --cgroup "$q" --other "$b" --cpu 1 --seconds 3
 assert_contains "$CHECK_OUT" "vcpus=1" "one vCPU thread found"
 vm_stop "$pid"
 log "ok"
