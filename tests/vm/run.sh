@@ -56,6 +56,7 @@ watchdog() {
 # partitions) must not change what the next test finds (with cpuset there, Linux 6.1 asks for CAP_SYS_NICE to move a
 # process with capabilities the mover lacks).
 ROOT_SUBTREE=$(cat /sys/fs/cgroup/cgroup.subtree_control)
+DYING_LEFT=0 # the dying cgroups the last sweep left (sweep())
 
 # Kill what a test left behind, remove every non-root cgroup and give the root back the controllers it had for its
 # children: each test starts from a clean guest.
@@ -80,6 +81,23 @@ sweep() {
 	find /sys/fs/cgroup -mindepth 1 -depth -type d 2>/dev/null | while read -r _cg; do
 		rmdir "$_cg" 2>/dev/null || echo "  (sweep: cannot remove cgroup $_cg)"
 	done
+	# the kernel tears removed cgroups down in the background (a thousand of scale_1000's, its kworkers and RCU
+	# callbacks busy for seconds): the next test, a timing one perhaps, starts once that is over, that is once the
+	# count of dying cgroups is back to what the last sweep left or has not fallen for 0.5 s (a memory cgroup whose
+	# pages are still charged stays dying until they are reclaimed), and after 10 s at most
+	_i=0
+	_same=0
+	_prev=-1
+	while [ "$_i" -lt 100 ] && [ "$_same" -lt 5 ]; do
+		_dying=0
+		while read -r _k _v; do [ "$_k" != nr_dying_descendants ] || _dying=$_v; done </sys/fs/cgroup/cgroup.stat
+		[ "$_dying" -gt "$DYING_LEFT" ] || break
+		if [ "$_dying" -lt "$_prev" ] || [ "$_prev" -lt 0 ]; then _same=0; else _same=$((_same + 1)); fi
+		_prev=$_dying
+		_i=$((_i + 1))
+		sleep 0.1
+	done
+	DYING_LEFT=$_dying
 	for _c in $(cat /sys/fs/cgroup/cgroup.subtree_control); do
 		case " $ROOT_SUBTREE " in
 		*" $_c "*) ;;
