@@ -206,17 +206,26 @@ bg_track() {
 	echo "$1" >>"$_VMTEST_PIDS"
 }
 
+# _vmtest_stop PID...: SIGTERM to each that lives, in the order given, without waiting for it; then all waited for
+# together, SIGKILL after 10 s, and given up after 30 s (1, said on stderr). One by one, a test's thousand processes
+# took half a minute to stop.
 _vmtest_stop() {
-	pid_alive "$1" || return 0
-	kill -TERM "$1" 2>/dev/null || return 0
+	_left=
+	for _p in "$@"; do
+		pid_alive "$_p" && kill -TERM "$_p" 2>/dev/null && _left="$_left $_p"
+	done
 	_i=0
-	while pid_alive "$1"; do
+	while [ -n "$_left" ]; do
+		_alive=
+		for _p in $_left; do
+			pid_alive "$_p" && _alive="$_alive $_p"
+		done
+		_left=$_alive
+		[ -n "$_left" ] || break
 		_i=$((_i + 1))
-		if [ "$_i" -eq 50 ]; then
-			kill -KILL "$1" 2>/dev/null || true
-		fi
+		[ "$_i" -ne 50 ] || kill -KILL $_left 2>/dev/null || true
 		if [ "$_i" -ge 150 ]; then
-			echo "vmtest: pid $1 survived SIGKILL for 20 s" >&2
+			echo "vmtest: pids$_left survived SIGKILL for 20 s" >&2
 			return 1
 		fi
 		sleep 0.2
@@ -416,25 +425,9 @@ vmtest_cleanup() {
 		echo "vmtest: --keep: leaving processes $(tr '\n' ' ' <"$_VMTEST_PIDS")and cgroups in place" >&2
 		return 0
 	fi
-	# newest first, each given SIGTERM without waiting for it; then all waited for together, and SIGKILL after 10 s
-	# (one by one, a test's thousand processes took half a minute)
-	_left=
-	for _p in $(sed '1!G;h;$!d' "$_VMTEST_PIDS"); do
-		pid_alive "$_p" && kill -TERM "$_p" 2>/dev/null && _left="$_left $_p"
-	done
-	_i=0
-	while [ -n "$_left" ] && [ "$_i" -lt 150 ]; do
-		_alive=
-		for _p in $_left; do
-			pid_alive "$_p" && _alive="$_alive $_p"
-		done
-		_left=$_alive
-		[ -n "$_left" ] || break
-		_i=$((_i + 1))
-		[ "$_i" -ne 50 ] || kill -KILL $_left 2>/dev/null || true
-		sleep 0.2
-	done
-	[ -z "$_left" ] || echo "vmtest: pids$_left survived SIGKILL for 20 s" >&2
+	# newest first
+	# shellcheck disable=SC2046 # one pid per word
+	_vmtest_stop $(sed '1!G;h;$!d' "$_VMTEST_PIDS") || true
 	: >"$_VMTEST_PIDS"
 	for _cg in $(sort -r -u "$_VMTEST_CGS"); do
 		[ -d "$_cg" ] || continue
