@@ -378,6 +378,7 @@ int engine_close(struct engine *e)
                 free(e->mover);
                 e->mover = NULL;
         }
+        e->exe_memos = mfree(e->exe_memos);
         for (size_t i = 0; i < e->n_vms; i++) {
                 sense_stage_release(e, &e->vms[i]);
                 e->vms[i].cgroup_fd = safe_close(e->vms[i].cgroup_fd);
@@ -528,6 +529,7 @@ int engine_reload(struct engine *e)
         policy_set_generation(p, e->policy->generation + 1);
         policy_free(e->policy);
         e->policy = p;
+        e->exe_memos = mfree(e->exe_memos); /* what QemuTrustedPaths= vouched for may not be vouched for now */
         engine_apply_overrides(e);
         log_info("policy reloaded from %s: %zu groups", e->opt.policy_path, p->n_groups);
         ioweight_check(e->sys_fd, e->mount_fd, p);

@@ -6,6 +6,7 @@
 
 #include "act/actuator.h"
 #include "act/partition.h"
+#include "kernel/clock.h"
 #include "kernel/audit.h"
 #include "kernel/cpuset.h"
 #include "kernel/index.h"
@@ -530,14 +531,6 @@ static struct ratelimit refused_rl = {
         .entries = refused_entries,
         .overflow = {.vm = RATELIMIT_OVERFLOW_VM},
 };
-
-static uint64_t monotonic_usec(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
 
 #define say_refused(r, where, cause, ...)                                                                              \
         log_repeat_errno(&refused_rl, index_key_string(where), (cause), monotonic_usec(), LOG_ERR, (r), __VA_ARGS__)

@@ -30,11 +30,17 @@ static int dir_open(int dir_fd, const char *path, DIR **ret)
 
 int discover_vm_identify(int proc_fd, pid_t pid, discover_is_qemu_t is_qemu, void *userdata, struct vm_identity *ret)
 {
+        return discover_vm_identify_held(proc_fd, pid, is_qemu, userdata, ret, NULL);
+}
+
+int discover_vm_identify_held(int proc_fd, pid_t pid, discover_is_qemu_t is_qemu, void *userdata,
+                              struct vm_identity *ret, int *ret_pid_fd)
+{
         _cleanup_close_ int pid_fd = -1;
         _cleanup_free_ char *cgroup = NULL;
         struct qemu_cmdline cmdline;
         struct procfs_stat st;
-        char exe[VM_EXE_MAX + 1];
+        char link[PATH_MAX], exe[VM_EXE_MAX + 1];
         uid_t uid;
         int r;
 
@@ -44,7 +50,7 @@ int discover_vm_identify(int proc_fd, pid_t pid, discover_is_qemu_t is_qemu, voi
         if (pid_fd < 0)
                 return log_debug_errno(pid_fd, "pid %d: gone before it could be read: %m", (int)pid);
 
-        r = procfs_exe_read(pid_fd, exe);
+        r = procfs_exe_read(pid_fd, exe, link, sizeof(link));
         if (r == -ENOMEM)
                 return r;
         if (r == -ENOENT) /* kernel threads, zombies, and the exited: too many to log */
@@ -52,7 +58,8 @@ int discover_vm_identify(int proc_fd, pid_t pid, discover_is_qemu_t is_qemu, voi
         if (r < 0)
                 return log_debug_errno(r, "pid %d: cannot read its exe link, skipping: %m", (int)pid);
 
-        if (!is_qemu(&(const struct discover_candidate){.pid = pid, .pid_fd = pid_fd, .exe = exe}, userdata))
+        if (!is_qemu(&(const struct discover_candidate){.pid = pid, .pid_fd = pid_fd, .exe = exe, .link = link},
+                     userdata))
                 return 0;
 
         r = procfs_stat_read(pid_fd, &st);
@@ -91,6 +98,8 @@ int discover_vm_identify(int proc_fd, pid_t pid, discover_is_qemu_t is_qemu, voi
         memcpy(ret->uuid, cmdline.uuid, sizeof(ret->uuid));
         memcpy(ret->exe, exe, sizeof(ret->exe));
         ret->cgroup = TAKE_PTR(cgroup);
+        if (ret_pid_fd)
+                *ret_pid_fd = TAKE_FD(pid_fd);
         return 1;
 }
 

@@ -18,8 +18,9 @@
 /* A process with an executable, as the predicate sees it. */
 struct discover_candidate {
         pid_t pid;
-        int pid_fd;      /* its /proc/PID directory: reads through it describe this process or fail */
-        const char *exe; /* basename of the executable, " (deleted)" cut */
+        int pid_fd;       /* its /proc/PID directory: reads through it describe this process or fail */
+        const char *exe;  /* basename of the executable, " (deleted)" cut */
+        const char *link; /* its exe link's whole target, as the kernel gave it */
 };
 
 typedef bool (*discover_is_qemu_t)(const struct discover_candidate *c, void *userdata);
@@ -30,6 +31,10 @@ typedef bool (*discover_is_qemu_t)(const struct discover_candidate *c, void *use
  * level for the errors a scan meets every time (vanished, unreadable exe). On 1, *ret holds its cgroup path:
  * vm_identity_done(). */
 int discover_vm_identify(int proc_fd, pid_t pid, discover_is_qemu_t is_qemu, void *userdata, struct vm_identity *ret);
+/* The same, and on 1 the /proc/PID fd it was read through into *ret_pid_fd, to hold (as discover_vm_hold's): it is
+ * the process identified, whose start time was read through it. */
+int discover_vm_identify_held(int proc_fd, pid_t pid, discover_is_qemu_t is_qemu, void *userdata,
+                              struct vm_identity *ret, int *ret_pid_fd);
 
 /* Scan every /proc/PID once. Returns 0 with a malloc'd array (NULL when empty) and its length: free it with
  * vm_identities_free(). */

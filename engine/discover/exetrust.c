@@ -190,25 +190,84 @@ static int path_walk(int root_fd, struct exe_facts *f, const struct stat *file)
         return 0; /* the path was "/" alone: names no file */
 }
 
-int exe_facts_read(int pid_fd, int root_fd, struct exe_facts *ret)
+int exe_facts_read_file(int pid_fd, const char *link, struct exe_facts *ret)
 {
         char target[PATH_MAX];
         struct stat file;
         int r;
 
         *ret = (struct exe_facts){0};
-        r = procfs_exe_link(pid_fd, target, sizeof(target));
-        if (r < 0)
-                return r;
+        if (!link) {
+                r = procfs_exe_link(pid_fd, target, sizeof(target));
+                if (r < 0)
+                        return r;
+                link = target;
+        }
         /* Through the magic link: the inode the process runs, wherever it is and whatever its path says. */
         if (fstatat(pid_fd, "exe", &file, 0) < 0)
                 return -errno;
         node_from_stat(&file, &ret->file);
+        ret->inode = (struct exe_inode){.dev = file.st_dev, .ino = file.st_ino, .ctime = file.st_ctim};
 
-        r = exe_path_parse(target, ret->path, sizeof(ret->path), &ret->deleted);
-        if (r == -EINVAL) /* not a path in this root (a pipe, a memfd): it names nothing here */
+        r = exe_path_parse(link, ret->path, sizeof(ret->path), &ret->deleted);
+        if (r == -EINVAL) { /* not a path in this root (a pipe, a memfd): it names nothing here */
+                ret->path[0] = '\0';
                 return 0;
-        if (r < 0)
-                return r;
-        return path_walk(root_fd, ret, &file);
+        }
+        return r;
+}
+
+int exe_facts_walk(int root_fd, struct exe_facts *f)
+{
+        struct stat file = {.st_dev = f->inode.dev, .st_ino = f->inode.ino};
+
+        if (f->path[0] == '\0')
+                return 0;
+        return path_walk(root_fd, f, &file);
+}
+
+int exe_facts_read(int pid_fd, int root_fd, struct exe_facts *ret)
+{
+        int r = exe_facts_read_file(pid_fd, NULL, ret);
+
+        return r < 0 ? r : exe_facts_walk(root_fd, ret);
+}
+
+static bool inode_same(const struct exe_inode *a, const struct exe_inode *b)
+{
+        return a->dev == b->dev && a->ino == b->ino && a->ctime.tv_sec == b->ctime.tv_sec &&
+               a->ctime.tv_nsec == b->ctime.tv_nsec;
+}
+
+bool exe_memo_holds(const struct exe_memos *m, const struct exe_facts *f, uint64_t now_usec)
+{
+        if (f->deleted || f->path[0] == '\0')
+                return false;
+        for (size_t i = 0; i < EXE_MEMOS; i++) {
+                const struct exe_memo *x = &m->memo[i];
+                if (x->path[0] && now_usec - x->at_usec < EXE_MEMO_USEC && now_usec >= x->at_usec &&
+                    inode_same(&x->inode, &f->inode) && strcmp(x->path, f->path) == 0)
+                        return true;
+        }
+        return false;
+}
+
+void exe_memo_put(struct exe_memos *m, const struct exe_facts *f, uint64_t now_usec)
+{
+        struct exe_memo *slot = &m->memo[0];
+
+        if (f->deleted || f->path[0] == '\0' || strlen(f->path) >= EXE_MEMO_PATH_MAX)
+                return;
+        for (size_t i = 0; i < EXE_MEMOS; i++) {
+                struct exe_memo *x = &m->memo[i];
+                if (strcmp(x->path, f->path) == 0) {
+                        slot = x;
+                        break;
+                }
+                if (x->at_usec < slot->at_usec) /* an unused one is at 0 */
+                        slot = x;
+        }
+        snprintf(slot->path, sizeof(slot->path), "%s", f->path);
+        slot->inode = f->inode;
+        slot->at_usec = now_usec;
 }

@@ -4,7 +4,9 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 /*
  * Is a process's executable one only root could have put there? A process is taken for QEMU only when its
@@ -26,10 +28,17 @@ struct exe_node {
         uid_t uid;
 };
 
+/* Which inode, as it was: a chown, chmod, link or unlink of it moves its ctime. */
+struct exe_inode {
+        uint64_t dev, ino;
+        struct timespec ctime;
+};
+
 struct exe_facts {
-        char path[PATH_MAX];  /* as the kernel names the executable, " (deleted)" cut */
-        bool deleted;         /* the file was removed or replaced since (a QEMU running on after an upgrade) */
-        struct exe_node file; /* through /proc/PID/exe */
+        char path[PATH_MAX];    /* as the kernel names the executable, " (deleted)" cut; "" if not a path here */
+        bool deleted;           /* the file was removed or replaced since (a QEMU running on after an upgrade) */
+        struct exe_node file;   /* through /proc/PID/exe */
+        struct exe_inode inode; /* the same */
         /* The path, beneath the root, names that very file (same device and inode), through directories only (no
          * symbolic link, no "." or ".."). A path from another mount namespace, or a file moved since, does not.
          * Not compared for a deleted file, whose path may name its successor. */
@@ -78,5 +87,36 @@ const char *exe_trust_describe(const struct exe_facts *f, struct exe_trust t, ch
 
 /* Read the facts of the executable of the process whose /proc/PID is pid_fd, its path resolved beneath root_fd.
  * Returns 0 (also when the path does not name the file: path_names_file says so), -ENOENT/-ESRCH when the process
- * is gone or has no executable (kernel threads), -errno for what else failed. */
+ * is gone or has no executable (kernel threads), -errno for what else failed. In two halves, the file
+ * (exe_facts_read_file: link is its exe link's target as already read, or NULL to read it) and then the directories
+ * of its path (exe_facts_walk), which a memo can spare. */
 int exe_facts_read(int pid_fd, int root_fd, struct exe_facts *ret);
+int exe_facts_read_file(int pid_fd, const char *link, struct exe_facts *ret);
+int exe_facts_walk(int root_fd, struct exe_facts *f);
+
+/*
+ * The executables found trusted lately, so that a host starting QEMUs one after the other does not walk the same
+ * path for each (four directories, a dozen system calls, per exec). A memo holds only what the rule needs to be
+ * sure again: the same path, the very inode with the same ctime, within EXE_MEMO_USEC. Only root can change the
+ * directories of a trusted path (they are root's and writable by nobody else), and within seconds the walk runs
+ * again; a reload forgets every memo (QemuTrustedPaths= may have changed). A deleted executable is never memoised.
+ */
+#define EXE_MEMOS         8
+#define EXE_MEMO_PATH_MAX 256
+#define EXE_MEMO_USEC     (5 * 1000000ULL)
+
+struct exe_memo {
+        char path[EXE_MEMO_PATH_MAX]; /* "": unused */
+        struct exe_inode inode;
+        uint64_t at_usec; /* when the walk found it trusted (CLOCK_MONOTONIC) */
+};
+
+struct exe_memos {
+        struct exe_memo memo[EXE_MEMOS];
+};
+
+/* Pure: is the file in f (exe_facts_read_file) one memoised as trusted, not longer ago than EXE_MEMO_USEC? */
+bool exe_memo_holds(const struct exe_memos *m, const struct exe_facts *f, uint64_t now_usec);
+
+/* Pure: remember f, just found trusted by the walk, in place of the same path's memo or else the oldest. */
+void exe_memo_put(struct exe_memos *m, const struct exe_facts *f, uint64_t now_usec);

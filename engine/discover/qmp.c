@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "discover/qmp.h"
+#include "kernel/clock.h"
 #include "kernel/macro.h"
 #include "kernel/procfs.h"
 
@@ -436,18 +437,10 @@ int qmp_message_parse(const char *msg, size_t len, enum qmp_expect expect, unsig
 
 /* ---- I/O ---- */
 
-static uint64_t now_usec(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 /* Milliseconds left until deadline, rounded up so that a poll waits at least until it; 0 when it has passed. */
 static int ms_left(uint64_t deadline)
 {
-        uint64_t now = now_usec();
+        uint64_t now = monotonic_usec();
 
         return now >= deadline ? 0 : (int)MIN((deadline - now + 999) / 1000, (uint64_t)INT_MAX);
 }
@@ -606,7 +599,7 @@ static int stream_command(struct stream *s, const char *command, unsigned id, en
 
 int qmp_exchange(int fd, int timeout_ms, struct qmp_threads *t)
 {
-        struct stream s = {.fd = fd, .deadline = now_usec() + (uint64_t)MAX(timeout_ms, 0) * 1000};
+        struct stream s = {.fd = fd, .deadline = monotonic_usec() + (uint64_t)MAX(timeout_ms, 0) * 1000};
         int r;
 
         r = stream_answer(&s, QMP_EXPECT_GREETING, 0, t);
@@ -632,7 +625,7 @@ int qmp_threads_query(int proc_fd, pid_t pid, int timeout_ms, struct qmp_threads
         _cleanup_close_ int pid_fd = -1;
         _cleanup_free_ char *argv = NULL;
         char paths[QMP_SOCKETS_MAX][QMP_PATH_MAX];
-        uint64_t deadline = now_usec() + (uint64_t)MAX(timeout_ms, 0) * 1000;
+        uint64_t deadline = monotonic_usec() + (uint64_t)MAX(timeout_ms, 0) * 1000;
         size_t size;
         uid_t uid;
         int n, r;

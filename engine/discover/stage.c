@@ -9,6 +9,7 @@
 #include "discover/discover.h"
 #include "discover/exetrust.h"
 #include "discover/stage.h"
+#include "kernel/clock.h"
 #include "kernel/log.h"
 #include "kernel/macro.h"
 #include "kernel/procfs.h"
@@ -68,7 +69,11 @@ static bool exe_trusted(struct engine *e, const struct discover_candidate *c)
         char why[2 * AUDIT_LOG_NAME_MAX + 128];
         int r;
 
-        r = exe_facts_read(c->pid_fd, e->root_fd, &f);
+        r = exe_facts_read_file(c->pid_fd, c->link, &f);
+        if (r >= 0 && e->exe_memos && exe_memo_holds(e->exe_memos, &f, monotonic_usec()))
+                return true;
+        if (r >= 0)
+                r = exe_facts_walk(e->root_fd, &f);
         if (errno_is_vanished(r)) {
                 log_debug_errno(r, "pid %d: exited while its executable was checked: %m", (int)c->pid);
                 return false;
@@ -78,8 +83,13 @@ static bool exe_trusted(struct engine *e, const struct discover_candidate *c)
                 snprintf(why, sizeof(why), "its executable cannot be checked: %s", strerror(-r));
         } else {
                 t = exe_trust_decide(&f, is_trusted_path, e->policy);
-                if (exe_trust_ok(t))
+                if (exe_trust_ok(t)) {
+                        if (!e->exe_memos)
+                                e->exe_memos = calloc(1, sizeof(*e->exe_memos)); /* without it: walked each time */
+                        if (e->exe_memos)
+                                exe_memo_put(e->exe_memos, &f, monotonic_usec());
                         return true;
+                }
                 exe_trust_describe(&f, t, why, sizeof(why));
         }
 
@@ -136,14 +146,17 @@ static void say_unmanaged(struct engine *e, const struct vm_identity *id)
 }
 
 /* Add a VM to the table, or refresh the identity of one it holds (its cgroup may have changed). The table takes
- * what id holds (id is left with nothing to release) when it keeps the VM. */
-static int vm_track(struct engine *e, struct vm_identity *id, struct vm_state **ret)
+ * what id holds (id is left with nothing to release) when it keeps the VM. held_fd: the /proc/PID fd it was
+ * identified through, held for a new VM (or -1: opened here); taken either way. */
+static int vm_track(struct engine *e, struct vm_identity *id, int held_fd, struct vm_state **ret)
 {
         struct vm_state *vm = vm_find(e, id);
         char name[AUDIT_LOG_NAME_MAX], cg[AUDIT_LOG_NAME_MAX];
 
+        if (vm)
+                safe_close(held_fd);
         if (!vm) {
-                int pid_fd = discover_vm_hold(e->proc_fd, id);
+                int pid_fd = held_fd >= 0 ? held_fd : discover_vm_hold(e->proc_fd, id);
                 if (pid_fd == -ESRCH || pid_fd == -ENOENT) {
                         log_debug("pid %d: exited before it could be held", (int)id->pid);
                         *ret = NULL;
@@ -205,7 +218,7 @@ int discover_stage(struct engine *e)
         for (size_t i = 0; i < e->n_vms; i++)
                 e->vms[i].seen = false;
         for (size_t i = 0; i < n; i++) {
-                r = vm_track(e, &ids[i], &vm);
+                r = vm_track(e, &ids[i], -1, &vm);
                 if (r < 0) {
                         vm_identities_free(ids, n);
                         return log_err_errno(r, "out of memory");
@@ -219,13 +232,13 @@ int discover_stage(struct engine *e)
 int discover_stage_exec(struct engine *e, pid_t pid, struct vm_state **ret_vm)
 {
         struct vm_identity id;
-        int r;
+        int pid_fd = -1, r;
 
         *ret_vm = NULL;
-        r = discover_vm_identify(e->proc_fd, pid, discover_stage_is_qemu, e, &id);
+        r = discover_vm_identify_held(e->proc_fd, pid, discover_stage_is_qemu, e, &id, &pid_fd);
         if (r <= 0)
                 return r == -ENOMEM ? r : 0;
-        r = vm_track(e, &id, ret_vm);
+        r = vm_track(e, &id, pid_fd, ret_vm);
         vm_identity_done(&id);
         if (r < 0)
                 return log_err_errno(r, "out of memory");

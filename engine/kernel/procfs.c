@@ -555,10 +555,10 @@ int procfs_exe_link(int pid_fd, char *buf, size_t size)
         return 0;
 }
 
-int procfs_exe_read(int pid_fd, char *ret_exe)
+int procfs_exe_read(int pid_fd, char *ret_exe, char *ret_link, size_t link_size)
 {
-        char target[PATH_MAX];
-        int r = procfs_exe_link(pid_fd, target, sizeof(target));
+        char target[PATH_MAX], *link = ret_link ? ret_link : target;
+        int r = procfs_exe_link(pid_fd, link, ret_link ? link_size : sizeof(target));
 
-        return r < 0 ? r : procfs_exe_parse(target, ret_exe);
+        return r < 0 ? r : procfs_exe_parse(link, ret_exe);
 }

@@ -84,8 +84,8 @@ int procfs_cmdline_read(int pid_fd, struct qemu_cmdline *ret);
 int procfs_stat_read(int pid_fd, struct procfs_stat *ret);
 int procfs_cgroup_read(int pid_fd, char **ret_path);
 int procfs_uid_read(int pid_fd, uid_t *ret_uid);
-/* Basename of the executable (see procfs_exe_parse). Kernel threads have no exe link (-ENOENT), and processes of
- * other users may refuse it (-EACCES). */
-int procfs_exe_read(int pid_fd, char *ret_exe);
+/* Basename of the executable (see procfs_exe_parse), and, if ret_link is not NULL, the link's whole target into its
+ * link_size bytes. Kernel threads have no exe link (-ENOENT), and processes of other users may refuse it (-EACCES). */
+int procfs_exe_read(int pid_fd, char *ret_exe, char *ret_link, size_t link_size);
 /* The exe link's target as the kernel gives it (" (deleted)" and all) into buf: 0, -ENAMETOOLONG, or -errno. */
 int procfs_exe_link(int pid_fd, char *buf, size_t size);

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kernel/clock.h"
 #include "kernel/cgroupfs.h"
 #include "kernel/cgvalues.h"
 #include "kernel/log.h"
@@ -108,10 +109,7 @@ const char *sense_file_name(enum sense_file f)
 
 uint64_t sense_now_usec(void)
 {
-        struct timespec ts;
-
-        (void)clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+        return monotonic_usec();
 }
 
 static int read_record(int fd, const char *file, char *buf, size_t size)

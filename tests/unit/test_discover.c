@@ -166,6 +166,20 @@ static void test_identify(void **state)
         assert_int_equal(vm.pid, 500);
         assert_string_equal(vm.name, "db,primary");
         vm_identity_done(&vm);
+
+        /* Held: the fd it was read through, which reads that process still (its stat, as the start time came). */
+        {
+                int held = -1;
+                struct procfs_stat st;
+                assert_int_equal(discover_vm_identify_held(proc_fd, 300, is_qemu, NULL, &vm, &held), 0);
+                assert_int_equal(held, -1); /* not a VM: nothing held */
+                assert_int_equal(discover_vm_identify_held(proc_fd, 500, is_qemu, NULL, &vm, &held), 1);
+                assert_true(held >= 0);
+                assert_int_equal(procfs_stat_read(held, &st), 0);
+                assert_int_equal(st.start_time, vm.start_time);
+                vm_identity_done(&vm);
+                close(held);
+        }
 }
 
 static void write_qemu(int dir_fd, const char *pid, const char *stat, const char *cgroup)
@@ -372,6 +386,61 @@ static void test_exe_path_parse(void **state)
                          -ENAMETOOLONG);
 }
 
+/* The memo of trusted executables: the same path and the very inode, unchanged, within EXE_MEMO_USEC; nothing else. */
+static void test_exe_memo(void **state)
+{
+        struct exe_memos m = {0};
+        struct exe_facts f = {.path = "/usr/bin/qemu-system-x86_64", .inode = {.dev = 8, .ino = 1234}};
+        struct exe_facts other;
+        uint64_t t0 = 1000000;
+
+        f.inode.ctime = (struct timespec){.tv_sec = 1700000000, .tv_nsec = 5};
+        assert_false(exe_memo_holds(&m, &f, t0)); /* nothing memoised yet */
+        exe_memo_put(&m, &f, t0);
+        assert_true(exe_memo_holds(&m, &f, t0));
+        assert_true(exe_memo_holds(&m, &f, t0 + EXE_MEMO_USEC - 1));
+        assert_false(exe_memo_holds(&m, &f, t0 + EXE_MEMO_USEC)); /* walked again */
+        assert_false(exe_memo_holds(&m, &f, t0 - 1));             /* a clock that went back proves nothing */
+
+        /* The same path, another inode (replaced by an upgrade, or by an attacker who could): not the memo's. */
+        other = f;
+        other.inode.ino = 1235;
+        assert_false(exe_memo_holds(&m, &other, t0));
+        /* The same inode changed since (chmod, chown, a new link): its ctime moved. */
+        other = f;
+        other.inode.ctime.tv_nsec = 6;
+        assert_false(exe_memo_holds(&m, &other, t0));
+        /* The same inode, reached by another path (a hard link elsewhere): that path was never walked. */
+        other = f;
+        snprintf(other.path, sizeof(other.path), "/tmp/qemu-system-x86_64");
+        assert_false(exe_memo_holds(&m, &other, t0));
+        /* A deleted executable is never taken from a memo, nor memoised. */
+        other = f;
+        other.deleted = true;
+        assert_false(exe_memo_holds(&m, &other, t0));
+        exe_memo_put(&m, &other, t0);
+        assert_false(exe_memo_holds(&m, &other, t0));
+
+        /* The same path found trusted again: its memo renewed in place, not a second one. */
+        exe_memo_put(&m, &f, t0 + EXE_MEMO_USEC);
+        assert_true(exe_memo_holds(&m, &f, t0 + EXE_MEMO_USEC + 1));
+        /* Past EXE_MEMOS paths the oldest goes: the first path, memoised before all of these. */
+        for (int i = 0; i < EXE_MEMOS; i++) {
+                other = f;
+                snprintf(other.path, sizeof(other.path), "/opt/qemu-%d/bin/qemu-system-x86_64", i);
+                exe_memo_put(&m, &other, t0 + EXE_MEMO_USEC + 10 + (uint64_t)i);
+                assert_true(exe_memo_holds(&m, &other, t0 + EXE_MEMO_USEC + 20));
+        }
+        assert_false(exe_memo_holds(&m, &f, t0 + EXE_MEMO_USEC + 20));
+        /* A path too long for a memo is walked each time. */
+        memset(other.path, 'a', EXE_MEMO_PATH_MAX);
+        other.path[0] = '/';
+        other.path[EXE_MEMO_PATH_MAX] = '\0';
+        exe_memo_put(&m, &other, t0);
+        assert_false(exe_memo_holds(&m, &other, t0));
+        (void)state;
+}
+
 /* The reader on a tree: a fake /proc/PID/exe link to a real file, its path checked beneath a fake root. */
 static void test_exe_facts_read(void **state)
 {
@@ -402,6 +471,12 @@ static void test_exe_facts_read(void **state)
         assert_int_equal(f.file.uid, geteuid());
         assert_int_equal(f.file.mode & 07777, 0755);
         assert_true(f.path_names_file);
+        {
+                struct stat st;
+                assert_int_equal(fstatat(tree_fd, "bin/qemu-system-x86_64", &st, 0), 0);
+                assert_true(f.inode.dev == st.st_dev && f.inode.ino == st.st_ino);
+                assert_true(f.inode.ctime.tv_sec == st.st_ctim.tv_sec && f.inode.ctime.tv_nsec == st.st_ctim.tv_nsec);
+        }
         assert_int_equal(f.n_dirs, (size_t)occurrences(target, '/')); /* "/" and each directory down to bin */
         for (size_t i = 0; i < f.n_dirs; i++)
                 assert_true(S_ISDIR(f.dirs[i].mode));
@@ -575,9 +650,9 @@ int main(void)
                 cmocka_unit_test(test_scan_fixture),   cmocka_unit_test(test_scan_predicate),
                 cmocka_unit_test(test_identify),       cmocka_unit_test(test_identify_errors),
                 cmocka_unit_test(test_verify),         cmocka_unit_test(test_exe_trust_rule),
-                cmocka_unit_test(test_exe_path_parse), cmocka_unit_test(test_exe_facts_read),
-                cmocka_unit_test(test_threads_list),   cmocka_unit_test(test_real_proc),
-                cmocka_unit_test(test_verify_held),
+                cmocka_unit_test(test_exe_path_parse), cmocka_unit_test(test_exe_memo),
+                cmocka_unit_test(test_exe_facts_read), cmocka_unit_test(test_threads_list),
+                cmocka_unit_test(test_real_proc),      cmocka_unit_test(test_verify_held),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

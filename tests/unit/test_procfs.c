@@ -465,7 +465,7 @@ static void test_readers_fixture(void **state)
 
         pid_fd = procfs_pid_open(proc_fd, 100);
         assert_true(pid_fd >= 0);
-        assert_int_equal(procfs_exe_read(pid_fd, exe), 0);
+        assert_int_equal(procfs_exe_read(pid_fd, exe, NULL, 0), 0);
         assert_string_equal(exe, "qemu-system-x86_64");
         assert_int_equal(procfs_stat_read(pid_fd, &st), 0);
         assert_string_equal(st.comm, "qemu-system-x86");
@@ -506,13 +506,13 @@ static void test_readers_fixture_edges(void **state)
         assert_int_equal(procfs_pid_open(proc_fd, -1), -EINVAL);
 
         deleted_fd = procfs_pid_open(proc_fd, 400);
-        assert_int_equal(procfs_exe_read(deleted_fd, exe), 0);
+        assert_int_equal(procfs_exe_read(deleted_fd, exe, NULL, 0), 0);
         assert_string_equal(exe, "qemu-system-aarch64");
 
         /* A kernel thread has no exe link. */
         kthread_fd = procfs_pid_open(proc_fd, 700);
         strcpy(exe, "untouched");
-        assert_int_equal(procfs_exe_read(kthread_fd, exe), -ENOENT);
+        assert_int_equal(procfs_exe_read(kthread_fd, exe, NULL, 0), -ENOENT);
         assert_string_equal(exe, "untouched");
 
         /* A process that vanished: its files are gone. */
@@ -535,7 +535,7 @@ static void test_readers_self(void **state)
         assert_true(proc_fd >= 0);
         pid_fd = procfs_pid_open(proc_fd, getpid());
         assert_true(pid_fd >= 0);
-        assert_int_equal(procfs_exe_read(pid_fd, exe), 0);
+        assert_int_equal(procfs_exe_read(pid_fd, exe, NULL, 0), 0);
         assert_string_equal(exe, "test_procfs");
         assert_int_equal(procfs_stat_read(pid_fd, &st), 0);
         assert_string_equal(st.comm, "test_procfs");
