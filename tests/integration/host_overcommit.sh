@@ -7,7 +7,9 @@
 # VM allowed to be frozen). Printed for each run: the latency VM's memory pressure (mean and p99 of 1 s samples),
 # OOM kills per VM (memory.events), what each VM gave (memory.current at the start and the end, and what went to
 # swap), and the batch VM's frozen time. Asserted with the engine: no OOM kill in the latency VM, its pressure under
-# its target, and the batch VM thawed and running at the end.
+# its target, and the batch VM thawed and running at the end. The run without the engine is a test of its own,
+# host_overcommit_baseline (OVERCOMMIT_RUNS=without), which asserts that the scenario is real: without the engine the
+# host's memory pressure is over the engine's target. The two run side by side in two guests, each on a fresh kernel.
 # vmtest-timeout: 420
 set -eu
 . /vmtest/lib.sh
@@ -105,14 +107,19 @@ run() {
 	fi
 	kill -USR1 "$(cat "$VMTEST_TMP/hog-batch")" # the batch VM's working set grows past what is left
 	: >"$VMTEST_TMP/$_label.psi"
+	: >"$VMTEST_TMP/$_label.hostpsi"
 	_frozen=0
 	_prev=$(some_total "$cgl")
+	_hprev=$(some_total /sys/fs/cgroup/vmgov)
 	_i=0
 	while [ "$_i" -lt "$RUN" ]; do
 		sleep 1
 		_now=$(some_total "$cgl")
 		echo $(((_now - _prev) / 1000)) >>"$VMTEST_TMP/$_label.psi" # µs stalled in ~1 s: ‰ of the second
 		_prev=$_now
+		_now=$(some_total /sys/fs/cgroup/vmgov)
+		echo $(((_now - _hprev) / 1000)) >>"$VMTEST_TMP/$_label.hostpsi"
+		_hprev=$_now
 		[ "$(frozen "$cgb")" != 1 ] || _frozen=$((_frozen + 1))
 		_i=$((_i + 1))
 	done
@@ -140,7 +147,8 @@ stats() { # FILE [FROM]: "mean p99" of the ‰ samples (from sample FROM on), as
 }
 report() {
 	_l=$1
-	log "$_l the engine: latency VM memory pressure mean/p99 $(stats "$VMTEST_TMP/$_l.psi"), over the second half $(stats "$VMTEST_TMP/$_l.psi" $((RUN / 2 + 1)));" \
+	log "$_l the engine: the host's (/vmgov's) memory pressure mean/p99 $(stats "$VMTEST_TMP/$_l.hostpsi");" \
+		"latency VM memory pressure mean/p99 $(stats "$VMTEST_TMP/$_l.psi"), over the second half $(stats "$VMTEST_TMP/$_l.psi" $((RUN / 2 + 1)));" \
 		"OOM kills lat/norm/batch $(cat "$VMTEST_TMP/$_l.oom-lat")/$(cat "$VMTEST_TMP/$_l.oom-norm")/$(cat "$VMTEST_TMP/$_l.oom-batch");" \
 		"batch frozen $(cat "$VMTEST_TMP/$_l.frozen") s, alive at the end: $(cat "$VMTEST_TMP/$_l.batch-alive")"
 	for g in lat norm batch; do
@@ -148,20 +156,33 @@ report() {
 	done
 }
 
-run without
-run with
-report without
-report with
-log "the engine's decisions:"
-grep -h '"file":"\(memory.high\|memory.reclaim\|cgroup.freeze\)"' "$audit" | sed 's/.*"cgroup":"\([^"]*\)".*"file":"\([^"]*\)".*"new":"\([^"]*\)".*"reason":"\([^"]*\)".*/    \1 \2 \3: \4/' | head -n 12
+RUNS=${OVERCOMMIT_RUNS:-with}
+for r in $RUNS; do run "$r"; done
+for r in $RUNS; do report "$r"; done
+# LABEL: the latency VM's mean memory pressure over the second half of that run, in %
+second_half() { stats "$VMTEST_TMP/$1.psi" $((RUN / 2 + 1)) | cut -d% -f1; }
 
-assert_eq 0 "$(cat "$VMTEST_TMP/with.oom-lat")" "OOM kills in the latency VM with the engine"
-# once the engine has had the first half of the run to act (it starts as the batch VM grows)
-mean=$(stats "$VMTEST_TMP/with.psi" $((RUN / 2 + 1)) | cut -d% -f1)
-awk -v m="$mean" 'BEGIN { exit !(m < 10) }' ||
-	fail "the latency VM's memory pressure with the engine, second half of the run: mean $mean%, target 10%"
-assert_eq yes "$(cat "$VMTEST_TMP/with.batch-alive")" "the batch VM's workload alive at the end"
-assert_eq 0 "$(cat "$VMTEST_TMP/with.batch-frozen-end")" "the batch VM thawed at the end"
+case " $RUNS " in *" without "*)
+	# Which VM the kernel takes the memory from varies from boot to boot (the latency VM's pressure was 0% in one
+	# baseline, 90% in another): what holds every time is that the host's memory is overcommitted.
+	mean=$(stats "$VMTEST_TMP/without.hostpsi" | cut -d% -f1)
+	awk -v m="$mean" 'BEGIN { exit !(m >= 5) }' ||
+		fail "without the engine the host's memory pressure is $mean%, under HostMemoryPressureTarget=5%: the scenario overcommits nothing"
+	;;
+esac
+case " $RUNS " in *" with "*)
+	log "the engine's decisions:"
+	grep -h '"file":"\(memory.high\|memory.reclaim\|cgroup.freeze\)"' "$audit" | sed 's/.*"cgroup":"\([^"]*\)".*"file":"\([^"]*\)".*"new":"\([^"]*\)".*"reason":"\([^"]*\)".*/    \1 \2 \3: \4/' | head -n 12
+
+	assert_eq 0 "$(cat "$VMTEST_TMP/with.oom-lat")" "OOM kills in the latency VM with the engine"
+	# once the engine has had the first half of the run to act (it starts as the batch VM grows)
+	mean=$(second_half with)
+	awk -v m="$mean" 'BEGIN { exit !(m < 10) }' ||
+		fail "the latency VM's memory pressure with the engine, second half of the run: mean $mean%, target 10%"
+	assert_eq yes "$(cat "$VMTEST_TMP/with.batch-alive")" "the batch VM's workload alive at the end"
+	assert_eq 0 "$(cat "$VMTEST_TMP/with.batch-frozen-end")" "the batch VM thawed at the end"
+	;;
+esac
 pid_alive "$batch" || fail "the batch QEMU died"
 pid_alive "$lat" || fail "the latency QEMU died"
 log ok
