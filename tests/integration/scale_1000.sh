@@ -81,7 +81,7 @@ for p in $sample; do
 	assert_file_eq "$cg/memory.high" 67108864 "memory.high of pid $p"
 done
 fds=$(ls "/proc/$engine/fd" | wc -l)
-log "engine: $fds fds ($(awk "BEGIN { printf \"%.2f\", $fds / $N }") per VM), soft limit $(awk '/Max open files/ { print $4 }' "/proc/$engine/limits"), $(grep -E '^Vm(RSS|HWM)' "/proc/$engine/status" | tr -s ' \t' ' ' | tr '\n' ' ')"
+log "engine: $fds fds ($(awk "BEGIN { printf \"%.2f\", $fds / $N }") per VM), soft limit $(awk '/Max open files/ { print $4 }' "/proc/$engine/limits"), $(grep -E '^(Vm(RSS|HWM)|Rss(Anon|File))' "/proc/$engine/status" | tr -s ' \t' ' ' | tr '\n' ' ')"
 emfile=$(grep -c "Too many open files" "$VMTEST_TMP/run1.log" || true)
 assert_eq 0 "$emfile" "lines saying Too many open files"
 warnings=$(grep -c '^<[0-4]>' "$VMTEST_TMP/run1.log" || true)
