@@ -196,8 +196,8 @@ struct engine {
         bool heirs_full; /* the budget was reached: a VM's exit then costs a scan */
         struct discover_refusal refusals[DISCOVER_REFUSALS_MAX];
         size_t n_refusals;
-        struct exe_memos *exe_memos; /* executables found trusted lately (discover/exetrust.h); NULL: none yet */
         bool refusals_full;          /* said once that the budget is reached */
+        struct exe_memos *exe_memos; /* executables found trusted lately (discover/exetrust.h); NULL: none yet */
 
         /* place */
         const struct placement_ops *placement;

@@ -20,11 +20,11 @@
 #include "discover/procevents.h"
 #include "discover/stage.h"
 #include "engine.h"
+#include "kernel/clock.h"
 #include "kernel/log.h"
 #include "kernel/macro.h"
 #include "place/stage.h"
 #include "publish/stage.h"
-#include "sense/sense.h"
 #include "sense/stage.h"
 
 /* The VMs discovery no longer finds: each stage lets go of what it holds for them, the last stage first, and the
@@ -59,7 +59,7 @@ static void engine_forget_gone(struct engine *e)
 /* The process events that came since *last, at most every ENGINE_EVENTS_GAP_USEC. */
 static void engine_events_between(struct engine *e, uint64_t *last)
 {
-        uint64_t now = sense_now_usec();
+        uint64_t now = monotonic_usec();
         int r;
 
         if (!e->procevents || now - *last < ENGINE_EVENTS_GAP_USEC)
@@ -76,7 +76,7 @@ static void engine_events_between(struct engine *e, uint64_t *last)
 
 int engine_tick(struct engine *e)
 {
-        uint64_t now = sense_now_usec(), last_events = now;
+        uint64_t now = monotonic_usec(), last_events = now;
         int r;
 
         e->events_error = 0;
@@ -108,7 +108,7 @@ int engine_tick(struct engine *e)
 int engine_on_pressure(struct engine *e, int fd)
 {
         char what[AUDIT_LOG_NAME_MAX + 64];
-        uint64_t now = sense_now_usec();
+        uint64_t now = monotonic_usec();
 
         if (!sense_stage_trigger_fired(e, fd, what, sizeof(what)))
                 return 0;
@@ -130,7 +130,7 @@ int engine_on_exec(pid_t pid, void *userdata)
         r = discover_stage_exec(e, pid, &vm);
         if (r < 0 || !vm)
                 return r;
-        uint64_t now = sense_now_usec();
+        uint64_t now = monotonic_usec();
         r = place_stage_vm(e, vm, now);
         if (r < 0 || !vm_managed(vm))
                 return r;

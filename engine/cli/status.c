@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kernel/clock.h"
 #include "kernel/audit.h"
 #include "kernel/cgroupfs.h"
 #include "kernel/escape.h"
@@ -534,7 +535,7 @@ struct sampler {
 
 static void sample_tick(struct engine *e, struct snapshot_vm *rows, struct sampler *s, size_t n)
 {
-        uint64_t now = sense_now_usec();
+        uint64_t now = monotonic_usec();
 
         for (size_t i = 0; i < n; i++) {
                 if (s[i].sensor)

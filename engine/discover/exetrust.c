@@ -140,7 +140,7 @@ static void node_from_stat(const struct stat *st, struct exe_node *ret)
 }
 
 /* Walk the path beneath root_fd a directory at a time, never following a symbolic link, and stat each. */
-static int path_walk(int root_fd, struct exe_facts *f, const struct stat *file)
+static int path_walk(int root_fd, struct exe_facts *f)
 {
         _cleanup_close_ int dir_fd = -1;
         char copy[PATH_MAX], *save = NULL, *next;
@@ -173,7 +173,7 @@ static int path_walk(int root_fd, struct exe_facts *f, const struct stat *file)
                         }
                         if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
                                 return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
-                        f->path_names_file = st.st_dev == file->st_dev && st.st_ino == file->st_ino;
+                        f->path_names_file = st.st_dev == f->inode.dev && st.st_ino == f->inode.ino;
                         return 0;
                 }
                 if (f->n_dirs >= EXE_DEPTH_MAX)
@@ -219,11 +219,7 @@ int exe_facts_read_file(int pid_fd, const char *link, struct exe_facts *ret)
 
 int exe_facts_walk(int root_fd, struct exe_facts *f)
 {
-        struct stat file = {.st_dev = f->inode.dev, .st_ino = f->inode.ino};
-
-        if (f->path[0] == '\0')
-                return 0;
-        return path_walk(root_fd, f, &file);
+        return f->path[0] == '\0' ? 0 : path_walk(root_fd, f);
 }
 
 int exe_facts_read(int pid_fd, int root_fd, struct exe_facts *ret)

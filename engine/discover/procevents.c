@@ -4,13 +4,13 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <linux/cn_proc.h>
 #include <linux/connector.h>
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
 #include <netlink/socket.h>
 
+#include "kernel/clock.h"
 #include "kernel/macro.h"
 #include "kernel/nlerr.h"
 #include "discover/procevents.h"
@@ -214,13 +214,6 @@ static int procevents_send(struct procevents *p, bool listen)
         return r < 0 ? nlerr_to_errno(r) : 0;
 }
 
-static uint64_t now_msec(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 void procevents_set_handlers(struct procevents *p, procevents_fork_handler_t on_fork, procevents_handler_t on_uid)
 {
         p->on_fork = on_fork;
@@ -235,11 +228,11 @@ void procevents_set_thread_handler(struct procevents *p, procevents_handler_t on
 /* Read until the kernel answers our LISTEN, or a second has passed. */
 static int procevents_wait_answer(struct procevents *p)
 {
-        uint64_t deadline = now_msec() + LISTEN_WAIT_MS;
+        uint64_t deadline = monotonic_usec() / 1000 + LISTEN_WAIT_MS;
 
         while (!p->answered) {
                 struct pollfd pfd = {.fd = nl_socket_get_fd(p->sock), .events = POLLIN};
-                uint64_t now = now_msec();
+                uint64_t now = monotonic_usec() / 1000;
                 int r;
 
                 if (now >= deadline)
@@ -293,7 +286,7 @@ int procevents_open(procevents_handler_t on_exec, procevents_handler_t on_exit, 
         if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
                 (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
 
-        p->cookie = (uint32_t)nl_socket_get_local_port(p->sock) ^ (uint32_t)now_msec();
+        p->cookie = (uint32_t)nl_socket_get_local_port(p->sock) ^ (uint32_t)(monotonic_usec() / 1000);
         if (p->cookie == UINT32_MAX)
                 p->cookie = 1;
         r = procevents_send(p, true);

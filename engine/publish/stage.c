@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "act/actuator.h"
+#include "kernel/clock.h"
 #include "kernel/fileio.h"
 #include "kernel/log.h"
 #include "kernel/macro.h"
@@ -49,7 +50,7 @@ static void snapshot_state_of(const struct engine *e, const struct vm_state *vm,
                 .frozen = vm->ctl.freeze.frozen,
         };
         if (vm->ctl.freeze.frozen) { /* the freeze's clock is the tick's */
-                uint64_t now = sense_now_usec();
+                uint64_t now = monotonic_usec();
                 st->frozen_usec = now - MIN(now, vm->ctl.freeze.frozen_usec);
         }
         snprintf(st->group, sizeof(st->group), "%s", vm->group);
@@ -244,7 +245,7 @@ static void publish_metrics(struct engine *e)
 void publish_stage(struct engine *e, uint64_t now)
 {
         publish_recording(e, now);
-        e->last_tick_usec = sense_now_usec() - now;
+        e->last_tick_usec = monotonic_usec() - now;
         publish_metrics(e);
         publish_status(e);
 }

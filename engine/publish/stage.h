@@ -11,7 +11,7 @@
  * once and never stops the engine.
  */
 
-/* now is the tick's start (sense_now_usec()): the tick's duration is measured from it. */
+/* now is the tick's start (monotonic_usec()): the tick's duration is measured from it. */
 void publish_stage(struct engine *e, uint64_t now);
 
 /* A VM is gone: its counters are kept for a while, for a VM of the same name, uuid and group that comes back. */

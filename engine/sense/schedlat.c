@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "kernel/clock.h"
 #include "kernel/log.h"
 #include "kernel/macro.h"
 #include "kernel/ratelimit.h"
@@ -132,7 +133,7 @@ void schedlat_read_warn_forget(unsigned id, pid_t pid)
 
 static void read_warn(const struct vm_entry *vm, unsigned id, int r)
 {
-        log_repeat_errno(&read_warn_rl, read_warn_key(id, vm->pid), 0, sense_now_usec(), LOG_WARNING, r,
+        log_repeat_errno(&read_warn_rl, read_warn_key(id, vm->pid), 0, monotonic_usec(), LOG_WARNING, r,
                          "schedlat: reading the run-queue latency of pid %d: %m", (int)vm->pid);
 }
 

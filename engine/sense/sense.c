@@ -107,11 +107,6 @@ const char *sense_file_name(enum sense_file f)
         return (unsigned)f < _SENSE_FILE_MAX ? vm_files[f] : NULL;
 }
 
-uint64_t sense_now_usec(void)
-{
-        return monotonic_usec();
-}
-
 static int read_record(int fd, const char *file, char *buf, size_t size)
 {
         (void)file;
@@ -430,7 +425,7 @@ int sense_vm_tick(struct sense_vm *s, uint64_t now_usec, struct vm_signals *ret)
         int r;
 
         if (now_usec == SENSE_NOW)
-                now_usec = sense_now_usec();
+                now_usec = monotonic_usec();
 
         for (unsigned f = 0; f < _SENSE_FILE_MAX; f++) {
                 const char *text;
@@ -605,7 +600,7 @@ int sense_host_tick(struct sense_host *h, uint64_t now_usec, struct host_signals
         int r;
 
         if (now_usec == SENSE_NOW)
-                now_usec = sense_now_usec();
+                now_usec = monotonic_usec();
         for (unsigned f = 0; f < _HOST_FILE_MAX; f++) {
                 if (h->fd[f] < 0)
                         continue;

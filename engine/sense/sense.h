@@ -122,6 +122,3 @@ int sense_swap_present(int proc_fd, bool *ret_swap);
 
 /* Forget the once-per-process notes (for tests). */
 void sense_notes_reset(void);
-
-/* CLOCK_MONOTONIC in µs. */
-uint64_t sense_now_usec(void);

@@ -12,7 +12,7 @@
 
 /* This tick's signals, in parts, so that the tick can handle process events between VMs (tick.c): one VM's vm->sig
  * (nothing for a VM that is unmanaged or gone), then, after every VM, the host's e->host, which ends the stage's
- * tick. now is sense_now_usec(). */
+ * tick. now is monotonic_usec(). */
 void sense_stage_vm(struct engine *e, struct vm_state *vm, uint64_t now);
 void sense_stage_host(struct engine *e, uint64_t now);
 

@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kernel/clock.h"
 #include "kernel/log.h"
 #include "kernel/macro.h"
 #include "sense/psi.h"
@@ -102,7 +103,7 @@ static int run_host(int dir, const char *path, unsigned ticks, unsigned interval
                 uint64_t now;
                 if (k > 0)
                         sleep_ms(interval_ms);
-                now = sense_now_usec();
+                now = monotonic_usec();
                 r = sense_host_tick(h, now, &sig);
                 if (r < 0)
                         return 1;
