@@ -254,7 +254,7 @@ struct engine {
 /* A VM's name for a log line or a table: escaped (it is hostile input), "(unnamed)" for none. */
 static inline const char *vm_display_name(const struct vm_identity *id, char *buf, size_t size)
 {
-        return id->name[0] ? audit_escape_for_log(id->name, buf, size) : "(unnamed)";
+        return id->name ? audit_escape_for_log(id->name, buf, size) : "(unnamed)";
 }
 
 /* Kept free for what the engine opens for a moment (a /proc scan, the files it rewrites, netlink, a VM's files at a

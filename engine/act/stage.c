@@ -325,7 +325,7 @@ void act_stage_partition(struct engine *e, struct vm_state *vm)
 {
         const struct group_policy *g = policy_match(e->policy, &vm->id);
         struct actuator_target t = {
-                .vm = vm->id.name, .uuid = vm->id.uuid, .pid = vm->id.pid, .group = g ? g->name : NULL};
+                .vm = vm_name(&vm->id), .uuid = vm->id.uuid, .pid = vm->id.pid, .group = g ? g->name : NULL};
 
         if (g)
                 act_partition(e, vm, g, &t);
@@ -383,7 +383,7 @@ void act_stage_vm(struct engine *e, struct vm_state *vm, uint64_t now)
         _cleanup_close_ int once =
                 vm->cgroup_fd < 0 && !e->dry_run ? cgroupfs_open_dir(e->mount_fd, vm_cgroup(vm)) : -1;
         struct actuator_target t = {
-                .vm = vm->id.name,
+                .vm = vm_name(&vm->id),
                 .uuid = vm->id.uuid,
                 .pid = vm->id.pid,
                 .group = g->name,

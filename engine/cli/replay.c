@@ -46,9 +46,11 @@ static struct replay_vm *replay_vm_get(struct replay *rp, const struct vm_identi
                         return NULL;
                 rp->allocated = n;
         }
-        struct replay_vm *vm = &rp->vms[rp->n++];
-        *vm = (struct replay_vm){.id = *id};
-        vm->id.cgroup = NULL; /* the tick's, freed with it: the laws need only the name */
+        struct replay_vm *vm = &rp->vms[rp->n];
+        *vm = (struct replay_vm){};
+        if (vm_identity_copy(&vm->id, id) < 0)
+                return NULL;
+        rp->n++;
         return vm;
 }
 
@@ -109,9 +111,9 @@ int replay_run(FILE *in, const char *in_name, const struct policy *p, FILE *out,
                         for (size_t j = 0; j < t.n_vms; j++)
                                 if (rp.vms[i].id.pid == t.vms[j].id.pid &&
                                     rp.vms[i].id.start_time == t.vms[j].id.start_time)
-                                        rp.ctl_vms[n++] = (struct control_vm){
-                                                rp.vms[i].id.name[0] ? rp.vms[i].id.name : "(unnamed)", rp.vms[i].group,
-                                                &rp.vms[i].sig, &rp.vms[i].ctl};
+                                        rp.ctl_vms[n++] =
+                                                (struct control_vm){rp.vms[i].id.name ? rp.vms[i].id.name : "(unnamed)",
+                                                                    rp.vms[i].group, &rp.vms[i].sig, &rp.vms[i].ctl};
                 control_tick(rp.ctl_vms, n, &t.host, &p->engine.host, &rp.global, t.now_usec, REPLAY_PAGE_SIZE);
                 freeze_tick(rp.ctl_vms, n, &t.host, &p->engine.host, &rp.global.freeze, t.now_usec);
                 for (size_t i = 0; i < n; i++) {
@@ -133,7 +135,7 @@ int replay_run(FILE *in, const char *in_name, const struct policy *p, FILE *out,
                 ticks ? (t.now_usec - first) / 1e6 : 0.0, rp.n, decisions);
         for (size_t i = 0; i < rp.n; i++) {
                 const struct control_state *st = &rp.vms[i].ctl;
-                fprintf(out, "  %s [%s]: ", audit_escape_for_log(rp.vms[i].id.name, name, sizeof(name)),
+                fprintf(out, "  %s [%s]: ", audit_escape_for_log(vm_name(&rp.vms[i].id), name, sizeof(name)),
                         rp.vms[i].group->name);
                 print_limits(out, &st->limits);
                 fprintf(out, "; changes cpu.weight %u cpu.max %u memory.high %u io.max %u; direction changes %u",
@@ -155,8 +157,10 @@ int replay_run(FILE *in, const char *in_name, const struct policy *p, FILE *out,
         r = 0;
 finish:
         recorder_tick_done(&t);
-        for (size_t i = 0; i < rp.n; i++)
+        for (size_t i = 0; i < rp.n; i++) {
+                vm_identity_done(&rp.vms[i].id);
                 control_state_done(&rp.vms[i].ctl);
+        }
         free(rp.vms);
         free(rp.ctl_vms);
         return r;

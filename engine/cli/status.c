@@ -373,7 +373,7 @@ static void print_json(const struct status_view *v, const struct snapshot_vm *ro
                 double rd, wr;
 
                 printf("%s{\"pid\":%d,", i ? "," : "", (int)r->id.pid);
-                json_string("name", r->id.name, true);
+                json_string("name", vm_name(&r->id), true);
                 json_string("uuid", r->id.uuid, true);
                 json_string("group", r->st.group, true);
                 json_string("cgroup", r->id.cgroup ? r->id.cgroup : "", true);

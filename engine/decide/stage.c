@@ -45,7 +45,7 @@ void decide_stage(struct engine *e, uint64_t now)
                 struct vm_state *vm = &e->vms[i];
                 const struct group_policy *g = vm_managed(vm) ? policy_match(e->policy, &vm->id) : NULL;
                 if (g)
-                        e->ctl_vms[n++] = (struct control_vm){vm->id.name, g, &vm->sig, &vm->ctl};
+                        e->ctl_vms[n++] = (struct control_vm){vm_name(&vm->id), g, &vm->sig, &vm->ctl};
         }
         control_tick(e->ctl_vms, n, &e->host, &e->policy->engine.host, &e->ctl_global, now, e->page_size);
         freeze_tick(e->ctl_vms, n, &e->host, &e->policy->engine.host, &e->ctl_global.freeze, now);
@@ -64,7 +64,7 @@ void decide_stage_release(struct engine *e, struct vm_state *vm)
 
 void decide_stage_vm(struct engine *e, struct vm_state *vm, uint64_t now)
 {
-        struct control_vm c = {vm->id.name, policy_match(e->policy, &vm->id), &vm->sig, &vm->ctl};
+        struct control_vm c = {vm_name(&vm->id), policy_match(e->policy, &vm->id), &vm->sig, &vm->ctl};
 
         vm->sig = (struct vm_signals){0};
         /* the host's laws wait for the tick, which weighs every VM */

@@ -94,9 +94,11 @@ int discover_vm_identify_held(int proc_fd, pid_t pid, discover_is_qemu_t is_qemu
                 .uid = uid,
                 .name_truncated = cmdline.name_truncated,
         };
-        memcpy(ret->name, cmdline.name, sizeof(ret->name));
         memcpy(ret->uuid, cmdline.uuid, sizeof(ret->uuid));
-        memcpy(ret->exe, exe, sizeof(ret->exe));
+        if (vm_identity_set(&ret->name, cmdline.name) < 0 || vm_identity_set(&ret->exe, exe) < 0) {
+                vm_identity_done(ret);
+                return -ENOMEM;
+        }
         ret->cgroup = TAKE_PTR(cgroup);
         if (ret_pid_fd)
                 *ret_pid_fd = TAKE_FD(pid_fd);

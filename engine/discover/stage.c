@@ -174,21 +174,19 @@ static int vm_track(struct engine *e, struct vm_identity *id, int held_fd, struc
                         return -ENOMEM;
                 }
                 vm = &e->vms[e->n_vms++];
-                *vm = (struct vm_state){.id = *id,
-                                        .pid_fd = pid_fd < 0 ? -1 : pid_fd,
+                *vm = (struct vm_state){.pid_fd = pid_fd < 0 ? -1 : pid_fd,
                                         .cgroup_fd = -1,
                                         .sense_fd = -1,
                                         .trigger_fd = {-1, -1, -1}};
                 log_info("found VM %s (pid %d, uuid %s, %s) in cgroup %s", vm_display_name(id, name, sizeof(name)),
-                         (int)id->pid, id->uuid[0] ? id->uuid : "none", id->exe, cgroup_display(id, cg, sizeof(cg)));
+                         (int)id->pid, id->uuid[0] ? id->uuid : "none", vm_exe(id), cgroup_display(id, cg, sizeof(cg)));
                 if (id->name_truncated)
                         log_warn("VM pid %d: its -name is longer than %d bytes and was cut", (int)id->pid, VM_NAME_MAX);
                 say_unmanaged(e, id);
-                id->cgroup = NULL; /* the table's now */
+                vm_identity_move(&vm->id, id); /* the table's now */
         } else {
                 vm_identity_done(&vm->id);
-                vm->id = *id;
-                id->cgroup = NULL;
+                vm_identity_move(&vm->id, id);
         }
         vm->seen = true;
         *ret = vm;

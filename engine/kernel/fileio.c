@@ -111,63 +111,120 @@ static int write_sync(int fd, const void *data, size_t len, mode_t mode)
         return r;
 }
 
-int atomic_write_file(const char *path, const void *data, size_t len, mode_t mode, bool durable)
+int atomic_file_open(struct atomic_file *f, const char *path, mode_t mode)
 {
-        _cleanup_close_ int dir_fd = -1, fd = -1;
-        char dir[4096], tmp[NAME_MAX + 1];
-        const char *base, *slash = strrchr(path, '/');
-        bool named = false;
+        const char *slash = strrchr(path, '/');
+        char dir[4096];
         int r;
 
+        *f = (struct atomic_file){.dir_fd = -1, .fd = -1, .mode = mode};
         if (slash) {
                 size_t n = slash == path ? 1 : (size_t)(slash - path);
                 if (n >= sizeof(dir))
                         return -ENAMETOOLONG;
                 memcpy(dir, path, n);
                 dir[n] = '\0';
-                base = slash + 1;
+                f->base = slash + 1;
         } else {
                 snprintf(dir, sizeof(dir), ".");
-                base = path;
+                f->base = path;
         }
-        if (!base[0] || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
+        if (!f->base[0] || strcmp(f->base, ".") == 0 || strcmp(f->base, "..") == 0)
                 return -EINVAL;
-        r = tmp_name(base, tmp, sizeof(tmp));
-        if (r < 0)
-                return r;
-
-        dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dir_fd < 0)
+        f->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (f->dir_fd < 0)
                 return -errno;
 
         /* An unnamed file first: a crash before the rename leaves nothing behind. */
-        fd = openat(dir_fd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
-        if (fd >= 0) {
-                r = write_sync(fd, data, len, mode);
-                if (r < 0)
+        f->fd = openat(f->dir_fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, mode); /* read back if it cannot be linked */
+        if (f->fd < 0) {
+                /* a filesystem without O_TMPFILE: a fresh name, made with O_EXCL */
+                r = create_tmp(f->dir_fd, f->base, mode, f->tmp, sizeof(f->tmp), &f->fd);
+                if (r < 0) {
+                        f->tmp[0] = '\0'; /* not ours */
+                        atomic_file_abort(f);
                         return r;
-                if (link_tmpfile(fd, dir_fd, base, tmp, sizeof(tmp)) == 0)
-                        named = true;
-                fd = safe_close(fd);
+                }
         }
-        if (!named) {
-                /* a filesystem without O_TMPFILE, or no way to link it: a fresh name, made with O_EXCL */
-                r = create_tmp(dir_fd, base, mode, tmp, sizeof(tmp), &fd);
-                if (r < 0)
-                        return r;
-                r = write_sync(fd, data, len, mode);
-        }
-        if (r == 0 && fd >= 0 && close(TAKE_FD(fd)) < 0)
-                r = -errno;
-        if (r == 0 && renameat(dir_fd, tmp, dir_fd, base) < 0)
-                r = -errno;
+        return 0;
+}
+
+int atomic_file_write(struct atomic_file *f, const void *data, size_t len)
+{
+        return write_all(f->fd, data, len);
+}
+
+/* Copy what the unnamed file holds into a file named afresh, where the unnamed one cannot be linked. */
+static int atomic_file_name_by_copy(struct atomic_file *f)
+{
+        _cleanup_close_ int fd = -1;
+        char buf[16384];
+        off_t offset = 0;
+        ssize_t n;
+        int r;
+
+        r = create_tmp(f->dir_fd, f->base, f->mode, f->tmp, sizeof(f->tmp), &fd);
         if (r < 0) {
-                (void)unlinkat(dir_fd, tmp, 0);
+                f->tmp[0] = '\0'; /* not ours */
                 return r;
         }
-        if (durable)
-                (void)fsync(dir_fd);
+        while ((n = read_retry(f->fd, buf, sizeof(buf), offset)) > 0) {
+                r = write_all(fd, buf, (size_t)n);
+                if (r < 0)
+                        return r;
+                offset += n;
+        }
+        if (n < 0)
+                return (int)n;
+        r = write_sync(fd, "", 0, f->mode);
+        if (r < 0)
+                return r;
+        safe_close(f->fd);
+        f->fd = TAKE_FD(fd);
         return 0;
+}
+
+int atomic_file_commit(struct atomic_file *f, bool durable)
+{
+        int r = write_sync(f->fd, "", 0, f->mode);
+
+        if (r == 0 && !f->tmp[0] && link_tmpfile(f->fd, f->dir_fd, f->base, f->tmp, sizeof(f->tmp)) < 0) {
+                f->tmp[0] = '\0';
+                r = atomic_file_name_by_copy(f);
+        }
+        if (r == 0 && close(TAKE_FD(f->fd)) < 0)
+                r = -errno;
+        if (r == 0 && renameat(f->dir_fd, f->tmp, f->dir_fd, f->base) < 0)
+                r = -errno;
+        if (r == 0 && durable)
+                (void)fsync(f->dir_fd);
+        if (r == 0)
+                f->tmp[0] = '\0'; /* renamed: nothing to remove */
+        atomic_file_abort(f);
+        return r;
+}
+
+void atomic_file_abort(struct atomic_file *f)
+{
+        if (f->tmp[0] && f->dir_fd >= 0)
+                (void)unlinkat(f->dir_fd, f->tmp, 0);
+        f->tmp[0] = '\0';
+        f->fd = safe_close(f->fd);
+        f->dir_fd = safe_close(f->dir_fd);
+}
+
+int atomic_write_file(const char *path, const void *data, size_t len, mode_t mode, bool durable)
+{
+        struct atomic_file f;
+        int r;
+
+        r = atomic_file_open(&f, path, mode);
+        if (r == 0)
+                r = atomic_file_write(&f, data, len);
+        if (r == 0)
+                r = atomic_file_commit(&f, durable);
+        atomic_file_abort(&f);
+        return r;
 }
 
 int mkdir_parent(const char *path, mode_t mode)

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <limits.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -20,6 +21,20 @@ int write_all(int fd, const void *buf, size_t len);
  * itself survives a power cut. 0 or -errno; on failure path is untouched and no temporary file stays.
  */
 int atomic_write_file(const char *path, const void *data, size_t len, mode_t mode, bool durable);
+
+/* The same, written in parts (a file too large to hold whole): open, write as many times as needed, then commit, which
+ * makes it path; or abort, which leaves path untouched. Where the unnamed file cannot be linked, commit copies it
+ * to a fresh name first. A failed open or write must still be aborted. */
+struct atomic_file {
+        int dir_fd, fd;
+        const char *base;       /* path's last component (path must outlive the file) */
+        char tmp[NAME_MAX + 1]; /* the temporary name, "" while the file has none */
+        mode_t mode;
+};
+int atomic_file_open(struct atomic_file *f, const char *path, mode_t mode);
+int atomic_file_write(struct atomic_file *f, const void *data, size_t len);
+int atomic_file_commit(struct atomic_file *f, bool durable);
+void atomic_file_abort(struct atomic_file *f);
 
 /* Create the directory path is in (one level, with mode), unless it exists. 0 or -errno. */
 int mkdir_parent(const char *path, mode_t mode);

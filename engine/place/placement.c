@@ -38,7 +38,7 @@ int placement_leaf_name(const struct vm_identity *vm, char *buf, size_t size)
         bool altered = vm->name_truncated;
         int r;
 
-        if (!vm->name[0]) {
+        if (!vm->name) {
                 if (vm->uuid[0])
                         r = snprintf(buf, size, "uuid-%s", vm->uuid);
                 else

@@ -56,7 +56,7 @@ static void audit_move(struct engine *e, struct vm_state *vm, const char *from, 
         metrics_count(&e->totals, "cgroup.procs", 1);
         char pid[16];
         struct audit_record rec = {
-                .vm = vm->id.name,
+                .vm = vm_name(&vm->id),
                 .uuid = vm->id.uuid[0] ? vm->id.uuid : NULL,
                 .pid = vm->id.pid,
                 .group = vm->group,

@@ -59,11 +59,11 @@ bool policy_cgroup_is_machined(const char *cgroup)
 /* Every Match*= the group has must hold; a group with none matches every VM. */
 static bool group_matches(const struct group_policy *g, const struct vm_identity *vm, bool any_user)
 {
-        if (g->n_match_name && !glob_any(g->match_name, g->n_match_name, vm->name))
+        if (g->n_match_name && !glob_any(g->match_name, g->n_match_name, vm_name(vm)))
                 return false;
         if (g->n_match_uuid && !glob_any(g->match_uuid, g->n_match_uuid, vm->uuid))
                 return false;
-        if (g->n_match_exe && !glob_any(g->match_exe, g->n_match_exe, vm->exe))
+        if (g->n_match_exe && !glob_any(g->match_exe, g->n_match_exe, vm_exe(vm)))
                 return false;
         if (!any_user && g->n_match_user && !uid_any(g->match_user, g->n_match_user, vm->uid))
                 return false;

@@ -359,7 +359,7 @@ static char *vm_labels(const struct metrics_vm *vm, bool with_pid)
         struct out o = {};
         char pid[VALUE_MAX];
 
-        out_label(&o, "vm", vm->id->name);
+        out_label(&o, "vm", vm_name(vm->id));
         if (vm->id->uuid[0])
                 out_label(&o, "uuid", vm->id->uuid);
         out_label(&o, "group", vm->group);
@@ -693,7 +693,7 @@ int metrics_format(const struct metrics_engine *e, const struct metrics_vm *vms,
                 if (!strstr(labels[i], ",pid=\""))
                         out_label(&info, "pid", fmt_u64((uint64_t)vms[i].id->pid, pid));
                 out_label(&info, "cgroup", vms[i].cgroup);
-                out_label(&info, "exe", vms[i].id->exe);
+                out_label(&info, "exe", vm_exe(vms[i].id));
                 if (info.oom)
                         o.oom = true;
                 else

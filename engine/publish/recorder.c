@@ -128,9 +128,9 @@ int recorder_format_vm(const struct vm_identity *id, const struct vm_signals *si
 
         out_printf(&o, "vm pid=%d start=%llu uid=%u", (int)id->pid, (unsigned long long)id->start_time,
                    (unsigned)id->uid);
-        out_encoded(&o, "name", id->name);
+        out_encoded(&o, "name", vm_name(id));
         out_encoded(&o, "uuid", id->uuid);
-        out_encoded(&o, "exe", id->exe);
+        out_encoded(&o, "exe", vm_exe(id));
         out_encoded(&o, "cgroup", id->cgroup ? id->cgroup : "");
         out_fields(&o, sig, vm_fields, ELEMENTSOF(vm_fields));
         out_printf(&o, " runq_source=%s",
@@ -205,6 +205,7 @@ int recorder_parse_tick(const char *line, uint64_t *ret_now_usec, struct host_si
 
 struct vm_parse {
         struct vm_identity id;
+        char name[VM_NAME_MAX + 1], exe[VM_EXE_MAX + 1]; /* then on the identity's heap */
         char cgroup[VM_CGROUP_MAX];
         bool have_cgroup;
         struct vm_signals sig;
@@ -241,11 +242,11 @@ static int vm_field(const char *key, size_t keylen, const char *val, size_t vall
         uint64_t n;
 
         if (kv_key_is(key, keylen, "name"))
-                return unescape_percent(val, vallen, v->id.name, sizeof(v->id.name));
+                return unescape_percent(val, vallen, v->name, sizeof(v->name));
         if (kv_key_is(key, keylen, "uuid"))
                 return unescape_percent(val, vallen, v->id.uuid, sizeof(v->id.uuid));
         if (kv_key_is(key, keylen, "exe"))
-                return unescape_percent(val, vallen, v->id.exe, sizeof(v->id.exe));
+                return unescape_percent(val, vallen, v->exe, sizeof(v->exe));
         if (kv_key_is(key, keylen, "cgroup")) {
                 v->have_cgroup = true;
                 return unescape_percent(val, vallen, v->cgroup, sizeof(v->cgroup));
@@ -286,12 +287,17 @@ int recorder_parse_vm(const char *line, struct vm_identity *ret_id, struct vm_si
         r = kv_for_each(line, "vm", vm_field, v);
         if (r == 0 && !v->have_pid)
                 r = -EINVAL;
+        if (r == 0)
+                r = vm_identity_set(&v->id.name, v->name);
+        if (r == 0)
+                r = vm_identity_set(&v->id.exe, v->exe);
         if (r == 0 && v->have_cgroup)
                 r = vm_identity_set_cgroup(&v->id, v->cgroup);
         if (r == 0) {
-                *ret_id = v->id;
+                vm_identity_move(ret_id, &v->id);
                 *ret_sig = v->sig;
         }
+        vm_identity_done(&v->id);
         free(v);
         return r;
 }

@@ -97,11 +97,23 @@ static const char *status_path(const struct engine *e)
         return e->opt.status_path ? e->opt.status_path : SNAPSHOT_DEFAULT;
 }
 
+/* The status file is written in parts of about this size, each as soon as it is formatted. */
+#define SNAPSHOT_PART_SIZE (64 * 1024)
+
+static int snapshot_flush(struct snapshot_text *t, struct atomic_file *f)
+{
+        int r = atomic_file_write(f, t->buf, t->len);
+
+        t->len = 0;
+        return r;
+}
+
 /* The live view for `vmgov status`, replaced atomically each tick of a running daemon. */
 static void publish_status(struct engine *e)
 {
         const char *path = status_path(e);
         struct snapshot_state st;
+        struct atomic_file file;
         int r;
 
         if (!e->snapshot_on || strcmp(path, "none") == 0)
@@ -114,19 +126,27 @@ static void publish_status(struct engine *e)
                 .dry_run = e->dry_run,
                 .errors = e->totals.write_errors,
         };
-        for (unsigned f = 0; f < _METRICS_FILE_MAX; f++)
-                d.writes += e->totals.decisions[f];
+        for (unsigned k = 0; k < _METRICS_FILE_MAX; k++)
+                d.writes += e->totals.decisions[k];
         snprintf(d.runq_source, sizeof(d.runq_source), "%s", e->schedlat ? schedlat_mode(e->schedlat) : "none");
         snprintf(d.policy, sizeof(d.policy), "%s", e->opt.policy_path);
-        r = snapshot_format_daemon(&e->snapshot, &d);
+        /* Written as it is formatted, a part at a time: a thousand VMs' lines would otherwise be held whole (2 MiB). */
+        r = atomic_file_open(&file, path, 0600);
+        if (r == 0)
+                r = snapshot_format_daemon(&e->snapshot, &d);
         for (size_t i = 0; i < e->n_vms && r == 0; i++) {
                 snapshot_state_of(e, &e->vms[i], &st);
                 r = snapshot_format_vm(&e->snapshot, &e->vms[i].id, &e->vms[i].sig, &st);
                 for (size_t k = 0; k < e->vms[i].n_thread_sig && r == 0; k++)
                         r = snapshot_format_thread(&e->snapshot, &e->vms[i].thread_sig[k]);
+                if (r == 0 && e->snapshot.len >= SNAPSHOT_PART_SIZE)
+                        r = snapshot_flush(&e->snapshot, &file);
         }
         if (r == 0)
-                r = atomic_write_file(path, e->snapshot.buf, e->snapshot.len, 0600, false);
+                r = snapshot_flush(&e->snapshot, &file);
+        if (r == 0)
+                r = atomic_file_commit(&file, false);
+        atomic_file_abort(&file);
         if (r < 0 && !e->warned_snapshot) {
                 e->warned_snapshot = true;
                 log_warn_errno(r, "status file %s: cannot write it: %m; vmgov status will sample on its own", path);
@@ -140,7 +160,7 @@ static void publish_status(struct engine *e)
 
 static uint64_t totals_key(const struct vm_state *vm)
 {
-        const char *parts[] = {vm->id.name, vm->id.uuid, vm->group};
+        const char *parts[] = {vm_name(&vm->id), vm->id.uuid, vm->group};
         uint64_t h = UINT64_C(14695981039346656037); /* FNV-1a, over the three with their NULs */
 
         for (size_t i = 0; i < ELEMENTSOF(parts); i++)

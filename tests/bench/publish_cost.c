@@ -67,9 +67,9 @@ static void fleet_fill(struct fleet *f, unsigned i)
 
         id->pid = 10000 + (pid_t)i;
         id->start_time = 812345 + i;
-        snprintf(id->name, sizeof(id->name), "web-%u", i);
+        if (asprintf(&id->name, "web-%u", i) < 0 || !(id->exe = strdup("qemu-system-x86_64")))
+                abort();
         snprintf(id->uuid, sizeof(id->uuid), "6b1c4f0e-2d7a-4c1b-9e3f-%012x", i);
-        snprintf(id->exe, sizeof(id->exe), "qemu-system-x86_64");
         if (asprintf(&id->cgroup, "/vmgov/web/web-%u", i) < 0)
                 abort();
 

@@ -48,7 +48,7 @@ static void check_exposition(const char *text)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-        static struct vm_identity id; /* 5 KiB: kept off the fuzzer's stack */
+        static struct vm_identity id;
         struct metrics_engine e = {.interval_usec = 1000000};
         struct metrics_vm vm = {.id = &id};
         char *s, *text = NULL, buf[3 * 64 + 1];
@@ -60,9 +60,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (void)metrics_escape_label(s, buf, sizeof(buf));
 
         memset(&id, 0, sizeof(id));
-        copy(id.name, sizeof(id.name), s);
+        id.name = s[0] ? s : NULL; /* borrowed, as long as the input */
         copy(id.uuid, sizeof(id.uuid), s);
-        copy(id.exe, sizeof(id.exe), s);
+        id.exe = id.name;
         vm.group = s;
         vm.cgroup = s;
         if (metrics_format(&e, &vm, 1, &text, &len) == 0) {

@@ -377,9 +377,9 @@ static void test_shipped_default_policy_loads(void **state)
 static struct vm_identity vm(const char *name, const char *uuid, const char *exe, uid_t uid)
 {
         struct vm_identity v = {.pid = 100, .uid = uid};
-        snprintf(v.name, sizeof(v.name), "%s", name);
         snprintf(v.uuid, sizeof(v.uuid), "%s", uuid);
-        snprintf(v.exe, sizeof(v.exe), "%s", exe);
+        v.name = name[0] ? (char *)name : NULL; /* borrowed: never vm_identity_done()'d */
+        v.exe = exe[0] ? (char *)exe : NULL;
         return v;
 }
 

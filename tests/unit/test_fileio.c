@@ -85,10 +85,51 @@ static void test_atomic_write_file(void **state)
         tmptree_remove(dir, dir_fd);
 }
 
+/* Written in parts: a reader sees the old file until the commit; an abort leaves it, and nothing else, behind. */
+static void test_atomic_file_parts(void **state)
+{
+        char dir[4096], path[4200], names[1024];
+        int dir_fd = tmptree_new(dir, sizeof(dir));
+        struct atomic_file f;
+        char *text;
+
+        snprintf(path, sizeof(path), "%s/status", dir);
+        assert_int_equal(atomic_write_file(path, "old\n", 4, 0600, false), 0);
+
+        assert_int_equal(atomic_file_open(&f, path, 0640), 0);
+        assert_int_equal(atomic_file_write(&f, "one ", 4), 0);
+        assert_int_equal(atomic_file_write(&f, "two ", 4), 0);
+        text = read_all(dir_fd, "status");
+        assert_string_equal(text, "old\n");
+        free(text);
+        assert_int_equal(atomic_file_write(&f, "three\n", 6), 0);
+        assert_int_equal(atomic_file_commit(&f, true), 0);
+        atomic_file_abort(&f); /* after a commit: nothing to undo */
+        text = read_all(dir_fd, "status");
+        assert_string_equal(text, "one two three\n");
+        free(text);
+
+        assert_int_equal(atomic_file_open(&f, path, 0600), 0);
+        assert_int_equal(atomic_file_write(&f, "half", 4), 0);
+        atomic_file_abort(&f);
+        text = read_all(dir_fd, "status");
+        assert_string_equal(text, "one two three\n");
+        free(text);
+        listing(dir, names, sizeof(names));
+        assert_string_equal(names, "status");
+
+        snprintf(path, sizeof(path), "%s/missing/status", dir);
+        assert_int_equal(atomic_file_open(&f, path, 0600), -ENOENT);
+        atomic_file_abort(&f);
+
+        tmptree_remove(dir, dir_fd);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_atomic_write_file),
+                cmocka_unit_test(test_atomic_file_parts),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

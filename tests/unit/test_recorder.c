@@ -14,9 +14,11 @@
 static void fill(struct vm_identity *id, struct vm_signals *sig)
 {
         *id = (struct vm_identity){.pid = 4242, .start_time = 81234, .uid = 64055};
-        snprintf(id->name, sizeof(id->name), "web 1\n\"x\"=y%%");
+        id->name = strdup("web 1\n\"x\"=y%");
+        id->exe = strdup("qemu-system-x86_64");
+        assert_non_null(id->name);
+        assert_non_null(id->exe);
         snprintf(id->uuid, sizeof(id->uuid), "6b29fc40-ca47-1067-b31d-00dd010662da");
-        snprintf(id->exe, sizeof(id->exe), "qemu-system-x86_64");
         id->cgroup = strdup("/vmgov/web/web_1-12345678");
         assert_non_null(id->cgroup);
         *sig = (struct vm_signals){
@@ -88,6 +90,10 @@ static void test_longest_strings(void **state)
         int n;
 
         fill(&id, &sig);
+        id.name = realloc(id.name, VM_NAME_MAX + 1);
+        id.exe = realloc(id.exe, VM_EXE_MAX + 1);
+        assert_non_null(id.name);
+        assert_non_null(id.exe);
         memset(id.name, '%', VM_NAME_MAX);
         id.name[VM_NAME_MAX] = '\0';
         memset(id.exe, '\x1b', VM_EXE_MAX);

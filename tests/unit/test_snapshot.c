@@ -28,9 +28,10 @@ static const struct snapshot_daemon daemon_info = {
 static void fill(struct snapshot_vm *v, int i)
 {
         *v = (struct snapshot_vm){.id = {.pid = 4242 + i, .start_time = 81234, .uid = 0}};
-        snprintf(v->id.name, sizeof(v->id.name), "web %d\n\"x\"=y%%", i);
+        assert_int_equal(asprintf(&v->id.name, "web %d\n\"x\"=y%%", i) > 0, 1);
+        v->id.exe = strdup("qemu-system-x86_64");
+        assert_non_null(v->id.exe);
         snprintf(v->id.uuid, sizeof(v->id.uuid), "6b29fc40-ca47-1067-b31d-00dd010662da");
-        snprintf(v->id.exe, sizeof(v->id.exe), "qemu-system-x86_64");
         assert_int_equal(asprintf(&v->id.cgroup, "/vmgov/web/web_%d", i) > 0, 1);
         v->sig = (struct vm_signals){.interval_usec = 1000000,
                                      .cpu = {.some_ppm = 120000},
@@ -112,6 +113,8 @@ static void test_longest_strings(void **state)
         fill(&in[0], 0);
         fill(&in[1], 1);
         in[1].st = (struct snapshot_state){0};
+        in[1].id.name = realloc(in[1].id.name, VM_NAME_MAX + 1);
+        assert_non_null(in[1].id.name);
         memset(in[1].id.name, '\n', VM_NAME_MAX);
         in[1].id.name[VM_NAME_MAX] = '\0';
         /* the longest cgroup path taken */
@@ -243,7 +246,7 @@ static void test_unknown_keys(void **state)
         assert_int_equal(n, 1);
         assert_string_equal(vms[0].id.name, "a");
         assert_string_equal(vms[0].st.group, "g");
-        free(vms);
+        snapshot_vms_free(vms, n);
 }
 
 int main(void)

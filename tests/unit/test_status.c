@@ -49,9 +49,9 @@ static int setup(void **state)
         tmptree_write_string(f->fd, "proc/812/stat", stat_line);
 
         vms[0].id = (struct vm_identity){.pid = 4242, .start_time = 1, .uid = 0};
-        snprintf(vms[0].id.name, sizeof(vms[0].id.name), "web\n<0>evil\x1b[31m");
+        vms[0].id.name = (char *)"web\n<0>evil\x1b[31m";
         snprintf(vms[0].id.uuid, sizeof(vms[0].id.uuid), "\x1b[2J\n<1>");
-        snprintf(vms[0].id.exe, sizeof(vms[0].id.exe), "qemu\x1b]0;owned\x07");
+        vms[0].id.exe = (char *)"qemu\x1b]0;owned\x07";
         vms[0].id.cgroup = (char *)"/user.slice/a\n<3>b\xe2\x80\xae\xff/c";
         vms[0].st = (struct snapshot_state){.sensed = false, .decisions = 1, .decided_usec = 1};
         snprintf(vms[0].st.group, sizeof(vms[0].st.group), "w\x1b[8m");
@@ -64,9 +64,8 @@ static int setup(void **state)
 
         vms[1].id = (struct vm_identity){.pid = 4243, .start_time = 1, .uid = 0};
         /* 6 characters, 10 bytes, 8 columns: 日本 are two wide characters */
-        snprintf(vms[1].id.name, sizeof(vms[1].id.name),
-                 "w\xc3\xa9"
-                 "b-\xe6\x97\xa5\xe6\x9c\xac");
+        vms[1].id.name = (char *)"w\xc3\xa9"
+                                 "b-\xe6\x97\xa5\xe6\x9c\xac";
         snprintf(vms[1].id.uuid, sizeof(vms[1].id.uuid), "6b29fc40-ca47-1067-b31d-00dd010662da");
         vms[1].id.cgroup = (char *)"/vmgov/web/w\xc3\xa9"
                                    "b";
