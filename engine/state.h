@@ -16,6 +16,7 @@
 #include "kernel/signals.h"
 #include "kernel/vm.h"
 #include "policy/config.h"
+#include "policy/policy.h"
 #include "publish/metrics.h"
 #include "publish/snapshot.h"
 
@@ -98,10 +99,12 @@ struct vm_state {
         int pid_fd; /* its /proc/PID directory, held since discovery: pins the process, not its number (-1: none) */
         bool seen;  /* mark and sweep over scans; false after a scan (or an exit event): the VM is gone */
         /* place */
-        char group[GROUP_NAME_MAX + 1]; /* "" = unmanaged */
-        char *cgroup;                   /* target cgroup, relative to the mount; NULL until placed (vm_cgroup) */
-        bool own;                       /* the engine created the cgroup (and removes it when the VM is gone) */
-        int cgroup_fd;                  /* held, -1 until placed (always in dry-run for a new cgroup) */
+        char group[GROUP_NAME_MAX + 1];   /* "" = unmanaged */
+        const struct group_policy *match; /* what policy_match() said, for the policy of match_generation */
+        uint64_t match_generation;        /* 0: ask again (a new identity, another cgroup) */
+        char *cgroup;                     /* target cgroup, relative to the mount; NULL until placed (vm_cgroup) */
+        bool own;                         /* the engine created the cgroup (and removes it when the VM is gone) */
+        int cgroup_fd;                    /* held, -1 until placed (always in dry-run for a new cgroup) */
         bool placed;
         bool refused;               /* placement refused: said once, not again every tick */
         struct vcpus_map *threads;  /* which thread is which, for a group that places them apart (NULL: not read) */
@@ -297,6 +300,17 @@ static inline void engine_fd_keep(struct engine *e, int *fd, bool generous)
                 *fd = -1;
                 engine_fds_spent(e);
         }
+}
+
+/* The VM's group in the policy, or NULL: matched once for its identity and the policy in force, not at each stage of
+ * each tick (globs over every group). */
+static inline const struct group_policy *vm_group_policy(const struct engine *e, struct vm_state *vm)
+{
+        if (vm->match_generation != e->policy->generation) {
+                vm->match = policy_match(e->policy, &vm->id);
+                vm->match_generation = e->policy->generation;
+        }
+        return vm->match;
 }
 
 /* The VM's target cgroup, relative to the mount: "" until it is placed. */

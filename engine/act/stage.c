@@ -84,10 +84,18 @@ static void note_taps_skipped(struct vm_state *vm, const struct tapdev_list *tap
                                name, pid);
 }
 
+/* Why a VM has the policy's value: its group, and where the policy says so. */
+static const char *policy_reason(const struct group_policy *g, char *buf, size_t size)
+{
+        snprintf(buf, size, "policy: [group %s] at %s:%u", g->name, g->file, g->line);
+        return buf;
+}
+
 /* The VM's tap devices get the group's rates (no cgroup file: through netshape, same decisions and audit). */
 static void act_net(struct engine *e, struct vm_state *vm, const struct group_policy *g,
-                    const struct actuator_target *t, const char *reason)
+                    const struct actuator_target *t)
 {
+        char reason[600];
         const struct tapdev_host host = {.proc_fd = e->proc_fd, .net_fd = e->net_fd};
         struct setting settings[NETSHAPE_SETTINGS_MAX];
         struct tapdev_list taps = {0};
@@ -125,6 +133,7 @@ static void act_net(struct engine *e, struct vm_state *vm, const struct group_po
                 log_err_errno(r, "[group %s]: cannot shape the taps of VM pid %d: %m", g->name, (int)vm->id.pid);
                 return;
         }
+        policy_reason(g, reason, sizeof(reason));
         for (size_t i = 0; i < n; i++)
                 count(e, vm, settings[i].file, actuator_apply(e->act, t, &settings[i], reason));
 }
@@ -323,7 +332,7 @@ static void act_partition(struct engine *e, struct vm_state *vm, const struct gr
 
 void act_stage_partition(struct engine *e, struct vm_state *vm)
 {
-        const struct group_policy *g = policy_match(e->policy, &vm->id);
+        const struct group_policy *g = vm_group_policy(e, vm);
         struct actuator_target t = {
                 .vm = vm_name(&vm->id), .uuid = vm->id.uuid, .pid = vm->id.pid, .group = g ? g->name : NULL};
 
@@ -364,9 +373,9 @@ static void act_freeze(struct engine *e, struct vm_state *vm, const struct actua
 /* Write what the laws want (the policy's baseline until they move it); each change says why. */
 void act_stage_vm(struct engine *e, struct vm_state *vm, uint64_t now)
 {
-        const struct group_policy *g = policy_match(e->policy, &vm->id);
+        const struct group_policy *g = vm_group_policy(e, vm);
         struct setting settings[SETTINGS_MAX];
-        char policy_reason[600];
+        char why[600];
         size_t n;
         int r;
 
@@ -377,8 +386,6 @@ void act_stage_vm(struct engine *e, struct vm_state *vm, uint64_t now)
                 log_err_errno(r, "[group %s]: cannot format its limits: %m", g->name);
                 return;
         }
-        snprintf(policy_reason, sizeof(policy_reason), "policy: [group %s] at %s:%u", g->name, g->file, g->line);
-
         /* past the fd budget its cgroup is not held: opened for this act */
         _cleanup_close_ int once =
                 vm->cgroup_fd < 0 && !e->dry_run ? cgroupfs_open_dir(e->mount_fd, vm_cgroup(vm)) : -1;
@@ -406,14 +413,15 @@ void act_stage_vm(struct engine *e, struct vm_state *vm, uint64_t now)
                 plan = index_hash(plan, &g->generation, sizeof(g->generation));
         if (plan != vm->act_settled || now >= vm->act_recheck_usec) {
                 unsigned errors = e->act->errors;
+                policy_reason(g, why, sizeof(why)); /* formatted only when there is something to apply */
                 e->act_missing = false;
                 for (size_t i = 0; i < n; i++) {
                         int knob = control_knob_of_file(settings[i].file);
-                        const char *reason = knob >= 0 && vm->ctl.reason[knob] ? vm->ctl.reason[knob] : policy_reason;
+                        const char *reason = knob >= 0 && vm->ctl.reason[knob] ? vm->ctl.reason[knob] : why;
                         if (controller_ok(e, settings[i].controller))
                                 count(e, vm, settings[i].file, actuator_apply(e->act, &t, &settings[i], reason));
                 }
-                act_threads(e, vm, g, &t, policy_reason, reloaded[0] ? reloaded : NULL);
+                act_threads(e, vm, g, &t, why, reloaded[0] ? reloaded : NULL);
                 act_partition(e, vm, g, &t);
                 /* a refused or failed write is tried again at the next tick; a file the cgroup lacks is settled */
                 vm->act_settled = e->act->errors == errors ? plan : 0;
@@ -422,7 +430,7 @@ void act_stage_vm(struct engine *e, struct vm_state *vm, uint64_t now)
         }
         act_memory_reclaim(e, vm, g, &t);
         act_freeze(e, vm, &t);
-        act_net(e, vm, g, &t, policy_reason);
+        act_net(e, vm, g, &t);
 }
 
 void act_stage_release_vm(struct engine *e, struct vm_state *vm)

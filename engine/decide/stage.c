@@ -43,7 +43,7 @@ void decide_stage(struct engine *e, uint64_t now)
         }
         for (size_t i = 0; i < e->n_vms; i++) {
                 struct vm_state *vm = &e->vms[i];
-                const struct group_policy *g = vm_managed(vm) ? policy_match(e->policy, &vm->id) : NULL;
+                const struct group_policy *g = vm_managed(vm) ? vm_group_policy(e, vm) : NULL;
                 if (g)
                         e->ctl_vms[n++] = (struct control_vm){vm_name(&vm->id), g, &vm->sig, &vm->ctl};
         }
@@ -64,7 +64,7 @@ void decide_stage_release(struct engine *e, struct vm_state *vm)
 
 void decide_stage_vm(struct engine *e, struct vm_state *vm, uint64_t now)
 {
-        struct control_vm c = {vm_name(&vm->id), policy_match(e->policy, &vm->id), &vm->sig, &vm->ctl};
+        struct control_vm c = {vm_name(&vm->id), vm_group_policy(e, vm), &vm->sig, &vm->ctl};
 
         vm->sig = (struct vm_signals){0};
         /* the host's laws wait for the tick, which weighs every VM */

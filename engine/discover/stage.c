@@ -187,6 +187,7 @@ static int vm_track(struct engine *e, struct vm_identity *id, int held_fd, struc
         } else {
                 vm_identity_done(&vm->id);
                 vm_identity_move(&vm->id, id);
+                vm->match_generation = 0; /* -runas, a rewritten command line: matched again */
         }
         vm->seen = true;
         *ret = vm;

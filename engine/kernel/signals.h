@@ -53,6 +53,14 @@ struct runq_histogram {
         uint64_t samples, sum_ns;
 };
 
+/* One tick's waits, in the buckets above: 32 bits each, as the eBPF program counts them (a thousand VMs carry two
+ * each). A count that would not fit (never seen: 4 billion wake-ups of one VM in a tick) stays at UINT32_MAX. */
+struct runq_tick_histogram {
+        bool buckets;
+        uint32_t count[RUNQ_BUCKETS];
+        uint64_t samples, sum_ns;
+};
+
 struct runq_latency {
         enum runq_source source;
         uint64_t samples;                      /* wake-up-to-run events seen in the tick */
@@ -61,8 +69,8 @@ struct runq_latency {
         /* the one vCPU with the highest p99 of its own (eBPF only): one starved vCPU is the steal time a guest
          * feels, whatever the others do */
         uint64_t worst_vcpu_p99_usec;
-        uint32_t worst_vcpu;                   /* its index (the n of "CPU n/KVM") + 1; 0: none measured */
-        struct runq_histogram tick, vcpu_tick; /* the tick's waits: all of the VM's threads, its vCPU threads */
+        uint32_t worst_vcpu;                        /* its index (the n of "CPU n/KVM") + 1; 0: none measured */
+        struct runq_tick_histogram tick, vcpu_tick; /* the tick's waits: all of the VM's threads, its vCPU threads */
 };
 
 #define SIGNALS_IO_DEVICES 8

@@ -273,6 +273,7 @@ static int place_own(struct engine *e, struct vm_state *vm)
                 if (asprintf(&now_in, "/%s", path) >= 0) {
                         free(vm->id.cgroup);
                         vm->id.cgroup = now_in;
+                        vm->match_generation = 0;
                 }
         } else if (!e->dry_run) {
                 /* Already there, from an engine before this one, which may have left the tree without its
@@ -475,7 +476,7 @@ static void threads_gather(struct engine *e, struct vm_state *vm)
 
 int place_stage_vm(struct engine *e, struct vm_state *vm, uint64_t now)
 {
-        const struct group_policy *g = policy_match(e->policy, &vm->id);
+        const struct group_policy *g = vm_group_policy(e, vm);
         const char *gname = g ? g->name : "";
         char name[AUDIT_LOG_NAME_MAX];
         int r;

@@ -49,7 +49,7 @@ void metrics_count(struct metrics_counters *c, const char *file, int apply_resul
                 c->write_errors++;
 }
 
-static void histogram_add(struct runq_histogram *acc, const struct runq_histogram *tick)
+static void histogram_add(struct runq_histogram *acc, const struct runq_tick_histogram *tick)
 {
         acc->buckets = tick->buckets;
         for (unsigned b = 0; b < RUNQ_BUCKETS; b++)

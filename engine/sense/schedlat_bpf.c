@@ -350,10 +350,12 @@ int schedlat_bpf_read(struct schedlat *s, unsigned id, struct vm_entry *vm, stru
         ret->vcpu_p99_usec = (schedlat_percentile_ns(&vd, 990) + 500) / 1000;
         ret->worst_vcpu_p99_usec = (worst_ns + 500) / 1000;
         ret->worst_vcpu = worst;
-        ret->tick = (struct runq_histogram){.buckets = true, .samples = d.total, .sum_ns = d.sum_ns};
-        ret->vcpu_tick = (struct runq_histogram){.buckets = true, .samples = vd.total, .sum_ns = vd.sum_ns};
-        memcpy(ret->tick.count, d.count, sizeof(ret->tick.count));
-        memcpy(ret->vcpu_tick.count, vd.count, sizeof(ret->vcpu_tick.count));
+        ret->tick = (struct runq_tick_histogram){.buckets = true, .samples = d.total, .sum_ns = d.sum_ns};
+        ret->vcpu_tick = (struct runq_tick_histogram){.buckets = true, .samples = vd.total, .sum_ns = vd.sum_ns};
+        for (unsigned b = 0; b < RUNQ_BUCKETS; b++) {
+                ret->tick.count[b] = (uint32_t)MIN(d.count[b], (uint64_t)UINT32_MAX);
+                ret->vcpu_tick.count[b] = (uint32_t)MIN(vd.count[b], (uint64_t)UINT32_MAX);
+        }
         *totals = (struct schedlat_totals){
                 .samples = d.total, .wait_ns = d.sum_ns, .vcpu_samples = vd.total, .vcpu_wait_ns = vd.sum_ns};
         return 0;

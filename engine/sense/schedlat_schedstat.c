@@ -167,8 +167,8 @@ int schedlat_schedstat_read(struct schedlat *s, struct vm_entry *vm, struct runq
         ret->p90_usec = (schedlat_points_percentile_ns(vm->points, np, 900) + 500) / 1000;
         ret->p99_usec = (schedlat_points_percentile_ns(vm->points, np, 990) + 500) / 1000;
         ret->vcpu_p99_usec = (schedlat_points_percentile_ns(vm->vcpu_points, nv, 990) + 500) / 1000;
-        ret->tick = (struct runq_histogram){.samples = t.samples, .sum_ns = t.wait_ns};
-        ret->vcpu_tick = (struct runq_histogram){.samples = t.vcpu_samples, .sum_ns = t.vcpu_wait_ns};
+        ret->tick = (struct runq_tick_histogram){.samples = t.samples, .sum_ns = t.wait_ns};
+        ret->vcpu_tick = (struct runq_tick_histogram){.samples = t.vcpu_samples, .sum_ns = t.vcpu_wait_ns};
         *totals = t;
         return 0;
 }

@@ -83,7 +83,7 @@ static int trigger_arm(struct engine *e, int dir_fd, const char *file, uint32_t 
 
 static void triggers_arm(struct engine *e, struct vm_state *vm)
 {
-        const struct group_policy *g = policy_match(e->policy, &vm->id);
+        const struct group_policy *g = vm_group_policy(e, vm);
         char who[32];
 
         if (e->epoll_fd < 0 || vm->sense_fd < 0 || !g)

@@ -757,7 +757,7 @@ static void test_totals_monotonic(void **state)
                                           .io_devices = {{8, 0, 4096, 512, 1, 1}}};
                 sig.psi.cpu.some.total_usec = 5000000 + tick * 1000;
                 sig.runq.source = RUNQ_SOURCE_BPF;
-                sig.runq.tick = (struct runq_histogram){
+                sig.runq.tick = (struct runq_tick_histogram){
                         .buckets = true, .count = {[12] = tick}, .samples = tick, .sum_ns = tick * 5000};
                 if (tick == 50) /* placed afresh: a new sensor, whose first tick has no deltas, its PSI from zero */
                         sig = (struct vm_signals){.psi.cpu.some.total_usec = 10};
