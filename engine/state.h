@@ -118,6 +118,7 @@ struct vm_state {
         int sense_fd;          /* the cgroup sensed: its own, or in dry-run the one it is in if alone there */
         struct sense_vm *sensor;
         bool schedlat_tracked;
+        bool threads_made; /* made a thread since its threads were last listed (proc connector): list them again */
         bool schedlat_fd_dropped; /* its cgroup is not held by schedlat (the fd budget) */
         unsigned schedlat_id;
         bool sense_unavailable; /* said once that it cannot be sensed yet */

@@ -177,11 +177,14 @@ int engine_on_thread(pid_t pid, void *userdata)
         struct vm_state *vm;
         size_t it = 0;
 
-        /* a VM whose threads are placed apart: the new one (a hot-plugged vCPU, a new IO thread) starts where the
-         * thread that made it is, so its map is read again at the next tick (place/stage.c) */
-        while ((vm = vm_next_by_pid(e, pid, &it)))
+        /* a new thread may be a vCPU (hotplug, or one started after QEMU's exec): run-queue latency measures it from
+         * the next tick (sense/stage.c). A VM whose threads are placed apart: the new one starts where the thread
+         * that made it is, so its map is read again at the next tick (place/stage.c). */
+        while ((vm = vm_next_by_pid(e, pid, &it))) {
+                vm->threads_made = true;
                 if (vm->threads)
                         vm->threads_new = true;
+        }
         return 0;
 }
 

@@ -359,6 +359,9 @@ int discover_stage_tick(struct engine *e, uint64_t now_usec)
         r = discover_stage(e);
         if (r < 0)
                 return r;
+        if (e->rescan) /* events were lost: threads made meanwhile too */
+                for (size_t i = 0; i < e->n_vms; i++)
+                        e->vms[i].threads_made = true;
         e->rescan = false;
         e->next_scan_usec = now_usec + DISCOVER_SAFETY_SCAN_USEC;
         return 0;

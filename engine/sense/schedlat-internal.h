@@ -25,7 +25,40 @@
 
 struct schedlat_bpf; /* the skeleton (schedlat.skel.h), which schedlat_bpf.c alone includes */
 
+#define SCHEDLAT_CHUNK_BYTES        (64 * 1024) /* what one batch of cgroup histograms may take */
+#define SCHEDLAT_CHUNK_MAX_AGE_USEC 100000ULL   /* a tick reads its VMs' slots within this, well before the next */
+
 /* ---- State ---- */
+
+/* Which slots a chunk of cgroup histograms holds, and which of them are still to be taken. */
+struct schedlat_chunk {
+        unsigned first, n;
+        uint64_t unread; /* bit i: slot first + i not taken yet */
+        uint64_t usec;   /* when it was read (CLOCK_MONOTONIC) */
+};
+
+/* Pure: may slot's histogram be taken from chunk c at now? Only once (a second read of a slot is a later tick's,
+ * which needs fresh counts) and within SCHEDLAT_CHUNK_MAX_AGE_USEC of the read (a VM whose slot was not taken
+ * in the tick that read the chunk is not given old counts in the next). If so, *ret_index is its place in the
+ * chunk, and it is marked taken. */
+static inline bool schedlat_chunk_take(struct schedlat_chunk *c, unsigned slot, uint64_t now, unsigned *ret_index)
+{
+        unsigned i = slot - c->first;
+
+        if (slot < c->first || i >= c->n || !(c->unread & UINT64_C(1) << i) ||
+            now - c->usec > SCHEDLAT_CHUNK_MAX_AGE_USEC)
+                return false;
+        c->unread &= ~(UINT64_C(1) << i);
+        *ret_index = i;
+        return true;
+}
+
+/* A chunk of n slots from first on, read at now, none taken. n <= 64. */
+static inline void schedlat_chunk_set(struct schedlat_chunk *c, unsigned first, unsigned n, uint64_t now)
+{
+        *c = (struct schedlat_chunk){
+                .first = first, .n = n, .unread = n >= 64 ? UINT64_MAX : (UINT64_C(1) << n) - 1, .usec = now};
+}
 
 struct vcpu_entry {
         pid_t tid;
@@ -72,6 +105,12 @@ struct schedlat {
         void *percpu_buf; /* ncpus * stride */
         void *vcpu_mem;   /* vcpu_hist mmap'ed, or NULL (then looked up) */
         size_t vcpu_mem_len;
+        /* The cgroup slots' histograms, read a chunk at a time in one syscall (BPF_MAP_LOOKUP_BATCH) as a tick reads
+         * VM after VM (schedlat_chunk_take) */
+        void *chunk;        /* chunk_cap * ncpus * stride */
+        unsigned chunk_cap; /* slots it holds, at most 64 */
+        struct schedlat_chunk chunk_of;
+        bool no_batch; /* the kernel refused a batch: one lookup per slot */
         unsigned *free_vcpu_slots;
         unsigned n_free_vcpu_slots;
 };

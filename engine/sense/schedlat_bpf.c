@@ -19,6 +19,7 @@
 #include "../../bpf/schedlat.h"
 #include "schedlat.skel.h"
 
+#include "kernel/clock.h"
 #include "kernel/log.h"
 #include "kernel/macro.h"
 #include "sense/schedlat-internal.h"
@@ -186,8 +187,11 @@ int schedlat_bpf_new(struct schedlat *s, enum schedlat_use use, char *why, size_
         }
         s->ncpus = (unsigned)r;
         s->percpu_buf = calloc(s->ncpus, s->stride);
+        /* a chunk of at most 64 KiB (a host of many CPUs reads fewer slots at once) */
+        s->chunk_cap = (unsigned)MAX((size_t)1, MIN((size_t)64, SCHEDLAT_CHUNK_BYTES / (s->ncpus * s->stride)));
+        s->chunk = calloc(s->chunk_cap, s->ncpus * s->stride);
         s->free_vcpu_slots = calloc(s->max_vcpus, sizeof(unsigned));
-        if (!s->percpu_buf || !s->free_vcpu_slots)
+        if (!s->percpu_buf || !s->free_vcpu_slots || !s->chunk)
                 return -ENOMEM;
         for (unsigned i = 0; i < s->max_vcpus; i++)
                 s->free_vcpu_slots[i] = s->max_vcpus - 1 - i; /* the lowest slot on top */
@@ -200,6 +204,8 @@ void schedlat_bpf_free(struct schedlat *s)
         bpf_unload(s);
         free(s->percpu_buf);
         free(s->free_vcpu_slots);
+        free(s->chunk);
+        s->chunk = NULL;
         s->percpu_buf = NULL;
         s->free_vcpu_slots = NULL;
 }
@@ -211,6 +217,50 @@ int schedlat_bpf_read_cgroup(struct schedlat *s, unsigned slot, struct schedlat_
         if (bpf_map_lookup_elem(s->cgroup_hist_fd, &slot, s->percpu_buf) < 0)
                 return -errno;
         schedlat_snap_sum(s->percpu_buf, s->ncpus, s->stride, ret);
+        return 0;
+}
+
+#define KERNEL_ENOTSUPP 524 /* what the kernel says of an operation a map type lacks (not in the uapi headers) */
+
+/* Read the chunk of slots from first on: one syscall for chunk_cap slots. 0, or -errno (then no chunk). */
+static int chunk_read(struct schedlat *s, unsigned first, uint64_t now)
+{
+        DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
+        __u32 keys[64], count = MIN(s->chunk_cap, s->max_vms - first), in = first - 1, out;
+
+        s->chunk_of = (struct schedlat_chunk){0};
+        /* an array's batch starts after in_batch: none for slot 0 */
+        if (bpf_map_lookup_batch(s->cgroup_hist_fd, first ? &in : NULL, &out, keys, s->chunk, &count, &opts) < 0 &&
+            (errno != ENOENT || count == 0)) /* ENOENT: the map's end, with what was read */
+                return -errno;
+        if (count == 0 || keys[0] != first)
+                return -EIO;
+        schedlat_chunk_set(&s->chunk_of, first, count, now);
+        return 0;
+}
+
+/* This tick's histogram of a slot: from the chunk that holds it, if read lately and the slot not taken from it since;
+ * else from a chunk read afresh from that slot on. A kernel without batches is asked slot by slot. */
+static int read_cgroup_chunked(struct schedlat *s, unsigned slot, struct schedlat_snap *ret)
+{
+        uint64_t now = monotonic_usec();
+        unsigned i = 0;
+
+        if (s->no_batch)
+                return schedlat_bpf_read_cgroup(s, slot, ret);
+        if (!schedlat_chunk_take(&s->chunk_of, slot, now, &i)) {
+                int r = chunk_read(s, slot, now);
+                if (r < 0) {
+                        if (r == -EINVAL || r == -EOPNOTSUPP || r == -KERNEL_ENOTSUPP) {
+                                log_debug_errno(r, "schedlat: no batch lookups of the histograms here (%m): one "
+                                                   "lookup a VM");
+                                s->no_batch = true;
+                        }
+                        return schedlat_bpf_read_cgroup(s, slot, ret);
+                }
+                (void)schedlat_chunk_take(&s->chunk_of, slot, now, &i);
+        }
+        schedlat_snap_sum((const char *)s->chunk + (size_t)i * s->ncpus * s->stride, s->ncpus, s->stride, ret);
         return 0;
 }
 
@@ -321,7 +371,7 @@ int schedlat_bpf_read(struct schedlat *s, unsigned id, struct vm_entry *vm, stru
         uint32_t worst = 0;
         int r;
 
-        r = schedlat_bpf_read_cgroup(s, id, &cur);
+        r = read_cgroup_chunked(s, id, &cur);
         if (r < 0)
                 return r;
         schedlat_snap_delta(&cur, &vm->prev, &d);

@@ -408,10 +408,23 @@ static void sense_threads(struct engine *e, struct vm_state *vm, uint64_t now)
         }
 }
 
+/* How often a VM's threads are listed again for new vCPU threads (hotplug, or vCPUs started after QEMU's exec): with
+ * process events, when one says the VM made a thread, and as a safety net every SCHEDLAT_RESCAN_EVENTS_TICKS; without,
+ * every SCHEDLAT_RESCAN_TICKS. Each VM on a tick of its own (by pid), so that no tick lists every VM's threads. */
+#define SCHEDLAT_RESCAN_TICKS        10
+#define SCHEDLAT_RESCAN_EVENTS_TICKS 300
+
+static bool threads_rescan_due(const struct engine *e, struct vm_state *vm)
+{
+        unsigned every = e->events ? SCHEDLAT_RESCAN_EVENTS_TICKS : SCHEDLAT_RESCAN_TICKS;
+        bool due = vm->threads_made || (e->ticks + (unsigned)vm->id.pid) % every == 0;
+
+        vm->threads_made = false;
+        return due;
+}
+
 void sense_stage_vm(struct engine *e, struct vm_state *vm, uint64_t now)
 {
-        bool rescan = e->ticks % 10 == 0; /* new threads: vCPU hotplug, or vCPUs started after QEMU's exec */
-
         if (!vm_managed(vm) || !vm->seen)
                 return;
         vm->sig = (struct vm_signals){0};
@@ -429,7 +442,7 @@ void sense_stage_vm(struct engine *e, struct vm_state *vm, uint64_t now)
                         triggered[k]->some_ppm = MAX(triggered[k]->some_ppm, vm->trigger_ppm[k]);
         vm->triggered = 0;
         if (vm->schedlat_tracked) {
-                if (rescan)
+                if (threads_rescan_due(e, vm))
                         (void)schedlat_vm_scan(e->schedlat, vm->schedlat_id);
                 (void)schedlat_read(e->schedlat, vm->schedlat_id, &vm->sig.runq, NULL);
         }

@@ -48,6 +48,16 @@ static inline uint64_t bench_median(uint64_t *v, unsigned n)
 #define BENCH_ROUNDS_MAX 101
 
 /* Print one pass's figures (median [min..max] over the rounds, per item, in ns); returns its CPU median. */
+/* The mean thread CPU time per item (n items a round): what periodic work (one round in ten) costs on average. */
+static inline uint64_t bench_mean_cpu(const struct cost *c, unsigned rounds, size_t n)
+{
+        uint64_t sum = 0;
+
+        for (unsigned r = 0; r < rounds; r++)
+                sum += c[r].cpu / n;
+        return rounds ? sum / rounds : 0;
+}
+
 static inline uint64_t bench_report(const char *what, const struct cost *c, unsigned rounds, size_t n)
 {
         uint64_t cpu[BENCH_ROUNDS_MAX], wall[BENCH_ROUNDS_MAX], mc, mw;
@@ -58,8 +68,9 @@ static inline uint64_t bench_report(const char *what, const struct cost *c, unsi
         }
         mc = bench_median(cpu, rounds);
         mw = bench_median(wall, rounds);
-        printf("%-18s cpu %6llu [%llu..%llu]   wall %6llu [%llu..%llu]\n", what, (unsigned long long)mc,
-               (unsigned long long)cpu[0], (unsigned long long)cpu[rounds - 1], (unsigned long long)mw,
-               (unsigned long long)wall[0], (unsigned long long)wall[rounds - 1]);
+        printf("%-18s cpu %6llu [%llu..%llu] mean %llu   wall %6llu [%llu..%llu]\n", what, (unsigned long long)mc,
+               (unsigned long long)cpu[0], (unsigned long long)cpu[rounds - 1],
+               (unsigned long long)bench_mean_cpu(c, rounds, n), (unsigned long long)mw, (unsigned long long)wall[0],
+               (unsigned long long)wall[rounds - 1]);
         return mc;
 }

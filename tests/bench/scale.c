@@ -10,7 +10,8 @@
  *   tick   engine_tick(): discover (nothing due), place (nothing to do), sense, decide, act (nothing to change),
  *          publish (no file to write);
  *   bare   one pread() of each file the VM's sensor reads, on fds this program holds, nothing else.
- * Prints the medians (thread CPU time and wall time) per VM, and the ratio tick / bare.
+ * Prints the medians (thread CPU time and wall time) per VM, and the ratio tick / bare; the means too, which count
+ * what a tick does only now and then (a VM's threads listed again).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -158,6 +159,7 @@ int main(int argc, char **argv)
         /* process events, as the daemon has them: discovery then scans /proc only as a safety net (once a minute) */
         if (procevents_open(engine_on_exec, engine_on_exit, &e, &e.procevents) == 0) {
                 procevents_set_handlers(e.procevents, engine_on_fork, engine_on_uid);
+                procevents_set_thread_handler(e.procevents, engine_on_thread);
                 e.events = true;
         } else
                 fprintf(stderr, "bench-scale: no process events: every tick scans /proc\n");
@@ -190,7 +192,9 @@ int main(int argc, char **argv)
         }
         uint64_t t = bench_report("tick", tick, rounds, sensed);
         uint64_t p = bench_report("bare", bare, rounds, sensed);
-        printf("idle tick / bare pread (cpu medians): %.2fx over %u rounds\n", p ? (double)t / (double)p : 0.0, rounds);
+        uint64_t tm = bench_mean_cpu(tick, rounds, sensed), pm = bench_mean_cpu(bare, rounds, sensed);
+        printf("idle tick / bare pread (cpu medians): %.2fx over %u rounds (means: %.2fx)\n",
+               p ? (double)t / (double)p : 0.0, rounds, pm ? (double)tm / (double)pm : 0.0);
         printf("ticks %u, scans of /proc %u, writes %u (dry-run: would write %u)\n", e.ticks, e.scans,
                e.act ? e.act->writes : 0, e.act ? e.act->would_writes : 0);
 

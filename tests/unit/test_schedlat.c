@@ -17,8 +17,35 @@
 
 #include "../../bpf/schedlat.h"
 #include "kernel/macro.h"
+#include "sense/schedlat-internal.h"
 #include "sense/schedlat.h"
 #include "testutil.h"
+
+/* The histograms read a chunk at a time: each slot's taken once, from a chunk read lately, or read afresh. */
+static void test_chunk_take(void **state)
+{
+        struct schedlat_chunk c = {0};
+        unsigned i = 99;
+
+        assert_false(schedlat_chunk_take(&c, 0, 1000, &i)); /* none read yet */
+        schedlat_chunk_set(&c, 10, 64, 1000);
+        assert_true(schedlat_chunk_take(&c, 10, 1000, &i));
+        assert_int_equal(i, 0);
+        assert_true(schedlat_chunk_take(&c, 73, 1500, &i)); /* the last, in any order */
+        assert_int_equal(i, 63);
+        assert_true(schedlat_chunk_take(&c, 40, 2000, &i));
+        assert_int_equal(i, 30);
+        assert_false(schedlat_chunk_take(&c, 40, 2000, &i)); /* twice: the next tick's, read afresh */
+        assert_false(schedlat_chunk_take(&c, 9, 2000, &i));  /* before it */
+        assert_false(schedlat_chunk_take(&c, 74, 2000, &i)); /* after it */
+        /* a slot the tick that read the chunk did not take is not given old counts a tick later */
+        assert_false(schedlat_chunk_take(&c, 41, 1000 + SCHEDLAT_CHUNK_MAX_AGE_USEC + 1, &i));
+        assert_true(schedlat_chunk_take(&c, 41, 1000 + SCHEDLAT_CHUNK_MAX_AGE_USEC, &i));
+
+        schedlat_chunk_set(&c, 0, 3, 5000); /* the map's end: fewer than asked */
+        assert_true(schedlat_chunk_take(&c, 2, 5000, &i));
+        assert_false(schedlat_chunk_take(&c, 3, 5000, &i));
+}
 
 static void test_bucket(void **state)
 {
@@ -385,6 +412,7 @@ int main(void)
                 cmocka_unit_test(test_delta_add),
                 cmocka_unit_test(test_percentile),
                 cmocka_unit_test(test_schedstat_parse),
+                cmocka_unit_test(test_chunk_take),
                 cmocka_unit_test(test_points_percentile),
                 cmocka_unit_test(test_comm_is_vcpu),
                 cmocka_unit_test(test_fallback_schedstat),
