@@ -97,13 +97,13 @@ static const char *status_path(const struct engine *e)
         return e->opt.status_path ? e->opt.status_path : SNAPSHOT_DEFAULT;
 }
 
-/* The status file is written in parts of about this size, each as soon as it is formatted. */
-#define SNAPSHOT_PART_SIZE (64 * 1024)
-
-static int snapshot_flush(struct snapshot_text *t, struct atomic_file *f)
+int publish_status_part(struct snapshot_text *t, struct atomic_file *f, bool all)
 {
-        int r = atomic_file_write(f, t->buf, t->len);
+        int r;
 
+        if (!all && t->len < SNAPSHOT_PART_SIZE)
+                return 0;
+        r = atomic_file_write(f, t->buf, t->len);
         t->len = 0;
         return r;
 }
@@ -139,11 +139,11 @@ static void publish_status(struct engine *e)
                 r = snapshot_format_vm(&e->snapshot, &e->vms[i].id, &e->vms[i].sig, &st);
                 for (size_t k = 0; k < e->vms[i].n_thread_sig && r == 0; k++)
                         r = snapshot_format_thread(&e->snapshot, &e->vms[i].thread_sig[k]);
-                if (r == 0 && e->snapshot.len >= SNAPSHOT_PART_SIZE)
-                        r = snapshot_flush(&e->snapshot, &file);
+                if (r == 0)
+                        r = publish_status_part(&e->snapshot, &file, false);
         }
         if (r == 0)
-                r = snapshot_flush(&e->snapshot, &file);
+                r = publish_status_part(&e->snapshot, &file, true);
         if (r == 0)
                 r = atomic_file_commit(&file, false);
         atomic_file_abort(&file);

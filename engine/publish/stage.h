@@ -17,5 +17,11 @@ void publish_stage(struct engine *e, uint64_t now);
 /* A VM is gone: its counters are kept for a while, for a VM of the same name, uuid and group that comes back. */
 void publish_stage_release(struct engine *e, struct vm_state *vm);
 
+/* The status file is written in parts as it is formatted: once t holds SNAPSHOT_PART_SIZE bytes (or, with all,
+ * whatever it holds) they go to f and t is emptied. 0 or -errno. */
+#define SNAPSHOT_PART_SIZE (64 * 1024)
+struct atomic_file;
+int publish_status_part(struct snapshot_text *t, struct atomic_file *f, bool all);
+
 /* The daemon stops: a stopped daemon has no live view, so its status file goes (status then samples). */
 void publish_stage_stop(struct engine *e);
