@@ -285,7 +285,7 @@ void actuator_set_move_ops(struct actuator *a, const struct actuator_move_ops *o
         a->move = *ops;
 }
 
-static void originals_free(struct original **v, size_t *n, size_t *allocated)
+static void originals_free(struct original **v, size_t *n, size_t *allocated, struct original_index *x)
 {
         for (size_t i = 0; i < *n; i++)
                 original_done(&(*v)[i]);
@@ -293,20 +293,22 @@ static void originals_free(struct original **v, size_t *n, size_t *allocated)
         *v = NULL;
         *n = 0;
         *allocated = 0;
+        index_free(&x->by_key);
+        x->valid = false;
 }
 
 void actuator_set_dry_run(struct actuator *a, bool dry_run)
 {
         a->dry_run = dry_run;
         /* what dry-run would have written stood in for the kernel's values; the kernel's own count from now on */
-        originals_free(&a->shadow, &a->n_shadow, &a->shadow_allocated);
+        originals_free(&a->shadow, &a->n_shadow, &a->shadow_allocated, &a->shadow_index);
 }
 
 void actuator_done(struct actuator *a)
 {
         actuator_flush(a);
-        originals_free(&a->originals, &a->n_originals, &a->originals_allocated);
-        originals_free(&a->shadow, &a->n_shadow, &a->shadow_allocated);
+        originals_free(&a->originals, &a->n_originals, &a->originals_allocated, &a->originals_index);
+        originals_free(&a->shadow, &a->n_shadow, &a->shadow_allocated, &a->shadow_index);
         a->journal = statefile_close(a->journal);
 }
 
@@ -316,8 +318,42 @@ static bool same_file(const struct setting *x, const struct setting *y)
                strcmp(x->ifname, y->ifname) == 0;
 }
 
-static struct original *original_find(struct original *v, size_t n, const char *cgroup, const struct setting *s)
+static uint64_t original_key(const char *cgroup, const struct setting *s)
 {
+        uint64_t h = index_key_string(cgroup);
+
+        h = index_hash(h, s->file, strlen(s->file));
+        h = index_hash(h, &s->major, sizeof(s->major));
+        h = index_hash(h, &s->minor, sizeof(s->minor));
+        return index_hash(h, s->ifname, strlen(s->ifname));
+}
+
+/* v[pos] was added: indexed too, if the index is whole (else it is made again at the next lookup). */
+static void original_indexed(struct original_index *x, const struct original *v, size_t pos)
+{
+        if (x->valid && index_put(&x->by_key, original_key(v[pos].cgroup, &v[pos].setting), (uint32_t)pos) < 0)
+                x->valid = false;
+}
+
+/* The original of (cgroup, file) in v[0, n): through the index, made afresh after the array was compacted; by a
+ * walk over v where there is no memory for it. O(1) on average: a thousand VMs' originals are not walked for each
+ * write. */
+static struct original *original_find(struct original *v, size_t n, struct original_index *x, const char *cgroup,
+                                      const struct setting *s)
+{
+        if (!x->valid) {
+                index_clear(&x->by_key);
+                x->valid = true;
+                for (size_t i = 0; i < n && x->valid; i++)
+                        original_indexed(x, v, i);
+        }
+        if (x->valid) {
+                uint32_t pos;
+                for (size_t it = 0; index_next(&x->by_key, original_key(cgroup, s), &it, &pos);)
+                        if (pos < n && strcmp(v[pos].cgroup, cgroup) == 0 && same_file(&v[pos].setting, s))
+                                return &v[pos];
+                return NULL;
+        }
         for (size_t i = 0; i < n; i++)
                 if (strcmp(v[i].cgroup, cgroup) == 0 && same_file(&v[i].setting, s))
                         return &v[i];
@@ -325,10 +361,10 @@ static struct original *original_find(struct original *v, size_t n, const char *
 }
 
 /* Remember value for (cgroup, file). With overwrite false the first value seen stays: that is the original. */
-static int original_record(struct original **v, size_t *n, size_t *allocated, const char *cgroup,
-                           const struct setting *s, const char *value, bool overwrite)
+static int original_record(struct original **v, size_t *n, size_t *allocated, struct original_index *x,
+                           const char *cgroup, const struct setting *s, const char *value, bool overwrite)
 {
-        struct original *o = original_find(*v, *n, cgroup, s);
+        struct original *o = original_find(*v, *n, x, cgroup, s);
 
         if (o) {
                 if (overwrite)
@@ -344,7 +380,7 @@ static int original_record(struct original **v, size_t *n, size_t *allocated, co
         o->setting = *s;
         o->move = (struct original_move){0};
         snprintf(o->setting.value, sizeof(o->setting.value), "%s", value);
-        (*n)++;
+        original_indexed(x, *v, (*n)++);
         return 0;
 }
 
@@ -486,14 +522,16 @@ static int journal_open(struct actuator *a)
         r = array_reserve((void **)&a->originals, &a->originals_allocated, had + c.n, sizeof(*a->originals));
         for (size_t i = 0; i < c.n && r == 0; i++) {
                 if (had == 0) { /* the journal's are unique: no search, so a take-over is linear */
-                        a->originals[a->n_originals++] = c.originals[i];
+                        a->originals[a->n_originals] = c.originals[i];
+                        original_indexed(&a->originals_index, a->originals, a->n_originals++);
                         c.originals[i].cgroup = c.originals[i].move.from = NULL;
                         continue;
                 }
-                struct original *o = original_find(a->originals, had, c.originals[i].cgroup, &c.originals[i].setting);
+                struct original *o = original_find(a->originals, had, &a->originals_index, c.originals[i].cgroup,
+                                                   &c.originals[i].setting);
                 if (!o) {
                         r = original_record(&a->originals, &a->n_originals, &a->originals_allocated,
-                                            c.originals[i].cgroup, &c.originals[i].setting,
+                                            &a->originals_index, c.originals[i].cgroup, &c.originals[i].setting,
                                             c.originals[i].setting.value, false);
                         o = r == 0 ? &a->originals[a->n_originals - 1] : NULL;
                 }
@@ -576,7 +614,7 @@ int actuator_apply(struct actuator *a, const struct actuator_target *t, const st
         }
 
         if (a->dry_run) {
-                const struct original *shadow = original_find(a->shadow, a->n_shadow, t->cgroup, s);
+                const struct original *shadow = original_find(a->shadow, a->n_shadow, &a->shadow_index, t->cgroup, s);
                 if (shadow)
                         snprintf(current, sizeof(current), "%s", shadow->setting.value);
         }
@@ -584,7 +622,8 @@ int actuator_apply(struct actuator *a, const struct actuator_target *t, const st
                 return 0;
 
         if (a->dry_run) {
-                r = original_record(&a->shadow, &a->n_shadow, &a->shadow_allocated, t->cgroup, s, s->value, true);
+                r = original_record(&a->shadow, &a->n_shadow, &a->shadow_allocated, &a->shadow_index, t->cgroup, s,
+                                    s->value, true);
                 if (r < 0)
                         return r;
                 a->would_writes++;
@@ -602,7 +641,8 @@ int actuator_apply(struct actuator *a, const struct actuator_target *t, const st
                                      a->state_path, where);
         }
         size_t had = a->n_originals;
-        r = original_record(&a->originals, &a->n_originals, &a->originals_allocated, t->cgroup, s, current, false);
+        r = original_record(&a->originals, &a->n_originals, &a->originals_allocated, &a->originals_index, t->cgroup, s,
+                            current, false);
         if (r < 0)
                 return log_err_errno(r, "cannot record the original of %s: %m", where);
         if (a->n_originals > had && a->journal) {
@@ -610,7 +650,7 @@ int actuator_apply(struct actuator *a, const struct actuator_target *t, const st
                 journal_maybe_compact(a, had);
                 r = statefile_append(a->journal, &a->originals[had]);
                 if (r < 0) {
-                        original_done(&a->originals[--a->n_originals]);
+                        original_done(&a->originals[--a->n_originals]); /* its index entry is stale: checked */
                         a->errors++;
                         return log_err_errno(r,
                                              "state file %s: cannot journal the original of %s, so it is not "
@@ -845,6 +885,7 @@ static int restore_round(struct actuator *a, size_t pass, size_t depth)
                 }
                 original_done(o);
         }
+        a->originals_index.valid &= kept == a->n_originals; /* compacted: indexed afresh at the next lookup */
         a->n_originals = kept;
         return failures;
 }
@@ -884,16 +925,15 @@ int actuator_note_move(struct actuator *a, const char *cgroup, pid_t pid, uint64
         snprintf(o.setting.value, sizeof(o.setting.value), "%d", (int)pid);
         /* From one of the engine's cgroups to another (a reload changed its group): it still came from where it
          * came from before. */
-        for (size_t i = 0; i < a->n_originals; i++)
-                if (is_move(&a->originals[i]) && from[0] == '/' && strcmp(a->originals[i].cgroup, from + 1) == 0 &&
-                    a->originals[i].move.pid == pid && a->originals[i].move.start_time == start_time) {
-                        from = a->originals[i].move.from;
-                        break;
-                }
+        const struct original *earlier =
+                from[0] == '/' ? original_find(a->originals, a->n_originals, &a->originals_index, from + 1, &o.setting)
+                               : NULL;
+        if (earlier && is_move(earlier) && earlier->move.pid == pid && earlier->move.start_time == start_time)
+                from = earlier->move.from;
         o.move.from = strdup(from);
         if (!o.move.from)
                 return log_err_errno(-ENOMEM, "out of memory");
-        if (original_find(a->originals, a->n_originals, cgroup, &o.setting))
+        if (original_find(a->originals, a->n_originals, &a->originals_index, cgroup, &o.setting))
                 actuator_forget(a, cgroup); /* a VM before this one, gone: its cgroup is this one's now */
         o.cgroup = strdup(cgroup);
         if (!o.cgroup ||
@@ -913,7 +953,8 @@ int actuator_note_move(struct actuator *a, const char *cgroup, pid_t pid, uint64
                                              a->state_path, (int)pid);
                 }
         }
-        a->originals[a->n_originals++] = o;
+        a->originals[a->n_originals] = o;
+        original_indexed(&a->originals_index, a->originals, a->n_originals++);
         return 0;
 }
 
@@ -957,6 +998,7 @@ int actuator_give_back(struct actuator *a, const struct actuator_target *t, cons
                         original_done(o);
                         given++;
                 }
+                a->shadow_index.valid &= j == a->n_shadow;
                 a->n_shadow = j;
                 return (int)given;
         }
@@ -980,6 +1022,7 @@ int actuator_give_back(struct actuator *a, const struct actuator_target *t, cons
                 }
                 a->originals[j++] = *o;
         }
+        a->originals_index.valid &= j == a->n_originals;
         a->n_originals = j;
         a->compact_pending |= given > 0; /* once for the whole reload, not once per VM: actuator_flush */
         return first < 0 ? first : (int)given;
@@ -998,7 +1041,7 @@ void actuator_flush(struct actuator *a)
                                a->state_path);
 }
 
-static void originals_forget(struct original *v, size_t *n, const char *cgroup)
+static void originals_forget(struct original *v, size_t *n, struct original_index *x, const char *cgroup)
 {
         size_t j = 0;
 
@@ -1009,6 +1052,7 @@ static void originals_forget(struct original *v, size_t *n, const char *cgroup)
                 }
                 v[j++] = v[i];
         }
+        x->valid &= j == *n;
         *n = j;
 }
 
@@ -1017,8 +1061,8 @@ void actuator_forget(struct actuator *a, const char *cgroup)
         size_t had = a->n_originals;
         int r;
 
-        originals_forget(a->originals, &a->n_originals, cgroup);
-        originals_forget(a->shadow, &a->n_shadow, cgroup);
+        originals_forget(a->originals, &a->n_originals, &a->originals_index, cgroup);
+        originals_forget(a->shadow, &a->n_shadow, &a->shadow_index, cgroup);
         if (a->n_originals == had || !a->journal)
                 return;
         r = statefile_append_forget(a->journal, cgroup);

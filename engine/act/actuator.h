@@ -10,6 +10,7 @@
 
 #include "kernel/cgroupfs.h"
 #include "kernel/cgvalues.h"
+#include "kernel/index.h"
 #include "kernel/resource_limits.h"
 
 /*
@@ -100,6 +101,12 @@ struct actuator_move_ops {
 
 struct statefile;
 
+/* Where each original of an array is, by (cgroup, file): whole or not valid (then made afresh at the next lookup). */
+struct original_index {
+        struct index by_key;
+        bool valid;
+};
+
 struct actuator {
         bool dry_run;
         int audit_fd;              /* -1: no audit file */
@@ -110,10 +117,12 @@ struct actuator {
         uint64_t page_size;
         struct original *originals;
         size_t n_originals, originals_allocated;
+        struct original_index originals_index;
         /* Dry-run: what the engine would have written, standing in for the kernel's value on later ticks so
          * that each decision is logged once, as it would have been made once. */
         struct original *shadow;
         size_t n_shadow, shadow_allocated;
+        struct original_index shadow_index;
         unsigned writes, would_writes, errors;
         unsigned missing_warned;       /* the files (by their place in actuator.c's table) already said to be missing */
         struct actuator_net_ops net;   /* for settings with an ifname; zero: none */

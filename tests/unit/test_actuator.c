@@ -339,6 +339,47 @@ static void test_apply_writes_once_audits_and_restores(void **state)
         close(vm_fd);
 }
 
+/* Many VMs' originals: each file's first value is kept however many there are, through a VM forgotten in the middle
+ * (its cgroup's originals go, the others move up), and each goes back to its own cgroup on restore. */
+static void test_many_originals_each_kept_once(void **state)
+{
+        enum { N = 300 };
+        struct fixture *f = *state;
+        struct actuator a;
+        struct setting s = {.file = "cpu.weight", .controller = CGROUP_CPU};
+        char cg[32], path[64];
+        int fds[N];
+
+        actuator_init(&a, false, f->fd, -1);
+        for (int i = 0; i < N; i++) {
+                snprintf(path, sizeof(path), "vm-%d/cpu.weight", i);
+                tmptree_write_string(f->fd, path, "100\n");
+                snprintf(cg, sizeof(cg), "vm-%d", i);
+                fds[i] = openat(f->fd, cg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                assert_true(fds[i] >= 0);
+        }
+        for (int round = 0; round < 2; round++)
+                for (int i = 0; i < N; i++) {
+                        snprintf(cg, sizeof(cg), "vm-%d", i);
+                        struct actuator_target t = {
+                                .vm = cg, .pid = 1000 + i, .group = "g", .cgroup = cg, .cgroup_fd = fds[i]};
+                        snprintf(s.value, sizeof(s.value), "%d", 200 + round);
+                        assert_int_equal(actuator_apply(&a, &t, &s, "policy"), 1);
+                        if (round == 0 && i == N / 2)
+                                actuator_forget(&a, "vm-7"); /* gone: what is after it moves up */
+                }
+        /* vm-7's first original was forgotten: its second round recorded 200, the value the engine itself had
+         * written; every other VM keeps 100, once */
+        assert_int_equal(a.n_originals, N);
+        assert_int_equal(actuator_restore(&a), 0);
+        for (int i = 0; i < N; i++) {
+                snprintf(path, sizeof(path), "vm-%d/cpu.weight", i);
+                assert_string_equal(slurp(f->fd, path), i == 7 ? "200" : "100");
+                close(fds[i]);
+        }
+        actuator_done(&a);
+}
+
 /* A reload that drops CPUQuota= gives cpu.max back: the original is written (audited with the reload's reason) and
  * forgotten, in memory and in the journal, so that a later engine's restore does not write it over what came after;
  * what the policy still sets (cpu.weight) and the freeze keep their originals. */
@@ -744,6 +785,7 @@ int main(void)
                 cmocka_unit_test(test_plan_protection_and_latency),
                 cmocka_unit_test(test_current_values_protection_and_latency),
                 cmocka_unit_test_setup_teardown(test_apply_writes_once_audits_and_restores, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_many_originals_each_kept_once, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_freeze_is_thawed_by_restore, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_partitions_restored_children_first, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_dry_run_changes_nothing_and_says_it_once, setup, teardown),
