@@ -312,13 +312,12 @@ void actuator_done(struct actuator *a)
         a->journal = statefile_close(a->journal);
 }
 
-static bool same_file(const struct setting *x, const struct setting *y)
+static bool same_file(const struct setting_file *x, const struct setting *y)
 {
-        return strcmp(x->file, y->file) == 0 && x->major == y->major && x->minor == y->minor &&
-               strcmp(x->ifname, y->ifname) == 0;
+        return setting_file_is(x, y->file, y->major, y->minor, y->ifname);
 }
 
-static uint64_t original_key(const char *cgroup, const struct setting *s)
+static uint64_t original_key(const char *cgroup, const struct setting_file *s)
 {
         uint64_t h = index_key_string(cgroup);
 
@@ -339,7 +338,7 @@ static void original_indexed(struct original_index *x, const struct original *v,
  * walk over v where there is no memory for it. O(1) on average: a thousand VMs' originals are not walked for each
  * write. */
 static struct original *original_find(struct original *v, size_t n, struct original_index *x, const char *cgroup,
-                                      const struct setting *s)
+                                      const struct setting_file *s)
 {
         if (!x->valid) {
                 index_clear(&x->by_key);
@@ -350,36 +349,44 @@ static struct original *original_find(struct original *v, size_t n, struct origi
         if (x->valid) {
                 uint32_t pos;
                 for (size_t it = 0; index_next(&x->by_key, original_key(cgroup, s), &it, &pos);)
-                        if (pos < n && strcmp(v[pos].cgroup, cgroup) == 0 && same_file(&v[pos].setting, s))
+                        if (pos < n && strcmp(v[pos].cgroup, cgroup) == 0 &&
+                            setting_file_is(&v[pos].setting, s->file, s->major, s->minor, s->ifname))
                                 return &v[pos];
                 return NULL;
         }
         for (size_t i = 0; i < n; i++)
-                if (strcmp(v[i].cgroup, cgroup) == 0 && same_file(&v[i].setting, s))
+                if (strcmp(v[i].cgroup, cgroup) == 0 &&
+                    setting_file_is(&v[i].setting, s->file, s->major, s->minor, s->ifname))
                         return &v[i];
         return NULL;
 }
 
 /* Remember value for (cgroup, file). With overwrite false the first value seen stays: that is the original. */
 static int original_record(struct original **v, size_t *n, size_t *allocated, struct original_index *x,
-                           const char *cgroup, const struct setting *s, const char *value, bool overwrite)
+                           const char *cgroup, const struct setting_file *f, const char *value, bool overwrite)
 {
-        struct original *o = original_find(*v, *n, x, cgroup, s);
+        struct original *o = original_find(*v, *n, x, cgroup, f);
 
+        if (o && !overwrite)
+                return 0;
+        char *copy = strdup(value);
+        if (!copy)
+                return -ENOMEM;
         if (o) {
-                if (overwrite)
-                        snprintf(o->setting.value, sizeof(o->setting.value), "%s", value);
+                free(o->value);
+                o->value = copy;
                 return 0;
         }
-        if (array_reserve((void **)v, allocated, *n + 1, sizeof(**v)) < 0)
+        if (array_reserve((void **)v, allocated, *n + 1, sizeof(**v)) < 0) {
+                free(copy);
                 return -ENOMEM;
+        }
         o = &(*v)[*n];
-        o->cgroup = strdup(cgroup);
-        if (!o->cgroup)
+        *o = (struct original){.cgroup = strdup(cgroup), .setting = *f, .value = copy};
+        if (!o->cgroup) {
+                free(copy);
                 return -ENOMEM;
-        o->setting = *s;
-        o->move = (struct original_move){0};
-        snprintf(o->setting.value, sizeof(o->setting.value), "%s", value);
+        }
         original_indexed(x, *v, (*n)++);
         return 0;
 }
@@ -524,7 +531,7 @@ static int journal_open(struct actuator *a)
                 if (had == 0) { /* the journal's are unique: no search, so a take-over is linear */
                         a->originals[a->n_originals] = c.originals[i];
                         original_indexed(&a->originals_index, a->originals, a->n_originals++);
-                        c.originals[i].cgroup = c.originals[i].move.from = NULL;
+                        c.originals[i].cgroup = c.originals[i].value = c.originals[i].move.from = NULL;
                         continue;
                 }
                 struct original *o = original_find(a->originals, had, &a->originals_index, c.originals[i].cgroup,
@@ -532,11 +539,14 @@ static int journal_open(struct actuator *a)
                 if (!o) {
                         r = original_record(&a->originals, &a->n_originals, &a->originals_allocated,
                                             &a->originals_index, c.originals[i].cgroup, &c.originals[i].setting,
-                                            c.originals[i].setting.value, false);
+                                            c.originals[i].value ? c.originals[i].value : "", false);
                         o = r == 0 ? &a->originals[a->n_originals - 1] : NULL;
                 }
                 if (o) { /* the journal's value came first */
                         o->setting = c.originals[i].setting;
+                        free(o->value);
+                        o->value = c.originals[i].value;
+                        c.originals[i].value = NULL;
                         free(o->move.from);
                         o->move = c.originals[i].move;
                         c.originals[i].move.from = NULL;
@@ -613,16 +623,19 @@ int actuator_apply(struct actuator *a, const struct actuator_target *t, const st
                 return log_err_errno(r, "%s: cannot understand the current value \"%.64s\"", where, exists ? text : "");
         }
 
+        struct setting_file file;
+        setting_file_of(s, &file);
         if (a->dry_run) {
-                const struct original *shadow = original_find(a->shadow, a->n_shadow, &a->shadow_index, t->cgroup, s);
+                const struct original *shadow =
+                        original_find(a->shadow, a->n_shadow, &a->shadow_index, t->cgroup, &file);
                 if (shadow)
-                        snprintf(current, sizeof(current), "%s", shadow->setting.value);
+                        snprintf(current, sizeof(current), "%s", shadow->value);
         }
         if (strcmp(current, s->value) == 0)
                 return 0;
 
         if (a->dry_run) {
-                r = original_record(&a->shadow, &a->n_shadow, &a->shadow_allocated, &a->shadow_index, t->cgroup, s,
+                r = original_record(&a->shadow, &a->n_shadow, &a->shadow_allocated, &a->shadow_index, t->cgroup, &file,
                                     s->value, true);
                 if (r < 0)
                         return r;
@@ -641,8 +654,8 @@ int actuator_apply(struct actuator *a, const struct actuator_target *t, const st
                                      a->state_path, where);
         }
         size_t had = a->n_originals;
-        r = original_record(&a->originals, &a->n_originals, &a->originals_allocated, &a->originals_index, t->cgroup, s,
-                            current, false);
+        r = original_record(&a->originals, &a->n_originals, &a->originals_allocated, &a->originals_index, t->cgroup,
+                            &file, current, false);
         if (r < 0)
                 return log_err_errno(r, "cannot record the original of %s: %m", where);
         if (a->n_originals > had && a->journal) {
@@ -787,7 +800,8 @@ static int restore_cpuset_from_parent(struct actuator *a, const struct original 
         r = cgroupfs_read(parent_fd, effective, text, sizeof(text));
         if (r < 0)
                 return r;
-        struct setting s = o->setting;
+        struct setting s;
+        original_setting(o, &s);
         r = actuator_current_value(&s, text, a->page_size, buf, size);
         if (r < 0)
                 return r;
@@ -803,12 +817,13 @@ static int restore_setting(struct actuator *a, const struct original *o, const c
 {
         _cleanup_close_ int fd = o->setting.ifname[0] ? -1 : cgroupfs_open_dir(a->mount_fd, o->cgroup);
         char value[CGV_VALUE_MAX];
-        int r = o->setting.ifname[0] ? net_write(a, &o->setting)
-                : fd < 0             ? fd
-                                     : setting_write(fd, o->setting.file, o->setting.value);
-        bool from_parent = r == -ENOSPC && !o->setting.value[0] && is_cpuset_file(o->setting.file);
+        struct setting s;
 
-        snprintf(value, sizeof(value), "%s", o->setting.value);
+        original_setting(o, &s);
+        int r = s.ifname[0] ? net_write(a, &s) : fd < 0 ? fd : setting_write(fd, s.file, s.value);
+        bool from_parent = r == -ENOSPC && !s.value[0] && is_cpuset_file(s.file);
+
+        snprintf(value, sizeof(value), "%s", s.value);
         if (from_parent)
                 r = restore_cpuset_from_parent(a, o, fd, value, sizeof(value));
         if (r < 0 && errno_is_vanished(r)) {
@@ -817,7 +832,7 @@ static int restore_setting(struct actuator *a, const struct original *o, const c
         }
         if (r < 0)
                 return log_err_errno(r, "restore %s/%s \"%s\": %m; it stays in the state file", o->cgroup,
-                                     o->setting.file, o->setting.value);
+                                     o->setting.file, s.value);
         struct audit_record rec = {
                 .cgroup = o->cgroup,
                 .file = o->setting.file,
@@ -922,7 +937,6 @@ int actuator_note_move(struct actuator *a, const char *cgroup, pid_t pid, uint64
                                      "state file %s: cannot journal where VM pid %d comes from, so it is not moved: %m",
                                      a->state_path, (int)pid);
         snprintf(o.setting.file, sizeof(o.setting.file), "cgroup.procs");
-        snprintf(o.setting.value, sizeof(o.setting.value), "%d", (int)pid);
         /* From one of the engine's cgroups to another (a reload changed its group): it still came from where it
          * came from before. */
         const struct original *earlier =
@@ -935,8 +949,11 @@ int actuator_note_move(struct actuator *a, const char *cgroup, pid_t pid, uint64
                 return log_err_errno(-ENOMEM, "out of memory");
         if (original_find(a->originals, a->n_originals, &a->originals_index, cgroup, &o.setting))
                 actuator_forget(a, cgroup); /* a VM before this one, gone: its cgroup is this one's now */
+        char pid_text[16];
+        snprintf(pid_text, sizeof(pid_text), "%d", (int)pid);
         o.cgroup = strdup(cgroup);
-        if (!o.cgroup ||
+        o.value = strdup(pid_text);
+        if (!o.cgroup || !o.value ||
             array_reserve((void **)&a->originals, &a->originals_allocated, a->n_originals + 1, sizeof(o)) < 0) {
                 original_done(&o);
                 return log_err_errno(-ENOMEM, "out of memory");
@@ -1009,7 +1026,7 @@ int actuator_give_back(struct actuator *a, const struct actuator_target *t, cons
                         if (r == 0) {
                                 log_info("gave back %s/%s (\"%s\", its value before the engine) for VM %s (pid %d, "
                                          "group %s): %s",
-                                         o->cgroup, o->setting.file, o->setting.value,
+                                         o->cgroup, o->setting.file, o->value,
                                          audit_escape_for_log(t->vm ? t->vm : "", name, sizeof(name)), (int)t->pid,
                                          t->group, reason);
                                 original_done(o);

@@ -5,7 +5,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/types.h>
 
 #include "kernel/cgroupfs.h"
@@ -76,17 +78,54 @@ struct original_move {
         char *from;          /* the cgroup it was in, as /proc/PID/cgroup shows it ("/user.slice/...", "/") */
 };
 
+/* Which file a setting is about, without the value: the fields of struct setting but value. */
+struct setting_file {
+        char file[SETTING_FILE_MAX];
+        enum cg_controller controller;
+        unsigned major, minor;
+        char ifname[IFNAMSIZ];
+};
+
+/* A file's value before the engine first wrote it. A thousand VMs hold a few thousand: the value is on the heap, as
+ * long as it is (most are "max" or a number), not in a setting's room for the longest io.max line. */
 struct original {
-        char *cgroup;              /* relative to the mount */
-        struct setting setting;    /* the original value, ready to be written back */
+        char *cgroup; /* relative to the mount */
+        struct setting_file setting;
+        char *value;               /* the original value (original_setting() makes it a setting to write back) */
         struct original_move move; /* setting.file "cgroup.procs" only; else from is NULL */
 };
 
 static inline void original_done(struct original *o)
 {
         free(o->cgroup);
+        free(o->value);
         free(o->move.from);
-        o->cgroup = o->move.from = NULL;
+        o->cgroup = o->value = o->move.from = NULL;
+}
+
+/* The file s is about. */
+static inline void setting_file_of(const struct setting *s, struct setting_file *ret)
+{
+        *ret = (struct setting_file){.controller = s->controller, .major = s->major, .minor = s->minor};
+        memcpy(ret->file, s->file, sizeof(ret->file));
+        memcpy(ret->ifname, s->ifname, sizeof(ret->ifname));
+}
+
+/* o as a setting, ready to be written back. */
+static inline void original_setting(const struct original *o, struct setting *ret)
+{
+        *ret = (struct setting){
+                .controller = o->setting.controller, .major = o->setting.major, .minor = o->setting.minor};
+        memcpy(ret->file, o->setting.file, sizeof(ret->file));
+        memcpy(ret->ifname, o->setting.ifname, sizeof(ret->ifname));
+        snprintf(ret->value, sizeof(ret->value), "%s", o->value ? o->value : "");
+}
+
+/* Is x (an original's) the same file as s? */
+static inline bool setting_file_is(const struct setting_file *x, const char *file, unsigned major, unsigned minor,
+                                   const char *ifname)
+{
+        return strcmp(x->file, file) == 0 && x->major == major && x->minor == minor && strcmp(x->ifname, ifname) == 0;
 }
 
 /* How a moved VM goes back (place/moveback.h fills them in). back: 0 with the cgroup it went to in where, or

@@ -22,9 +22,10 @@
 static int format_original(FILE *f, const struct original *o)
 {
         char cg[3 * 4096 + 1], value[3 * CGV_VALUE_MAX + 1];
-        const struct setting *s = &o->setting;
+        const struct setting_file *s = &o->setting;
 
-        if (escape_percent(o->cgroup, cg, sizeof(cg)) < 0 || escape_percent(s->value, value, sizeof(value)) < 0)
+        if (escape_percent(o->cgroup, cg, sizeof(cg)) < 0 ||
+            escape_percent(o->value ? o->value : "", value, sizeof(value)) < 0)
                 return -ENOBUFS;
         fprintf(f, "original cgroup=%s file=%s dev=%u:%u controller=%d", cg, s->file, s->major, s->minor,
                 (int)s->controller);
@@ -106,7 +107,7 @@ static int field(const char *line, const char *key, char *buf, size_t size)
 static int parse_line(const char *line, struct original *ret)
 {
         char cg[4096], file[SETTING_FILE_MAX], dev[32], controller[8], value[CGV_VALUE_MAX], ifname[IFNAMSIZ] = "";
-        struct setting s = {0};
+        struct setting_file s = {0};
         int c;
 
         if (strncmp(line, "original ", 9) != 0 || field(line, "cgroup", cg, sizeof(cg)) < 0 ||
@@ -143,23 +144,14 @@ static int parse_line(const char *line, struct original *ret)
         if (!known)
                 return -EINVAL;
         snprintf(s.file, sizeof(s.file), "%s", file);
-        snprintf(s.value, sizeof(s.value), "%s", value);
         s.controller = (enum cg_controller)c;
-        ret->cgroup = strdup(cg);
-        if (move.pid) {
-                move.from = strdup(from);
-                if (!move.from) {
-                        free(ret->cgroup);
-                        ret->cgroup = NULL;
-                        return -ENOMEM;
-                }
-        }
-        if (!ret->cgroup) {
-                free(move.from);
+        *ret = (struct original){.cgroup = strdup(cg), .setting = s, .value = strdup(value), .move = move};
+        if (move.pid)
+                ret->move.from = strdup(from);
+        if (!ret->cgroup || !ret->value || (move.pid && !ret->move.from)) {
+                original_done(ret);
                 return -ENOMEM;
         }
-        ret->setting = s;
-        ret->move = move;
         return 0;
 }
 
@@ -273,7 +265,8 @@ static int replay(struct entry *v, size_t n, struct original **ret, size_t *ret_
         }
         for (size_t i = 0; i < n; i++)
                 if (v[i].live)
-                        v[i].o.cgroup = v[i].o.move.from = NULL; /* moved, once the tables no longer look at it */
+                        v[i].o.cgroup = v[i].o.value = v[i].o.move.from =
+                                NULL; /* moved, once the tables no longer look at it */
 out:
         for (size_t i = 0; i < n; i++)
                 original_done(&v[i].o);

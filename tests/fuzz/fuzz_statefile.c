@@ -22,8 +22,8 @@ static void check_sane(const struct statefile_contents *c)
                 const struct original *o = &c->originals[i];
                 if (!o->cgroup[0] || o->cgroup[0] == '/' || strstr(o->cgroup, ".."))
                         abort();
-                if (!memchr(o->setting.file, '\0', sizeof(o->setting.file)) ||
-                    !memchr(o->setting.value, '\0', sizeof(o->setting.value)))
+                if (!memchr(o->setting.file, '\0', sizeof(o->setting.file)) || !o->value ||
+                    strlen(o->value) >= CGV_VALUE_MAX)
                         abort();
         }
 }
@@ -45,8 +45,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                 abort();
                         for (size_t i = 0; i < c.n; i++)
                                 if (strcmp(c.originals[i].cgroup, d.originals[i].cgroup) != 0 ||
-                                    memcmp(&c.originals[i].setting, &d.originals[i].setting, sizeof(struct setting)) !=
-                                            0)
+                                    memcmp(&c.originals[i].setting, &d.originals[i].setting,
+                                           sizeof(struct setting_file)) != 0 ||
+                                    strcmp(c.originals[i].value, d.originals[i].value) != 0)
                                         abort();
                         statefile_contents_done(&d);
                         free(again);

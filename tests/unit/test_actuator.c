@@ -757,7 +757,7 @@ static void test_apply_cpuset_and_burst(void **state)
         assert_int_equal(statefile_parse(line, strlen(line), &c), 0);
         assert_int_equal(c.n, 1);
         assert_string_equal(c.originals[0].setting.file, "cpuset.cpus");
-        assert_string_equal(c.originals[0].setting.value, "");
+        assert_string_equal(c.originals[0].value, "");
         assert_int_equal(c.originals[0].setting.controller, CGROUP_CPUSET);
         statefile_contents_done(&c);
         free(line);

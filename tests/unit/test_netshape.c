@@ -340,8 +340,9 @@ static void test_statefile(void **state)
 {
         struct original in[2] = {
                 {.cgroup = (char *)"vmgov/web/web-1",
-                 .setting = {.file = "net.egress", .ifname = "tap0", .value = "tap0 rate=max"}},
-                {.cgroup = (char *)"vmgov/web/web-1", .setting = {.file = "cpu.max", .value = "max 100000"}},
+                 .setting = {.file = "net.egress", .ifname = "tap0"},
+                 .value = (char *)"tap0 rate=max"},
+                {.cgroup = (char *)"vmgov/web/web-1", .setting = {.file = "cpu.max"}, .value = (char *)"max 100000"},
         };
         struct statefile_contents c;
         char *text;
@@ -353,7 +354,7 @@ static void test_statefile(void **state)
         assert_int_equal(c.n, 2);
         assert_int_equal(c.n_bad, 0);
         assert_string_equal(c.originals[0].setting.ifname, "tap0");
-        assert_string_equal(c.originals[0].setting.value, "tap0 rate=max");
+        assert_string_equal(c.originals[0].value, "tap0 rate=max");
         assert_string_equal(c.originals[1].setting.ifname, "");
         statefile_contents_done(&c);
 

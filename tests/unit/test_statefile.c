@@ -21,7 +21,7 @@ static struct original orig(const char *cg, const char *file, const char *value)
 {
         struct original o = {.cgroup = (char *)cg, .setting = {.controller = CGROUP_CPU}};
         snprintf(o.setting.file, sizeof(o.setting.file), "%s", file);
-        snprintf(o.setting.value, sizeof(o.setting.value), "%s", value);
+        o.value = (char *)value; /* borrowed */
         return o;
 }
 
@@ -45,7 +45,7 @@ static void test_round_trip(void **state)
         assert_int_equal(c.n, 2);
         assert_int_equal(c.n_bad, 0);
         assert_string_equal(c.originals[1].cgroup, "operator/odd name%");
-        assert_string_equal(c.originals[1].setting.value, in[1].setting.value);
+        assert_string_equal(c.originals[1].value, in[1].value);
         assert_int_equal(c.originals[1].setting.major, 254);
         assert_int_equal(c.originals[1].setting.controller, CGROUP_IO);
         statefile_contents_done(&c);
@@ -145,10 +145,10 @@ static void test_replay(void **state)
         assert_int_equal(c.n_bad, 0);
         assert_int_equal(c.n, 2);
         assert_string_equal(c.originals[0].cgroup, "vm/b");
-        assert_string_equal(c.originals[0].setting.value, "50");
+        assert_string_equal(c.originals[0].value, "50");
         assert_string_equal(c.originals[1].cgroup, "vm/a");
         assert_string_equal(c.originals[1].setting.file, "cpu.weight");
-        assert_string_equal(c.originals[1].setting.value, "70");
+        assert_string_equal(c.originals[1].value, "70");
         statefile_contents_done(&c);
 }
 
@@ -359,6 +359,8 @@ static double now_sec(void)
 
 static void vm_originals(unsigned vm, unsigned generation, struct original *o, char *cg, size_t size)
 {
+        static char values[SCALE_FILES][32]; /* until the next call */
+
         static const char *const files[SCALE_FILES] = {"cpu.max",    "cpu.weight", "cpu.idle", "memory.high",
                                                        "memory.max", "io.weight",  "io.max",   "io.max"};
         snprintf(cg, size, "vmgov/group-%u/vm-%u", vm % 17, vm);
@@ -367,7 +369,8 @@ static void vm_originals(unsigned vm, unsigned generation, struct original *o, c
                 snprintf(o[f].setting.file, sizeof(o[f].setting.file), "%s", files[f]);
                 if (f >= 6)
                         o[f].setting.major = 8, o[f].setting.minor = f - 6;
-                snprintf(o[f].setting.value, sizeof(o[f].setting.value), "%u %u", vm * SCALE_FILES + f, generation);
+                snprintf(values[f], sizeof(values[f]), "%u %u", vm * SCALE_FILES + f, generation);
+                o[f].value = values[f];
         }
 }
 
@@ -419,10 +422,9 @@ static void test_scale(void **state)
                 for (unsigned f = 0; f < SCALE_FILES; f++) {
                         const struct original *got = &c.originals[vm * SCALE_FILES + f];
                         if (strcmp(got->cgroup, cg) != 0 || strcmp(got->setting.file, o[f].setting.file) != 0 ||
-                            got->setting.minor != o[f].setting.minor ||
-                            strcmp(got->setting.value, o[f].setting.value) != 0)
+                            got->setting.minor != o[f].setting.minor || strcmp(got->value, o[f].value) != 0)
                                 fail_msg("original %u of VM %u read back as %s/%s %s", f, vm, got->cgroup,
-                                         got->setting.file, got->setting.value);
+                                         got->setting.file, got->value);
                 }
         }
         assert_false(statefile_needs_compact(sf, c.n));
@@ -450,8 +452,7 @@ static void test_scale(void **state)
                 for (unsigned vm = round % 2; vm < SCALE_VMS; vm += 2) {
                         vm_originals(vm, round, o, cg, sizeof(cg));
                         for (unsigned f = 0; f < SCALE_FILES; f++) {
-                                free(slot[vm * SCALE_FILES + f].cgroup);
-                                slot[vm * SCALE_FILES + f].cgroup = NULL;
+                                original_done(&slot[vm * SCALE_FILES + f]);
                         }
                         n_live -= SCALE_FILES;
                         assert_int_equal(statefile_append_forget(sf, cg), 0);
@@ -464,6 +465,7 @@ static void test_scale(void **state)
                                 assert_int_equal(statefile_append(sf, &o[f]), 0);
                                 slot[vm * SCALE_FILES + f] = o[f];
                                 slot[vm * SCALE_FILES + f].cgroup = strdup(cg);
+                                slot[vm * SCALE_FILES + f].value = strdup(o[f].value);
                                 n_live++;
                         }
                 }
@@ -490,18 +492,18 @@ static void test_scale(void **state)
         assert_int_equal(d.n_bad, 0);
         for (size_t i = 0; i < d.n; i++) {
                 unsigned k = 0, generation = 0;
-                assert_int_equal(sscanf(d.originals[i].setting.value, "%u %u", &k, &generation), 2);
+                assert_int_equal(sscanf(d.originals[i].value, "%u %u", &k, &generation), 2);
                 assert_true(k < SCALE_VMS * SCALE_FILES);
                 assert_non_null(slot[k].cgroup); /* live, and once: the counts are equal */
                 assert_string_equal(d.originals[i].cgroup, slot[k].cgroup);
                 assert_string_equal(d.originals[i].setting.file, slot[k].setting.file);
-                assert_string_equal(d.originals[i].setting.value, slot[k].setting.value);
+                assert_string_equal(d.originals[i].value, slot[k].value);
         }
         statefile_contents_done(&d);
         sf = statefile_close(sf);
         free(live);
         for (size_t i = 0; i < SCALE_VMS * SCALE_FILES; i++)
-                free(slot[i].cgroup);
+                original_done(&slot[i]);
         free(slot);
         tmptree_remove(path, fd);
 }
@@ -540,7 +542,7 @@ static void test_journal_before_write(void **state)
         assert_int_equal(actuator_apply(&a, &t, &s, "policy"), 1);
         assert_int_equal(statefile_load(statepath, &out, &n), 0);
         assert_int_equal(n, 1);
-        assert_string_equal(out[0].setting.value, "max 100000");
+        assert_string_equal(out[0].value, "max 100000");
         statefile_free(out, n);
         actuator_done(&a); /* as if SIGKILLed: nothing restored */
 
