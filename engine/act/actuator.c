@@ -317,16 +317,6 @@ static bool same_file(const struct setting_file *x, const struct setting *y)
         return setting_file_is(x, y->file, y->major, y->minor, y->ifname);
 }
 
-static uint64_t original_key(const char *cgroup, const struct setting_file *s)
-{
-        uint64_t h = index_key_string(cgroup);
-
-        h = index_hash(h, s->file, strlen(s->file));
-        h = index_hash(h, &s->major, sizeof(s->major));
-        h = index_hash(h, &s->minor, sizeof(s->minor));
-        return index_hash(h, s->ifname, strlen(s->ifname));
-}
-
 /* v[pos] was added: indexed too, if the index is whole (else it is made again at the next lookup). */
 static void original_indexed(struct original_index *x, const struct original *v, size_t pos)
 {
@@ -349,14 +339,12 @@ static struct original *original_find(struct original *v, size_t n, struct origi
         if (x->valid) {
                 uint32_t pos;
                 for (size_t it = 0; index_next(&x->by_key, original_key(cgroup, s), &it, &pos);)
-                        if (pos < n && strcmp(v[pos].cgroup, cgroup) == 0 &&
-                            setting_file_is(&v[pos].setting, s->file, s->major, s->minor, s->ifname))
+                        if (pos < n && original_is(&v[pos], cgroup, s))
                                 return &v[pos];
                 return NULL;
         }
         for (size_t i = 0; i < n; i++)
-                if (strcmp(v[i].cgroup, cgroup) == 0 &&
-                    setting_file_is(&v[i].setting, s->file, s->major, s->minor, s->ifname))
+                if (original_is(&v[i], cgroup, s))
                         return &v[i];
         return NULL;
 }

@@ -128,6 +128,23 @@ static inline bool setting_file_is(const struct setting_file *x, const char *fil
         return strcmp(x->file, file) == 0 && x->major == major && x->minor == minor && strcmp(x->ifname, ifname) == 0;
 }
 
+/* Is o the original of f in cgroup? */
+static inline bool original_is(const struct original *o, const char *cgroup, const struct setting_file *f)
+{
+        return strcmp(o->cgroup, cgroup) == 0 && setting_file_is(&o->setting, f->file, f->major, f->minor, f->ifname);
+}
+
+/* The hash of (cgroup, file) that original_is() tells apart: the key of an index of originals. */
+static inline uint64_t original_key(const char *cgroup, const struct setting_file *f)
+{
+        uint64_t h = index_key_string(cgroup);
+
+        h = index_hash(h, f->file, strlen(f->file));
+        h = index_hash(h, &f->major, sizeof(f->major));
+        h = index_hash(h, &f->minor, sizeof(f->minor));
+        return index_hash(h, f->ifname, strlen(f->ifname));
+}
+
 /* How a moved VM goes back (place/moveback.h fills them in). back: 0 with the cgroup it went to in where, or
  * -errno: -ESRCH it exited or its pid now belongs to another process, -EXDEV it is no longer in o->cgroup (someone
  * else moved it). remove: rmdir the engine's emptied cgroup, -EBUSY while it is not empty. Without them, moves stay

@@ -191,39 +191,17 @@ static int table_init(struct table *t, size_t n)
         return t->slots ? 0 : -ENOMEM;
 }
 
-static uint64_t hash_str(uint64_t h, const char *s)
-{
-        for (; *s; s++)
-                h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
-        return (h ^ 0xff) * 0x100000001b3ULL;
-}
-
-static uint64_t hash_file(const struct original *o)
-{
-        uint64_t h = hash_str(hash_str(0xcbf29ce484222325ULL, o->cgroup), o->setting.file);
-        h = (h ^ o->setting.major) * 0x100000001b3ULL;
-        h = (h ^ o->setting.minor) * 0x100000001b3ULL;
-        return hash_str(h, o->setting.ifname);
-}
-
-static bool same_file(const struct original *x, const struct original *y)
-{
-        return strcmp(x->cgroup, y->cgroup) == 0 && strcmp(x->setting.file, y->setting.file) == 0 &&
-               x->setting.major == y->setting.major && x->setting.minor == y->setting.minor &&
-               strcmp(x->setting.ifname, y->setting.ifname) == 0;
-}
-
 /* The slot of key (by cgroup alone, or by the file it is about), or the empty slot where it goes. */
 static size_t *table_slot(struct table *t, const struct entry *v, const struct original *key, bool by_file)
 {
-        uint64_t h = by_file ? hash_file(key) : hash_str(0xcbf29ce484222325ULL, key->cgroup);
+        uint64_t h = by_file ? original_key(key->cgroup, &key->setting) : index_key_string(key->cgroup);
 
         for (size_t i = h & t->mask;; i = (i + 1) & t->mask) {
                 size_t *slot = &t->slots[i];
                 if (!*slot)
                         return slot;
                 const struct original *o = &v[*slot - 1].o;
-                if (by_file ? same_file(o, key) : strcmp(o->cgroup, key->cgroup) == 0)
+                if (by_file ? original_is(o, key->cgroup, &key->setting) : strcmp(o->cgroup, key->cgroup) == 0)
                         return slot;
         }
 }

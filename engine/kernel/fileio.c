@@ -100,15 +100,12 @@ static int create_tmp(int dir_fd, const char *base, mode_t mode, char *tmp, size
         return -EEXIST;
 }
 
-static int write_sync(int fd, const void *data, size_t len, mode_t mode)
+/* Give the file its mode (whatever the umask) and put it on disk. */
+static int sync_with_mode(int fd, mode_t mode)
 {
-        int r = write_all(fd, data, len);
-
-        if (r == 0 && fchmod(fd, mode) < 0)
-                r = -errno;
-        if (r == 0 && fsync(fd) < 0)
-                r = -errno;
-        return r;
+        if (fchmod(fd, mode) < 0 || fsync(fd) < 0)
+                return -errno;
+        return 0;
 }
 
 int atomic_file_open(struct atomic_file *f, const char *path, mode_t mode)
@@ -176,7 +173,7 @@ static int atomic_file_name_by_copy(struct atomic_file *f)
         }
         if (n < 0)
                 return (int)n;
-        r = write_sync(fd, "", 0, f->mode);
+        r = sync_with_mode(fd, f->mode);
         if (r < 0)
                 return r;
         safe_close(f->fd);
@@ -186,7 +183,7 @@ static int atomic_file_name_by_copy(struct atomic_file *f)
 
 int atomic_file_commit(struct atomic_file *f, bool durable)
 {
-        int r = write_sync(f->fd, "", 0, f->mode);
+        int r = sync_with_mode(f->fd, f->mode);
 
         if (r == 0 && !f->tmp[0] && link_tmpfile(f->fd, f->dir_fd, f->base, f->tmp, sizeof(f->tmp)) < 0) {
                 f->tmp[0] = '\0';
